@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// Release builds should pass a CPU target so that the SIMD kernels get FMA and wide vectors:
+//   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell   (portable AVX2 + FMA)
+//   swift build -c release -Xswiftc -target-cpu -Xswiftc native    (this machine, e.g. AVX-512)
+// The flag is not in this manifest because `unsafeFlags` would make the package unusable as a dependency.
+import PackageDescription
+
+let package = Package(
+    name: "Coppice",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "CoppiceKernels", targets: ["CoppiceKernels"]),
+        .library(name: "CoppiceTensor", targets: ["CoppiceTensor"]),
+        .library(name: "CoppiceNN", targets: ["CoppiceNN"]),
+        .library(name: "CoppiceOptimizers", targets: ["CoppiceOptimizers"]),
+        .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
+        .executable(name: "coppice", targets: ["coppice"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CoppiceKernels",
+                dependencies: [.target(name: "CCBLAS", condition: .when(platforms: [.linux]))]),
+        .target(name: "CoppiceTensor", dependencies: ["CoppiceKernels"]),
+        .target(name: "CoppiceNN", dependencies: ["CoppiceTensor"]),
+        .target(name: "CoppiceOptimizers", dependencies: ["CoppiceNN"]),
+        .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers"]),
+        .executableTarget(name: "coppice", dependencies: [
+            "CoppiceBench",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "CoppiceTestSupport", dependencies: ["CoppiceTensor"]),
+        .testTarget(name: "CoppiceKernelsTests", dependencies: ["CoppiceKernels", "CoppiceTestSupport"]),
+        .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),
+        .testTarget(name: "CoppiceNNTests", dependencies: ["CoppiceOptimizers", "CoppiceTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

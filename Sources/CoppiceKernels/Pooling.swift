@@ -1,0 +1,104 @@
+/// Max and average pooling over NCHW planes (`Conv2DGeometry` with inChannels == outChannels).
+///
+/// Legend: x[N·C, H, W] planes in, y[N·C, P, Q] out; `argmax` holds, per output, the flat index in its
+/// input plane of the maximum (PyTorch's `return_indices`), used by the backward scatter.
+public enum Pooling {
+    public static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                  argmax: UnsafeMutablePointer<Int32>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+        let planes = g.batch * g.inChannels
+        let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
+        pool.parallelRanges(planes, grain: grain) { range in
+            for plane in range {
+                let src = x + plane * g.inPlane
+                for p in 0..<g.outHeight {
+                    for q in 0..<g.outWidth {
+                        var best = -Float.infinity, bestIndex: Int32 = -1
+                        for r in 0..<g.kernelHeight {
+                            let ih = p * g.strideH - g.padH + r * g.dilationH
+                            if ih < 0 || ih >= g.height { continue }
+                            for s in 0..<g.kernelWidth {
+                                let iw = q * g.strideW - g.padW + s * g.dilationW
+                                if iw < 0 || iw >= g.width { continue }
+                                let v = src[ih * g.width + iw]
+                                if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(ih * g.width + iw) }
+                            }
+                        }
+                        let o = plane * g.outPlane + p * g.outWidth + q
+                        y[o] = best
+                        argmax[o] = bestIndex
+                    }
+                }
+            }
+        }
+    }
+
+    /// gx[plane, argmax] += gy: the adjoint of the max selection (gx is overwritten).
+    public static func maxBackward(_ gy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+                                   _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+        let planes = g.batch * g.inChannels
+        let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
+        pool.parallelRanges(planes, grain: grain) { range in
+            for plane in range {
+                let dst = gx + plane * g.inPlane
+                dst.update(repeating: 0, count: g.inPlane)
+                for o in 0..<g.outPlane {
+                    let index = argmax[plane * g.outPlane + o]
+                    if index >= 0 { dst[Int(index)] += gy[plane * g.outPlane + o] }
+                }
+            }
+        }
+    }
+
+    /// Average over each window; padding counts as zeros in the divisor (PyTorch's default
+    /// `count_include_pad=True`).
+    public static func averageForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                      _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+        let planes = g.batch * g.inChannels
+        let scale = 1 / Float(g.kernelHeight * g.kernelWidth)
+        let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
+        pool.parallelRanges(planes, grain: grain) { range in
+            for plane in range {
+                let src = x + plane * g.inPlane
+                for p in 0..<g.outHeight {
+                    for q in 0..<g.outWidth {
+                        var sum: Float = 0
+                        forEachTap(g, p, q) { sum += src[$0] }
+                        y[plane * g.outPlane + p * g.outWidth + q] = sum * scale
+                    }
+                }
+            }
+        }
+    }
+
+    public static func averageBackward(_ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
+                                       _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+        let planes = g.batch * g.inChannels
+        let scale = 1 / Float(g.kernelHeight * g.kernelWidth)
+        let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
+        pool.parallelRanges(planes, grain: grain) { range in
+            for plane in range {
+                let dst = gx + plane * g.inPlane
+                dst.update(repeating: 0, count: g.inPlane)
+                for p in 0..<g.outHeight {
+                    for q in 0..<g.outWidth {
+                        let v = gy[plane * g.outPlane + p * g.outWidth + q] * scale
+                        forEachTap(g, p, q) { dst[$0] += v }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func forEachTap(_ g: Conv2DGeometry, _ p: Int, _ q: Int, _ body: (Int) -> Void) {
+        for r in 0..<g.kernelHeight {
+            let ih = p * g.strideH - g.padH + r * g.dilationH
+            if ih < 0 || ih >= g.height { continue }
+            for s in 0..<g.kernelWidth {
+                let iw = q * g.strideW - g.padW + s * g.dilationW
+                if iw < 0 || iw >= g.width { continue }
+                body(ih * g.width + iw)
+            }
+        }
+    }
+}
