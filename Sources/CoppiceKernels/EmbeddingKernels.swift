@@ -2,7 +2,7 @@
 ///
 /// Legend: table[rows, d]; indices[n] (validated by the caller: 0 ≤ index < rows); offsets[b] is the
 /// first index of bag b, bag b ends where bag b+1 starts (the last bag at n), as in PyTorch.
-public enum EmbeddingBag {
+public enum EmbeddingKernels {
     public enum Mode: Sendable { case sum, mean }
 
     /// out[i, :] = table[indices[i], :].

@@ -3,7 +3,7 @@
 /// Legend (see `Conv2DGeometry`): x[N, C, H, W], w[K, C, R, S], bias[K], y[N, K, P, Q].
 /// Images are spread over the pool's threads, one single-threaded GEMM per image, each thread with
 /// its own patch buffer; a single image instead uses the multithreaded GEMM.
-public enum Conv2D {
+public enum Conv2DIm2Col {
     /// y = conv(x, w) + bias, summing in Double: the oracle for every other path.
     public static func reference(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                  _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {

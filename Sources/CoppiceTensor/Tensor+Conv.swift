@@ -1,0 +1,131 @@
+import CoppiceKernels
+
+/// The algorithms that can run a 2-D convolution, each stating which geometries it supports.
+public enum Conv2DAlgorithm: String, CaseIterable, Sendable {
+    case im2colGemm, direct
+
+    public func supports(_ g: Conv2DGeometry) -> Bool {
+        switch self {
+        case .im2colGemm: g.isValid
+        case .direct: Conv2DDirect.supports(g)
+        }
+    }
+
+    /// The algorithm used when none is requested. im2col + GEMM won on every shape measured by
+    /// `coppice bench engine` (the direct kernel reached about half its speed), so it is the default;
+    /// the direct kernel stays available for callers and as a second implementation under test.
+    public static func automatic(for g: Conv2DGeometry) -> Conv2DAlgorithm { .im2colGemm }
+}
+
+extension Conv2DGeometry {
+    /// The geometry of `x` [N, C, H, W] convolved with `weight` [K, C, R, S].
+    public init(input x: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)) {
+        precondition(x.count == 4 && weight.count == 4 && x[1] == weight[1],
+                     "conv2d needs input [N, C, H, W] and weight [K, C, R, S] with equal C, got \(x) and \(weight)")
+        self.init(batch: x[0], inChannels: x[1], outChannels: weight[0], height: x[2], width: x[3],
+                  kernelHeight: weight[2], kernelWidth: weight[3], stride: stride, padding: padding, dilation: dilation)
+        precondition(isValid, "conv2d geometry is invalid for input \(x), weight \(weight), stride \(stride), padding \(padding), dilation \(dilation)")
+    }
+}
+
+/// 2-D convolution of `x` [N, C, H, W] with `weight` [K, C, R, S] and optional `bias` [K] (NCHW, as PyTorch).
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                   padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                   algorithm: Conv2DAlgorithm? = nil) -> Tensor {
+    let g = Conv2DGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation)
+    if let bias { precondition(bias.shape == [g.outChannels], "conv2d bias of shape \(bias.shape) for \(g.outChannels) output channels") }
+    let chosen = algorithm ?? Conv2DAlgorithm.automatic(for: g)
+    precondition(chosen.supports(g), "conv2d algorithm \(chosen) does not support \(g)")
+    let xc = x.contiguous(), wc = weight.contiguous(), bc = bias?.contiguous()
+    var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+    out.node = nil
+    let px = xc.storage.pointer + xc.offset, pw = wc.storage.pointer + wc.offset
+    let pb = bc.map { UnsafePointer($0.storage.pointer + $0.offset) }
+    switch chosen {
+    case .im2colGemm: Conv2DIm2Col.forward(px, pw, bias: pb, out.storage.pointer, g)
+    case .direct: Conv2DDirect.forward(px, pw, bias: pb, out.storage.pointer, g)
+    }
+    withExtendedLifetime((xc, wc, bc)) {}
+    let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+    var inputs = [x, weight]
+    if let bias { inputs.append(bias) }
+    return Tensor.differentiable(out, inputs: inputs) { gradOut in
+        let gy = gradOut.contiguous()
+        let pgy = gy.storage.pointer + gy.offset
+        var gx: Tensor?, gw: Tensor?, gb: Tensor?
+        if needX {
+            var t = Tensor(uninitializedShape: x.shape)
+            Conv2DIm2Col.backwardData(pgy, wc.storage.pointer + wc.offset, t.storage.pointer, g)
+            t.node = nil
+            gx = t
+        }
+        if needW || needB {
+            var tw = Tensor(uninitializedShape: weight.shape)
+            var tb = Tensor(uninitializedShape: [g.outChannels])
+            Conv2DIm2Col.backwardWeights(xc.storage.pointer + xc.offset, pgy, tw.storage.pointer,
+                                   gradBias: needB ? tb.storage.pointer : nil, g)
+            tw.node = nil; tb.node = nil
+            gw = needW ? tw : nil
+            gb = needB ? tb : nil
+        }
+        withExtendedLifetime(gy) {}
+        return bias == nil ? [gx, gw] : [gx, gw, gb]
+    }
+}
+
+/// Max pooling over [N, C, H, W] windows; the gradient goes to each window's maximum.
+public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
+    let g = poolGeometry(x, kernelSize, stride ?? kernelSize, padding)
+    let xc = x.contiguous()
+    var out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
+    out.node = nil
+    let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: Swift.max(1, out.count))
+    let indices = IndexBuffer(argmax)
+    Pooling.maxForward(xc.storage.pointer + xc.offset, out.storage.pointer, argmax: argmax.baseAddress!, g)
+    return Tensor.differentiable(out, inputs: [x]) { gradOut in
+        let gy = gradOut.contiguous()
+        var gx = Tensor(uninitializedShape: x.shape)
+        Pooling.maxBackward(gy.storage.pointer + gy.offset, argmax: indices.buffer.baseAddress!, gx.storage.pointer, g)
+        gx.node = nil
+        return [gx]
+    }
+}
+
+/// Average pooling over [N, C, H, W] windows (padding counts as zeros).
+public func avgPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
+    let g = poolGeometry(x, kernelSize, stride ?? kernelSize, padding)
+    let xc = x.contiguous()
+    var out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
+    out.node = nil
+    Pooling.averageForward(xc.storage.pointer + xc.offset, out.storage.pointer, g)
+    return Tensor.differentiable(out, inputs: [x]) { gradOut in
+        let gy = gradOut.contiguous()
+        var gx = Tensor(uninitializedShape: x.shape)
+        Pooling.averageBackward(gy.storage.pointer + gy.offset, gx.storage.pointer, g)
+        gx.node = nil
+        return [gx]
+    }
+}
+
+/// Mean over the spatial axes of [N, C, H, W], giving [N, C].
+public func globalAveragePool2d(_ x: Tensor) -> Tensor {
+    precondition(x.rank == 4, "globalAveragePool2d needs [N, C, H, W], got \(x.shape)")
+    return x.mean(alongAxes: [2, 3])
+}
+
+private func poolGeometry(_ x: Tensor, _ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int)) -> Conv2DGeometry {
+    precondition(x.rank == 4, "pooling needs [N, C, H, W], got \(x.shape)")
+    let g = Conv2DGeometry(batch: x.shape[0], inChannels: x.shape[1], outChannels: x.shape[1], height: x.shape[2],
+                           width: x.shape[3], kernelHeight: k.0, kernelWidth: k.1, stride: s, padding: p)
+    precondition(g.isValid && p.0 * 2 <= k.0 && p.1 * 2 <= k.1,
+                 "pooling window \(k), stride \(s), padding \(p) does not fit input \(x.shape)")
+    return g
+}
+
+/// Owns a buffer of indices captured by a pullback.
+final class IndexBuffer: @unchecked Sendable {
+    // Invariant: written once before the owning op returns, read-only afterwards.
+    let buffer: UnsafeMutableBufferPointer<Int32>
+    init(_ buffer: UnsafeMutableBufferPointer<Int32>) { self.buffer = buffer }
+    deinit { buffer.deallocate() }
+}
