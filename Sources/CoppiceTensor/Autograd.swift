@@ -123,3 +123,12 @@ extension Tensor {
         return order
     }
 }
+
+extension Tensor {
+    /// `newValue`'s values under this tensor's place on the tape (same leaf, same accumulated
+    /// gradient): how a parameter's value is replaced without losing its identity.
+    public func replacingValues(with newValue: Tensor) -> Tensor {
+        precondition(newValue.shape == shape, "cannot replace values of shape \(shape) with shape \(newValue.shape)")
+        return newValue.withNode(node)
+    }
+}

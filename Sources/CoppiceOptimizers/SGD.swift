@@ -1,0 +1,75 @@
+import CoppiceNN
+import CoppiceTensor
+
+/// Stochastic gradient descent with optional momentum (PyTorch's formulation: buf = μ·buf + g, first
+/// step buf = g), Nesterov momentum and L2 weight decay. Row-sparse gradients (sparse embeddings)
+/// update only the touched rows when momentum is 0.
+public final class SGD: Optimizer {
+    public let parameters: [Parameter]
+    public var learningRate: Float
+    public let momentum: Float
+    public let nesterov: Bool
+    public let weightDecay: Float
+    private var buffers: [ObjectIdentifier: StateBuffer] = [:]
+
+    public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0) {
+        precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
+        self.parameters = parameters.filter(\.isTrainable)
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+    }
+
+    public func step() {
+        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, nesterov)
+        for parameter in parameters {
+            if parameter.sparseGrad != nil && mu == 0 && wd == 0 {
+                withSparseUpdate(parameter, states: []) { w, rows, values, d in
+                    for (r, row) in rows.enumerated() {
+                        for c in 0..<d { w[row * d + c] -= lr * values[r * d + c] }
+                    }
+                }
+                continue
+            }
+            if parameter.grad == nil, let sparse = parameter.sparseGrad {
+                // Momentum or weight decay touch every row anyway: apply the gradient densely.
+                let dense = sparse.densified()
+                let buffer = momentumBuffer(parameter, mu)
+                update(parameter, dense, buffer, lr, mu, wd, nesterov)
+                continue
+            }
+            guard let grad = parameter.grad else { continue }
+            update(parameter, grad, momentumBuffer(parameter, mu), lr, mu, wd, nesterov)
+        }
+    }
+
+    private func momentumBuffer(_ parameter: Parameter, _ mu: Float) -> StateBuffer? {
+        guard mu != 0 else { return nil }
+        if let existing = buffers[ObjectIdentifier(parameter)] { return existing }
+        let created = StateBuffer(count: parameter.tensor.count)
+        buffers[ObjectIdentifier(parameter)] = created
+        return created
+    }
+
+    private func update(_ parameter: Parameter, _ grad: Tensor, _ buffer: StateBuffer?, _ lr: Float, _ mu: Float,
+                        _ wd: Float, _ nesterov: Bool) {
+        grad.withUnsafeBufferPointer { gb in
+            parameter.update { wb in
+                let w = wb.baseAddress!, g = gb.baseAddress!
+                if let buffer {
+                    let b = buffer.pointer
+                    for i in 0..<wb.count {
+                        let d = g[i] + wd * w[i]
+                        b[i] = mu * b[i] + d
+                        w[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                    }
+                } else {
+                    for i in 0..<wb.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                }
+            }
+        }
+        applyMask(parameter, states: buffer.map { [$0] } ?? [])
+    }
+}
