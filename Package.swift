@@ -38,3 +38,4 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+package.targets.append(.executableTarget(name: "scratch", dependencies: ["CoppiceBench"]))

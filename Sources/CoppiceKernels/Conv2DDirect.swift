@@ -21,8 +21,9 @@ public enum Conv2DDirect {
         let paddedPlane = paddedWidth * paddedHeight
         let workspace = g.inChannels * paddedPlane + 4 * rowWidth
         let threads = min(pool.threadCount, g.batch)
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: threads * workspace)
-        defer { buffer.deallocate() }
+        let scratch = ScratchBuffer(count: threads * workspace)
+        let buffer = scratch.pointer
+        defer { withExtendedLifetime(scratch) {} }
         pool.parallelFor(threads) { thread in
             let padded = buffer + thread * workspace
             let rows = padded + g.inChannels * paddedPlane

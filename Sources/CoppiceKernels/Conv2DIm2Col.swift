@@ -1,37 +1,9 @@
-/// 2-D convolution on NCHW buffers: the reference twin and the im2col + GEMM path.
+/// 2-D convolution on NCHW buffers by im2col + GEMM (reference twin: `Conv2DReference`).
 ///
 /// Legend (see `Conv2DGeometry`): x[N, C, H, W], w[K, C, R, S], bias[K], y[N, K, P, Q].
 /// Images are spread over the pool's threads, one single-threaded GEMM per image, each thread with
 /// its own patch buffer; a single image instead uses the multithreaded GEMM.
 public enum Conv2DIm2Col {
-    /// y = conv(x, w) + bias, summing in Double: the oracle for every other path.
-    public static func reference(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                                 _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
-        for n in 0..<g.batch {
-            for k in 0..<g.outChannels {
-                for p in 0..<g.outHeight {
-                    for q in 0..<g.outWidth {
-                        var sum = Double(bias?[k] ?? 0)
-                        for c in 0..<g.inChannels {
-                            for r in 0..<g.kernelHeight {
-                                let ih = p * g.strideH - g.padH + r * g.dilationH
-                                if ih < 0 || ih >= g.height { continue }
-                                for s in 0..<g.kernelWidth {
-                                    let iw = q * g.strideW - g.padW + s * g.dilationW
-                                    if iw < 0 || iw >= g.width { continue }
-                                    let xv = x[((n * g.inChannels + c) * g.height + ih) * g.width + iw]
-                                    let wv = w[((k * g.inChannels + c) * g.kernelHeight + r) * g.kernelWidth + s]
-                                    sum += Double(xv) * Double(wv)
-                                }
-                            }
-                        }
-                        y[((n * g.outChannels + k) * g.outHeight + p) * g.outWidth + q] = Float(sum)
-                    }
-                }
-            }
-        }
-    }
-
     /// Forward pass by im2col + GEMM: y[n] = w[K, CRS] · cols(x[n]) + bias.
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
@@ -73,12 +45,12 @@ public enum Conv2DIm2Col {
                                        _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
         let weightCount = g.outChannels * g.patchSize
         let threads = g.batch >= pool.threadCount && pool.threadCount > 1 ? pool.threadCount : 1
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * weightCount)
-        defer { partial.deallocate() }
-        partial.initialize(repeating: 0, count: threads * weightCount)
+        let partialBuffer = ScratchBuffer(count: threads * weightCount)
+        let partial = partialBuffer.pointer
+        partial.update(repeating: 0, count: threads * weightCount)
         let colsSize = g.isPointwise ? 0 : g.patchSize * g.outPlane
-        let cols = UnsafeMutablePointer<Float>.allocate(capacity: max(1, threads * colsSize))
-        defer { cols.deallocate() }
+        let colsBuffer = ScratchBuffer(count: threads * colsSize)
+        let cols = colsBuffer.pointer
         let gemmPool = threads > 1 ? ThreadPool.serial : pool
         let body = { (thread: Int) in
             let images = ThreadPool.range(of: thread, in: threads, count: g.batch)
@@ -93,6 +65,7 @@ public enum Conv2DIm2Col {
             }
         }
         if threads > 1 { pool.parallelFor(threads, body) } else { body(0) }
+        withExtendedLifetime((partialBuffer, colsBuffer)) {}
         gw.update(from: partial, count: weightCount)
         for t in 1..<max(threads, 1) { Elementwise.binaryRun(.add, gw, 1, partial + t * weightCount, 1, gw, weightCount) }
         if let gradBias {
@@ -109,8 +82,9 @@ public enum Conv2DIm2Col {
     static func forEachImage(_ g: Conv2DGeometry, pool: ThreadPool, workspace: Int,
                              _ body: @escaping (Int, UnsafeMutablePointer<Float>, ThreadPool) -> Void) {
         let threads = g.batch >= pool.threadCount && pool.threadCount > 1 ? pool.threadCount : 1
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, threads * workspace))
-        defer { buffer.deallocate() }
+        let scratch = ScratchBuffer(count: threads * workspace)
+        let buffer = scratch.pointer
+        defer { withExtendedLifetime(scratch) {} }
         if threads == 1 {
             for n in 0..<g.batch { body(n, buffer, pool) }
             return

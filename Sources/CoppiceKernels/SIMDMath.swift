@@ -12,26 +12,31 @@ func store(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>) {
 }
 
 public enum SIMDMath {
-    /// exp(x) to about 2 ulp over the float range (Cephes expf: range reduction by ln 2 and a
-    /// degree-5 polynomial); inputs below -87.3 give 0 and above 88.7 give +inf, NaN stays NaN.
+    /// exp(x) to about 2 ulp (Cephes expf: x = n·ln 2 + r with |r| ≤ ln2/2, a degree-5 polynomial
+    /// for e^r, and 2^n built in the exponent bits). Inputs above 88.376 give +inf (the last 0.35 of
+    /// the float range saturates early), below -87.336 give 0; NaN stays NaN.
+    /// Rounding uses the 1.5·2²³ shifter instead of `rounded()` and integer conversion, which the
+    /// compiler does not vectorize.
     @inline(__always)
     public static func exp(_ x: FloatVector) -> FloatVector {
-        let clamped = x.clamped(lowerBound: FloatVector(repeating: -87.3), upperBound: FloatVector(repeating: 88.7))
-        let n = (clamped * 1.44269504088896341 + 0.5).rounded(.down)
+        let high = FloatVector(repeating: 88.3762626647949), low = FloatVector(repeating: -87.3365478515625)
+        var clamped = x.replacing(with: high, where: x .> high)
+        clamped.replace(with: low, where: clamped .< low)
+        let shifter = FloatVector(repeating: 12582912)
+        let t = shifter.addingProduct(clamped, FloatVector(repeating: 1.44269504088896341))
+        let n = t - shifter
         var r = clamped.addingProduct(n, FloatVector(repeating: -0.693359375))
         r = r.addingProduct(n, FloatVector(repeating: 2.12194440e-4))
-        var p = FloatVector(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let r2 = r * r
-        let poly = (p * r2 + r) + 1
-        let exponent = SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int32>(n) &+ 127) &<< 23
-        var result = poly * unsafeBitCast(exponent, to: FloatVector.self)
-        result.replace(with: 0, where: x .< -87.3)
-        result.replace(with: .infinity, where: x .> 88.7)
+        var p = FloatVector(repeating: 1.3981999507e-3).addingProduct(FloatVector(repeating: 1.9875691500e-4), r)
+        p = FloatVector(repeating: 8.3334519073e-3).addingProduct(p, r)
+        p = FloatVector(repeating: 4.1665795894e-2).addingProduct(p, r)
+        p = FloatVector(repeating: 1.6666665459e-1).addingProduct(p, r)
+        p = FloatVector(repeating: 5.0000001201e-1).addingProduct(p, r)
+        let poly = (r + 1).addingProduct(p, r * r)
+        let bits = unsafeBitCast(t, to: SIMD16<UInt32>.self) &- 0x4B40_0000 &+ 127
+        var result = poly * unsafeBitCast(bits &<< 23, to: FloatVector.self)
+        result.replace(with: 0, where: x .< low)
+        result.replace(with: .infinity, where: x .> high)
         result.replace(with: x, where: x .!= x)
         return result
     }

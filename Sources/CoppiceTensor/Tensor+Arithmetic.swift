@@ -40,7 +40,7 @@ public func / (a: Tensor, b: Tensor) -> Tensor {
     }
 }
 
-public prefix func - (a: Tensor) -> Tensor { a.applying(.negate) }
+public prefix func - (a: Tensor) -> Tensor { a.affine(scale: -1, shift: 0) }
 
 public func + (a: Tensor, b: Float) -> Tensor { a.affine(scale: 1, shift: b) }
 public func + (a: Float, b: Tensor) -> Tensor { b.affine(scale: 1, shift: a) }

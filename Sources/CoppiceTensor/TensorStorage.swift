@@ -1,4 +1,7 @@
+import CoppiceKernels
+
 /// A fixed-size, 64-byte aligned Float32 buffer shared by tensors until one of them writes.
+/// Large buffers come from and return to `BufferCache.shared`.
 public final class TensorStorage: @unchecked Sendable {
     // Invariant for @unchecked Sendable: a storage is written only through `Tensor`'s mutating
     // accessors, which first make it uniquely referenced (copy-on-write); shared storage is read-only.
@@ -7,8 +10,8 @@ public final class TensorStorage: @unchecked Sendable {
 
     public init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        pointer = BufferCache.shared.allocate(byteCount: count * MemoryLayout<Float>.stride)
+            .bindMemory(to: Float.self, capacity: max(1, count))
     }
 
     public convenience init(repeating value: Float, count: Int) {
@@ -16,5 +19,5 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.initialize(repeating: value, count: count)
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { BufferCache.shared.deallocate(UnsafeMutableRawPointer(pointer), byteCount: count * MemoryLayout<Float>.stride) }
 }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// One measured number: `suite` and `case` say what ran, `metric` and `unit` what was measured.
+public struct BenchmarkResult: Codable, Sendable, Equatable {
+    public var suite: String
+    public var `case`: String
+    public var metric: String
+    public var unit: String
+    public var value: Double
+
+    public init(suite: String, case name: String, metric: String, unit: String, value: Double) {
+        self.suite = suite
+        self.case = name
+        self.metric = metric
+        self.unit = unit
+        self.value = value
+    }
+}
+
+/// Output formats shared by every report.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case md, csv, json
+
+    public func render(_ results: [BenchmarkResult]) throws -> String {
+        switch self {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            return String(decoding: try encoder.encode(results), as: UTF8.self)
+        case .csv:
+            let rows = results.map { r in
+                [r.suite, r.case, r.metric, r.unit, format(r.value)].map(csvField).joined(separator: ",")
+            }
+            return (["suite,case,metric,unit,value"] + rows).joined(separator: "\n")
+        case .md:
+            let rows = results.map { "| \($0.suite) | \($0.case) | \($0.metric) | \(format($0.value)) | \($0.unit) |" }
+            return (["| suite | case | metric | value | unit |", "|---|---|---|---:|---|"] + rows).joined(separator: "\n")
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        abs(value) >= 100 ? String(format: "%.1f", value) : String(format: "%.4g", value)
+    }
+
+    private func csvField(_ field: String) -> String {
+        field.contains(",") || field.contains("\"") ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+}
+
+/// Wall-clock timing: warm-up, then the median of repeated runs within a time budget.
+public enum Stopwatch {
+    public static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Median seconds per call of `body` over at least `minimumRuns` runs and about `budget` seconds.
+    public static func median(minimumRuns: Int = 5, budget: Double = 1.0, _ body: () -> Void) -> Double {
+        body()
+        var samples: [Double] = []
+        let start = now()
+        while samples.count < minimumRuns || (now() - start < budget && samples.count < 1000) {
+            let t = now()
+            body()
+            samples.append(now() - t)
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Coppice: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coppice",
+        abstract: "Train, prune and run sparse neural networks on CPU.",
+        subcommands: [Bench.self]
+    )
+}

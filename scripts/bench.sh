@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds Coppice in release mode for this machine's CPU and runs the engine benchmark.
+# Extra arguments go to `coppice bench engine` (e.g. --format json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
+.build/release/coppice bench engine "$@"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what Coppice needs on Debian/Ubuntu, idempotently: OpenBLAS (libopenblas-dev) and pkg-config.
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+need=()
+pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(uname)" != "Linux" ]; then
+        echo "setup: missing ${need[*]}; on this platform Coppice uses Accelerate instead" >&2
+        exit 0
+    fi
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "setup: installing ${need[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
