@@ -12,7 +12,7 @@ public enum Conv2DDirect {
 
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
-        precondition(supports(g), "Conv2DDirect needs a 3×3, stride-1, dilation-1 geometry, got \(g)")
+        checkArgument(supports(g), "Conv2DDirect needs a 3×3, stride-1, dilation-1 geometry, got \(g)")
         let vw = FloatVector.scalarCount
         let (p, q) = (g.outHeight, g.outWidth)
         let rowWidth = (q + vw - 1) / vw * vw

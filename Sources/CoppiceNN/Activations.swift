@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 
 /// Parameter-free layers that apply a function elementwise or reshape.
@@ -46,7 +47,7 @@ public final class Dropout: Layer, TrainingModeAware {
     public var generator: RandomGenerator
 
     public init(probability: Float, seed: UInt64 = 0) {
-        precondition((0..<1).contains(probability), "dropout probability must be in [0, 1), got \(probability)")
+        checkArgument((0..<1).contains(probability), "dropout probability must be in [0, 1), got \(probability)")
         self.probability = probability
         generator = RandomGenerator(seed: seed)
     }

@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 
 /// 2-D convolution over [N, C, H, W] with weight [outChannels, inChannels, kH, kW] (PyTorch's layout
@@ -14,7 +15,7 @@ public final class Conv2D: Layer {
     public init(inChannels: Int, outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), bias: Bool = true,
                 using rng: inout RandomGenerator) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0,
+        checkArgument(inChannels > 0 && outChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0,
                      "Conv2D needs positive sizes, got \(inChannels)→\(outChannels) with kernel \(kernelSize)")
         let bound = 1 / Float(inChannels * kernelSize.0 * kernelSize.1).squareRoot()
         weight = Parameter(Initializer.uniform(bound: bound).make([outChannels, inChannels, kernelSize.0, kernelSize.1], using: &rng))

@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 
 /// A lookup table of `count` vectors of `dimension` values (init N(0, 1) as PyTorch).
@@ -7,7 +8,7 @@ public final class Embedding: Module {
     public let sparseGradient: Bool
 
     public init(count: Int, dimension: Int, sparseGradient: Bool = false, using rng: inout RandomGenerator) {
-        precondition(count > 0 && dimension > 0, "Embedding needs positive sizes, got \(count)×\(dimension)")
+        checkArgument(count > 0 && dimension > 0, "Embedding needs positive sizes, got \(count)×\(dimension)")
         weight = Parameter(.normal([count, dimension], using: &rng))
         self.sparseGradient = sparseGradient
     }
@@ -29,7 +30,7 @@ public final class EmbeddingBagLayer: Module {
 
     public init(count: Int, dimension: Int, mode: EmbeddingBagMode = .sum, sparseGradient: Bool = true,
                 using rng: inout RandomGenerator) {
-        precondition(count > 0 && dimension > 0, "EmbeddingBag needs positive sizes, got \(count)×\(dimension)")
+        checkArgument(count > 0 && dimension > 0, "EmbeddingBag needs positive sizes, got \(count)×\(dimension)")
         let bound = (1 / Float(count)).squareRoot()
         weight = Parameter(.uniform([count, dimension], in: -bound..<bound, using: &rng))
         self.mode = mode

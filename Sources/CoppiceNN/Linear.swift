@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 
 /// y = x · weightᵀ + bias, weight [outFeatures, inFeatures] (PyTorch's layout and default init:
@@ -7,7 +8,7 @@ public final class Linear: Layer {
     public let bias: Parameter?
 
     public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, using rng: inout RandomGenerator) {
-        precondition(inFeatures > 0 && outFeatures > 0, "Linear needs positive sizes, got \(inFeatures)→\(outFeatures)")
+        checkArgument(inFeatures > 0 && outFeatures > 0, "Linear needs positive sizes, got \(inFeatures)→\(outFeatures)")
         let bound = 1 / Float(inFeatures).squareRoot()
         weight = Parameter(Initializer.uniform(bound: bound).make([outFeatures, inFeatures], using: &rng))
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outFeatures], using: &rng)) : nil

@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 
 /// Batch normalization over the channel axis 1 of [N, C] or [N, C, H, W] (Ioffe & Szegedy 2015):
@@ -31,7 +32,7 @@ public class BatchNorm: Layer, TrainingModeAware {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.rank == expectedRank && x.shape[1] == weight.shape[0],
+        checkArgument(x.rank == expectedRank && x.shape[1] == weight.shape[0],
                      "BatchNorm expects rank \(expectedRank) with \(weight.shape[0]) channels on axis 1, got \(x.shape)")
         let axes = [0] + Array(2..<x.rank)
         var statShape = [Int](repeating: 1, count: x.rank)
@@ -90,7 +91,7 @@ public final class LayerNorm: Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.shape.last == weight.shape[0], "LayerNorm over \(weight.shape[0]) features got shape \(x.shape)")
+        checkArgument(x.shape.last == weight.shape[0], "LayerNorm over \(weight.shape[0]) features got shape \(x.shape)")
         let centered = x - x.mean(alongAxes: [-1], keepingDimensions: true)
         let variance = centered.squared().mean(alongAxes: [-1], keepingDimensions: true)
         return centered / (variance + epsilon).squareRoot() * weight.tensor + bias.tensor
@@ -111,7 +112,7 @@ public final class RMSNorm: Layer {
     public func visit(_ v: inout ParameterVisitor) { v.parameter("weight", weight) }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        precondition(x.shape.last == weight.shape[0], "RMSNorm over \(weight.shape[0]) features got shape \(x.shape)")
+        checkArgument(x.shape.last == weight.shape[0], "RMSNorm over \(weight.shape[0]) features got shape \(x.shape)")
         let meanSquare = x.squared().mean(alongAxes: [-1], keepingDimensions: true)
         return x / (meanSquare + epsilon).squareRoot() * weight.tensor
     }

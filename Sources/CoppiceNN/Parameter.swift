@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 
 /// A trainable (or buffer) value of a module: a leaf of the tape that accumulates its gradient, with
@@ -8,7 +9,7 @@ public final class Parameter {
     /// 1 where the weight is kept, 0 where it is pruned; nil for no mask.
     public var mask: Tensor? {
         didSet {
-            if let mask { precondition(mask.shape == tensor.shape, "mask of shape \(mask.shape) for parameter of shape \(tensor.shape)") }
+            if let mask { checkArgument(mask.shape == tensor.shape, "mask of shape \(mask.shape) for parameter of shape \(tensor.shape)") }
         }
     }
     /// Whether optimizers update it (false for buffers such as running statistics).

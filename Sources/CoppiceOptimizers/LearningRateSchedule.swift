@@ -1,3 +1,4 @@
+import CoppiceKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,7 +14,7 @@ public protocol LearningRateSchedule: Sendable {
 public struct StepDecay: LearningRateSchedule {
     public var base: Float, stepSize: Int, gamma: Float
     public init(base: Float, stepSize: Int, gamma: Float = 0.1) {
-        precondition(stepSize > 0, "StepDecay needs a positive step size, got \(stepSize)")
+        checkArgument(stepSize > 0, "StepDecay needs a positive step size, got \(stepSize)")
         self.base = base; self.stepSize = stepSize; self.gamma = gamma
     }
     public func learningRate(at step: Int) -> Float { base * pow(gamma, Float(step / stepSize)) }
@@ -32,7 +33,7 @@ public struct MultiStepDecay: LearningRateSchedule {
 public struct CosineAnnealing: LearningRateSchedule {
     public var base: Float, totalSteps: Int, minimum: Float
     public init(base: Float, totalSteps: Int, minimum: Float = 0) {
-        precondition(totalSteps > 0, "CosineAnnealing needs positive total steps, got \(totalSteps)")
+        checkArgument(totalSteps > 0, "CosineAnnealing needs positive total steps, got \(totalSteps)")
         self.base = base; self.totalSteps = totalSteps; self.minimum = minimum
     }
     public func learningRate(at step: Int) -> Float {

@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceNN
 import CoppiceTensor
 
@@ -14,7 +15,7 @@ public final class SGD: Optimizer {
 
     public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
                 weightDecay: Float = 0) {
-        precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
+        checkArgument(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
         self.parameters = parameters.filter(\.isTrainable)
         self.learningRate = learningRate
         self.momentum = momentum

@@ -1,3 +1,4 @@
+import CoppiceKernels
 /// Reverse-mode automatic differentiation over a runtime tape.
 ///
 /// Every op that sees an input on the tape records a `GradNode` holding its pullback, which captures
@@ -28,7 +29,7 @@ final class GradNode {
     }
 
     func accumulate(_ gradient: Tensor) {
-        precondition(gradient.shape == shape, "gradient of shape \(gradient.shape) for a value of shape \(shape)")
+        checkArgument(gradient.shape == shape, "gradient of shape \(gradient.shape) for a value of shape \(shape)")
         if let existing = grad {
             grad = existing.adding(gradient)
         } else {
@@ -81,8 +82,8 @@ extension Tensor {
     public func backward(seed: Tensor? = nil) {
         guard let root = node else { return }
         let start = seed ?? Tensor(repeating: 1, shape: shape)
-        precondition(seed != nil || count == 1, "backward() without a seed needs a one-element tensor, got shape \(shape)")
-        precondition(start.shape == shape, "seed of shape \(start.shape) for a value of shape \(shape)")
+        checkArgument(seed != nil || count == 1, "backward() without a seed needs a one-element tensor, got shape \(shape)")
+        checkArgument(start.shape == shape, "seed of shape \(start.shape) for a value of shape \(shape)")
         let order = Tensor.topologicalOrder(from: root)
         root.accumulate(start)
         withoutGradient {
@@ -128,7 +129,7 @@ extension Tensor {
     /// `newValue`'s values under this tensor's place on the tape (same leaf, same accumulated
     /// gradient): how a parameter's value is replaced without losing its identity.
     public func replacingValues(with newValue: Tensor) -> Tensor {
-        precondition(newValue.shape == shape, "cannot replace values of shape \(shape) with shape \(newValue.shape)")
+        checkArgument(newValue.shape == shape, "cannot replace values of shape \(shape) with shape \(newValue.shape)")
         return newValue.withNode(node)
     }
 }

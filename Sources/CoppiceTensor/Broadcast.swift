@@ -9,7 +9,7 @@ enum Broadcast {
         for i in 0..<rank {
             let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
             let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
-            precondition(da == db || da == 1 || db == 1, "shapes \(a) and \(b) cannot be broadcast together")
+            checkArgument(da == db || da == 1 || db == 1, "shapes \(a) and \(b) cannot be broadcast together")
             out[i] = da == 1 ? db : da
         }
         return out
@@ -79,7 +79,7 @@ extension Tensor {
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let lead = rank - target.count
-        precondition(lead >= 0, "cannot sum shape \(shape) down to \(target)")
+        checkArgument(lead >= 0, "cannot sum shape \(shape) down to \(target)")
         var axes: [Int] = Array(0..<lead)
         for i in 0..<target.count where target[i] == 1 && shape[i + lead] != 1 { axes.append(i + lead) }
         return sum(alongAxes: axes, keepingDimensions: true).reshaped(target)

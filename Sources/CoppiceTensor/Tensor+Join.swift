@@ -4,11 +4,11 @@ import CoppiceKernels
 
 /// The tensors laid end to end along `axis`; all other dimensions must agree.
 public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "concatenate needs at least one tensor")
+    checkArgument(!tensors.isEmpty, "concatenate needs at least one tensor")
     let first = tensors[0]
     let a = first.normalizedAxis(axis)
     for t in tensors {
-        precondition(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
+        checkArgument(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
                      "cannot concatenate shapes \(first.shape) and \(t.shape) along axis \(a)")
     }
     var shape = first.shape
@@ -38,8 +38,8 @@ public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor 
 
 /// The tensors stacked along a new axis `axis`; all shapes must be equal.
 public func stack(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor {
-    precondition(!tensors.isEmpty, "stack needs at least one tensor")
-    for t in tensors { precondition(t.shape == tensors[0].shape, "cannot stack shapes \(tensors[0].shape) and \(t.shape)") }
+    checkArgument(!tensors.isEmpty, "stack needs at least one tensor")
+    for t in tensors { checkArgument(t.shape == tensors[0].shape, "cannot stack shapes \(tensors[0].shape) and \(t.shape)") }
     return concatenate(tensors.map { $0.unsqueezed(axis) }, alongAxis: axis)
 }
 
@@ -47,7 +47,7 @@ extension Tensor {
     /// Views of consecutive pieces of `sizes` along `axis` (the sizes must add up to the axis).
     public func split(sizes: [Int], alongAxis axis: Int = 0) -> [Tensor] {
         let a = normalizedAxis(axis)
-        precondition(sizes.reduce(0, +) == shape[a], "split sizes \(sizes) do not add up to axis \(a) of shape \(shape)")
+        checkArgument(sizes.reduce(0, +) == shape[a], "split sizes \(sizes) do not add up to axis \(a) of shape \(shape)")
         var start = 0
         return sizes.map { size in
             defer { start += size }

@@ -7,7 +7,7 @@ extension Tensor {
     public func logSoftmax() -> Tensor { softmaxOp(logarithm: true) }
 
     private func softmaxOp(logarithm: Bool) -> Tensor {
-        precondition(rank >= 1, "softmax needs at least one axis, got shape \(shape)")
+        checkArgument(rank >= 1, "softmax needs at least one axis, got shape \(shape)")
         let x = contiguous()
         let columns = shape[rank - 1], rows = count / Swift.max(columns, 1)
         var out = Tensor(uninitializedShape: shape)

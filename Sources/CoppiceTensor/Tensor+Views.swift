@@ -1,3 +1,4 @@
+import CoppiceKernels
 // Shape operations: views sharing storage where the layout allows, and their pullbacks.
 
 extension Tensor {
@@ -27,12 +28,12 @@ extension Tensor {
     static func resolve(_ newShape: [Int], count: Int, from shape: [Int]) -> [Int] {
         let known = newShape.filter { $0 != -1 }.reduce(1, *)
         let inferred = newShape.filter { $0 == -1 }.count
-        precondition(inferred <= 1 && newShape.allSatisfy { $0 >= -1 }, "invalid target shape \(newShape)")
+        checkArgument(inferred <= 1 && newShape.allSatisfy { $0 >= -1 }, "invalid target shape \(newShape)")
         if inferred == 1 {
-            precondition(known > 0 && count % known == 0, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+            checkArgument(known > 0 && count % known == 0, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
             return newShape.map { $0 == -1 ? count / known : $0 }
         }
-        precondition(known == count, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        checkArgument(known == count, "cannot reshape \(shape) (\(count) elements) to \(newShape)")
         return newShape
     }
 
@@ -44,7 +45,7 @@ extension Tensor {
 
     /// A view with the axes reordered: axis i of the result is axis `axes[i]` of self.
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.count == rank && Set(axes) == Set(0..<rank), "permutation \(axes) does not fit shape \(shape)")
+        checkArgument(axes.count == rank && Set(axes) == Set(0..<rank), "permutation \(axes) does not fit shape \(shape)")
         var out = Tensor(storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { strides[$0] }, offset: offset)
         out.node = nil
         var inverse = [Int](repeating: 0, count: rank)
@@ -62,7 +63,7 @@ extension Tensor {
     /// A view of `range` along `axis`.
     public func sliced(axis: Int, _ range: Range<Int>) -> Tensor {
         let a = normalizedAxis(axis)
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[a],
+        checkArgument(range.lowerBound >= 0 && range.upperBound <= shape[a],
                      "slice \(range) out of bounds for axis \(a) of shape \(shape)")
         var newShape = shape
         newShape[a] = range.count
@@ -80,7 +81,7 @@ extension Tensor {
     /// A view repeating size-1 axes to `newShape` (no copy: the expanded axes get stride 0).
     public func expanded(to newShape: [Int]) -> Tensor {
         let target = Broadcast.shape(shape, newShape)
-        precondition(target == newShape, "cannot expand shape \(shape) to \(newShape)")
+        checkArgument(target == newShape, "cannot expand shape \(shape) to \(newShape)")
         var out = Tensor(storage: storage, shape: newShape, strides: Broadcast.strides(of: self, as: newShape), offset: offset)
         out.node = nil
         let original = shape
@@ -98,7 +99,7 @@ extension Tensor {
     /// Removes a size-1 axis.
     public func squeezed(_ axis: Int) -> Tensor {
         let a = normalizedAxis(axis)
-        precondition(shape[a] == 1, "cannot squeeze axis \(a) of size \(shape[a]) in shape \(shape)")
+        checkArgument(shape[a] == 1, "cannot squeeze axis \(a) of size \(shape[a]) in shape \(shape)")
         var newShape = shape
         newShape.remove(at: a)
         return reshaped(newShape)
@@ -108,7 +109,7 @@ extension Tensor {
 /// Writes a tensor's values into a (possibly strided) view of another tensor's storage.
 enum StridedWrite {
     static func write(_ source: Tensor, into view: Tensor) {
-        precondition(source.shape == view.shape, "cannot write shape \(source.shape) into a view of shape \(view.shape)")
+        checkArgument(source.shape == view.shape, "cannot write shape \(source.shape) into a view of shape \(view.shape)")
         let src = source.contiguous()
         let values = src.storage.pointer + src.offset
         let base = view.storage.pointer + view.offset

@@ -29,7 +29,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Float, shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "shape \(shape) has a negative dimension")
+        checkArgument(shape.allSatisfy { $0 >= 0 }, "shape \(shape) has a negative dimension")
         self.init(storage: TensorStorage(repeating: value, count: Tensor.elementCount(shape)), shape: shape,
                   strides: Tensor.contiguousStrides(shape))
     }
@@ -81,7 +81,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The single value of a one-element tensor.
     public var item: Float {
-        precondition(count == 1, "item needs a one-element tensor, got shape \(shape)")
+        checkArgument(count == 1, "item needs a one-element tensor, got shape \(shape)")
         return storage.pointer[offset]
     }
 
@@ -145,7 +145,7 @@ public struct Tensor: @unchecked Sendable {
     func normalizedAxis(_ axis: Int, rank: Int? = nil) -> Int {
         let r = rank ?? self.rank
         let a = axis < 0 ? axis + r : axis
-        precondition(a >= 0 && a < r, "axis \(axis) out of range for shape \(shape)")
+        checkArgument(a >= 0 && a < r, "axis \(axis) out of range for shape \(shape)")
         return a
     }
 }
