@@ -38,4 +38,3 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
-package.targets.append(.executableTarget(name: "scratch", dependencies: ["CoppiceBench"]))

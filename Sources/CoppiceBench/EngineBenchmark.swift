@@ -19,7 +19,7 @@ public struct EngineBenchmark {
         let ceiling = rawGemmGFLOPs(m: 1024, n: 1024, k: 1024, .none, .none)
         results.append(.init(suite: "ceiling", case: "cblas_sgemm 1024x1024x1024 (\(threads) threads)", metric: "throughput", unit: "GFLOP/s", value: ceiling))
         let bandwidth = copyBandwidth()
-        results.append(.init(suite: "ceiling", case: "memory copy 64 MiB", metric: "bandwidth", unit: "GB/s", value: bandwidth))
+        results.append(.init(suite: "ceiling", case: "memory copy 16 MiB", metric: "bandwidth", unit: "GB/s", value: bandwidth))
 
         progress("gemm")
         let shapes: [(Int, Int, Int, Gemm.Transpose, Gemm.Transpose)] = [
@@ -49,7 +49,7 @@ public struct EngineBenchmark {
         ]
 
         progress("conv2d")
-        let (forward, both) = convSeconds()
+        let (forward, both) = convSeconds(algorithm: nil)
         let convFlops = 2.0 * Double(64 * 64 * 9 * 32 * 32 * 64)
         let convCase = "conv2d 3x3 64->64 32x32 N=64"
         results += [
@@ -60,10 +60,12 @@ public struct EngineBenchmark {
             .init(suite: "conv2d", case: convCase + " forward+backward", metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / both / 1e9),
             .init(suite: "conv2d", case: convCase + " forward+backward", metric: "fraction of ceiling", unit: "ratio", value: 3 * convFlops / both / 1e9 / ceiling),
         ]
-        let direct = directConvSeconds()
+        let (im2col, im2colBoth) = convSeconds(algorithm: .im2colGemm)
         results += [
-            .init(suite: "conv2d", case: convCase + " forward (direct kernel)", metric: "time", unit: "ms", value: direct * 1e3),
-            .init(suite: "conv2d", case: convCase + " forward (direct kernel)", metric: "throughput", unit: "GFLOP/s", value: convFlops / direct / 1e9),
+            .init(suite: "conv2d", case: convCase + " forward (im2col+GEMM)", metric: "time", unit: "ms", value: im2col * 1e3),
+            .init(suite: "conv2d", case: convCase + " forward (im2col+GEMM)", metric: "throughput", unit: "GFLOP/s", value: convFlops / im2col / 1e9),
+            .init(suite: "conv2d", case: convCase + " forward+backward (im2col+GEMM)", metric: "time", unit: "ms", value: im2colBoth * 1e3),
+            .init(suite: "conv2d", case: convCase + " forward+backward (im2col+GEMM)", metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / im2colBoth / 1e9),
         ]
 
         progress("mlp")
@@ -107,26 +109,21 @@ public struct EngineBenchmark {
         return Stopwatch.median(budget: budget) { _ = matmul(a, x) }
     }
 
-    private func convSeconds() -> (Double, Double) {
+    /// Forward, and forward + backward (input, weight and bias gradients), of a 3×3 64→64 layer.
+    private func convSeconds(algorithm: Conv2DAlgorithm?) -> (Double, Double) {
         var rng = RandomGenerator(seed: 3)
         let layer = Conv2D(inChannels: 64, outChannels: 64, kernelSize: 3, padding: 1, using: &rng)
+        layer.algorithm = algorithm
         let x = Tensor.normal([64, 64, 32, 32], using: &rng)
         let forward = Stopwatch.median(budget: budget) { withoutGradient { _ = layer(x) } }
         let input = x.requiringGrad()
+        let seed = Tensor.ones([64, 64, 32, 32])
         let both = Stopwatch.median(budget: budget) {
             layer.zeroGrad()
-            let y = layer(input)
-            y.backward(seed: Tensor.ones(y.shape))
+            input.zeroGrad()
+            layer(input).backward(seed: seed)
         }
         return (forward, both)
-    }
-
-    private func directConvSeconds() -> Double {
-        var rng = RandomGenerator(seed: 3)
-        let w = Tensor.normal([64, 64, 3, 3], using: &rng), x = Tensor.normal([64, 64, 32, 32], using: &rng)
-        return Stopwatch.median(budget: budget) {
-            withoutGradient { _ = conv2d(x, weight: w, padding: (1, 1), algorithm: .direct) }
-        }
     }
 
     private func mlpStepSeconds() -> Double {
@@ -177,9 +174,9 @@ public struct EngineBenchmark {
         return results
     }
 
-    /// Bytes read plus bytes written per second by a 64 MiB copy.
+    /// Bytes read plus bytes written per second by a 16 MiB copy (the footprint of the elementwise cases).
     private func copyBandwidth() -> Double {
-        let n = 16 << 20
+        let n = 4 << 20
         let src = filled(n), dst = filled(n)
         defer { src.deallocate(); dst.deallocate() }
         let seconds = Stopwatch.median(budget: budget) { Elementwise.copy(src, dst, count: n) }

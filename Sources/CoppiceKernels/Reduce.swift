@@ -9,7 +9,17 @@ public enum Reduce {
     public static func reduce(_ op: Operation, _ x: UnsafePointer<Float>, outer: Int, length: Int, inner: Int,
                               _ z: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         let total = outer * length * inner
-        if outer >= pool.threadCount && total >= 2 * Elementwise.parallelGrain {
+        if outer == 1 && inner == 1 && length >= 2 * Elementwise.parallelGrain {
+            // One long row: partial results per thread, combined in a fixed order.
+            let partials = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount)
+            defer { partials.deallocate() }
+            let pieces = pool.threadCount
+            pool.parallelFor(pieces) { piece in
+                let range = ThreadPool.range(of: piece, in: pieces, count: length)
+                partials[piece] = reduceRow(op, x + range.lowerBound, range.count)
+            }
+            z[0] = reduceRow(op, partials, pieces)
+        } else if outer >= pool.threadCount && total >= 2 * Elementwise.parallelGrain {
             pool.parallelRanges(outer, grain: 1) { range in
                 for o in range { reduceSlice(op, x + o * length * inner, length, inner, z + o * inner) }
             }

@@ -23,7 +23,7 @@ public final class Embedding: Module {
 
 /// Pooled lookups per bag (PyTorch's EmbeddingBag): multi-hot features given as flat indices and
 /// bag offsets. Init uniform in ±sqrt(1/count), as DLRM's reference does.
-public final class EmbeddingBagLayer: Module {
+public final class EmbeddingBag: Module {
     public let weight: Parameter
     public let mode: EmbeddingBagMode
     public let sparseGradient: Bool

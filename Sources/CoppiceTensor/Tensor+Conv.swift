@@ -11,10 +11,11 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable {
         }
     }
 
-    /// The algorithm used when none is requested. im2col + GEMM won on every shape measured by
-    /// `coppice bench engine` (the direct kernel reached about half its speed), so it is the default;
-    /// the direct kernel stays available for callers and as a second implementation under test.
-    public static func automatic(for g: Conv2DGeometry) -> Conv2DAlgorithm { .im2colGemm }
+    /// The algorithm used when none is requested: the direct kernel wherever it applies (stride 1),
+    /// im2col + GEMM elsewhere. `coppice bench engine` measures both on the same shape.
+    public static func automatic(for g: Conv2DGeometry) -> Conv2DAlgorithm {
+        Conv2DDirect.supports(g) ? .direct : .im2colGemm
+    }
 }
 
 extension Conv2DGeometry {
@@ -55,15 +56,23 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
         var gx: Tensor?, gw: Tensor?, gb: Tensor?
         if needX {
             var t = Tensor(uninitializedShape: x.shape)
-            Conv2DIm2Col.backwardData(pgy, wc.storage.pointer + wc.offset, t.storage.pointer, g)
+            let pw = wc.storage.pointer + wc.offset
+            switch chosen {
+            case .im2colGemm: Conv2DIm2Col.backwardData(pgy, pw, t.storage.pointer, g)
+            case .direct: Conv2DDirect.backwardData(pgy, pw, t.storage.pointer, g)
+            }
             t.node = nil
             gx = t
         }
         if needW || needB {
             var tw = Tensor(uninitializedShape: weight.shape)
             var tb = Tensor(uninitializedShape: [g.outChannels])
-            Conv2DIm2Col.backwardWeights(xc.storage.pointer + xc.offset, pgy, tw.storage.pointer,
-                                   gradBias: needB ? tb.storage.pointer : nil, g)
+            let px = xc.storage.pointer + xc.offset
+            let pb = needB ? tb.storage.pointer : nil
+            switch chosen {
+            case .im2colGemm: Conv2DIm2Col.backwardWeights(px, pgy, tw.storage.pointer, gradBias: pb, g)
+            case .direct: Conv2DDirect.backwardWeights(px, pgy, tw.storage.pointer, gradBias: pb, g)
+            }
             tw.node = nil; tb.node = nil
             gw = needW ? tw : nil
             gb = needB ? tb : nil

@@ -38,6 +38,32 @@ import Testing
         #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
     }
 
+    @Test(arguments: geometries.filter(Conv2DDirect.supports))
+    func directBackwardPassesMatchReference(g: Conv2DGeometry) {
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 31)
+        let w = testValues(g.outChannels * g.patchSize, seed: 32)
+        let gy = testValues(g.batch * g.outChannels * g.outPlane, seed: 33)
+        var gx = [Float](repeating: 0, count: x.count), gxSlow = gx
+        Conv2DDirect.backwardData(gy, w, &gx, g)
+        Conv2DReference.backwardData(gy, w, &gxSlow, g)
+        #expect(allClose(gx, gxSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
+        var gw = [Float](repeating: 0, count: w.count), gwSlow = gw
+        var gb = [Float](repeating: 0, count: g.outChannels), gbSlow = gb
+        Conv2DDirect.backwardWeights(x, gy, &gw, gradBias: &gb, g)
+        Conv2DReference.backwardWeights(x, gy, &gwSlow, gradBias: &gbSlow, g)
+        #expect(allClose(gw, gwSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3))
+        #expect(allClose(gb, gbSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3))
+    }
+
+    @Test func directKernelCoversSingleImagesAndChannelTails() {
+        let g = Conv2DGeometry(batch: 1, inChannels: 5, outChannels: 10, height: 19, width: 23, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
+        let x = testValues(g.inChannels * g.inPlane, seed: 34), w = testValues(g.outChannels * g.patchSize, seed: 35)
+        var fast = [Float](repeating: 0, count: g.outChannels * g.outPlane), slow = fast
+        Conv2DDirect.forward(x, w, bias: nil, &fast, g)
+        Conv2DReference.forward(x, w, bias: nil, &slow, g)
+        #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
+    }
+
     @Test(arguments: geometries)
     func backwardPassesMatchReference(g: Conv2DGeometry) {
         let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 26)

@@ -87,7 +87,7 @@ import Testing
         let embedding = Embedding(count: 10, dimension: 4, using: &rng)
         #expect(try embedding([1, 9, 1]).shape == [3, 4])
         #expect(throws: TensorError.self) { try embedding([10]) }
-        let bag = EmbeddingBagLayer(count: 10, dimension: 4, mode: .mean, using: &rng)
+        let bag = EmbeddingBag(count: 10, dimension: 4, mode: .mean, using: &rng)
         #expect(try bag([1, 2, 3], offsets: [0, 1]).shape == [2, 4])
         #expect(throws: TensorError.self) { try bag([1, 2], offsets: [1]) }
     }

@@ -57,7 +57,7 @@ import Testing
     @Test func rowSparseUpdatesTouchOnlyBatchRows() throws {
         var rng = RandomGenerator(seed: 3)
         for makeOptimizer in [{ Adagrad(parameters: $0, learningRate: 0.1) as Optimizer }, { SGD(parameters: $0, learningRate: 0.1) }] {
-            let table = EmbeddingBagLayer(count: 50, dimension: 4, using: &rng)
+            let table = EmbeddingBag(count: 50, dimension: 4, using: &rng)
             let before = table.weight.value.scalars
             let optimizer = makeOptimizer([table.weight])
             let out = try table([3, 17, 3], offsets: [0, 2])
