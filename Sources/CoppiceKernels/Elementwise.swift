@@ -153,24 +153,35 @@ public enum Elementwise {
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int,
                             pool: ThreadPool = .shared) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
-            let x = x + range.lowerBound, y = y + range.lowerBound, n = range.count
-            let a = FloatVector(repeating: alpha)
-            var i = 0
-            while i &+ FloatVector.scalarCount <= n {
-                store(load(y + i).addingProduct(a, load(x + i)), y + i)
-                i &+= FloatVector.scalarCount
-            }
-            while i < n { y[i] += alpha * x[i]; i &+= 1 }
+            axpyRun(alpha, x + range.lowerBound, y + range.lowerBound, range.count)
         }
+    }
+
+    /// Single-threaded body of `axpy`, for callers inside a parallel loop (no closure, no hand-off).
+    @inline(__always)
+    public static func axpyRun(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let a = FloatVector(repeating: alpha)
+        var i = 0
+        while i &+ FloatVector.scalarCount <= n {
+            store(load(y + i).addingProduct(a, load(x + i)), y + i)
+            i &+= FloatVector.scalarCount
+        }
+        while i < n { y[i] += alpha * x[i]; i &+= 1 }
     }
 
     /// z[i] = alpha · x[i] + beta.
     public static func affine(_ x: UnsafePointer<Float>, alpha: Float, beta: Float, _ z: UnsafeMutablePointer<Float>,
                               count n: Int, pool: ThreadPool = .shared) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
-            let a = FloatVector(repeating: alpha), b = FloatVector(repeating: beta)
-            map(x + range.lowerBound, z + range.lowerBound, range.count, { b.addingProduct(a, $0) }, { alpha * $0 + beta })
+            affineRun(x + range.lowerBound, alpha, beta, z + range.lowerBound, range.count)
         }
+    }
+
+    /// Single-threaded body of `affine`, for callers inside a parallel loop.
+    @inline(__always)
+    public static func affineRun(_ x: UnsafePointer<Float>, _ alpha: Float, _ beta: Float, _ z: UnsafeMutablePointer<Float>, _ n: Int) {
+        let a = FloatVector(repeating: alpha), b = FloatVector(repeating: beta)
+        map(x, z, n, { b.addingProduct(a, $0) }, { alpha * $0 + beta })
     }
 
     /// Memory copy, split across threads for large buffers.

@@ -35,7 +35,7 @@ public enum EmbeddingKernels {
                     Elementwise.binaryRun(.add, dst, 1, table + Int(indices[j]) * d, 1, dst, d)
                 }
                 if mode == .mean && end > start {
-                    Elementwise.affine(dst, alpha: 1 / Float(end - start), beta: 0, dst, count: d, pool: .serial)
+                    Elementwise.affineRun(dst, 1 / Float(end - start), 0, dst, d)
                 }
             }
         }
@@ -48,7 +48,7 @@ public enum EmbeddingKernels {
             let (start, end) = bounds(b, offsets, bags, n)
             let scale: Float = mode == .mean && end > start ? 1 / Float(end - start) : 1
             for j in start..<end {
-                Elementwise.axpy(scale, g + b * d, grad + Int(indices[j]) * d, count: d, pool: .serial)
+                Elementwise.axpyRun(scale, g + b * d, grad + Int(indices[j]) * d, d)
             }
         }
     }

@@ -58,12 +58,12 @@ public enum Softmax {
             while i &+ w <= n { acc += SIMDMath.exp(load(x + i) - mv); i &+= w }
             while i < n { tail += libm_exp(x[i] - m); i &+= 1 }
             let logSum = libm_log(acc.sum() + tail) + m
-            Elementwise.affine(x, alpha: 1, beta: -logSum, z, count: n, pool: ThreadPool.serial)
+            Elementwise.affineRun(x, 1, -logSum, z, n)
         } else {
             while i &+ w <= n { let e = SIMDMath.exp(load(x + i) - mv); store(e, z + i); acc += e; i &+= w }
             while i < n { let e = libm_exp(x[i] - m); z[i] = e; tail += e; i &+= 1 }
             let inverse = 1 / (acc.sum() + tail)
-            Elementwise.affine(z, alpha: inverse, beta: 0, z, count: n, pool: ThreadPool.serial)
+            Elementwise.affineRun(z, inverse, 0, z, n)
         }
     }
 }
