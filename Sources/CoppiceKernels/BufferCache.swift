@@ -1,4 +1,7 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Keeps freed large buffers for reuse, keyed by exact byte size.
 ///
@@ -6,6 +9,9 @@ import Synchronization
 /// project runs on that is about 5 µs a page, so a 16 MiB tensor allocated every step paid ~20 ms of
 /// faults, more than the work done on it. Training loops allocate the same sizes every step, so an
 /// exact-size cache removes nearly all of it. Small buffers go straight to malloc, which reuses them.
+/// Buffers of 2 MiB and more are 2 MiB aligned and marked for transparent huge pages on Linux (as
+/// PyTorch's CPU allocator does): streaming kernels ran up to 2× faster on them here, since the
+/// hardware prefetchers stop at every 4 KiB page boundary and TLB misses cost more in a VM.
 public final class BufferCache: Sendable {
     public static let shared = BufferCache(limitBytes: 2 << 30)
 
@@ -37,7 +43,29 @@ public final class BufferCache: Sendable {
             }
             if let reused { return reused }
         }
+        return Self.systemAllocate(size)
+    }
+
+    static let hugePage = 2 << 20
+
+    static func systemAllocate(_ size: Int) -> UnsafeMutableRawPointer {
+        #if canImport(Glibc)
+        if size >= hugePage {
+            var pointer: UnsafeMutableRawPointer?
+            if posix_memalign(&pointer, hugePage, size) == 0, let pointer {
+                _ = madvise(pointer, (size / hugePage) * hugePage, MADV_HUGEPAGE)
+                return pointer
+            }
+        }
+        #endif
         return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    }
+
+    static func systemDeallocate(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
+        #if canImport(Glibc)
+        if size >= hugePage { free(pointer); return }
+        #endif
+        pointer.deallocate()
     }
 
     /// Returns a buffer from `allocate(byteCount:)` with the same `byteCount`.
@@ -52,16 +80,16 @@ public final class BufferCache: Sendable {
             }
             if kept { return }
         }
-        pointer.deallocate()
+        Self.systemDeallocate(pointer, size)
     }
 
     /// Frees every cached buffer.
     public func clear() {
-        let pointers = state.withLock { state -> [UnsafeMutableRawPointer] in
+        let buffers = state.withLock { state -> [(UnsafeMutableRawPointer, Int)] in
             defer { state.free = [:]; state.cachedBytes = 0 }
-            return state.free.values.flatMap { $0 }
+            return state.free.flatMap { size, pointers in pointers.map { ($0, size) } }
         }
-        for pointer in pointers { pointer.deallocate() }
+        for (pointer, size) in buffers { Self.systemDeallocate(pointer, size) }
     }
 }
 
