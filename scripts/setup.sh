@@ -5,6 +5,7 @@ set -euo pipefail
 
 need=()
 pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
+pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 
 if [ ${#need[@]} -gt 0 ]; then

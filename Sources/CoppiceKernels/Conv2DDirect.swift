@@ -229,14 +229,14 @@ public enum Conv2DDirect {
                             let wt = wc + t &* 4
                             let w0 = FloatVector(repeating: wt[0]), w1 = FloatVector(repeating: wt[1])
                             let w2 = FloatVector(repeating: wt[2]), w3 = FloatVector(repeating: wt[3])
-                            a00 = a00.addingProduct(v0, w0); a01 = a01.addingProduct(v1, w0)
-                            a02 = a02.addingProduct(v2, w0); a03 = a03.addingProduct(v3, w0)
-                            a10 = a10.addingProduct(v0, w1); a11 = a11.addingProduct(v1, w1)
-                            a12 = a12.addingProduct(v2, w1); a13 = a13.addingProduct(v3, w1)
-                            a20 = a20.addingProduct(v0, w2); a21 = a21.addingProduct(v1, w2)
-                            a22 = a22.addingProduct(v2, w2); a23 = a23.addingProduct(v3, w2)
-                            a30 = a30.addingProduct(v0, w3); a31 = a31.addingProduct(v1, w3)
-                            a32 = a32.addingProduct(v2, w3); a33 = a33.addingProduct(v3, w3)
+                            a00 = multiplyAdd(a00, v0, w0); a01 = multiplyAdd(a01, v1, w0)
+                            a02 = multiplyAdd(a02, v2, w0); a03 = multiplyAdd(a03, v3, w0)
+                            a10 = multiplyAdd(a10, v0, w1); a11 = multiplyAdd(a11, v1, w1)
+                            a12 = multiplyAdd(a12, v2, w1); a13 = multiplyAdd(a13, v3, w1)
+                            a20 = multiplyAdd(a20, v0, w2); a21 = multiplyAdd(a21, v1, w2)
+                            a22 = multiplyAdd(a22, v2, w2); a23 = multiplyAdd(a23, v3, w2)
+                            a30 = multiplyAdd(a30, v0, w3); a31 = multiplyAdd(a31, v1, w3)
+                            a32 = multiplyAdd(a32, v2, w3); a33 = multiplyAdd(a33, v3, w3)
                         }
                     }
                     let o = out + tile * Conv2DDirect.tile

@@ -62,7 +62,7 @@ public enum Elementwise {
 
     // GELU with the tanh approximation (as PyTorch's approximate="tanh" and GPT-2).
     @inline(__always) static func geluVector(_ v: FloatVector) -> FloatVector {
-        let inner = 0.7978845608028654 * v.addingProduct(0.044715 * v * v, v)
+        let inner = 0.7978845608028654 * multiplyAdd(v, 0.044715 * v * v, v)
         return 0.5 * v * (1 + SIMDMath.tanh(inner))
     }
 
@@ -163,7 +163,7 @@ public enum Elementwise {
         let a = FloatVector(repeating: alpha)
         var i = 0
         while i &+ FloatVector.scalarCount <= n {
-            store(load(y + i).addingProduct(a, load(x + i)), y + i)
+            store(multiplyAdd(load(y + i), a, load(x + i)), y + i)
             i &+= FloatVector.scalarCount
         }
         while i < n { y[i] += alpha * x[i]; i &+= 1 }
@@ -181,7 +181,7 @@ public enum Elementwise {
     @inline(__always)
     public static func affineRun(_ x: UnsafePointer<Float>, _ alpha: Float, _ beta: Float, _ z: UnsafeMutablePointer<Float>, _ n: Int) {
         let a = FloatVector(repeating: alpha), b = FloatVector(repeating: beta)
-        map(x, z, n, { b.addingProduct(a, $0) }, { alpha * $0 + beta })
+        map(x, z, n, { multiplyAdd(b, a, $0) }, { alpha * $0 + beta })
     }
 
     /// Memory copy, split across threads for large buffers.

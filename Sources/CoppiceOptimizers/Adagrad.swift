@@ -43,6 +43,12 @@ public final class Adagrad: Optimizer {
         }
     }
 
+    public func stateTensors() -> [String: Tensor] { saveBuffers(parameters, sums, prefix: "sum") }
+
+    public func loadState(_ state: [String: Tensor]) throws(OptimizerStateError) {
+        try loadBuffers(state, parameters, &sums, prefix: "sum")
+    }
+
     /// The accumulated squared gradients of `parameter` (for tests and checkpoints).
     public func accumulator(of parameter: Parameter) -> [Float]? { sums[ObjectIdentifier(parameter)]?.values }
 

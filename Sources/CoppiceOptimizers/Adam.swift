@@ -10,7 +10,8 @@ public final class Adam: Optimizer {
     public let weightDecay: Float
     public let decoupledWeightDecay: Bool
     public private(set) var stepCount = 0
-    private var moments: [ObjectIdentifier: (StateBuffer, StateBuffer)] = [:]
+    private var firstMoments: [ObjectIdentifier: StateBuffer] = [:]
+    private var secondMoments: [ObjectIdentifier: StateBuffer] = [:]
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -54,10 +55,24 @@ public final class Adam: Optimizer {
     }
 
     private func state(_ parameter: Parameter) -> (StateBuffer, StateBuffer) {
-        if let existing = moments[ObjectIdentifier(parameter)] { return existing }
+        let key = ObjectIdentifier(parameter)
+        if let m = firstMoments[key], let v = secondMoments[key] { return (m, v) }
         let created = (StateBuffer(count: parameter.tensor.count), StateBuffer(count: parameter.tensor.count))
-        moments[ObjectIdentifier(parameter)] = created
+        firstMoments[key] = created.0
+        secondMoments[key] = created.1
         return created
+    }
+
+    public func stateTensors() -> [String: Tensor] {
+        saveBuffers(parameters, firstMoments, prefix: "exp_avg")
+            .merging(saveBuffers(parameters, secondMoments, prefix: "exp_avg_sq")) { a, _ in a }
+            .merging(["step": Tensor([Float(stepCount)])]) { a, _ in a }
+    }
+
+    public func loadState(_ state: [String: Tensor]) throws(OptimizerStateError) {
+        try loadBuffers(state.filter { $0.key.hasPrefix("exp_avg.") }, parameters, &firstMoments, prefix: "exp_avg")
+        try loadBuffers(state, parameters, &secondMoments, prefix: "exp_avg_sq")
+        if let step = state["step"] { stepCount = Int(step.scalars.first ?? 0) }
     }
 }
 

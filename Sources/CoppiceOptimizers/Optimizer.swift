@@ -8,6 +8,16 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// One update from the gradients accumulated since the last `zeroGrad()`.
     func step()
+    /// Everything a resumed run needs to continue exactly (buffers keyed by parameter position).
+    func stateTensors() -> [String: Tensor]
+    /// Restores `stateTensors()`; throws naming the entry that does not fit.
+    func loadState(_ state: [String: Tensor]) throws(OptimizerStateError)
+}
+
+/// A saved optimizer state that does not match the optimizer it is loaded into.
+public struct OptimizerStateError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension Optimizer {
@@ -26,6 +36,38 @@ final class StateBuffer {
     deinit { pointer.deallocate() }
 
     var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    var tensor: Tensor { Tensor(values) }
+
+    func load(_ tensor: Tensor, key: String) throws(OptimizerStateError) {
+        guard tensor.count == count else {
+            throw OptimizerStateError("optimizer state '\(key)' has \(tensor.count) values, the parameter has \(count)")
+        }
+        tensor.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+}
+
+/// Saves per-parameter buffers as "<prefix>.<position>".
+func saveBuffers(_ parameters: [Parameter], _ buffers: [ObjectIdentifier: StateBuffer], prefix: String) -> [String: Tensor] {
+    var state: [String: Tensor] = [:]
+    for (position, parameter) in parameters.enumerated() {
+        if let buffer = buffers[ObjectIdentifier(parameter)] { state["\(prefix).\(position)"] = buffer.tensor }
+    }
+    return state
+}
+
+/// Restores buffers saved by `saveBuffers`, creating them as needed.
+func loadBuffers(_ state: [String: Tensor], _ parameters: [Parameter], _ buffers: inout [ObjectIdentifier: StateBuffer],
+                 prefix: String) throws(OptimizerStateError) {
+    for key in state.keys where key.hasPrefix(prefix + ".") {
+        guard let position = Int(key.dropFirst(prefix.count + 1)), parameters.indices.contains(position) else {
+            throw OptimizerStateError("optimizer state '\(key)' names no parameter (there are \(parameters.count))")
+        }
+        let parameter = parameters[position]
+        let buffer = buffers[ObjectIdentifier(parameter)] ?? StateBuffer(count: parameter.tensor.count)
+        try buffer.load(state[key]!, key: key)
+        buffers[ObjectIdentifier(parameter)] = buffer
+    }
 }
 
 /// Runs `body(weights, gradient, mask)` over a parameter's dense buffers, then zeroes masked weights

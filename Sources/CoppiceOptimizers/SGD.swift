@@ -46,6 +46,12 @@ public final class SGD: Optimizer {
         }
     }
 
+    public func stateTensors() -> [String: Tensor] { saveBuffers(parameters, buffers, prefix: "momentum") }
+
+    public func loadState(_ state: [String: Tensor]) throws(OptimizerStateError) {
+        try loadBuffers(state, parameters, &buffers, prefix: "momentum")
+    }
+
     private func momentumBuffer(_ parameter: Parameter, _ mu: Float) -> StateBuffer? {
         guard mu != 0 else { return nil }
         if let existing = buffers[ObjectIdentifier(parameter)] { return existing }

