@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "CoppiceKernelsTests", dependencies: ["CoppiceKernels", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceNNTests", dependencies: ["CoppiceOptimizers", "CoppiceTestSupport"]),
-        .testTarget(name: "CoppiceTrainingTests", dependencies: ["CoppiceTraining", "CoppiceTestSupport"]),
+        .testTarget(name: "CoppiceTrainingTests", dependencies: ["CoppiceTraining", "CoppiceTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -99,7 +99,20 @@ def train_coppice(args, root):
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
     history = summary["history"]
-    return history[-1]["test_accuracy"], sum(r["seconds"] for r in history) / len(history)
+    return history[-1]["test_accuracy"], sum(r["seconds"] for r in history) / len(history), os.path.join(out, "model.safetensors")
+
+
+def accuracy_in_pytorch(args, weights):
+    """Coppice's trained weights loaded into the PyTorch model (same names as nn.Sequential's) and
+    evaluated there: the accuracy must match what Coppice reported."""
+    from safetensors.torch import load_file
+    _, _, xte, yte = load(args.data_dir, args.dataset)
+    model = lenet5()
+    model.load_state_dict(load_file(weights))
+    model.eval()
+    with torch.no_grad():
+        correct = sum((model(xte[i:i + 1000]).argmax(1) == yte[i:i + 1000]).sum().item() for i in range(0, len(yte), 1000))
+    return correct / len(yte)
 
 
 def main():
@@ -124,10 +137,12 @@ def main():
     rows.append({"suite": "train", "case": f"lenet5 {args.dataset} pytorch", "metric": "epoch time", "unit": "s", "value": torch_seconds})
     rows.append({"suite": "train", "case": f"lenet5 {args.dataset} pytorch", "metric": "test accuracy", "unit": "%", "value": 100 * torch_accuracy})
     if not args.skip_coppice:
-        accuracy, seconds = train_coppice(args, root)
+        accuracy, seconds, weights = train_coppice(args, root)
         rows.append({"suite": "train", "case": f"lenet5 {args.dataset} coppice", "metric": "epoch time", "unit": "s",
                      "value": seconds, "ratio": seconds / torch_seconds})
         rows.append({"suite": "train", "case": f"lenet5 {args.dataset} coppice", "metric": "test accuracy", "unit": "%", "value": 100 * accuracy})
+        rows.append({"suite": "train", "case": f"lenet5 {args.dataset} coppice weights in pytorch", "metric": "test accuracy",
+                     "unit": "%", "value": 100 * accuracy_in_pytorch(args, weights)})
     print(f"LeNet-5 (3x3) on {args.dataset}, {args.epochs} epochs, batch {args.batch_size}, {args.threads} threads, PyTorch {torch.__version__}\n")
     print("| case | metric | value | ratio (Coppice / PyTorch) |")
     print("|---|---|---:|---:|")

@@ -11,3 +11,13 @@ static inline int coppice_compiled_with_fma(void) {
     return 0;
 #endif
 }
+
+// Whether this build targets 512-bit vectors: the direct convolution kernel keeps 16 accumulators of
+// 16 floats in registers, which fits AVX-512's 32 registers and spills everywhere else.
+static inline int coppice_compiled_with_avx512(void) {
+#if defined(__AVX512F__)
+    return 1;
+#else
+    return 0;
+#endif
+}

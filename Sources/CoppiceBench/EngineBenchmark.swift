@@ -60,13 +60,16 @@ public struct EngineBenchmark {
             .init(suite: "conv2d", case: convCase + " forward+backward", metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / both / 1e9),
             .init(suite: "conv2d", case: convCase + " forward+backward", metric: "fraction of ceiling", unit: "ratio", value: 3 * convFlops / both / 1e9 / ceiling),
         ]
-        let (im2col, im2colBoth) = convSeconds(algorithm: .im2colGemm)
-        results += [
-            .init(suite: "conv2d", case: convCase + " forward (im2col+GEMM)", metric: "time", unit: "ms", value: im2col * 1e3),
-            .init(suite: "conv2d", case: convCase + " forward (im2col+GEMM)", metric: "throughput", unit: "GFLOP/s", value: convFlops / im2col / 1e9),
-            .init(suite: "conv2d", case: convCase + " forward+backward (im2col+GEMM)", metric: "time", unit: "ms", value: im2colBoth * 1e3),
-            .init(suite: "conv2d", case: convCase + " forward+backward (im2col+GEMM)", metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / im2colBoth / 1e9),
-        ]
+        for algorithm in Conv2DAlgorithm.allCases {
+            let (forward, both) = convSeconds(algorithm: algorithm)
+            let label = " (\(algorithm.rawValue))"
+            results += [
+                .init(suite: "conv2d", case: convCase + " forward" + label, metric: "time", unit: "ms", value: forward * 1e3),
+                .init(suite: "conv2d", case: convCase + " forward" + label, metric: "throughput", unit: "GFLOP/s", value: convFlops / forward / 1e9),
+                .init(suite: "conv2d", case: convCase + " forward+backward" + label, metric: "time", unit: "ms", value: both * 1e3),
+                .init(suite: "conv2d", case: convCase + " forward+backward" + label, metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / both / 1e9),
+            ]
+        }
 
         progress("mlp")
         let step = mlpStepSeconds()

@@ -17,6 +17,16 @@ public var isFusedMultiplyAddAvailable: Bool {
     #endif
 }
 
+/// Whether this build targets 512-bit vectors (`-target-cpu` of an AVX-512 machine, e.g. `native` here).
+@inline(__always)
+public var isWideVectorTarget: Bool {
+    #if canImport(Accelerate)
+    return false
+    #else
+    return coppice_compiled_with_avx512() != 0
+    #endif
+}
+
 /// acc + a·b, fused where the build allows it. Without FMA in the target, Swift's `addingProduct`
 /// becomes a software fma call per lane (measured ~100× slower), so the unfused form is used instead.
 @inline(__always) @usableFromInline
