@@ -28,10 +28,13 @@ public struct ImageDataset: Sendable {
                             height: height, width: width, classCount: classCount)
     }
 
-    /// Examples `range`, e.g. to split off a validation set.
-    public func slice(_ range: Range<Int>) -> ImageDataset {
-        ImageDataset(pixels: Array(pixels[(range.lowerBound * imageSize)..<(range.upperBound * imageSize)]),
-                     labels: Array(labels[range]), channels: channels, height: height, width: width, classCount: classCount)
+    /// The examples at `indices`, in that order (e.g. to split off a validation set).
+    public func select(_ indices: [Int]) -> ImageDataset {
+        var selected: [UInt8] = []
+        selected.reserveCapacity(indices.count * imageSize)
+        for i in indices { selected += pixels[(i * imageSize)..<((i + 1) * imageSize)] }
+        return ImageDataset(pixels: selected, labels: indices.map { labels[$0] }, channels: channels, height: height,
+                            width: width, classCount: classCount)
     }
 }
 

@@ -26,7 +26,8 @@ public enum DatasetName: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Training and test sets. MNIST-5k has no test split: its last 1,000 rows are held out.
+    /// Training and test sets. MNIST-5k has no test split and is sorted by class: every fifth row is
+    /// held out (100 per class).
     public func load(directory: String? = nil) throws(DataError) -> (train: ImageDataset, test: ImageDataset) {
         let dir = directory ?? defaultDirectory
         func file(_ name: String) -> String { (dir as NSString).appendingPathComponent(name) }
@@ -37,8 +38,8 @@ public enum DatasetName: String, CaseIterable, Sendable, Codable {
             return (train, test)
         case .mnist5k:
             let all = try PixelCSV.read(file("mnist_5k.csv.gz"))
-            let split = all.count - all.count / 5
-            return (all.slice(0..<split), all.slice(split..<all.count))
+            let indices = Array(0..<all.count)
+            return (all.select(indices.filter { $0 % 5 != 4 }), all.select(indices.filter { $0 % 5 == 4 }))
         case .cifar10, .cifar100:
             let variant: CIFAR.Variant = self == .cifar10 ? .cifar10 : .cifar100
             return (try CIFAR.read(variant.trainFiles.map(file), variant: variant),

@@ -73,9 +73,10 @@ struct LineChart {
             let points = zip(x, s.values).filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }
             out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
             for p in points { out += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"3\" fill=\"\(s.color)\"/>\n" }
-            let ly = top + 14 + Double(index) * 16
-            out += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", left + width - 70, left + width - 50, ly - 4, ly - 4, s.color)
-            out += String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>\n", left + width - 45, ly, s.name)
+            // Legend above the plot area, so it never covers a curve.
+            let lx = left + width - 140 + Double(index) * 70, ly = 18.0
+            out += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", lx, lx + 20, ly - 4, ly - 4, s.color)
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>\n", lx + 25, ly, s.name)
         }
         return out
     }

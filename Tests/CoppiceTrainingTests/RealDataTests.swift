@@ -32,5 +32,6 @@ import Testing
         var perClass = [Int](repeating: 0, count: 10)
         for label in train.labels + test.labels { perClass[label] += 1 }
         #expect(perClass == [Int](repeating: 500, count: 10))
+        #expect(Set(test.labels).count == 10 && test.count == 1000, "the held-out rows cover every class")
     }
 }
