@@ -71,7 +71,7 @@ extension Tensor {
         out.node = nil
         let original = shape
         return Tensor.differentiable(out, inputs: [self]) { g in
-            var full = Tensor.zeros(original)
+            let full = Tensor.zeros(original)
             let window = full.sliced(axis: a, range)
             StridedWrite.write(g, into: window)
             return [full]
