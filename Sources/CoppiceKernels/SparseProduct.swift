@@ -1,0 +1,109 @@
+/// Sparse × dense products with a CSR matrix: the work and memory traffic scale with the nonzeros.
+///
+/// Legend: A is the CSR matrix [m × k] (a weight [out × in]); SpMV computes y[m] = A·x[k]; SpMM
+/// computes Yᵀ[m × n] = A · Xᵀ[k × n] for a batch of n activations stored feature-major (row j of Xᵀ
+/// holds feature j of the whole batch), so each nonzero of A scales one contiguous row of Xᵀ into
+/// an accumulator row that stays in registers for up to 128 batch entries.
+public enum SparseProduct {
+    /// Nonzeros below which a product runs on one thread.
+    public static let parallelThreshold = 16_384
+
+    public static func spmv(_ a: CSRMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        forEachRowRange(a, pool) { rows in
+            a.rowStarts.withUnsafeBufferPointer { starts in
+                a.columnIndices.withUnsafeBufferPointer { indices in
+                    a.values.withUnsafeBufferPointer { values in
+                        let w = FloatVector.scalarCount
+                        for r in rows {
+                            var k = Int(starts[r])
+                            let end = Int(starts[r + 1])
+                            // 16 nonzeros at a time: vector loads of values and indices, x gathered.
+                            var acc = FloatVector()
+                            while k &+ w <= end {
+                                let idx = UnsafeRawPointer(indices.baseAddress! + k).loadUnaligned(as: SIMD16<Int32>.self)
+                                var gathered = FloatVector()
+                                for l in 0..<w { gathered[l] = x[Int(idx[l])] }
+                                acc = multiplyAdd(acc, load(values.baseAddress! + k), gathered)
+                                k &+= w
+                            }
+                            var s0 = acc.sum(), s1: Float = 0, s2: Float = 0, s3: Float = 0
+                            while k < end { s0 += values[k] * x[Int(indices[k])]; k &+= 1 }
+                            y[r] = (s0 + s1) + (s2 + s3)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Yᵀ = A · Xᵀ for `batch` columns: xT is [k × batch], yT is [m × batch], both row-major.
+    public static func spmm(_ a: CSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
+                            pool: ThreadPool = .shared) {
+        if n == 1 { return spmv(a, xT, yT, pool: pool) }
+        let w = FloatVector.scalarCount
+        forEachRowRange(a, pool) { rows in
+            a.rowStarts.withUnsafeBufferPointer { starts in
+                a.columnIndices.withUnsafeBufferPointer { indices in
+                    a.values.withUnsafeBufferPointer { values in
+                        for r in rows {
+                            let (begin, end) = (Int(starts[r]), Int(starts[r + 1]))
+                            let out = yT + r * n
+                            var c = 0
+                            // Eight vectors (128 batch entries) of accumulators per pass.
+                            while c &+ 8 &* w <= n {
+                                var a0 = FloatVector(), a1 = FloatVector(), a2 = FloatVector(), a3 = FloatVector()
+                                var a4 = FloatVector(), a5 = FloatVector(), a6 = FloatVector(), a7 = FloatVector()
+                                for k in begin..<end {
+                                    let v = FloatVector(repeating: values[k])
+                                    let src = xT + (Int(indices[k]) &* n &+ c)
+                                    a0 = multiplyAdd(a0, v, load(src)); a1 = multiplyAdd(a1, v, load(src + w))
+                                    a2 = multiplyAdd(a2, v, load(src + 2 * w)); a3 = multiplyAdd(a3, v, load(src + 3 * w))
+                                    a4 = multiplyAdd(a4, v, load(src + 4 * w)); a5 = multiplyAdd(a5, v, load(src + 5 * w))
+                                    a6 = multiplyAdd(a6, v, load(src + 6 * w)); a7 = multiplyAdd(a7, v, load(src + 7 * w))
+                                }
+                                let dst = out + c
+                                store(a0, dst); store(a1, dst + w); store(a2, dst + 2 * w); store(a3, dst + 3 * w)
+                                store(a4, dst + 4 * w); store(a5, dst + 5 * w); store(a6, dst + 6 * w); store(a7, dst + 7 * w)
+                                c &+= 8 &* w
+                            }
+                            while c &+ w <= n {
+                                var acc = FloatVector()
+                                for k in begin..<end {
+                                    acc = multiplyAdd(acc, FloatVector(repeating: values[k]), load(xT + (Int(indices[k]) &* n &+ c)))
+                                }
+                                store(acc, out + c)
+                                c &+= w
+                            }
+                            while c < n {
+                                var sum: Float = 0
+                                for k in begin..<end { sum += values[k] * xT[Int(indices[k]) &* n &+ c] }
+                                out[c] = sum
+                                c &+= 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The reference twin of `spmm` (and of `spmv` with batch 1), summing in Double.
+    public static func reference(_ a: CSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int) {
+        for r in 0..<a.rows {
+            for c in 0..<n {
+                var sum = 0.0
+                for k in Int(a.rowStarts[r])..<Int(a.rowStarts[r + 1]) {
+                    sum += Double(a.values[k]) * Double(xT[Int(a.columnIndices[k]) * n + c])
+                }
+                yT[r * n + c] = Float(sum)
+            }
+        }
+    }
+
+    /// Splits the rows into ranges of about equal nonzeros, one per thread, when the work is large enough.
+    static func forEachRowRange(_ a: CSRMatrix, _ pool: ThreadPool, _ body: @escaping (Range<Int>) -> Void) {
+        guard pool.threadCount > 1, a.nonzeroCount >= parallelThreshold else { return body(0..<a.rows) }
+        let ranges = a.balancedRowRanges(pool.threadCount)
+        pool.parallelFor(ranges.count) { body(ranges[$0]) }
+    }
+}
