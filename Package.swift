@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CoppiceFormats", targets: ["CoppiceFormats"]),
         .library(name: "CoppiceVision", targets: ["CoppiceVision"]),
         .library(name: "CoppiceTraining", targets: ["CoppiceTraining"]),
+        .library(name: "CoppiceSparsity", targets: ["CoppiceSparsity"]),
         .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
         .executable(name: "coppice", targets: ["coppice"]),
     ],
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "CoppiceData", dependencies: ["CoppiceTensor", "CZlib"], exclude: ["README.md"]),
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
+        .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"]),
         .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers"], exclude: ["README.md"]),
         .executableTarget(name: "coppice", dependencies: [
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "CoppiceKernelsTests", dependencies: ["CoppiceKernels", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceNNTests", dependencies: ["CoppiceOptimizers", "CoppiceTestSupport"]),
+        .testTarget(name: "CoppiceSparsityTests", dependencies: ["CoppiceSparsity", "CoppiceOptimizers", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceTrainingTests", dependencies: ["CoppiceTraining", "CoppiceTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
