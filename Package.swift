@@ -36,10 +36,10 @@ let package = Package(
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"]),
-        .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision"], exclude: ["README.md"]),
+        .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers"], exclude: ["README.md"]),
         .executableTarget(name: "coppice", dependencies: [
-            "CoppiceBench", "CoppiceTraining",
+            "CoppiceBench", "CoppiceTraining", "CoppiceSparsity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CoppiceTestSupport", dependencies: ["CoppiceTensor"]),

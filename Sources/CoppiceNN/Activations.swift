@@ -105,4 +105,10 @@ public final class Sequential: Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1($0) }
     }
+
+    /// Swaps the layer at `index` for another (a sparse twin, a compacted layer); names stay positional.
+    public func replaceLayer(at index: Int, with layer: Layer) {
+        checkArgument(layers.indices.contains(index), "layer index \(index) out of range for \(layers.count) layers")
+        layers[index] = layer
+    }
 }

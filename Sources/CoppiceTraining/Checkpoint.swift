@@ -18,11 +18,14 @@ public struct Checkpoint {
     public var model: [String: Tensor]
     public var optimizer: [String: Tensor]
     public var generators: [String: [UInt64]]
+    /// Pruning masks by parameter name (empty for dense runs).
+    public var masks: [String: Tensor] = [:]
 
     public func write(to path: String) throws(TrainingError) {
         var tensors: [String: Tensor] = [:]
         for (name, value) in model { tensors["model." + name] = value }
         for (name, value) in optimizer { tensors["optimizer." + name] = value }
+        for (name, value) in masks { tensors["mask." + name] = value }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let config = try? encoder.encode(configuration), let records = try? encoder.encode(history),
@@ -61,14 +64,15 @@ public struct Checkpoint {
               let rngs = meta["generators"].flatMap({ try? decoder.decode([String: [String]].self, from: Data($0.utf8)) }) else {
             throw .checkpoint("\(path): metadata is missing or unreadable (epoch, step, config, history, generators)")
         }
-        var model: [String: Tensor] = [:], optimizer: [String: Tensor] = [:]
+        var model: [String: Tensor] = [:], optimizer: [String: Tensor] = [:], masks: [String: Tensor] = [:]
         for (name, value) in tensors {
             if name.hasPrefix("model.") { model[String(name.dropFirst(6))] = value }
             if name.hasPrefix("optimizer.") { optimizer[String(name.dropFirst(10))] = value }
+            if name.hasPrefix("mask.") { masks[String(name.dropFirst(5))] = value }
         }
         let generators = rngs.compactMapValues { words in words.compactMap { UInt64($0) } }
         return Checkpoint(configuration: config, epoch: epoch, step: step, history: history, model: model,
-                          optimizer: optimizer, generators: generators)
+                          optimizer: optimizer, generators: generators, masks: masks)
     }
 }
 

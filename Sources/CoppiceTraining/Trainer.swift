@@ -2,6 +2,7 @@ import CoppiceData
 import CoppiceFormats
 import CoppiceNN
 import CoppiceOptimizers
+import CoppiceSparsity
 import CoppiceTensor
 import CoppiceVision
 import Foundation
@@ -22,12 +23,16 @@ public final class Trainer {
     let testLoader: DataLoader
     public private(set) var history: [EpochRecord] = []
     private(set) var step = 0
-    private let progress: Progress
+    private let progress: TrainingProgress
+    /// Prunes during training when the run has a recipe (masks are kept in checkpoints).
+    public let pruner: Pruner?
 
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
+    public var stepsPerEpoch: Int { trainLoader.batchCount }
 
     public init(configuration: TrainingConfiguration, outputDirectory: String, datasets: (train: ImageDataset, test: ImageDataset)? = nil,
-                progress: Progress = .automatic()) throws(TrainingError) {
+                recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil,
+                progress: TrainingProgress = .automatic()) throws(TrainingError) {
         try configuration.validate()
         self.configuration = configuration
         self.outputDirectory = outputDirectory
@@ -45,6 +50,14 @@ public final class Trainer {
         }
         var rng = RandomGenerator(seed: configuration.seed)
         model = configuration.model.make(inChannels: train.channels, imageSize: train.height, classes: train.classCount, using: &rng)
+        if let initialWeights {
+            do { try model.load(stateDict: initialWeights) } catch { throw .checkpoint("initial weights: \(error)") }
+        }
+        if let recipe {
+            do { pruner = try Pruner(model: model, recipe: recipe) } catch { throw .invalidConfiguration(error.description) }
+        } else {
+            pruner = nil
+        }
         optimizer = SGD(parameters: model.parameters(), learningRate: configuration.learningRate, momentum: configuration.momentum,
                         weightDecay: configuration.weightDecay)
         let normalization = configuration.dataset.normalization
@@ -93,7 +106,11 @@ public final class Trainer {
                     throw .nonFiniteLoss(step: step, epoch: epoch + 1, layer: locateNonFinite(batch.images))
                 }
                 loss.backward()
+                pruner?.accumulateScores()
                 optimizer.step()
+                if let pruner {
+                    do { try pruner.step(step) } catch { throw .invalidConfiguration(error.description) }
+                }
                 step += 1
                 batchIndex += 1
                 lossSum += Double(value) * Double(batch.labels.count)
@@ -112,7 +129,10 @@ public final class Trainer {
             try writeLogs()
             try checkpoint(epoch: epoch + 1).write(to: checkpointPath)
         }
-        if lastEpoch == configuration.epochs { try writeResults() }
+        if lastEpoch == configuration.epochs {
+            if let pruner { pruner.finalize() }
+            try writeResults()
+        }
         return history
     }
 
@@ -134,6 +154,13 @@ public final class Trainer {
 
     public func evaluateTestSet() -> (loss: Double, accuracy: Double) { evaluate(testLoader) }
 
+    /// The first `count` test images, normalized as in evaluation (a real input for timing).
+    public func sampleTestImages(_ count: Int) -> Tensor {
+        let loader = (try? DataLoader(dataset: testLoader.dataset.prefix(count), batchSize: count, shuffle: false,
+                                      augmentation: testLoader.augmentation)) ?? testLoader
+        return loader.batch(0, epoch: 0, order: Array(0..<min(count, loader.dataset.count))).images
+    }
+
     func learningRate(at step: Int, of total: Int) -> Float {
         switch configuration.schedule {
         case .constant: configuration.learningRate
@@ -154,8 +181,10 @@ public final class Trainer {
     }
 
     func checkpoint(epoch: Int) -> Checkpoint {
-        Checkpoint(configuration: configuration, epoch: epoch, step: step, history: history, model: model.stateDict(),
-                   optimizer: optimizer.stateTensors(), generators: model.generatorStates())
+        var masks: [String: Tensor] = [:]
+        for (name, parameter) in pruner?.targets ?? [] { if let mask = parameter.mask { masks[name] = mask } }
+        return Checkpoint(configuration: configuration, epoch: epoch, step: step, history: history, model: model.stateDict(),
+                          optimizer: optimizer.stateTensors(), generators: model.generatorStates(), masks: masks)
     }
 
     /// Loads a checkpoint of this configuration; returns the number of epochs it completed.
@@ -171,6 +200,7 @@ public final class Trainer {
             throw .checkpoint("\(path): \(error)")
         }
         model.restoreGenerators(saved.generators)
+        for (name, parameter) in pruner?.targets ?? [] { parameter.mask = saved.masks[name] ?? parameter.mask }
         history = saved.history
         step = saved.step
         return saved.epoch
@@ -198,6 +228,9 @@ public final class Trainer {
     }
 
     private func writeResults() throws(TrainingError) {
+        if let recipe = pruner?.recipe {
+            do { try recipe.save(to: outputDirectory + "/recipe.json") } catch { throw .checkpoint(error.description) }
+        }
         do {
             try Safetensors.write(model.stateDict(), metadata: ["format": "pt", "model": configuration.model.rawValue],
                                   to: outputDirectory + "/model.safetensors")

@@ -8,10 +8,8 @@ extension VisionModel: ExpressibleByArgument {}
 extension DatasetName: ExpressibleByArgument {}
 extension TrainingConfiguration.Schedule: ExpressibleByArgument {}
 
-struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Train an image classifier; writes checkpoints, logs, curves and a report into --output.")
-
+/// The options shared by `train` and `prune`.
+struct TrainingOptions: ParsableArguments {
     @Option(help: "Model: \(VisionModel.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model: VisionModel = .lenet5
     @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -23,47 +21,58 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Peak learning rate (SGD).") var learningRate: Float = 0.05
     @Option(help: "SGD momentum.") var momentum: Float = 0.9
     @Option(name: .customLong("weight-decay"), help: "L2 weight decay.") var weightDecay: Float = 5e-4
-    @Option(help: "Learning-rate schedule over all steps: constant, cosine, step.")
-    var schedule: TrainingConfiguration.Schedule = .cosine
+    @Option(name: .customLong("lr-schedule"), help: "Learning-rate schedule over all steps: constant, cosine, step.")
+    var learningRateSchedule: TrainingConfiguration.Schedule = .cosine
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing ε.") var labelSmoothing: Float = 0
     @Option(name: .customLong("crop-padding"), help: "Random-crop padding in pixels (0: off).") var cropPadding = 0
     @Flag(name: .customLong("flip"), help: "Random horizontal flips.") var horizontalFlip = false
     @Option(help: "Random seed (initialization, data order, augmentation).") var seed: UInt64 = 0
     @Option(name: .customLong("train-limit"), help: "Use only the first N training images (0: all).") var trainLimit = 0
     @Option(name: .customLong("test-limit"), help: "Use only the first N test images (0: all).") var testLimit = 0
-    @Option(help: "Output directory (default: runs/<model>-<dataset>-seed<seed>).") var output: String?
     @Flag(help: "Continue from the checkpoint in --output if there is one.") var resume = false
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
     @Flag(help: "No progress output.") var quiet = false
 
-    var configurationValue: TrainingConfiguration {
+    var configuration: TrainingConfiguration {
         var c = TrainingConfiguration()
         c.model = model; c.dataset = dataset; c.dataDirectory = dataDirectory; c.epochs = epochs; c.batchSize = batchSize
-        c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay; c.schedule = schedule
+        c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay; c.schedule = learningRateSchedule
         c.labelSmoothing = labelSmoothing; c.cropPadding = cropPadding; c.horizontalFlip = horizontalFlip; c.seed = seed
         c.trainLimit = trainLimit; c.testLimit = testLimit
         return c
     }
 
     func validate() throws {
-        do { try configurationValue.validate() } catch { throw ValidationError(error.description) }
+        do { try configuration.validate() } catch { throw ValidationError(error.description) }
     }
 
-    func run() throws {
-        let directory = output ?? "runs/\(model.rawValue)-\(dataset.rawValue)-seed\(seed)"
-        let trainer = try Trainer(configuration: configurationValue, outputDirectory: directory,
-                                  progress: quiet ? Progress(style: .silent) : .automatic())
-        let history = try trainer.run(resume: resume)
-        guard let last = history.last else { return }
+    var progress: TrainingProgress { quiet ? TrainingProgress(style: .silent) : .automatic() }
+
+    /// The run's final numbers as result rows.
+    func results(_ history: [EpochRecord], name: String) -> [BenchmarkResult] {
+        guard let last = history.last else { return [] }
         let mean = history.map(\.seconds).reduce(0, +) / Double(history.count)
-        let name = "\(model.rawValue) \(dataset.rawValue)"
-        let results = [
+        return [
             BenchmarkResult(suite: "train", case: name, metric: "test accuracy", unit: "%", value: 100 * last.testAccuracy),
             BenchmarkResult(suite: "train", case: name, metric: "test loss", unit: "nats", value: last.testLoss),
             BenchmarkResult(suite: "train", case: name, metric: "train loss", unit: "nats", value: last.trainLoss),
             BenchmarkResult(suite: "train", case: name, metric: "epoch time", unit: "s", value: mean),
         ]
-        print(try format.render(results))
+    }
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an image classifier; writes checkpoints, logs, curves and a report into --output.")
+
+    @OptionGroup var options: TrainingOptions
+    @Option(help: "Output directory (default: runs/<model>-<dataset>-seed<seed>).") var output: String?
+
+    func run() throws {
+        let directory = output ?? "runs/\(options.model.rawValue)-\(options.dataset.rawValue)-seed\(options.seed)"
+        let trainer = try Trainer(configuration: options.configuration, outputDirectory: directory, progress: options.progress)
+        let history = try trainer.run(resume: options.resume)
+        print(try options.format.render(options.results(history, name: "\(options.model.rawValue) \(options.dataset.rawValue)")))
         FileHandle.standardError.write(Data("results in \(directory)/ (report.html, curves.svg, log.csv, checkpoint.safetensors)\n".utf8))
     }
 }
@@ -82,7 +91,7 @@ struct Eval: ParsableCommand {
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         let directory = (checkpoint as NSString).deletingLastPathComponent
         let trainer = try Trainer(configuration: configuration, outputDirectory: directory.isEmpty ? "." : directory,
-                                  progress: Progress(style: .silent))
+                                  progress: TrainingProgress(style: .silent))
         try trainer.model.load(stateDict: saved.model)
         let (loss, accuracy) = trainer.evaluateTestSet()
         let name = "\(configuration.model.rawValue) \(configuration.dataset.rawValue) epoch \(saved.epoch)"

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Reports training progress: a redrawn bar on a terminal, plain lines otherwise (logs, CI, pipes).
-public final class Progress {
+public final class TrainingProgress {
     public enum Style: Sendable { case bar, lines, silent }
     public let style: Style
     private var lastDraw = 0.0
@@ -14,7 +14,7 @@ public final class Progress {
     public init(style: Style) { self.style = style }
 
     /// A bar when standard error is a terminal, else lines.
-    public static func automatic() -> Progress { Progress(style: isatty(STDERR_FILENO) == 1 ? .bar : .lines) }
+    public static func automatic() -> TrainingProgress { TrainingProgress(style: isatty(STDERR_FILENO) == 1 ? .bar : .lines) }
 
     func step(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, rate: Double) {
         guard style == .bar else { return }
