@@ -11,8 +11,10 @@ import Darwin
 /// `__metadata__` object of strings, then the raw little-endian data.
 public enum SafetensorsDType: String, Sendable, CaseIterable {
     case f32 = "F32", f16 = "F16", bf16 = "BF16"
+    /// 32-bit signed integers (sparse indices); read exactly with `int32s(_:)`.
+    case i32 = "I32"
 
-    public var byteCount: Int { self == .f32 ? 4 : 2 }
+    public var byteCount: Int { self == .f16 || self == .bf16 ? 2 : 4 }
 }
 
 /// A tensor's entry in a safetensors header.
@@ -73,8 +75,19 @@ public final class SafetensorsFile {
             for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
         case .bf16:
             for i in 0..<count { values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+        case .i32:
+            for i in 0..<count { values[i] = Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
         }
         return Tensor(values).reshaped(entry.shape)
+    }
+
+    /// The named I32 tensor's values, exactly.
+    public func int32s(_ name: String) throws(FormatError) -> [Int32] {
+        guard let entry = entries[name], entry.dtype == .i32 else {
+            throw .malformed(path: path, reason: "no I32 tensor named '\(name)'")
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: mapping[(dataStart + entry.begin)..<(dataStart + entry.end)])
+        return (0..<(entry.shape.reduce(1, *))).map { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
     }
 
     /// Every tensor by name.
@@ -113,7 +126,7 @@ public final class SafetensorsFile {
                 throw .malformed(path: path, reason: "entry '\(name)' needs dtype, shape and two data_offsets")
             }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
-                throw .malformed(path: path, reason: "entry '\(name)' has dtype \(dtypeName); supported: F32, F16, BF16")
+                throw .malformed(path: path, reason: "entry '\(name)' has dtype \(dtypeName); supported: F32, F16, BF16, I32")
             }
             let shape = shapeValues.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
             let bounds = offsets.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
@@ -147,8 +160,9 @@ public enum Safetensors {
     /// Writes `tensors` (stored as `dtype`, F16/BF16 rounded to nearest even) with `metadata`,
     /// atomically. Names are written in sorted order, the header padded with spaces to 8 bytes as
     /// Hugging Face's writer does.
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], dtype: SafetensorsDType = .f32,
-                             to path: String) throws(FormatError) {
+    public static func write(_ tensors: [String: Tensor], integers: [String: (shape: [Int], values: [Int32])] = [:],
+                             metadata: [String: String] = [:], dtype: SafetensorsDType = .f32, to path: String) throws(FormatError) {
+        guard dtype != .i32 else { throw .malformed(path: path, reason: "float tensors cannot be stored as I32; pass them as integers") }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -158,6 +172,15 @@ public enum Safetensors {
             let size = t.count * dtype.byteCount
             header[name] = ["dtype": dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + size]] as [String: Any]
             offset += size
+        }
+        let integerNames = integers.keys.sorted()
+        for name in integerNames {
+            let (shape, values) = integers[name]!
+            guard shape.reduce(1, *) == values.count, tensors[name] == nil else {
+                throw .malformed(path: path, reason: "integer tensor '\(name)': shape \(shape) for \(values.count) values, or a duplicate name")
+            }
+            header[name] = ["dtype": "I32", "shape": shape, "data_offsets": [offset, offset + 4 * values.count]] as [String: Any]
+            offset += 4 * values.count
         }
         guard var json = try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]) else {
             throw .malformed(path: path, reason: "header could not be encoded as JSON")
@@ -177,6 +200,13 @@ public enum Safetensors {
                 for bits in t.float16Bits() { withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) } }
             case .bf16:
                 for bits in t.bfloat16Bits() { withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) } }
+            case .i32:
+                break
+            }
+        }
+        for name in integerNames {
+            integers[name]!.values.withUnsafeBufferPointer { values in
+                for v in values { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
             }
         }
         try AtomicFile.write(out, to: path)

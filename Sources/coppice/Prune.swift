@@ -69,11 +69,13 @@ struct Prune: ParsableCommand {
         for (name, value) in sparsities {
             rows.append(BenchmarkResult(suite: "prune", case: name, metric: "sparsity", unit: "%", value: 100 * value))
         }
+        try SparseStorage.write(trainer.model.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue],
+                                to: directory + "/model.sparse.safetensors")
         let report = try SparsityAnalysis.report(runDirectory: directory, batchSize: reportBatchSize, dataDirectory: c.dataDirectory)
         try ReportWriter.write(report, to: directory)
         rows += ReportWriter.rows(report)
         print(try options.format.render(rows))
-        FileHandle.standardError.write(Data("results in \(directory)/ (recipe.json, model.safetensors, sparsity-report.md, sparsity.svg)\n".utf8))
+        FileHandle.standardError.write(Data("results in \(directory)/ (recipe.json, model.safetensors, model.sparse.safetensors, sparsity-report.md, sparsity.svg)\n".utf8))
     }
 }
 

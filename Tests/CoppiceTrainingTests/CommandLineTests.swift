@@ -38,17 +38,46 @@ import Testing
         #expect(missing.status != 0 && missing.error.contains("/nonexistent") && missing.error.contains("fetch-data"))
     }
 
-    @Test func tinyEndToEndRunTrainsEvaluatesAndResumes() throws {
+    /// A directory of 8×8 MNIST-style idx files with a learnable two-class task.
+    func syntheticIDXDirectory() throws -> String {
         let directory = NSTemporaryDirectory() + "coppice-cli-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let train = syntheticImages(count: 64, seed: 3), test = syntheticImages(count: 32, seed: 4)
-        // 8×8 images stored as MNIST-style idx files.
         for (prefix, set) in [("train", train), ("t10k", test)] {
             FileManager.default.createFile(atPath: "\(directory)/\(prefix)-images-idx3-ubyte.gz",
                                            contents: IDX.encode(dimensions: [set.count, 8, 8], values: set.pixels))
             FileManager.default.createFile(atPath: "\(directory)/\(prefix)-labels-idx1-ubyte.gz",
                                            contents: IDX.encode(dimensions: [set.count], values: set.labels.map(UInt8.init)))
         }
+        return directory
+    }
+
+    @Test func pruneReportAndConvertRunEndToEnd() throws {
+        let directory = try syntheticIDXDirectory()
+        let output = directory + "/pruned"
+        let pruned = try run(["prune", "--model", "mlp", "--dataset", "mnist", "--data-dir", directory, "--epochs", "2",
+                              "--batch-size", "16", "--sparsity", "0.8", "--pattern", "2:4", "--output", output, "--format", "json", "--quiet"])
+        #expect(pruned.status == 0, "\(pruned.error)")
+        let rows = try JSONSerialization.jsonObject(with: Data(pruned.output.utf8)) as? [[String: Any]] ?? []
+        let sparsities = rows.filter { $0["suite"] as? String == "prune" }.compactMap { $0["value"] as? Double }
+        #expect(sparsities.count == 3 && sparsities.allSatisfy { Swift.abs($0 - 50) < 1e-9 }, "2:4 keeps half: \(sparsities)")
+        for file in ["recipe.json", "model.sparse.safetensors", "sparsity-report.md", "sparsity-report.json", "sparsity.svg"] {
+            #expect(FileManager.default.fileExists(atPath: output + "/" + file), "\(file)")
+        }
+        let report = try run(["report", output, "--batch-size", "4", "--format", "csv"])
+        #expect(report.status == 0 && report.output.contains("whole model batch 4") && report.output.contains("speedup"), "\(report.error)")
+        let dense = output + "/dense.safetensors"
+        let converted = try run(["convert", output + "/model.sparse.safetensors", dense])
+        #expect(converted.status == 0, "\(converted.error)")
+        let again = try run(["prune", "--model", "mlp", "--dataset", "mnist", "--data-dir", directory, "--epochs", "1",
+                             "--recipe", output + "/recipe.json", "--output", directory + "/again", "--quiet"])
+        #expect(again.status == 0, "a saved recipe reruns: \(again.error)")
+        let bad = try run(["prune", "--pattern", "3:2"])
+        #expect(bad.status != 0 && bad.error.contains("N:M"))
+    }
+
+    @Test func tinyEndToEndRunTrainsEvaluatesAndResumes() throws {
+        let directory = try syntheticIDXDirectory()
         let output = directory + "/run"
         let arguments = ["train", "--dataset", "mnist", "--data-dir", directory, "--epochs", "2", "--batch-size", "16",
                          "--output", output, "--format", "json", "--quiet"]

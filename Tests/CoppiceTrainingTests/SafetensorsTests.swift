@@ -28,7 +28,7 @@ import Testing
         #expect(throws: FormatError.self) { try file.tensor("missing") }
     }
 
-    @Test(arguments: SafetensorsDType.allCases)
+    @Test(arguments: [SafetensorsDType.f32, .f16, .bf16])
     func writesAndReadsBackExactly(dtype: SafetensorsDType) throws {
         let path = directory + "/out-\(dtype.rawValue).safetensors"
         let a = testTensor([3, 5], seed: 1), b = testTensor([7], seed: 2)
@@ -40,6 +40,7 @@ import Testing
         case .f32: #expect(back.scalars == a.scalars)
         case .f16: #expect(back.scalars == a.scalars.map { Float(Float16($0)) })
         case .bf16: #expect(try back.scalars == Tensor(shape: [15], bfloat16Bits: a.bfloat16Bits()).scalars)
+        case .i32: Issue.record("float tensors are not written as I32")
         }
         let header = FileManager.default.contents(atPath: path)!
         let length = header.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
@@ -74,6 +75,7 @@ import Testing
         #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}"#,
                            data: eight)).contains("overlap"))
         #expect(error(file(header: #"{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}"#, data: [0])).contains("dtype I8"))
+        #expect(error(file(header: #"{"a":{"dtype":"I32","shape":[3],"data_offsets":[0,8]}}"#, data: eight)).contains("needs 12 bytes"))
         #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: eight)).contains("non-negative"))
         #expect(error(file(header: "not json")).contains("not a JSON object"))
         #expect(error(file(header: "{\"\u{FFFD}\":1}".replacingOccurrences(of: "\u{FFFD}", with: "x"))).contains("needs dtype"))
