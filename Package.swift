@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CoppiceData", dependencies: ["CoppiceTensor", "CZlib"], exclude: ["README.md"]),
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
-        .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"]),
+        .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers"], exclude: ["README.md"]),
         .executableTarget(name: "coppice", dependencies: [
