@@ -28,7 +28,6 @@ public final class Trainer {
     public let pruner: Pruner?
 
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
-    public var stepsPerEpoch: Int { trainLoader.batchCount }
 
     public init(configuration: TrainingConfiguration, outputDirectory: String, datasets: (train: ImageDataset, test: ImageDataset)? = nil,
                 recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil,

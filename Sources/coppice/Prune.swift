@@ -58,11 +58,11 @@ struct Prune: ParsableCommand {
         let c = options.configuration
         let directory = output ?? "runs/\(c.model.rawValue)-\(c.dataset.rawValue)-\(method.rawValue)-\(Int(sparsity * 100))-seed\(c.seed)"
         let initial = try from.map { try SafetensorsFile(path: $0 + "/model.safetensors").tensors() }
-        // A first trainer only to learn the number of steps per epoch for the schedule.
-        let probe = try Trainer(configuration: c, outputDirectory: directory, initialWeights: initial, progress: TrainingProgress(style: .silent))
-        let recipe = try makeRecipe(stepsPerEpoch: probe.stepsPerEpoch)
-        let trainer = try Trainer(configuration: c, outputDirectory: directory, recipe: recipe, initialWeights: initial,
-                                  progress: options.progress)
+        let datasets = try c.dataset.load(directory: c.dataDirectory)
+        let trainCount = c.trainLimit > 0 ? min(c.trainLimit, datasets.train.count) : datasets.train.count
+        let recipe = try makeRecipe(stepsPerEpoch: (trainCount + c.batchSize - 1) / c.batchSize)
+        let trainer = try Trainer(configuration: c, outputDirectory: directory, datasets: datasets, recipe: recipe,
+                                  initialWeights: initial, progress: options.progress)
         let history = try trainer.run(resume: options.resume)
         var rows = options.results(history, name: "\(c.model.rawValue) \(c.dataset.rawValue) pruned")
         let sparsities = trainer.pruner?.sparsities() ?? []
