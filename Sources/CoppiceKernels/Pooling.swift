@@ -19,15 +19,9 @@ public enum Pooling {
                 for p in 0..<g.outHeight {
                     for q in 0..<g.outWidth {
                         var best = -Float.infinity, bestIndex: Int32 = -1
-                        for r in 0..<g.kernelHeight {
-                            let ih = p * g.strideH - g.padH + r * g.dilationH
-                            if ih < 0 || ih >= g.height { continue }
-                            for s in 0..<g.kernelWidth {
-                                let iw = q * g.strideW - g.padW + s * g.dilationW
-                                if iw < 0 || iw >= g.width { continue }
-                                let v = src[ih * g.width + iw]
-                                if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(ih * g.width + iw) }
-                            }
+                        forEachTap(g, p, q) { i in
+                            let v = src[i]
+                            if v > best || bestIndex < 0 || v.isNaN { best = v; bestIndex = Int32(i) }
                         }
                         let o = plane * g.outPlane + p * g.outWidth + q
                         y[o] = best
