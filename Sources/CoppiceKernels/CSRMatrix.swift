@@ -37,6 +37,12 @@ public struct CSRMatrix: Sendable, Equatable {
         self.values = values
     }
 
+    /// A matrix from its arrays (validated by the caller).
+    init(rows: Int, columns: Int, rowStarts: [Int32], columnIndices: [Int32], values: [Float]) {
+        self.rows = rows; self.columns = columns
+        self.rowStarts = rowStarts; self.columnIndices = columnIndices; self.values = values
+    }
+
     /// The dense row-major equivalent.
     public func densified() -> [Float] {
         var dense = [Float](repeating: 0, count: rows * columns)
