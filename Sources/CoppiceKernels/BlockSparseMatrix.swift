@@ -115,6 +115,16 @@ extension SparseProduct {
                     accumulator.update(repeating: 0, count: r * n)
                     for k in Int(a.blockStarts[b])..<Int(a.blockStarts[b + 1]) {
                         let left = Int(a.blockColumnIndices[k]) * c
+                        if n == 1 {
+                            // One vector: a small dense block times a contiguous slice of x.
+                            let width = min(c, a.columns - left)
+                            for i in 0..<r {
+                                var sum: Float = 0
+                                for j in 0..<width { sum += values[(k * r + i) * c + j] * xT[left + j] }
+                                accumulator[i] += sum
+                            }
+                            continue
+                        }
                         for j in 0..<min(c, a.columns - left) {
                             let x = xT + (left + j) * n
                             for i in 0..<r {

@@ -153,6 +153,25 @@ public enum Compaction {
         return out
     }
 
+    /// Drops embedding dimensions that are zero in every row, with the matching input columns of the
+    /// Linear layer that reads the embeddings; outputs are unchanged (a zero dimension contributes nothing).
+    public static func compact(_ embedding: Embedding, consumer: Linear) -> (embedding: Embedding, consumer: Linear) {
+        let table = embedding.weight.value
+        let (count, dimension) = (table.shape[0], table.shape[1])
+        checkArgument(consumer.inFeatures == dimension,
+                      "the consumer reads \(consumer.inFeatures) features, the embedding has \(dimension) dimensions")
+        let values = table.scalars
+        let kept = (0..<dimension).filter { d in (0..<count).contains { values[$0 * dimension + d] != 0 } }
+        guard !kept.isEmpty, kept.count < dimension else { return (embedding, consumer) }
+        var rng = RandomGenerator(seed: 0)
+        let smaller = Embedding(count: count, dimension: kept.count, sparseGradient: embedding.sparseGradient, using: &rng)
+        smaller.weight.value = pick(table.transposed().contiguous(), rows: kept).transposed().contiguous()
+        let reader = Linear(inFeatures: kept.count, outFeatures: consumer.outFeatures, bias: consumer.bias != nil, using: &rng)
+        reader.weight.value = pick(consumer.weight.value.transposed().contiguous(), rows: kept).transposed().contiguous()
+        if let bias = consumer.bias { reader.bias!.value = bias.value }
+        return (smaller, reader)
+    }
+
     /// The slices `rows` of axis 0.
     static func pick(_ t: Tensor, rows: [Int]) -> Tensor {
         withoutGradient { (try? t.indexSelect(rows, alongAxis: 0)) ?? t }

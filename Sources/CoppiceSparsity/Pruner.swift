@@ -84,6 +84,13 @@ public final class Pruner {
         return sparsities()
     }
 
+    /// Finalizes, then swaps sparse twins into `model` wherever they measure faster on `input` (the
+    /// model's real input shape and batch); returns the per-layer measurements.
+    public func finalize(swappingIn model: Sequential, input: Tensor) -> ModelReport {
+        finalize()
+        return SparseExecution.optimize(model, input: input)
+    }
+
     /// The fraction of exact zeros in every target.
     public func sparsities() -> [(name: String, sparsity: Double)] {
         targets.map { name, parameter in

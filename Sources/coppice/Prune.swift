@@ -71,6 +71,16 @@ struct Prune: ParsableCommand {
         }
         try SparseStorage.write(trainer.model.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue],
                                 to: directory + "/model.sparse.safetensors")
+        if case .slices = trainer.pruner?.recipe.method.granularity {
+            // Structured pruning: also the physically smaller dense model (same outputs).
+            let (compact, summary) = Compaction.compact(trainer.model)
+            try Safetensors.write(compact.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue, "compacted": "true"],
+                                  to: directory + "/model.compact.safetensors")
+            rows.append(BenchmarkResult(suite: "prune", case: "compacted model", metric: "parameters before", unit: "count",
+                                        value: Double(summary.parametersBefore)))
+            rows.append(BenchmarkResult(suite: "prune", case: "compacted model", metric: "parameters after", unit: "count",
+                                        value: Double(summary.parametersAfter)))
+        }
         let report = try SparsityAnalysis.report(runDirectory: directory, batchSize: reportBatchSize, dataDirectory: c.dataDirectory)
         try ReportWriter.write(report, to: directory)
         rows += ReportWriter.rows(report)

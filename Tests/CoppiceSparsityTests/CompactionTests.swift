@@ -72,3 +72,35 @@ import Testing
         #expect(allClose(withoutGradient { small(x) }.scalars, expected, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
     }
 }
+
+@Suite struct EmbeddingCompactionTests {
+    @Test func zeroEmbeddingDimensionsAreDroppedWithTheirReaders() throws {
+        var rng = RandomGenerator(seed: 9)
+        let embedding = Embedding(count: 12, dimension: 6, using: &rng)
+        let reader = Linear(inFeatures: 6, outFeatures: 3, using: &rng)
+        let pruner = try Pruner(model: embedding, recipe: PruningRecipe(method: PruningMethod(granularity: .slices(axis: 1)),
+                                                                       schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["weight"]))
+        try pruner.step(0)
+        let ids = [0, 5, 11, 5]
+        let expected = reader(try embedding(ids)).scalars
+        let (smaller, smallerReader) = Compaction.compact(embedding, consumer: reader)
+        #expect(smaller.weight.shape == [12, 3] && smallerReader.weight.shape == [3, 3])
+        #expect(allClose(smallerReader(try smaller(ids)).scalars, expected, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))
+    }
+}
+
+@Suite struct FinalizeSwapTests {
+    @Test func finalizeSwapsInFasterTwinsAndKeepsOutputs() throws {
+        var rng = RandomGenerator(seed: 10)
+        let model = Sequential([Linear(inFeatures: 512, outFeatures: 512, using: &rng), ReLU(), Linear(inFeatures: 512, outFeatures: 10, using: &rng)])
+        let pruner = try Pruner(model: model, recipe: PruningRecipe(method: PruningMethod(), schedule: .oneShot(sparsity: 0.97, step: 0)))
+        try pruner.step(0)
+        let x = Tensor.normal([1, 512], using: &rng)
+        let expected = withoutGradient { model(x) }.scalars
+        let report = pruner.finalize(swappingIn: model, input: x)
+        #expect(report.layers.count == 2)
+        let swapped = model.layers.filter { $0 is SparseLinear }.count
+        #expect(swapped == report.layers.filter { $0.chosen == "csr" }.count)
+        #expect(allClose(withoutGradient { model(x) }.scalars, expected, relativeTolerance: 1e-4, absoluteTolerance: 1e-5))
+    }
+}
