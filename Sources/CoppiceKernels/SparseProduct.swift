@@ -9,27 +9,34 @@ public enum SparseProduct {
     public static let parallelThreshold = 16_384
 
     public static func spmv(_ a: CSRMatrix, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        if let short = a.shortColumnIndices {
+            short.withUnsafeBufferPointer { spmvRows(a, $0.baseAddress!, x, y, pool) }
+        } else {
+            a.columnIndices.withUnsafeBufferPointer { spmvRows(a, $0.baseAddress!, x, y, pool) }
+        }
+    }
+
+    /// y = A·x over row ranges; 16 nonzeros at a time: vector loads of values and indices, x gathered.
+    @inline(__always)
+    static func spmvRows<Index: FixedWidthInteger & Sendable>(_ a: CSRMatrix, _ indices: UnsafePointer<Index>, _ x: UnsafePointer<Float>,
+                                                              _ y: UnsafeMutablePointer<Float>, _ pool: ThreadPool) {
         forEachRowRange(a, pool) { rows in
             a.rowStarts.withUnsafeBufferPointer { starts in
-                a.columnIndices.withUnsafeBufferPointer { indices in
-                    a.values.withUnsafeBufferPointer { values in
-                        let w = FloatVector.scalarCount
-                        for r in rows {
-                            var k = Int(starts[r])
-                            let end = Int(starts[r + 1])
-                            // 16 nonzeros at a time: vector loads of values and indices, x gathered.
-                            var acc = FloatVector()
-                            while k &+ w <= end {
-                                let idx = UnsafeRawPointer(indices.baseAddress! + k).loadUnaligned(as: SIMD16<Int32>.self)
-                                var gathered = FloatVector()
-                                for l in 0..<w { gathered[l] = x[Int(idx[l])] }
-                                acc = multiplyAdd(acc, load(values.baseAddress! + k), gathered)
-                                k &+= w
-                            }
-                            var s0 = acc.sum(), s1: Float = 0, s2: Float = 0, s3: Float = 0
-                            while k < end { s0 += values[k] * x[Int(indices[k])]; k &+= 1 }
-                            y[r] = (s0 + s1) + (s2 + s3)
+                a.values.withUnsafeBufferPointer { values in
+                    let w = FloatVector.scalarCount
+                    for r in rows {
+                        var k = Int(starts[r])
+                        let end = Int(starts[r + 1])
+                        var acc = FloatVector()
+                        while k &+ w <= end {
+                            var gathered = FloatVector()
+                            for l in 0..<w { gathered[l] = x[Int(indices[k &+ l])] }
+                            acc = multiplyAdd(acc, load(values.baseAddress! + k), gathered)
+                            k &+= w
                         }
+                        var sum = acc.sum()
+                        while k < end { sum += values[k] * x[Int(indices[k])]; k &+= 1 }
+                        y[r] = sum
                     }
                 }
             }

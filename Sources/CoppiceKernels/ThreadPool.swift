@@ -1,5 +1,10 @@
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A small persistent pool of worker threads that spin briefly between jobs, then sleep.
 ///
@@ -11,39 +16,35 @@ import Synchronization
 /// Calls are serialized: a `parallelFor` issued while the pool is busy (a nested call, or a call from
 /// another thread) runs its tasks inline on the calling thread. OpenBLAS is kept at one thread
 /// (see `Gemm`) so that this pool is the only source of parallelism and the two never fight.
+/// Workers hold the shared state, not the pool, so a pool can be released: its deinit stops them.
 public final class ThreadPool: @unchecked Sendable {
-    // Invariant for @unchecked Sendable: `job` is written only by the thread holding `dispatchLock`
-    // before `generation` is bumped (release) and read by workers after they observe the bump
-    // (acquire); all other shared state is atomic or guarded by `sleepCondition`.
+    // Invariant for @unchecked Sendable: all mutable state lives in `WorkerState` (see there).
 
-    /// The process-wide pool sized to the active processors (set `COPPICE_NUM_THREADS` to override).
+    /// The process-wide pool sized to the online processors (set `COPPICE_NUM_THREADS` to override).
+    /// Read with getenv/sysconf rather than Foundation's `ProcessInfo`, which copies the environment.
     public static let shared: ThreadPool = {
-        let env = ProcessInfo.processInfo.environment["COPPICE_NUM_THREADS"].flatMap { Int($0) }
-        return ThreadPool(threadCount: max(1, env ?? ProcessInfo.processInfo.activeProcessorCount))
+        let requested = getenv("COPPICE_NUM_THREADS").flatMap { Int(String(cString: $0)) }
+        return ThreadPool(threadCount: max(1, requested ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     }()
 
     /// Threads that execute a job, the calling thread included.
     public let threadCount: Int
-
-    private let generation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
-    private let busyWorkers = Atomic<Int>(0)
-    private let sleepers = Atomic<Int>(0)
-    private let sleepCondition = NSCondition()
+    private let state: WorkerState
     private let dispatchLock = NSLock()
-    private var job: (taskCount: Int, body: (Int) -> Void)?
-    /// About 200 µs of spinning on a current x86 core before a worker goes to sleep.
-    private let spinLimit = 100_000
 
     public init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
+        state = WorkerState()
         for index in 1..<self.threadCount {
-            let thread = Thread { [unowned self] in self.workerLoop() }
+            let state = self.state
+            let thread = Thread { state.workerLoop() }
             thread.name = "coppice-worker-\(index)"
             thread.stackSize = 1 << 20
             thread.start()
         }
     }
+
+    deinit { state.shutDown() }
 
     /// Runs `body(task)` for every task in `0..<taskCount`, spread over the pool's threads.
     /// Returns when all tasks have finished.
@@ -55,18 +56,7 @@ public final class ThreadPool: @unchecked Sendable {
             return
         }
         defer { dispatchLock.unlock() }
-        job = (taskCount, body)
-        nextTask.store(0, ordering: .relaxed)
-        busyWorkers.store(threadCount - 1, ordering: .relaxed)
-        generation.add(1, ordering: .sequentiallyConsistent)
-        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-            sleepCondition.lock()
-            sleepCondition.broadcast()
-            sleepCondition.unlock()
-        }
-        runTasks(taskCount, body)
-        while busyWorkers.load(ordering: .acquiring) > 0 {}
-        job = nil
+        state.run(taskCount, body, workers: threadCount - 1)
     }
 
     /// Splits `0..<count` into at most `threadCount` contiguous ranges of at least `grain` elements
@@ -89,6 +79,48 @@ public final class ThreadPool: @unchecked Sendable {
         let start = piece * base + min(piece, extra)
         return start..<(start + base + (piece < extra ? 1 : 0))
     }
+}
+
+/// What the pool's workers share, kept alive by the workers themselves.
+final class WorkerState: @unchecked Sendable {
+    // Invariant for @unchecked Sendable: `job` is written only by the dispatching thread (which holds
+    // the pool's dispatch lock) before `generation` is bumped (sequentially consistent) and read by
+    // workers after they observe the bump; it is cleared only after every worker reported done.
+    // Everything else is atomic or guarded by `sleepCondition`.
+    private let generation = Atomic<Int>(0)
+    private let nextTask = Atomic<Int>(0)
+    private let busyWorkers = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let sleepCondition = NSCondition()
+    private var job: (taskCount: Int, body: (Int) -> Void)?
+    /// About 200 µs of spinning on a current x86 core before a worker goes to sleep.
+    private let spinLimit = 100_000
+
+    func run(_ taskCount: Int, _ body: @escaping (Int) -> Void, workers: Int) {
+        job = (taskCount, body)
+        nextTask.store(0, ordering: .relaxed)
+        busyWorkers.store(workers, ordering: .relaxed)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        wakeSleepers()
+        runTasks(taskCount, body)
+        while busyWorkers.load(ordering: .acquiring) > 0 {}
+        job = nil
+    }
+
+    func shutDown() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        wakeSleepers()
+    }
+
+    private func wakeSleepers() {
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            sleepCondition.lock()
+            sleepCondition.broadcast()
+            sleepCondition.unlock()
+        }
+    }
 
     private func runTasks(_ taskCount: Int, _ body: (Int) -> Void) {
         while true {
@@ -98,7 +130,7 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
+    func workerLoop() {
         var seen = 0
         while true {
             var spins = 0
@@ -115,6 +147,7 @@ public final class ThreadPool: @unchecked Sendable {
                 }
             }
             seen = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .acquiring) { return }
             if let job { runTasks(job.taskCount, job.body) }
             busyWorkers.subtract(1, ordering: .releasing)
         }
