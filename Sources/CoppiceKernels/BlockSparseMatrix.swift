@@ -140,7 +140,24 @@ extension SparseProduct {
         if pieces > 1 { pool.parallelFor(pieces, body) } else { body(0) }
     }
 
-    /// Yᵀ = A · Xᵀ for a packed N:M A.
+    /// The reference twin of the block-sparse product: every stored block entry, summed in Double.
+    public static func reference(_ a: BlockCSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int) {
+        var sums = [Double](repeating: 0, count: a.rows * n)
+        for b in 0..<(a.blockStarts.count - 1) {
+            for k in Int(a.blockStarts[b])..<Int(a.blockStarts[b + 1]) {
+                let left = Int(a.blockColumnIndices[k]) * a.blockColumns
+                for i in 0..<min(a.blockRows, a.rows - b * a.blockRows) {
+                    for j in 0..<min(a.blockColumns, a.columns - left) {
+                        let v = Double(a.values[(k * a.blockRows + i) * a.blockColumns + j])
+                        for c in 0..<n { sums[(b * a.blockRows + i) * n + c] += v * Double(xT[(left + j) * n + c]) }
+                    }
+                }
+            }
+        }
+        for i in sums.indices { yT[i] = Float(sums[i]) }
+    }
+
+    /// Yᵀ = A · Xᵀ for a packed N:M A (its reference twin is the CSR one, on the same nonzeros).
     public static func spmm(_ a: NMSparseMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
                             pool: ThreadPool = .shared) {
         spmm(a.execution, xT, yT, batch: n, pool: pool)
