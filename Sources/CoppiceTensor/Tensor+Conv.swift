@@ -3,11 +3,15 @@ import CoppiceKernels
 /// The algorithms that can run a 2-D convolution, each stating which geometries it supports.
 public enum Conv2DAlgorithm: String, CaseIterable, Sendable {
     case im2colGemm, direct
+    /// Winograd F(2×2,3×3) and F(4×4,3×3) forward passes (Lavin & Gray 2016); their backward passes
+    /// use im2col + GEMM.
+    case winogradF2x3, winogradF4x3
 
     public func supports(_ g: Conv2DGeometry) -> Bool {
         switch self {
         case .im2colGemm: g.isValid
         case .direct: Conv2DDirect.supports(g)
+        case .winogradF2x3, .winogradF4x3: Conv2DWinograd.supports(g)
         }
     }
 
@@ -48,6 +52,8 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
     switch chosen {
     case .im2colGemm: Conv2DIm2Col.forward(px, pw, bias: pb, out.storage.pointer, g)
     case .direct: Conv2DDirect.forward(px, pw, bias: pb, out.storage.pointer, g)
+    case .winogradF2x3: Conv2DWinograd.forward(px, pw, bias: pb, out.storage.pointer, g, transform: .f2x3)
+    case .winogradF4x3: Conv2DWinograd.forward(px, pw, bias: pb, out.storage.pointer, g, transform: .f4x3)
     }
     withExtendedLifetime((xc, wc, bc)) {}
     let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
@@ -61,8 +67,8 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             var t = Tensor(uninitializedShape: x.shape)
             let pw = wc.storage.pointer + wc.offset
             switch chosen {
-            case .im2colGemm: Conv2DIm2Col.backwardData(pgy, pw, t.storage.pointer, g)
             case .direct: Conv2DDirect.backwardData(pgy, pw, t.storage.pointer, g)
+            case .im2colGemm, .winogradF2x3, .winogradF4x3: Conv2DIm2Col.backwardData(pgy, pw, t.storage.pointer, g)
             }
             t.node = nil
             gx = t
@@ -73,8 +79,8 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             let px = xc.storage.pointer + xc.offset
             let pb = needB ? tb.storage.pointer : nil
             switch chosen {
-            case .im2colGemm: Conv2DIm2Col.backwardWeights(px, pgy, tw.storage.pointer, gradBias: pb, g)
             case .direct: Conv2DDirect.backwardWeights(px, pgy, tw.storage.pointer, gradBias: pb, g)
+            case .im2colGemm, .winogradF2x3, .winogradF4x3: Conv2DIm2Col.backwardWeights(px, pgy, tw.storage.pointer, gradBias: pb, g)
             }
             tw.node = nil; tb.node = nil
             gw = needW ? tw : nil

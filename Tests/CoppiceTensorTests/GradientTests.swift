@@ -82,7 +82,7 @@ import Testing
         check([testTensor([1, 3], seed: 22), weight]) { linear($0[0], weight: $0[1], bias: nil) }
     }
 
-    @Test(arguments: [Conv2DAlgorithm.im2colGemm, .direct])
+    @Test(arguments: Conv2DAlgorithm.allCases)
     func convolution(algorithm: Conv2DAlgorithm) {
         let x = testTensor([2, 3, 6, 5], seed: 23), w = testTensor([4, 3, 3, 3], seed: 24), bias = testTensor([4], seed: 25)
         check([x, w, bias]) { conv2d($0[0], weight: $0[1], bias: $0[2], padding: (1, 1), algorithm: algorithm) }
