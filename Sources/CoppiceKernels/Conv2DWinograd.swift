@@ -97,6 +97,10 @@ public enum Conv2DWinograd {
     }
 
     /// y = conv(x, w) + bias through the Winograd domain.
+    ///
+    /// Layouts keep every pass streaming: Vᵀ[pos][tile][channel] is written a tile at a time for all
+    /// channels, the n² GEMMs compute Mᵀ[pos] = Vᵀ[pos] · U[pos]ᵀ (tiles × K), and the output pass reads
+    /// the n² rows of one tile for all filters at once.
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, transform t: WinogradTransform,
                                pool: ThreadPool = .shared) {
@@ -109,56 +113,61 @@ public enum Conv2DWinograd {
         let (c, k) = (g.inChannels, g.outChannels)
         let q = ScratchBuffer(count: positions * k * c)
         transformWeights(w, outChannels: k, inChannels: c, t, q.pointer)
-        // V[pos][channel][tile] and M[pos][filter][tile].
-        let v = ScratchBuffer(count: positions * c * tiles)
-        let mBuffer = ScratchBuffer(count: positions * k * tiles)
-        // The zero-padded plane every tile is cut from, extended to whole tiles.
+        let vT = ScratchBuffer(count: positions * tiles * c)
+        let mT = ScratchBuffer(count: positions * tiles * k)
+        // Each image's channels, zero-padded and extended to whole tiles.
         let paddedH = tilesH * m + 2, paddedW = tilesW * m + 2
-        let vp = v.pointer, mp = mBuffer.pointer, qp = q.pointer
-        pool.parallelRanges(g.batch * c, grain: 1) { range in
-            let plane = UnsafeMutablePointer<Float>.allocate(capacity: paddedH * paddedW + 2 * positions)
-            defer { plane.deallocate() }
-            let tile = plane + paddedH * paddedW, scratch = tile + positions
-            for job in range {
-                let (image, channel) = (job / c, job % c)
-                plane.update(repeating: 0, count: paddedH * paddedW)
-                for h in 0..<g.height {
-                    (plane + (h + g.padH) * paddedW + g.padW).update(from: x + ((image * c + channel) * g.height + h) * g.width, count: g.width)
+        let planeSize = paddedH * paddedW
+        let vp = vT.pointer, mp = mT.pointer, qp = q.pointer
+        pool.parallelRanges(g.batch, grain: 1) { images in
+            let planes = UnsafeMutablePointer<Float>.allocate(capacity: c * planeSize + 2 * positions)
+            defer { planes.deallocate() }
+            let tile = planes + c * planeSize, scratch = tile + positions
+            for image in images {
+                planes.update(repeating: 0, count: c * planeSize)
+                for channel in 0..<c {
+                    for h in 0..<g.height {
+                        (planes + channel * planeSize + (h + g.padH) * paddedW + g.padW)
+                            .update(from: x + ((image * c + channel) * g.height + h) * g.width, count: g.width)
+                    }
                 }
                 for ti in 0..<tilesH {
                     for tj in 0..<tilesW {
-                        t.inputTile(plane + ti * m * paddedW + tj * m, stride: paddedW, tile, scratch)
                         let column = image * tilesPerImage + ti * tilesW + tj
-                        for p in 0..<positions { vp[(p * c + channel) * tiles + column] = tile[p] }
+                        for channel in 0..<c {
+                            t.inputTile(planes + channel * planeSize + ti * m * paddedW + tj * m, stride: paddedW, tile, scratch)
+                            for p in 0..<positions { vp[(p * tiles + column) * c + channel] = tile[p] }
+                        }
                     }
                 }
             }
         }
         for p in 0..<positions {
-            Gemm.compute(.none, .none, m: k, n: tiles, k: c, qp + p * k * c, lda: c, vp + p * c * tiles, ldb: tiles,
-                         mp + p * k * tiles, ldc: tiles, pool: pool)
+            Gemm.compute(.none, .transposed, m: tiles, n: k, k: c, vp + p * tiles * c, lda: c, qp + p * k * c, ldb: c,
+                         mp + p * tiles * k, ldc: k, pool: pool)
         }
-        pool.parallelRanges(g.batch * k, grain: 1) { range in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: positions + m * m + m * n)
+        pool.parallelRanges(g.batch, grain: 1) { images in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: positions * k + positions + m * m + m * n)
             defer { buffer.deallocate() }
-            let tile = buffer, out = buffer + positions, scratch = out + m * m
-            for job in range {
-                let (image, filter) = (job / k, job % k)
-                let add = bias?[filter] ?? 0
+            let rows = buffer, tile = rows + positions * k, out = tile + positions, scratch = out + m * m
+            for image in images {
                 for ti in 0..<tilesH {
                     for tj in 0..<tilesW {
                         let column = image * tilesPerImage + ti * tilesW + tj
-                        for p in 0..<positions { tile[p] = mp[(p * k + filter) * tiles + column] }
-                        t.outputTile(tile, out, scratch)
-                        for i in 0..<min(m, g.outHeight - ti * m) {
-                            for j in 0..<min(m, g.outWidth - tj * m) {
-                                y[((image * k + filter) * g.outHeight + ti * m + i) * g.outWidth + tj * m + j] = out[i * m + j] + add
+                        for p in 0..<positions { (rows + p * k).update(from: mp + (p * tiles + column) * k, count: k) }
+                        for filter in 0..<k {
+                            for p in 0..<positions { tile[p] = rows[p * k + filter] }
+                            t.outputTile(tile, out, scratch)
+                            let add = bias?[filter] ?? 0
+                            for i in 0..<min(m, g.outHeight - ti * m) {
+                                let dst = y + ((image * k + filter) * g.outHeight + ti * m + i) * g.outWidth + tj * m
+                                for j in 0..<min(m, g.outWidth - tj * m) { dst[j] = out[i * m + j] + add }
                             }
                         }
                     }
                 }
             }
         }
-        withExtendedLifetime((q, v, mBuffer)) {}
+        withExtendedLifetime((q, vT, mT)) {}
     }
 }
