@@ -69,6 +69,7 @@ extension Tensor {
     /// alpha · self + beta in one pass.
     public func affine(scale alpha: Float, shift beta: Float) -> Tensor {
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         var out = Tensor(uninitializedShape: shape)
         Elementwise.affine(x.storage.pointer + x.offset, alpha: alpha, beta: beta, out.storage.pointer, count: count)
         out.node = nil
@@ -83,6 +84,7 @@ extension Tensor {
     /// self^exponent elementwise.
     public func raised(to exponent: Float) -> Tensor {
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         var out = Tensor(uninitializedShape: shape)
         let src = x.storage.pointer + x.offset, dst = out.storage.pointer
         for i in 0..<count { dst[i] = pow(src[i], exponent) }

@@ -61,6 +61,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
     if let bias { inputs.append(bias) }
     return Tensor.differentiable(out, inputs: inputs) { gradOut in
         let gy = gradOut.contiguous()
+        defer { withExtendedLifetime(gy) {} }
         let pgy = gy.storage.pointer + gy.offset
         var gx: Tensor?, gw: Tensor?, gb: Tensor?
         if needX {
@@ -86,7 +87,6 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
             gw = needW ? tw : nil
             gb = needB ? tb : nil
         }
-        withExtendedLifetime(gy) {}
         return bias == nil ? [gx, gw] : [gx, gw, gb]
     }
 }
@@ -95,12 +95,14 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
 public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
     let g = poolGeometry(x, kernelSize, stride ?? kernelSize, padding)
     let xc = x.contiguous()
+    defer { withExtendedLifetime(xc) {} }
     var out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
     out.node = nil
     let indices = IndexBuffer(count: out.count)
     Pooling.maxForward(xc.storage.pointer + xc.offset, out.storage.pointer, argmax: indices.pointer, g)
     return Tensor.differentiable(out, inputs: [x]) { gradOut in
         let gy = gradOut.contiguous()
+        defer { withExtendedLifetime(gy) {} }
         var gx = Tensor(uninitializedShape: x.shape)
         Pooling.maxBackward(gy.storage.pointer + gy.offset, argmax: indices.pointer, gx.storage.pointer, g)
         gx.node = nil
@@ -112,11 +114,13 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
 public func avgPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
     let g = poolGeometry(x, kernelSize, stride ?? kernelSize, padding)
     let xc = x.contiguous()
+    defer { withExtendedLifetime(xc) {} }
     var out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
     out.node = nil
     Pooling.averageForward(xc.storage.pointer + xc.offset, out.storage.pointer, g)
     return Tensor.differentiable(out, inputs: [x]) { gradOut in
         let gy = gradOut.contiguous()
+        defer { withExtendedLifetime(gy) {} }
         var gx = Tensor(uninitializedShape: x.shape)
         Pooling.averageBackward(gy.storage.pointer + gy.offset, gx.storage.pointer, g)
         gx.node = nil

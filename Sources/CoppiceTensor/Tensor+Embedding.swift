@@ -13,6 +13,7 @@ extension Tensor {
         let d = shape[1]
         var out = Tensor(uninitializedShape: [indices.count, d])
         let table = contiguous()
+        defer { withExtendedLifetime(table) {} }
         packed.withUnsafeBufferPointer {
             EmbeddingKernels.gather(table.storage.pointer + table.offset, dimension: d, indices: $0.baseAddress!,
                                 count: indices.count, out.storage.pointer)
@@ -22,6 +23,7 @@ extension Tensor {
         return tableOp(out, sparse: sparseGradient, rows: rows, d: d, sparseRows: { g in (indices, g.scalars) }) { g in
             var grad = Tensor.zeros([rows, d])
             let gc = g.contiguous()
+            defer { withExtendedLifetime(gc) {} }
             packed.withUnsafeBufferPointer { idx in
                 grad.withUnsafeMutableBufferPointer {
                     EmbeddingKernels.scatterAdd(gc.storage.pointer + gc.offset, dimension: d, indices: idx.baseAddress!,
@@ -46,6 +48,7 @@ extension Tensor {
         let kernelMode: EmbeddingKernels.Mode = mode == .sum ? .sum : .mean
         var out = Tensor(uninitializedShape: [bags, d])
         let table = contiguous()
+        defer { withExtendedLifetime(table) {} }
         packed.withUnsafeBufferPointer { idx in
             packedOffsets.withUnsafeBufferPointer { off in
                 EmbeddingKernels.forward(table.storage.pointer + table.offset, dimension: d, indices: idx.baseAddress!,
@@ -70,6 +73,7 @@ extension Tensor {
         return tableOp(out, sparse: sparseGradient, rows: rows, d: d, sparseRows: sparseRows) { g in
             var grad = Tensor.zeros([rows, d])
             let gc = g.contiguous()
+            defer { withExtendedLifetime(gc) {} }
             packed.withUnsafeBufferPointer { idx in
                 packedOffsets.withUnsafeBufferPointer { off in
                     grad.withUnsafeMutableBufferPointer {

@@ -9,6 +9,7 @@ extension Tensor {
         }
         let (outer, length, inner) = split(at: a)
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         var newShape = shape
         newShape[a] = indices.count
         var out = Tensor(uninitializedShape: newShape)
@@ -22,6 +23,7 @@ extension Tensor {
         let original = shape
         return Tensor.differentiable(out, inputs: [self]) { g in
             let gc = g.contiguous()
+            defer { withExtendedLifetime(gc) {} }
             var grad = Tensor.zeros(original)
             grad.withUnsafeMutableBufferPointer { dst in
                 for o in 0..<outer {
@@ -50,6 +52,7 @@ extension Tensor {
         let (outer, length, inner) = split(at: a)
         let picks = indexShape[a]
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         var out = Tensor(uninitializedShape: indexShape)
         out.node = nil
         for o in 0..<outer {
@@ -87,6 +90,7 @@ extension Tensor {
     private func compare(_ other: Tensor, _ predicate: (Float, Float) -> Bool) -> Tensor {
         let shape = Broadcast.shape(self.shape, other.shape)
         let a = expanded(to: shape).detached().contiguous(), b = other.expanded(to: shape).detached().contiguous()
+        defer { withExtendedLifetime((a, b)) {} }
         var out = Tensor(uninitializedShape: shape)
         out.node = nil
         let pa = a.storage.pointer + a.offset, pb = b.storage.pointer + b.offset

@@ -20,6 +20,7 @@ public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor 
     var start = 0
     for t in tensors {
         let c = t.contiguous()
+        defer { withExtendedLifetime(c) {} }
         let piece = t.shape[a] * inner
         for o in 0..<outer {
             (out.storage.pointer + o * rowLength + start).update(from: c.storage.pointer + c.offset + o * piece, count: piece)

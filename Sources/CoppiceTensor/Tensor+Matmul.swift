@@ -62,6 +62,7 @@ enum MatrixProduct {
         var beta: Float = 0
         if let bias {
             let bc = bias.contiguous()
+            defer { withExtendedLifetime(bc) {} }
             for row in 0..<m { (out.storage.pointer + row * n).update(from: bc.storage.pointer + bc.offset, count: n) }
             beta = 1
         }

@@ -41,6 +41,7 @@ extension Tensor {
     public func argmax(alongAxis axis: Int) -> [Int] {
         let a = normalizedAxis(axis)
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         let (outer, length, inner) = x.split(at: a)
         let p = x.storage.pointer + x.offset
         var result = [Int](repeating: 0, count: outer * inner)
@@ -65,10 +66,12 @@ extension Tensor {
         return Tensor.differentiable(out, inputs: [self]) { g in
             // One-hot of the first extremal element along the axis, times the incoming gradient.
             let x = self.contiguous()
+            defer { withExtendedLifetime(x) {} }
             let (outer, length, inner) = x.split(at: a)
             var mask = Tensor.zeros(self.shape)
             let values = x.storage.pointer + x.offset
             let extrema = out.contiguous()
+            defer { withExtendedLifetime(extrema) {} }
             let ext = extrema.storage.pointer + extrema.offset
             mask.withUnsafeMutableBufferPointer { m in
                 for o in 0..<outer {

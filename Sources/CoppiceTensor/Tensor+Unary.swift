@@ -11,6 +11,7 @@ extension Tensor {
     /// `op` applied to every element, on the SIMD kernel.
     func applying(_ op: Elementwise.Unary) -> Tensor {
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         var out = Tensor(uninitializedShape: shape)
         Elementwise.unary(op, x.storage.pointer + x.offset, out.storage.pointer, count: count)
         out.node = nil
@@ -21,6 +22,7 @@ extension Tensor {
         let out = applying(.relu)
         return Tensor.differentiable(out, inputs: [self]) { g in
             let g = g.contiguous(), y = out
+            defer { withExtendedLifetime(g) {} }
             var gx = Tensor(uninitializedShape: g.shape)
             Elementwise.reluBackward(y.storage.pointer + y.offset, g.storage.pointer + g.offset, gx.storage.pointer,
                                      count: g.count)
@@ -101,6 +103,7 @@ extension Tensor {
     /// A new tensor with `transform` applied to each value (off the tape; for masks and small helpers).
     public func mapValues(_ transform: (Float) -> Float) -> Tensor {
         let x = contiguous()
+        defer { withExtendedLifetime(x) {} }
         var out = Tensor(uninitializedShape: shape)
         let src = x.storage.pointer + x.offset, dst = out.storage.pointer
         for i in 0..<count { dst[i] = transform(src[i]) }

@@ -111,6 +111,7 @@ enum StridedWrite {
     static func write(_ source: Tensor, into view: Tensor) {
         checkArgument(source.shape == view.shape, "cannot write shape \(source.shape) into a view of shape \(view.shape)")
         let src = source.contiguous()
+        defer { withExtendedLifetime(src) {} }
         let values = src.storage.pointer + src.offset
         let base = view.storage.pointer + view.offset
         var index = [Int](repeating: 0, count: view.rank)

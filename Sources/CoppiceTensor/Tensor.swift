@@ -76,6 +76,7 @@ public struct Tensor: @unchecked Sendable {
     /// The values in row-major order.
     public var scalars: [Float] {
         let c = contiguous()
+        defer { withExtendedLifetime(c) {} }
         return Array(UnsafeBufferPointer(start: c.storage.pointer + c.offset, count: c.count))
     }
 
