@@ -1,81 +1,51 @@
-/// Winograd convolution F(m×m, 3×3): Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
-/// Networks"; the matrices are those of Yu, Park & Naumov 2019's code (see shared/docs/papers.md §1.3:
-/// F(4×4,3×3) with the ¼ moved into G, and F(2×2,3×3)).
+/// Winograd convolution F(m×m, 3×3) forward and backward, dense (see `WinogradTransform`).
 ///
-/// Legend (see `Conv2DGeometry`): n = m + 2 is the input tile size; the zero-padded input is cut into
-/// overlapping n×n tiles with stride m. Per tile V = Bᵀ d B, per filter U = G w Gᵀ (the Winograd-domain
-/// weight Q), and for each of the n² tile positions (ξ, ν) one GEMM M[ξν] = U[ξν] (K×C) · V[ξν] (C×tiles)
-/// over all tiles of all images; then Y = Aᵀ M A per tile, cropped to P×Q. Stride 1, dilation 1.
-public struct WinogradTransform: Sendable, Equatable {
-    /// Output tile size m; the input tile is n = m + 2.
-    public let m: Int
-    public var n: Int { m + 2 }
-    /// G [n × 3], Bᵀ [n × n], Aᵀ [m × n], row-major.
-    public let G: [Float], BT: [Float], AT: [Float]
+/// Layouts (legend of `Conv2DGeometry`; p = ξ·n + ν indexes the n² tile positions; t indexes the
+/// tiles of all images, t = (image·tilesH + ti)·tilesW + tj, padded to a multiple of 16 as T):
+/// - V [n²][C][T]: transformed input; the tile transforms run on 16 tiles per SIMD lane group.
+/// - Q [n²][K][C]: Winograd-domain weights, position-major.
+/// - M [n²][K][T] = Q[p] · V[p], one GEMM per position; then Y = Aᵀ M A per tile.
+/// Tiles along the bottom and right edges are cropped. Stride 1, dilation 1 only.
+public struct WinogradPlan: Sendable {
+    public let geometry: Conv2DGeometry
+    public let transform: WinogradTransform
+    public let tilesHigh: Int, tilesWide: Int
+    /// Tiles of all images, and that count rounded up to a multiple of 16 (the row length of V and M).
+    public let tiles: Int, paddedTiles: Int
+    /// The zero-padded input plane, extended to whole tiles.
+    let paddedHeight: Int, paddedWidth: Int
 
-    /// F(2×2, 3×3): 4×4 tiles.
-    public static let f2x3 = WinogradTransform(
-        m: 2,
-        G: [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1],
-        BT: [1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1],
-        AT: [1, 1, 1, 0, 0, 1, -1, -1])
-
-    /// F(4×4, 3×3): 6×6 tiles.
-    public static let f4x3 = WinogradTransform(
-        m: 4,
-        G: [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-            1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1],
-        BT: [4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
-             0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1],
-        AT: [1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1])
-
-    /// U = G w Gᵀ for one 3×3 filter (w row-major), written to `u` [n × n].
-    public func weightTile(_ w: UnsafePointer<Float>, _ u: UnsafeMutablePointer<Float>) {
-        var gw = [Float](repeating: 0, count: n * 3)      // G w: [n × 3]
-        for i in 0..<n { for j in 0..<3 { for k in 0..<3 { gw[i * 3 + j] += G[i * 3 + k] * w[k * 3 + j] } } }
-        for i in 0..<n {
-            for j in 0..<n {
-                var s: Float = 0
-                for k in 0..<3 { s += gw[i * 3 + k] * G[j * 3 + k] }
-                u[i * n + j] = s
-            }
-        }
+    public init(_ g: Conv2DGeometry, transform t: WinogradTransform) {
+        checkArgument(Conv2DWinograd.supports(g), "Winograd convolution needs a 3×3, stride-1, dilation-1 geometry, got \(g)")
+        geometry = g
+        transform = t
+        tilesHigh = (g.outHeight + t.m - 1) / t.m
+        tilesWide = (g.outWidth + t.m - 1) / t.m
+        tiles = g.batch * tilesHigh * tilesWide
+        paddedTiles = (tiles + 15) / 16 * 16
+        paddedHeight = tilesHigh * t.m + 2
+        paddedWidth = tilesWide * t.m + 2
     }
 
-    /// V = Bᵀ d B for one n×n input tile read with row stride `stride`, written to `v` [n × n].
-    func inputTile(_ d: UnsafePointer<Float>, stride: Int, _ v: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>) {
-        for i in 0..<n {          // scratch = Bᵀ d
-            for j in 0..<n {
-                var s: Float = 0
-                for k in 0..<n where BT[i * n + k] != 0 { s += BT[i * n + k] * d[k * stride + j] }
-                scratch[i * n + j] = s
-            }
-        }
-        for i in 0..<n {          // v = scratch B
-            for j in 0..<n {
-                var s: Float = 0
-                for k in 0..<n where BT[j * n + k] != 0 { s += scratch[i * n + k] * BT[j * n + k] }
-                v[i * n + j] = s
-            }
-        }
-    }
+    public var positions: Int { transform.n * transform.n }
+    /// Floats in V (and, with K for C, in M).
+    public func transformedCount(channels: Int) -> Int { positions * channels * paddedTiles }
+    var paddedPlane: Int { paddedHeight * paddedWidth }
 
-    /// Y = Aᵀ M A for one tile: `mt` [n × n] in, `y` [m × m] out.
-    func outputTile(_ mt: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ scratch: UnsafeMutablePointer<Float>) {
-        for i in 0..<m {          // scratch = Aᵀ M: [m × n]
-            for j in 0..<n {
-                var s: Float = 0
-                for k in 0..<n where AT[i * n + k] != 0 { s += AT[i * n + k] * mt[k * n + j] }
-                scratch[i * n + j] = s
-            }
+    /// Where the 16 tiles of a block start: offsets (within a padded image stack) and output origins.
+    @inline(__always)
+    func lanes(ofBlock block: Int, channels: Int) -> (input: [Int], image: [Int], row: [Int], column: [Int]) {
+        var input = [Int](repeating: 0, count: 16), image = input, row = input, column = input
+        let perImage = tilesHigh * tilesWide
+        for l in 0..<16 {
+            let t = Swift.min(block * 16 + l, tiles - 1)
+            let (i, r) = (t / perImage, t % perImage)
+            image[l] = i
+            row[l] = (r / tilesWide) * transform.m
+            column[l] = (r % tilesWide) * transform.m
+            input[l] = i * channels * paddedPlane + row[l] * paddedWidth + column[l]
         }
-        for i in 0..<m {
-            for j in 0..<m {
-                var s: Float = 0
-                for k in 0..<n where AT[j * n + k] != 0 { s += scratch[i * n + k] * AT[j * n + k] }
-                y[i * m + j] = s
-            }
-        }
+        return (input, image, row, column)
     }
 }
 
@@ -85,89 +55,301 @@ public enum Conv2DWinograd {
             g.dilationH == 1 && g.dilationW == 1
     }
 
-    /// The Winograd-domain weights Q = G w Gᵀ, laid out position-major: q[(ξ·n + ν)·K·C + k·C + c].
+    /// Q = G w Gᵀ for every filter of w [K][C][3][3], written position-major to q [n²][K][C].
+    /// Q = G w Gᵀ for every filter of w [K][C][3][3], written position-major to q [n²][K][C];
+    /// 16 filters per SIMD lane group.
     public static func transformWeights(_ w: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
-                                        _ t: WinogradTransform, _ q: UnsafeMutablePointer<Float>) {
-        let positions = t.n * t.n
-        var tile = [Float](repeating: 0, count: positions)
-        for filter in 0..<(k * c) {
-            t.weightTile(w + filter * 9, &tile)
-            for p in 0..<positions { q[p * k * c + filter] = tile[p] }
-        }
-    }
-
-    /// y = conv(x, w) + bias through the Winograd domain.
-    ///
-    /// Layouts keep every pass streaming: Vᵀ[pos][tile][channel] is written a tile at a time for all
-    /// channels, the n² GEMMs compute Mᵀ[pos] = Vᵀ[pos] · U[pos]ᵀ (tiles × K), and the output pass reads
-    /// the n² rows of one tile for all filters at once.
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, transform t: WinogradTransform,
-                               pool: ThreadPool = .shared) {
-        checkArgument(supports(g), "Winograd convolution needs a 3×3, stride-1, dilation-1 geometry, got \(g)")
-        let (n, m) = (t.n, t.m)
-        let positions = n * n
-        let (tilesH, tilesW) = ((g.outHeight + m - 1) / m, (g.outWidth + m - 1) / m)
-        let tilesPerImage = tilesH * tilesW
-        let tiles = g.batch * tilesPerImage
-        let (c, k) = (g.inChannels, g.outChannels)
-        let q = ScratchBuffer(count: positions * k * c)
-        transformWeights(w, outChannels: k, inChannels: c, t, q.pointer)
-        let vT = ScratchBuffer(count: positions * tiles * c)
-        let mT = ScratchBuffer(count: positions * tiles * k)
-        // Each image's channels, zero-padded and extended to whole tiles.
-        let paddedH = tilesH * m + 2, paddedW = tilesW * m + 2
-        let planeSize = paddedH * paddedW
-        let vp = vT.pointer, mp = mT.pointer, qp = q.pointer
-        pool.parallelRanges(g.batch, grain: 1) { images in
-            let planes = UnsafeMutablePointer<Float>.allocate(capacity: c * planeSize + 2 * positions)
-            defer { planes.deallocate() }
-            let tile = planes + c * planeSize, scratch = tile + positions
-            for image in images {
-                planes.update(repeating: 0, count: c * planeSize)
-                for channel in 0..<c {
-                    for h in 0..<g.height {
-                        (planes + channel * planeSize + (h + g.padH) * paddedW + g.padW)
-                            .update(from: x + ((image * c + channel) * g.height + h) * g.width, count: g.width)
-                    }
+                                        _ t: WinogradTransform, _ q: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        let filters = k * c, positions = t.n * t.n
+        let transform = t.weightTransform
+        pool.parallelRanges((filters + 15) / 16, grain: 64) { blocks in
+            let buffer = UnsafeMutablePointer<FloatVector>.allocate(capacity: 9 + positions + 3 * t.n)
+            defer { buffer.deallocate() }
+            let tile = buffer, out = buffer + 9, scratch = out + positions
+            let lanes = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: Float.self)
+            for block in blocks {
+                let live = Swift.min(16, filters - block * 16)
+                for l in 0..<16 {
+                    let filter = w + (block * 16 + Swift.min(l, live - 1)) * 9
+                    for i in 0..<9 { lanes[i &* 16 &+ l] = filter[i] }
                 }
-                for ti in 0..<tilesH {
-                    for tj in 0..<tilesW {
-                        let column = image * tilesPerImage + ti * tilesW + tj
-                        for channel in 0..<c {
-                            t.inputTile(planes + channel * planeSize + ti * m * paddedW + tj * m, stride: paddedW, tile, scratch)
-                            for p in 0..<positions { vp[(p * tiles + column) * c + channel] = tile[p] }
-                        }
-                    }
+                transform.apply(tile, out, scratch: scratch)
+                for p in 0..<positions {
+                    let dst = q + p * filters + block * 16
+                    if live == 16 { store(out[p], dst) } else { for l in 0..<live { dst[l] = out[p][l] } }
                 }
             }
         }
-        for p in 0..<positions {
-            Gemm.compute(.none, .transposed, m: tiles, n: k, k: c, vp + p * tiles * c, lda: c, qp + p * k * c, ldb: c,
-                         mp + p * tiles * k, ldc: k, pool: pool)
-        }
-        pool.parallelRanges(g.batch, grain: 1) { images in
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: positions * k + positions + m * m + m * n)
+    }
+
+    /// ∂L/∂w [K][C][3][3] from ∂L/∂Q [n²][K][C]: the pullback of `transformWeights`, Gᵀ (∂L/∂Q) G.
+    public static func weightGradient(_ dq: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
+                                      _ t: WinogradTransform, _ dw: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        let filters = k * c, positions = t.n * t.n
+        let transform = t.weightGradientTransform
+        pool.parallelRanges((filters + 15) / 16, grain: 64) { blocks in
+            let buffer = UnsafeMutablePointer<FloatVector>.allocate(capacity: positions + 9 + 3 * t.n)
             defer { buffer.deallocate() }
-            let rows = buffer, tile = rows + positions * k, out = tile + positions, scratch = out + m * m
-            for image in images {
-                for ti in 0..<tilesH {
-                    for tj in 0..<tilesW {
-                        let column = image * tilesPerImage + ti * tilesW + tj
-                        for p in 0..<positions { (rows + p * k).update(from: mp + (p * tiles + column) * k, count: k) }
-                        for filter in 0..<k {
-                            for p in 0..<positions { tile[p] = rows[p * k + filter] }
-                            t.outputTile(tile, out, scratch)
-                            let add = bias?[filter] ?? 0
-                            for i in 0..<min(m, g.outHeight - ti * m) {
-                                let dst = y + ((image * k + filter) * g.outHeight + ti * m + i) * g.outWidth + tj * m
-                                for j in 0..<min(m, g.outWidth - tj * m) { dst[j] = out[i * m + j] + add }
+            let tile = buffer, out = buffer + positions, scratch = out + 9
+            for block in blocks {
+                let live = Swift.min(16, filters - block * 16)
+                for p in 0..<positions {
+                    let src = dq + p * filters + block * 16
+                    if live == 16 { tile[p] = load(src) } else {
+                        tile[p] = FloatVector()
+                        for l in 0..<live { tile[p][l] = src[l] }
+                    }
+                }
+                transform.apply(tile, out, scratch: scratch)
+                for l in 0..<live {
+                    let filter = dw + (block * 16 + l) * 9
+                    for i in 0..<9 { filter[i] = out[i][l] }
+                }
+            }
+        }
+    }
+
+    /// x [N][C][H][W] zero-padded and extended to whole tiles: [N][C][paddedHeight][paddedWidth].
+    static func padInput(_ x: UnsafePointer<Float>, _ plan: WinogradPlan, pool: ThreadPool) -> ScratchBuffer {
+        let g = plan.geometry
+        let padded = ScratchBuffer(count: g.batch * g.inChannels * plan.paddedPlane)
+        let xp = padded.pointer
+        pool.parallelRanges(g.batch * g.inChannels, grain: 1) { planes in
+            for plane in planes {
+                let dst = xp + plane * plan.paddedPlane
+                dst.update(repeating: 0, count: plan.paddedPlane)
+                for h in 0..<g.height {
+                    (dst + (h + g.padH) * plan.paddedWidth + g.padW).update(from: x + (plane * g.height + h) * g.width, count: g.width)
+                }
+            }
+        }
+        return padded
+    }
+
+    /// V = Bᵀ d B for the tiles of `blocks` (16 tiles each) and every input channel, from the padded
+    /// input: v [n²][C][rowLength], tile t in column t − columnBase.
+    static func transformInput(padded xp: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+                               blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool) {
+        let n = plan.transform.n, c = plan.geometry.inChannels
+        let transform = plan.transform.inputTransform
+        let (positions, width, planeSize) = (n * n, plan.paddedWidth, plan.paddedPlane)
+        pool.parallelRanges(blocks.count, grain: 1) { range in
+            let buffer = UnsafeMutablePointer<FloatVector>.allocate(capacity: 3 * positions)
+            defer { buffer.deallocate() }
+            let d = buffer, out = buffer + positions, scratch = out + positions
+            let lanes = UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self)
+            for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) {
+                let offsets = plan.lanes(ofBlock: block, channels: c).input
+                for channel in 0..<c {
+                    let base = xp + channel * planeSize
+                    // A transposition: lane l's tile is n rows of n contiguous floats.
+                    offsets.withUnsafeBufferPointer { offsets in
+                        for l in 0..<16 {
+                            let tile = base + offsets[l]
+                            for a in 0..<n {
+                                for b in 0..<n { lanes[(a &* n &+ b) &* 16 &+ l] = tile[a &* width &+ b] }
+                            }
+                        }
+                    }
+                    transform.apply(d, out, scratch: scratch)
+                    let dst = v + channel * rowLength + block * 16 - columnBase
+                    for p in 0..<positions { store(out[p], dst + p * c * rowLength) }
+                }
+            }
+        }
+    }
+
+    /// y [N][K][P][Q] = Aᵀ M A per tile (cropped) + bias for the tiles of `blocks`, from
+    /// m [n²][K][rowLength] with tile t in column t − columnBase.
+    static func transformOutput(_ mt: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                                _ plan: WinogradPlan, blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool) {
+        let g = plan.geometry, n = plan.transform.n, m = plan.transform.m, k = g.outChannels
+        let transform = plan.transform.outputTransform
+        let positions = n * n
+        pool.parallelRanges(blocks.count, grain: 1) { range in
+            let buffer = UnsafeMutablePointer<FloatVector>.allocate(capacity: 3 * positions)
+            defer { buffer.deallocate() }
+            let tile = buffer, out = buffer + positions, scratch = out + positions
+            for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) {
+                let lanes = plan.lanes(ofBlock: block, channels: k)
+                let live = Swift.min(16, plan.tiles - block * 16)
+                for filter in 0..<k {
+                    let src = mt + filter * rowLength + block * 16 - columnBase
+                    for p in 0..<positions { tile[p] = load(src + p * k * rowLength) }
+                    transform.apply(tile, out, scratch: scratch)
+                    let add = FloatVector(repeating: bias?[filter] ?? 0)
+                    for i in 0..<(m * m) { out[i] += add }
+                    let values = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
+                    let outWidth = g.outWidth
+                    for l in 0..<live {
+                        let dst = y + (lanes.image[l] * k + filter) * g.outPlane + lanes.row[l] * outWidth + lanes.column[l]
+                        let (rows, columns) = (Swift.min(m, g.outHeight - lanes.row[l]), Swift.min(m, outWidth - lanes.column[l]))
+                        if rows == 4 && columns == 4 {
+                            for i in 0..<4 {
+                                let line = dst + i &* outWidth, src = values + (i &* 64 &+ l)
+                                line[0] = src[0]; line[1] = src[16]; line[2] = src[32]; line[3] = src[48]
+                            }
+                        } else {
+                            for i in 0..<rows {
+                                for j in 0..<columns { dst[i &* outWidth &+ j] = values[(i &* m &+ j) &* 16 &+ l] }
                             }
                         }
                     }
                 }
             }
         }
-        withExtendedLifetime((q, vT, mT)) {}
+    }
+
+    /// m[p] = q[p] · v[p] for every tile position, over `tiles` columns of rows `rowLength` long.
+    static func multiply(_ q: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ mt: UnsafeMutablePointer<Float>,
+                         _ plan: WinogradPlan, tiles: Int, rowLength t: Int, pool: ThreadPool) {
+        let (k, c) = (plan.geometry.outChannels, plan.geometry.inChannels)
+        Gemm.batched(.none, .none, batch: plan.positions, m: k, n: tiles, k: c, q, lda: c, strideA: k * c,
+                     v, ldb: t, strideB: c * t, mt, ldc: t, strideC: k * t, pool: pool)
+    }
+
+    /// Tiles per pass: V and M of one pass stay within about 4 MiB, so they are reread from cache.
+    public static func tilesPerPass(_ plan: WinogradPlan) -> Int {
+        let bytesPerTile = plan.positions * (plan.geometry.inChannels + plan.geometry.outChannels) * 4
+        return Swift.max(16, (4 << 20) / bytesPerTile / 16 * 16)
+    }
+
+    /// y = conv(x, Q) + bias with Winograd-domain weights q [n²][K][C]. With `savedInput`, the whole
+    /// of V is kept there for the backward pass (`transformedCount(channels: C)` floats); otherwise
+    /// the tiles go through in passes that stay in cache.
+    public static func forward(_ x: UnsafePointer<Float>, winogradWeights q: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+                               savedInput: UnsafeMutablePointer<Float>? = nil, pool: ThreadPool = .shared) {
+        forward(x, bias: bias, y, plan, savedInput: savedInput, pool: pool) { v, mt, tiles, rowLength in
+            multiply(q, v, mt, plan, tiles: tiles, rowLength: rowLength, pool: pool)
+        }
+    }
+
+    /// The forward pass around a Winograd-domain product `multiply(v, m, tiles, rowLength)`.
+    static func forward(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+                        savedInput: UnsafeMutablePointer<Float>?, pool: ThreadPool,
+                        multiply: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+        let g = plan.geometry
+        let padded = padInput(x, plan, pool: pool)
+        let pass = savedInput == nil ? Swift.min(tilesPerPass(plan), plan.paddedTiles) : plan.paddedTiles
+        let ownV = savedInput == nil ? ScratchBuffer(count: plan.positions * g.inChannels * pass) : nil
+        let v = savedInput ?? ownV!.pointer
+        let mBuffer = ScratchBuffer(count: plan.positions * g.outChannels * pass)
+        for start in stride(from: 0, to: plan.paddedTiles, by: pass) {
+            let blocks = (start / 16)..<(Swift.min(start + pass, plan.paddedTiles) / 16)
+            transformInput(padded: padded.pointer, v, plan, blocks: blocks, rowLength: pass, columnBase: start, pool: pool)
+            multiply(v, mBuffer.pointer, Swift.min(pass, plan.tiles - start), pass)
+            transformOutput(mBuffer.pointer, bias: bias, y, plan, blocks: blocks, rowLength: pass, columnBase: start, pool: pool)
+        }
+        withExtendedLifetime((padded, ownV, mBuffer)) {}
+    }
+
+    /// y = conv(x, w) + bias for spatial weights w [K][C][3][3], through the Winograd domain.
+    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, transform t: WinogradTransform,
+                               pool: ThreadPool = .shared) {
+        let plan = WinogradPlan(g, transform: t)
+        let q = ScratchBuffer(count: plan.positions * g.outChannels * g.inChannels)
+        transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, t, q.pointer)
+        forward(x, winogradWeights: q.pointer, bias: bias, y, plan, pool: pool)
+        withExtendedLifetime(q) {}
+    }
+
+    /// The backward pass of `forward(_:winogradWeights:...)`: from ∂L/∂y, the saved V and Q, writes
+    /// ∂L/∂x [N][C][H][W] and ∂L/∂Q [n²][K][C] where asked.
+    public static func backward(_ dy: UnsafePointer<Float>, winogradWeights q: UnsafePointer<Float>, savedInput v: UnsafePointer<Float>,
+                                _ plan: WinogradPlan, inputGradient dx: UnsafeMutablePointer<Float>?,
+                                weightGradient dq: UnsafeMutablePointer<Float>?, pool: ThreadPool = .shared) {
+        let g = plan.geometry
+        let (k, c, t) = (g.outChannels, g.inChannels, plan.paddedTiles)
+        let dm = ScratchBuffer(count: plan.transformedCount(channels: k))
+        transformOutputGradient(dy, dm.pointer, plan, pool: pool)
+        if let dq {
+            Gemm.batched(.none, .transposed, batch: plan.positions, m: k, n: c, k: plan.tiles, dm.pointer, lda: t, strideA: k * t,
+                         v, ldb: t, strideB: c * t, dq, ldc: c, strideC: k * c, pool: pool)
+        }
+        if let dx {
+            let dv = ScratchBuffer(count: plan.transformedCount(channels: c))
+            Gemm.batched(.transposed, .none, batch: plan.positions, m: c, n: plan.tiles, k: k, q, lda: c, strideA: k * c,
+                         dm.pointer, ldb: t, strideB: k * t, dv.pointer, ldc: t, strideC: c * t, pool: pool)
+            transformInputGradient(dv.pointer, dx, plan, pool: pool)
+            withExtendedLifetime(dv) {}
+        }
+        withExtendedLifetime(dm) {}
+    }
+
+    /// ∂L/∂M = A (∂L/∂Y) Aᵀ per tile, with zeros where the tile was cropped or is padding.
+    static func transformOutputGradient(_ dy: UnsafePointer<Float>, _ dm: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+                                        pool: ThreadPool) {
+        let g = plan.geometry, n = plan.transform.n, m = plan.transform.m, k = g.outChannels
+        let transform = plan.transform.outputGradientTransform
+        let (positions, rowLength) = (n * n, plan.paddedTiles)
+        pool.parallelRanges(plan.paddedTiles / 16, grain: 1) { blocks in
+            let buffer = UnsafeMutablePointer<FloatVector>.allocate(capacity: 3 * positions)
+            defer { buffer.deallocate() }
+            let tile = buffer, out = buffer + positions, scratch = out + positions
+            for block in blocks {
+                let lanes = plan.lanes(ofBlock: block, channels: k)
+                let live = Swift.min(16, plan.tiles - block * 16)
+                for filter in 0..<k {
+                    for i in 0..<(m * m) { tile[i] = FloatVector() }
+                    for l in 0..<live {
+                        let (row, column) = (lanes.row[l], lanes.column[l])
+                        let plane = dy + (lanes.image[l] * k + filter) * g.outPlane
+                        for i in 0..<Swift.min(m, g.outHeight - row) {
+                            let src = plane + (row + i) * g.outWidth + column
+                            for j in 0..<Swift.min(m, g.outWidth - column) { tile[i &* m &+ j][l] = src[j] }
+                        }
+                    }
+                    transform.apply(tile, out, scratch: scratch)
+                    let dst = dm + filter * rowLength + block * 16
+                    for p in 0..<positions { store(out[p], dst + p * k * rowLength) }
+                }
+            }
+        }
+    }
+
+    /// ∂L/∂x from ∂L/∂V: B (∂L/∂V) Bᵀ per tile, added into the padded plane (tiles overlap, so each
+    /// thread owns whole channels), then cropped.
+    static func transformInputGradient(_ dv: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+                                       pool: ThreadPool) {
+        let g = plan.geometry, n = plan.transform.n, c = g.inChannels
+        let transform = plan.transform.inputGradientTransform
+        let (positions, rowLength, width, planeSize) = (n * n, plan.paddedTiles, plan.paddedWidth, plan.paddedPlane)
+        let padded = ScratchBuffer(count: g.batch * c * planeSize)
+        let xp = padded.pointer
+        pool.parallelRanges(c, grain: 1) { channels in
+            let buffer = UnsafeMutablePointer<FloatVector>.allocate(capacity: 3 * positions)
+            defer { buffer.deallocate() }
+            let tile = buffer, out = buffer + positions, scratch = out + positions
+            for image in 0..<g.batch {
+                for channel in channels { (xp + (image * c + channel) * planeSize).update(repeating: 0, count: planeSize) }
+            }
+            for block in 0..<(plan.paddedTiles / 16) {
+                let offsets = plan.lanes(ofBlock: block, channels: c).input
+                let live = Swift.min(16, plan.tiles - block * 16)
+                for channel in channels {
+                    let src = dv + channel * rowLength + block * 16
+                    for p in 0..<positions { tile[p] = load(src + p * c * rowLength) }
+                    transform.apply(tile, out, scratch: scratch)
+                    let base = xp + channel * planeSize
+                    for l in 0..<live {
+                        for a in 0..<n {
+                            let row = base + offsets[l] + a &* width
+                            for b in 0..<n { row[b] += out[a &* n &+ b][l] }
+                        }
+                    }
+                }
+            }
+        }
+        pool.parallelRanges(g.batch * c, grain: 1) { planes in
+            for plane in planes {
+                for h in 0..<g.height {
+                    (dx + (plane * g.height + h) * g.width)
+                        .update(from: xp + plane * planeSize + (h + g.padH) * plan.paddedWidth + g.padW, count: g.width)
+                }
+            }
+        }
+        withExtendedLifetime(padded) {}
     }
 }

@@ -47,46 +47,51 @@ public enum SparseProduct {
     public static func spmm(_ a: CSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
                             pool: ThreadPool = .shared) {
         if n == 1 { return spmv(a, xT, yT, pool: pool) }
+        forEachRowRange(a, pool) { rows in spmmRows(a, rows, xT, ldx: n, yT, ldy: n, columns: n) }
+    }
+
+    /// Rows `rows` of Yᵀ = A · Xᵀ over `columns` columns on the calling thread, with row strides
+    /// `ldx` and `ldy` (so that a panel of a wider matrix can be multiplied in place).
+    public static func spmmRows(_ a: CSRMatrix, _ rows: Range<Int>, _ xT: UnsafePointer<Float>, ldx: Int,
+                                _ yT: UnsafeMutablePointer<Float>, ldy: Int, columns n: Int) {
         let w = FloatVector.scalarCount
-        forEachRowRange(a, pool) { rows in
-            a.rowStarts.withUnsafeBufferPointer { starts in
-                a.columnIndices.withUnsafeBufferPointer { indices in
-                    a.values.withUnsafeBufferPointer { values in
-                        for r in rows {
-                            let (begin, end) = (Int(starts[r]), Int(starts[r + 1]))
-                            let out = yT + r * n
-                            var c = 0
-                            // Eight vectors (128 batch entries) of accumulators per pass.
-                            while c &+ 8 &* w <= n {
-                                var a0 = FloatVector(), a1 = FloatVector(), a2 = FloatVector(), a3 = FloatVector()
-                                var a4 = FloatVector(), a5 = FloatVector(), a6 = FloatVector(), a7 = FloatVector()
-                                for k in begin..<end {
-                                    let v = FloatVector(repeating: values[k])
-                                    let src = xT + (Int(indices[k]) &* n &+ c)
-                                    a0 = multiplyAdd(a0, v, load(src)); a1 = multiplyAdd(a1, v, load(src + w))
-                                    a2 = multiplyAdd(a2, v, load(src + 2 * w)); a3 = multiplyAdd(a3, v, load(src + 3 * w))
-                                    a4 = multiplyAdd(a4, v, load(src + 4 * w)); a5 = multiplyAdd(a5, v, load(src + 5 * w))
-                                    a6 = multiplyAdd(a6, v, load(src + 6 * w)); a7 = multiplyAdd(a7, v, load(src + 7 * w))
-                                }
-                                let dst = out + c
-                                store(a0, dst); store(a1, dst + w); store(a2, dst + 2 * w); store(a3, dst + 3 * w)
-                                store(a4, dst + 4 * w); store(a5, dst + 5 * w); store(a6, dst + 6 * w); store(a7, dst + 7 * w)
-                                c &+= 8 &* w
+        a.rowStarts.withUnsafeBufferPointer { starts in
+            a.columnIndices.withUnsafeBufferPointer { indices in
+                a.values.withUnsafeBufferPointer { values in
+                    for r in rows {
+                        let (begin, end) = (Int(starts[r]), Int(starts[r + 1]))
+                        let out = yT + r * ldy
+                        var c = 0
+                        // Eight vectors (128 columns) of accumulators per pass.
+                        while c &+ 8 &* w <= n {
+                            var a0 = FloatVector(), a1 = FloatVector(), a2 = FloatVector(), a3 = FloatVector()
+                            var a4 = FloatVector(), a5 = FloatVector(), a6 = FloatVector(), a7 = FloatVector()
+                            for k in begin..<end {
+                                let v = FloatVector(repeating: values[k])
+                                let src = xT + (Int(indices[k]) &* ldx &+ c)
+                                a0 = multiplyAdd(a0, v, load(src)); a1 = multiplyAdd(a1, v, load(src + w))
+                                a2 = multiplyAdd(a2, v, load(src + 2 * w)); a3 = multiplyAdd(a3, v, load(src + 3 * w))
+                                a4 = multiplyAdd(a4, v, load(src + 4 * w)); a5 = multiplyAdd(a5, v, load(src + 5 * w))
+                                a6 = multiplyAdd(a6, v, load(src + 6 * w)); a7 = multiplyAdd(a7, v, load(src + 7 * w))
                             }
-                            while c &+ w <= n {
-                                var acc = FloatVector()
-                                for k in begin..<end {
-                                    acc = multiplyAdd(acc, FloatVector(repeating: values[k]), load(xT + (Int(indices[k]) &* n &+ c)))
-                                }
-                                store(acc, out + c)
-                                c &+= w
+                            let dst = out + c
+                            store(a0, dst); store(a1, dst + w); store(a2, dst + 2 * w); store(a3, dst + 3 * w)
+                            store(a4, dst + 4 * w); store(a5, dst + 5 * w); store(a6, dst + 6 * w); store(a7, dst + 7 * w)
+                            c &+= 8 &* w
+                        }
+                        while c &+ w <= n {
+                            var acc = FloatVector()
+                            for k in begin..<end {
+                                acc = multiplyAdd(acc, FloatVector(repeating: values[k]), load(xT + (Int(indices[k]) &* ldx &+ c)))
                             }
-                            while c < n {
-                                var sum: Float = 0
-                                for k in begin..<end { sum += values[k] * xT[Int(indices[k]) &* n &+ c] }
-                                out[c] = sum
-                                c &+= 1
-                            }
+                            store(acc, out + c)
+                            c &+= w
+                        }
+                        while c < n {
+                            var sum: Float = 0
+                            for k in begin..<end { sum += values[k] * xT[Int(indices[k]) &* ldx &+ c] }
+                            out[c] = sum
+                            c &+= 1
                         }
                     }
                 }

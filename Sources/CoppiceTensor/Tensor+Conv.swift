@@ -3,8 +3,8 @@ import CoppiceKernels
 /// The algorithms that can run a 2-D convolution, each stating which geometries it supports.
 public enum Conv2DAlgorithm: String, CaseIterable, Sendable {
     case im2colGemm, direct
-    /// Winograd F(2×2,3×3) and F(4×4,3×3) forward passes (Lavin & Gray 2016); their backward passes
-    /// use im2col + GEMM.
+    /// Winograd F(2×2,3×3) and F(4×4,3×3) (Lavin & Gray 2016), forward and backward through the
+    /// Winograd domain; 3×3, stride 1, dilation 1 only.
     case winogradF2x3, winogradF4x3
 
     public func supports(_ g: Conv2DGeometry) -> Bool {
@@ -44,6 +44,11 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
     if let bias { checkArgument(bias.shape == [g.outChannels], "conv2d bias of shape \(bias.shape) for \(g.outChannels) output channels") }
     let chosen = algorithm ?? Conv2DAlgorithm.automatic(for: g)
     checkArgument(chosen.supports(g), "conv2d algorithm \(chosen) does not support \(g)")
+    switch chosen {
+    case .winogradF2x3: return winogradConv2d(x, spatialWeight: weight, bias: bias, g, transform: .f2x3)
+    case .winogradF4x3: return winogradConv2d(x, spatialWeight: weight, bias: bias, g, transform: .f4x3)
+    case .im2colGemm, .direct: break
+    }
     let xc = x.contiguous(), wc = weight.contiguous(), bc = bias?.contiguous()
     var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
     out.node = nil
@@ -52,8 +57,7 @@ public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (In
     switch chosen {
     case .im2colGemm: Conv2DIm2Col.forward(px, pw, bias: pb, out.storage.pointer, g)
     case .direct: Conv2DDirect.forward(px, pw, bias: pb, out.storage.pointer, g)
-    case .winogradF2x3: Conv2DWinograd.forward(px, pw, bias: pb, out.storage.pointer, g, transform: .f2x3)
-    case .winogradF4x3: Conv2DWinograd.forward(px, pw, bias: pb, out.storage.pointer, g, transform: .f4x3)
+    case .winogradF2x3, .winogradF4x3: preconditionFailure("handled above")
     }
     withExtendedLifetime((xc, wc, bc)) {}
     let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)

@@ -34,4 +34,75 @@ import Testing
             #expect(allClose(u, column.flatMap { a in column.map { a * $0 } }))
         }
     }
+
+    @Test(arguments: geometries)
+    func backwardMatchesIm2colBackward(g: Conv2DGeometry) {
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 43)
+        let w = testValues(g.outChannels * g.patchSize, seed: 44), dy = testValues(g.batch * g.outChannels * g.outPlane, seed: 45)
+        var dxSlow = [Float](repeating: 0, count: x.count), dwSlow = [Float](repeating: 0, count: w.count)
+        Conv2DIm2Col.backwardData(dy, w, &dxSlow, g)
+        Conv2DIm2Col.backwardWeights(x, dy, &dwSlow, gradBias: nil, g)
+        for t in [WinogradTransform.f2x3, .f4x3] {
+            let plan = WinogradPlan(g, transform: t)
+            var q = [Float](repeating: 0, count: plan.positions * g.outChannels * g.inChannels)
+            Conv2DWinograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, t, &q)
+            var v = [Float](repeating: .nan, count: plan.transformedCount(channels: g.inChannels))
+            var y = [Float](repeating: .nan, count: dy.count)
+            Conv2DWinograd.forward(x, winogradWeights: q, bias: nil, &y, plan, savedInput: &v)
+            var dx = [Float](repeating: .nan, count: x.count), dq = [Float](repeating: .nan, count: q.count)
+            Conv2DWinograd.backward(dy, winogradWeights: q, savedInput: v, plan, inputGradient: &dx, weightGradient: &dq)
+            var dw = [Float](repeating: .nan, count: w.count)
+            Conv2DWinograd.weightGradient(dq, outChannels: g.outChannels, inChannels: g.inChannels, t, &dw)
+            #expect(allClose(dx, dxSlow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "F(\(t.m)) ∂x")
+            #expect(allClose(dw, dwSlow, relativeTolerance: 1e-3, absoluteTolerance: 1e-3), "F(\(t.m)) ∂w")
+        }
+    }
+
+    @Test(arguments: geometries)
+    func sparseMatchesDenseOnTheSameWinogradWeights(g: Conv2DGeometry) {
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 46), b = testValues(g.outChannels, seed: 47)
+        for t in [WinogradTransform.f2x3, .f4x3] {
+            let plan = WinogradPlan(g, transform: t)
+            var q = testValues(plan.positions * g.outChannels * g.inChannels, seed: 48)
+            for i in q.indices where i % 10 < 7 { q[i] = 0 }
+            let sparse = SparseWinogradWeights(winogradWeights: q, outChannels: g.outChannels, inChannels: g.inChannels, transform: t)
+            #expect(sparse.densified() == q)
+            var dense = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outPlane), fast = dense
+            Conv2DWinograd.forward(x, winogradWeights: q, bias: b, &dense, plan)
+            Conv2DWinograd.forward(x, sparseWeights: sparse, bias: b, &fast, plan)
+            #expect(allClose(fast, dense, relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+        }
+    }
+
+    @Test func largeInputsRunInSeveralCachedPasses() {
+        // 2 × 64 × 64 tiles of 6×6 with 8 + 8 channels spill over one 4 MiB pass.
+        let g = Conv2DGeometry(batch: 2, inChannels: 8, outChannels: 8, height: 255, width: 254, kernelHeight: 3, kernelWidth: 3,
+                               padding: (1, 1))
+        #expect(Conv2DWinograd.tilesPerPass(WinogradPlan(g, transform: .f4x3)) < WinogradPlan(g, transform: .f4x3).tiles)
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 49), w = testValues(g.outChannels * g.patchSize, seed: 50)
+        var slow = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane), fast = slow
+        Conv2DIm2Col.forward(x, w, bias: nil, &slow, g)
+        Conv2DWinograd.forward(x, w, bias: nil, &fast, g, transform: .f4x3)
+        #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
+    }
+
+    @Test func importanceFactorsAreThePapers() {
+        // papers.md §1.5: a = √(42, 136, 136, 850, 850, 42) for F(4×4,3×3), F = D / min D.
+        let f4 = WinogradTransform.f4x3.importanceFactors
+        #expect(abs(f4[0] - 1) < 1e-6 && abs(f4[1] - 1.800) < 1e-3 && abs(f4[3] - 4.499) < 1e-3)
+        #expect(abs(f4[3 * 6 + 3] - 20.238) < 1e-3 && abs(f4[1 * 6 + 1] - 3.238) < 1e-3 && abs(f4[35] - 1) < 1e-6)
+        let f2 = WinogradTransform.f2x3.importanceFactors
+        #expect(allClose(f2, [2, 2.828, 2.828, 2, 2.828, 4, 4, 2.828, 2.828, 4, 4, 2.828, 2, 2.828, 2.828, 2].map { $0 / 2 },
+                         relativeTolerance: 1e-3))
+    }
+
+    @Test func supportSetsAreCornersEdgesAndTheWholeKernel() {
+        let sets = WinogradTransform.f4x3.supportSets
+        #expect(Set(sets).count == 9)
+        #expect(sets[0] == [0] && sets[5] == [2] && sets[30] == [6] && sets[35] == [8])
+        #expect(sets[1] == [0, 1, 2] && sets[6] == [0, 3, 6] && sets[7] == Array(0..<9))
+        #expect(sets.filter { $0.count == 9 }.count == 16)
+        let small = WinogradTransform.f2x3.supportSets
+        #expect(Set(small).count == 9 && small.filter { $0.count == 9 }.count == 4)
+    }
 }

@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceTensor
 import CoppiceTestSupport
 import Testing
@@ -87,6 +88,24 @@ import Testing
         let x = testTensor([2, 3, 6, 5], seed: 23), w = testTensor([4, 3, 3, 3], seed: 24), bias = testTensor([4], seed: 25)
         check([x, w, bias]) { conv2d($0[0], weight: $0[1], bias: $0[2], padding: (1, 1), algorithm: algorithm) }
         check([x, w]) { conv2d($0[0], weight: $0[1], algorithm: algorithm) }
+    }
+
+    @Test(arguments: [WinogradTransform.f2x3, .f4x3])
+    func winogradLayer(transform: WinogradTransform) {
+        // Odd sizes: the last tiles are cropped.
+        let x = testTensor([2, 3, 7, 5], seed: 60), bias = testTensor([4], seed: 62)
+        let q = testTensor([4, 3, transform.n, transform.n], seed: 61) * 0.3
+        check([x, q, bias]) { winogradConv2d($0[0], weight: $0[1], bias: $0[2], padding: (1, 1), transform: transform) }
+        check([x, q]) { winogradConv2d($0[0], weight: $0[1], transform: transform) }
+    }
+
+    @Test func winogradLayerOfConvertedWeightsIsTheConvolution() {
+        let x = testTensor([2, 3, 9, 6], seed: 63), w = testTensor([5, 3, 3, 3], seed: 64)
+        let spatial = conv2d(x, weight: w, padding: (1, 1), algorithm: .im2colGemm)
+        for t in [WinogradTransform.f2x3, .f4x3] {
+            let winograd = winogradConv2d(x, weight: winogradWeights(w, transform: t), padding: (1, 1), transform: t)
+            #expect(allClose(winograd.scalars, spatial.scalars, relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
+        }
     }
 
     @Test func convolutionWithStrideAndDilation() {
