@@ -17,8 +17,10 @@ public struct LayerReport: Codable, Sendable, Equatable {
     public var denseMilliseconds: Double
     public var sparseMilliseconds: Double
     public var speedup: Double
-    /// "dense" or "csr".
+    /// "dense", "csr" or "winograd-sparse".
     public var chosen: String
+    /// Measured milliseconds of every path tried.
+    public var paths: [String: Double] = [:]
 }
 
 /// The whole model's line: inference time of the dense model and of the model with the chosen paths.
@@ -30,10 +32,10 @@ public struct ModelReport: Codable, Sendable, Equatable {
     public var denseMilliseconds: Double
     public var chosenMilliseconds: Double
     public var speedup: Double { chosenMilliseconds > 0 ? denseMilliseconds / chosenMilliseconds : 0 }
-    /// Layers where the sparse kernel measured slower than dense (kept dense).
+    /// Layers where every sparse path measured slower than dense.
     public var warnings: [String] {
         layers.filter { $0.sparsity > 0 && $0.speedup < 1 }.map {
-            "\($0.name): \(Int(($0.sparsity * 100).rounded()))% sparse but CSR took \(String(format: "%.3f", $0.sparseMilliseconds)) ms vs dense \(String(format: "%.3f", $0.denseMilliseconds)) ms; kept dense"
+            "\($0.name): \(Int(($0.sparsity * 100).rounded()))% sparse but its fastest path (\($0.chosen)) took \(String(format: "%.3f", $0.sparseMilliseconds)) ms vs dense \(String(format: "%.3f", $0.denseMilliseconds)) ms"
         }
     }
 }
@@ -41,40 +43,69 @@ public struct ModelReport: Codable, Sendable, Equatable {
 /// Chooses, per layer, dense or sparse execution by measuring both on the layer's real input, and
 /// swaps in the sparse twins that won.
 public enum SparseExecution {
-    /// Times every Linear and Conv2D of `model` on `input` (the model's real input shape and batch), dense
-    /// and as a CSR twin, keeps the faster in the model, and reports both.
+    /// Times every Linear, Conv2D and WinogradConv2D of `model` on `input` (the model's real input shape
+    /// and batch), dense and as its sparse twins (CSR; sparse Winograd F(4×4,3×3) for 3×3 stride-1
+    /// convolutions), keeps the fastest in the model, and reports them all.
+    ///
+    /// A Winograd layer (Q no longer of the form G W Gᵀ after Winograd-domain pruning) runs as dense or
+    /// sparse Winograd; its dense baseline is the spatial 3×3 convolution of the same shape, which is
+    /// what the unpruned network runs.
     public static func optimize(_ model: Sequential, input: Tensor, budget: Double = 0.2) -> ModelReport {
-        let dense = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = model(input) } }
+        var generator = RandomGenerator(seed: 0)
+        let baselines: [Layer] = model.layers.map { layer in
+            guard let winograd = layer as? WinogradConv2D else { return layer }
+            return Conv2D(inChannels: winograd.inChannels, outChannels: winograd.outChannels, kernelSize: (3, 3),
+                          padding: winograd.padding, bias: winograd.bias != nil, using: &generator)
+        }
+        let denseModel = Sequential(baselines)
+        let dense = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = denseModel(input) } }
         var reports: [LayerReport] = []
         var x = withoutGradient { input }
         for (index, layer) in model.layers.enumerated() {
             let layerInput = x
             defer { x = withoutGradient { model.layers[index](layerInput) } }
-            let twin: Layer
+            var candidates: [(name: String, layer: Layer)]
             let weight: Tensor, kind: String, flopsPerWeight: Double
             if let linear = layer as? Linear {
-                twin = SparseLinear(linear); weight = linear.weight.value; kind = "Linear"
+                candidates = [("dense", layer), ("csr", SparseLinear(linear))]; weight = linear.weight.value; kind = "Linear"
                 flopsPerWeight = 2 * Double(layerInput.shape[0])
             } else if let conv = layer as? Conv2D {
-                twin = SparseConv2D(conv); weight = conv.weight.value; kind = "Conv2D"
+                candidates = [("dense", layer), ("csr", SparseConv2D(conv))]; weight = conv.weight.value; kind = "Conv2D"
+                if WinogradModel.isEligible(conv) { candidates.append(("winograd-sparse", SparseWinogradConv2D(conv))) }
                 let out = withoutGradient { conv(layerInput) }
                 flopsPerWeight = 2 * Double(out.shape[0] * out.shape[2] * out.shape[3])
+            } else if let winograd = layer as? WinogradConv2D {
+                // Q's elements each cost one multiply-add per tile.
+                candidates = [("winograd-dense", layer), ("winograd-sparse", SparseWinogradConv2D(winograd))]
+                weight = winograd.weight.value; kind = "WinogradConv2D"
+                let out = withoutGradient { winograd(layerInput) }
+                let m = winograd.transform.m
+                let tilesHigh: Int = (out.shape[2] + m - 1) / m, tilesWide: Int = (out.shape[3] + m - 1) / m
+                let tiles: Int = out.shape[0] * tilesHigh * tilesWide
+                flopsPerWeight = 2 * Double(tiles)
             } else {
                 continue
             }
             let values = weight.scalars
             let nonzeros = values.filter { $0 != 0 }.count
-            let denseSeconds = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = layer(layerInput) } }
-            let sparseSeconds = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = twin(layerInput) } }
-            let useSparse = sparseSeconds < denseSeconds
-            if useSparse { model.replaceLayer(at: index, with: twin) }
+            let baseline = baselines[index]
+            let denseSeconds = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = baseline(layerInput) } }
+            var paths = ["dense": denseSeconds * 1e3]
+            var best = (name: "dense", seconds: Double.infinity, layer: layer)
+            for candidate in candidates {
+                let seconds = candidate.layer === baseline ? denseSeconds
+                    : withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = candidate.layer(layerInput) } }
+                paths[candidate.name] = seconds * 1e3
+                if seconds < best.seconds { best = (candidate.name, seconds, candidate.layer) }
+            }
+            if best.layer !== layer { model.replaceLayer(at: index, with: best.layer) }
             reports.append(LayerReport(
                 name: String(index) + ".weight", kind: kind, shape: weight.shape, parameters: weight.count, nonzeros: nonzeros,
                 sparsity: 1 - Double(nonzeros) / Double(max(weight.count, 1)),
                 denseFLOPs: flopsPerWeight * Double(weight.count), sparseFLOPs: flopsPerWeight * Double(nonzeros),
                 denseBytes: 4 * weight.count, sparseBytes: 8 * nonzeros + 4 * (weight.shape[0] + 1),
-                denseMilliseconds: denseSeconds * 1e3, sparseMilliseconds: sparseSeconds * 1e3,
-                speedup: denseSeconds / sparseSeconds, chosen: useSparse ? "csr" : "dense"))
+                denseMilliseconds: denseSeconds * 1e3, sparseMilliseconds: best.seconds * 1e3,
+                speedup: denseSeconds / best.seconds, chosen: best.name, paths: paths))
         }
         let chosen = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = model(input) } }
         return ModelReport(layers: reports, batchSize: input.shape.first ?? 1,

@@ -105,3 +105,12 @@ private func winogradBackward(_ gradOut: Tensor, _ positionMajor: Tensor, _ save
     gq?.node = nil
     return (gx, gq)
 }
+
+extension Tensor {
+    /// The same values; the gradient flowing back through it is multiplied by `scale` (broadcast over
+    /// the leading axes). Used to precondition a parameter's gradient before the optimizer step.
+    public func scalingGradient(by scale: Tensor) -> Tensor {
+        let shape = self.shape
+        return Tensor.differentiable(detached(), inputs: [self]) { grad in [(grad * scale).summed(toShape: shape)] }
+    }
+}

@@ -19,7 +19,7 @@ public enum SparsityAnalysis {
         let weights: [String: Tensor]
         do { weights = try SafetensorsFile(path: runDirectory + "/model.safetensors").tensors() } catch { throw .checkpoint(error.description) }
         let trainer = try Trainer(configuration: configuration, outputDirectory: runDirectory, initialWeights: weights,
-                                  progress: TrainingProgress(style: .silent))
+                                  winogradWeights: true, progress: TrainingProgress(style: .silent))
         return SparseExecution.optimize(trainer.model, input: trainer.sampleTestImages(batchSize))
     }
 }
@@ -35,7 +35,7 @@ extension RunReport {
         <svg xmlns="http://www.w3.org/2000/svg" width="760" height="\(Int(height))" font-family="sans-serif" font-size="12">
         <rect width="760" height="\(Int(height))" fill="white"/>
         <text x="130" y="20" font-weight="bold">Sparsity</text>
-        <text x="450" y="20" font-weight="bold">Speedup of CSR over dense (batch \(report.batchSize))</text>
+        <text x="450" y="20" font-weight="bold">Speedup of the fastest path over dense (batch \(report.batchSize))</text>
 
         """
         for (i, layer) in layers.enumerated() {

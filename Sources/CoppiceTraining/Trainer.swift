@@ -24,14 +24,16 @@ public final class Trainer {
     public private(set) var history: [EpochRecord] = []
     private(set) var step = 0
     private let progress: TrainingProgress
-    /// Prunes during training when the run has a recipe (masks are kept in checkpoints).
+    /// Prunes during training when the run has a recipe (masks are kept in checkpoints). A `model`
+    /// given to `init` is trained as it is (with the masks its parameters hold); `winogradWeights`
+    /// converts the convolutions whose initial weights are Winograd-domain.
     public let pruner: Pruner?
 
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
 
     public init(configuration: TrainingConfiguration, outputDirectory: String, datasets: (train: ImageDataset, test: ImageDataset)? = nil,
-                recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil,
-                progress: TrainingProgress = .automatic()) throws(TrainingError) {
+                recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil, winogradWeights: Bool = false,
+                model given: Sequential? = nil, progress: TrainingProgress = .automatic()) throws(TrainingError) {
         try configuration.validate()
         self.configuration = configuration
         self.outputDirectory = outputDirectory
@@ -48,7 +50,8 @@ public final class Trainer {
             throw .data("training images \(train.channels)×\(train.height)×\(train.width) and test images \(test.channels)×\(test.height)×\(test.width) must be square and alike")
         }
         var rng = RandomGenerator(seed: configuration.seed)
-        model = configuration.model.make(inChannels: train.channels, imageSize: train.height, classes: train.classCount, using: &rng)
+        model = given ?? configuration.model.make(inChannels: train.channels, imageSize: train.height, classes: train.classCount, using: &rng)
+        if let initialWeights, winogradWeights { WinogradModel.convertToMatch(model, stateDict: initialWeights) }
         if let initialWeights {
             do { try model.load(stateDict: initialWeights) } catch { throw .checkpoint("initial weights: \(error)") }
         }

@@ -10,8 +10,8 @@ extension TrainingConfiguration.Schedule: ExpressibleByArgument {}
 
 /// The options shared by `train` and `prune`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Model: \(VisionModel.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: VisionModel = .lenet5
+    @Option(help: "Model (default: lenet5; spatial-winograd: vgg-fmnist): \(VisionModel.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: VisionModel?
     @Option(help: "Dataset: \(DatasetName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var dataset: DatasetName = .fashionMNIST
     @Option(name: .customLong("data-dir"), help: "Directory with the dataset's files (default: the dataset's folder under .data/).")
@@ -33,9 +33,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
     @Flag(help: "No progress output.") var quiet = false
 
-    var configuration: TrainingConfiguration {
+    var configuration: TrainingConfiguration { configuration(defaultModel: .lenet5) }
+
+    func configuration(defaultModel: VisionModel) -> TrainingConfiguration {
         var c = TrainingConfiguration()
-        c.model = model; c.dataset = dataset; c.dataDirectory = dataDirectory; c.epochs = epochs; c.batchSize = batchSize
+        c.model = model ?? defaultModel; c.dataset = dataset; c.dataDirectory = dataDirectory; c.epochs = epochs; c.batchSize = batchSize
         c.learningRate = learningRate; c.momentum = momentum; c.weightDecay = weightDecay; c.schedule = learningRateSchedule
         c.labelSmoothing = labelSmoothing; c.cropPadding = cropPadding; c.horizontalFlip = horizontalFlip; c.seed = seed
         c.trainLimit = trainLimit; c.testLimit = testLimit
@@ -69,10 +71,10 @@ struct Train: ParsableCommand {
     @Option(help: "Output directory (default: runs/<model>-<dataset>-seed<seed>).") var output: String?
 
     func run() throws {
-        let directory = output ?? "runs/\(options.model.rawValue)-\(options.dataset.rawValue)-seed\(options.seed)"
+        let directory = output ?? "runs/\(options.configuration.model.rawValue)-\(options.dataset.rawValue)-seed\(options.seed)"
         let trainer = try Trainer(configuration: options.configuration, outputDirectory: directory, progress: options.progress)
         let history = try trainer.run(resume: options.resume)
-        print(try options.format.render(options.results(history, name: "\(options.model.rawValue) \(options.dataset.rawValue)")))
+        print(try options.format.render(options.results(history, name: "\(options.configuration.model.rawValue) \(options.dataset.rawValue)")))
         FileHandle.standardError.write(Data("results in \(directory)/ (report.html, curves.svg, log.csv, checkpoint.safetensors)\n".utf8))
     }
 }

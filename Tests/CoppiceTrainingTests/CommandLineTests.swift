@@ -92,4 +92,29 @@ import Testing
         let log = try String(contentsOfFile: output + "/log.csv", encoding: .utf8)
         #expect(log.split(separator: "\n").count == 3, "a finished run resumes to the same end, training nothing more")
     }
+
+    @Test func spatialWinogradRunsBothStepsAndReports() throws {
+        let directory = try syntheticIDXDirectory()
+        let output = directory + "/sw"
+        let result = try run(["spatial-winograd", "--model", "vgg-fmnist", "--dataset", "mnist", "--data-dir", directory, "--epochs", "1",
+                              "--batch-size", "16", "--spatial-targets", "0.3,0.5", "--winograd-targets", "0.6", "--tile", "2",
+                              "--output", output, "--format", "json", "--quiet"])
+        #expect(result.status == 0, "\(result.error)")
+        let data = try #require(FileManager.default.contents(atPath: output + "/results.json"))
+        let stages = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
+        #expect(stages.map { $0["phase"] as? String } == ["dense", "spatial", "spatial", "winograd"])
+        let sparsity = stages.compactMap { $0["winograd_sparsity"] as? Double }
+        #expect(sparsity.count == 4 && sparsity[1] > 0.29 && sparsity[2] > 0.49 && sparsity[3] > 0.59 && sparsity[3] < 0.65,
+                "overall includes the first layer, fixed at 20%: \(sparsity)")
+        for file in ["recipe.json", "results.md", "accuracy-vs-sparsity.svg", "report.html", "sparsity-report.md", "model.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: output + "/" + file), "\(file)")
+        }
+        let report = try run(["report", output, "--format", "json"])
+        #expect(report.status == 0 && report.output.contains("WinogradConv2D"), "the saved Winograd layers reload: \(report.error)")
+        let again = try run(["spatial-winograd", "--dataset", "mnist", "--data-dir", directory, "--recipe", output + "/recipe.json",
+                             "--from", output + "/dense", "--epochs", "1", "--output", directory + "/again", "--quiet"])
+        #expect(again.status == 0, "a saved recipe reruns from the dense run: \(again.error)")
+        let bad = try run(["spatial-winograd", "--tile", "3"])
+        #expect(bad.status != 0 && bad.error.contains("--tile must be 2 or 4"))
+    }
 }

@@ -1,0 +1,169 @@
+import CoppiceKernels
+import CoppiceNN
+import CoppiceTensor
+
+/// A model's 3×3 convolutions seen through the Winograd domain: finding them, converting them to
+/// Winograd layers, and counting their Winograd-domain sparsity as Yu et al.'s code reports it.
+public enum WinogradModel {
+    /// One convolution: a spatial `Conv2D` (3×3, stride 1, dilation 1) or a `WinogradConv2D`.
+    public struct Convolution {
+        public let name: String
+        public let layer: Layer
+        /// The parameter pruning acts on: W [K, C, 3, 3] or Q [K, C, n, n].
+        public var weight: Parameter { (layer as? Conv2D)?.weight ?? (layer as! WinogradConv2D).weight }
+        public var isWinograd: Bool { layer is WinogradConv2D }
+    }
+
+    /// Every eligible convolution in visiting order (recursing into nested modules), named by its
+    /// dotted path (`3`, `5.body.0`).
+    public static func convolutions(in model: Module) -> [Convolution] {
+        var found: [Convolution] = []
+        var visitor = ParameterVisitor(onParameter: { _, _, _ in }, onModule: { name, module in
+            if let conv = module as? Conv2D, isEligible(conv) { found.append(Convolution(name: name, layer: conv)) }
+            if let winograd = module as? WinogradConv2D { found.append(Convolution(name: name, layer: winograd)) }
+        })
+        model.visit(&visitor)
+        return found
+    }
+
+    public static func isEligible(_ conv: Conv2D) -> Bool {
+        conv.weight.shape[2] == 3 && conv.weight.shape[3] == 3 && conv.stride == (1, 1) && conv.dilation == (1, 1)
+    }
+
+    /// Replaces every eligible `Conv2D` for which `include(name)` holds by a `WinogradConv2D` with
+    /// Q = G W Gᵀ; pruned spatial weights become exact zeros of Q, and each new Q gets the mask of its
+    /// nonzeros. Returns the names converted.
+    @discardableResult
+    public static func convert(_ model: Sequential, transform: WinogradTransform = .f4x3,
+                               include: (String) -> Bool = { _ in true }) -> [String] {
+        var converted: [String] = []
+        replace(in: model, prefix: "") { name, layer in
+            guard let conv = layer as? Conv2D, isEligible(conv), include(name) else { return nil }
+            let winograd = WinogradConv2D(converting: conv, transform: transform)
+            if conv.weight.mask != nil {
+                winograd.weight.mask = withoutGradient { winograd.weight.value.abs().sign() }
+            }
+            converted.append(name)
+            return winograd
+        }
+        return converted
+    }
+
+    /// Converts the convolutions whose saved weights are Winograd-domain ([K, C, n, n] with n = 4 or 6)
+    /// so that a state dict written after conversion loads into a freshly built model.
+    public static func convertToMatch(_ model: Sequential, stateDict: [String: Tensor]) {
+        for n in [4, 6] {
+            guard let transform = WinogradTransform.outputTile(n - 2) else { continue }
+            convert(model, transform: transform) { name in
+                guard let shape = stateDict[name + ".weight"]?.shape else { return false }
+                return shape.count == 4 && shape[2] == n && shape[3] == n
+            }
+        }
+    }
+
+    /// Calls `body(name, layer)` on every layer of `sequential` and of the modules inside it; a
+    /// non-nil result takes the layer's place.
+    static func replace(in sequential: Sequential, prefix: String, _ body: (String, Layer) -> Layer?) {
+        for (index, layer) in sequential.layers.enumerated() {
+            let name = prefix + String(index)
+            if let replacement = body(name, layer) {
+                sequential.replaceLayer(at: index, with: replacement)
+            } else if let nested = layer as? Sequential {
+                replace(in: nested, prefix: name + ".", body)
+            } else if let residual = layer as? Residual {
+                replace(in: residual.body, prefix: name + ".body.", body)
+                if let shortcut = residual.shortcut { replace(in: shortcut, prefix: name + ".shortcut.", body) }
+            }
+        }
+    }
+
+    /// Per-layer Winograd-domain sparsity: exact zeros of G W Gᵀ for spatial layers (with `transform`)
+    /// or of Q for Winograd layers.
+    public static func sparsity(of model: Module, transform: WinogradTransform = .f4x3) -> WinogradSparsityReport {
+        WinogradSparsityReport(layers: convolutions(in: model).map { conv in
+            let (zeros, count) = conv.isWinograd ? WinogradPruning.zeros(of: conv.weight.value)
+                : WinogradPruning.winogradZeros(spatialWeight: conv.weight.value, transform: transform)
+            let spatial = conv.isWinograd ? nil : WinogradPruning.zeros(of: conv.weight.value)
+            return .init(name: conv.name, zeros: zeros, count: count, spatialZeros: spatial?.zeros, spatialCount: spatial?.count)
+        })
+    }
+}
+
+/// Winograd-domain sparsity per layer and overall.
+public struct WinogradSparsityReport: Codable, Sendable, Equatable {
+    public struct Layer: Codable, Sendable, Equatable {
+        public var name: String
+        public var zeros: Int
+        public var count: Int
+        /// Exact zeros among the spatial weights, and their number (nil for Winograd layers).
+        public var spatialZeros: Int?, spatialCount: Int?
+        public var sparsity: Double { Double(zeros) / Double(max(count, 1)) }
+    }
+
+    public var layers: [Layer]
+
+    /// "Overall of pruned layers" as in the paper's code: Σ zeros / Σ elements over the layers whose
+    /// own sparsity exceeds 5%.
+    public var overall: Double {
+        let pruned = layers.filter { $0.sparsity > 0.05 }
+        return Double(pruned.map(\.zeros).reduce(0, +)) / Double(max(pruned.map(\.count).reduce(0, +), 1))
+    }
+
+    /// Σ spatial zeros / Σ spatial weights, while every layer is still spatial.
+    public var spatialSparsity: Double? {
+        let zeros = layers.compactMap(\.spatialZeros), counts = layers.compactMap(\.spatialCount)
+        guard !layers.isEmpty, zeros.count == layers.count else { return nil }
+        return Double(zeros.reduce(0, +)) / Double(max(counts.reduce(0, +), 1))
+    }
+
+    /// Σ zeros / Σ elements over every 3×3 convolution.
+    public var allLayers: Double {
+        Double(layers.map(\.zeros).reduce(0, +)) / Double(max(layers.map(\.count).reduce(0, +), 1))
+    }
+}
+
+/// The inference twin of a pruned 3×3 convolution: sparse Winograd-domain weights (one CSR matrix per
+/// tile position), run by `Conv2DWinograd.forward(_:sparseWeights:...)`.
+public final class SparseWinogradConv2D: Layer {
+    public let weights: SparseWinogradWeights
+    public let bias: Parameter?
+    public let padding: (Int, Int)
+    private let denseWeight: Parameter
+
+    /// From a Winograd layer's Q.
+    public init(_ layer: WinogradConv2D) {
+        let q = layer.weight.value
+        let positionMajor = q.permuted([2, 3, 0, 1]).contiguous()
+        weights = positionMajor.withUnsafeBufferPointer {
+            SparseWinogradWeights(winogradWeights: $0.baseAddress!, outChannels: q.shape[0], inChannels: q.shape[1], transform: layer.transform)
+        }
+        bias = layer.bias.map { Parameter($0.value, isTrainable: false) }
+        padding = layer.padding
+        denseWeight = Parameter(q, isTrainable: false)
+    }
+
+    /// From a spatial 3×3 convolution, through Q = G W Gᵀ.
+    public convenience init(_ conv: Conv2D, transform: WinogradTransform = .f4x3) {
+        self.init(WinogradConv2D(converting: conv, transform: transform))
+    }
+
+    public func visit(_ v: inout ParameterVisitor) {
+        v.buffer("weight", denseWeight)
+        if let bias { v.buffer("bias", bias) }
+    }
+
+    /// Inference only: the output carries no gradient.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        checkArgument(x.rank == 4 && x.shape[1] == weights.inChannels,
+                     "SparseWinogradConv2D needs input [N, \(weights.inChannels), H, W], got \(x.shape)")
+        let g = Conv2DGeometry(batch: x.shape[0], inChannels: weights.inChannels, outChannels: weights.outChannels, height: x.shape[2],
+                               width: x.shape[3], kernelHeight: 3, kernelWidth: 3, padding: padding)
+        let input = x.detached().contiguous()
+        var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane)
+        let b = bias?.value.scalars
+        input.withUnsafeBufferPointer { xs in
+            Conv2DWinograd.forward(xs.baseAddress!, sparseWeights: weights, bias: b, &out, WinogradPlan(g, transform: weights.transform))
+        }
+        return Tensor(out).reshaped([g.batch, g.outChannels, g.outHeight, g.outWidth])
+    }
+}
