@@ -64,7 +64,7 @@ public struct SpatialWinogradRecipe: Codable, Sendable, Equatable {
     public static let fashionMNIST: SpatialWinogradRecipe = {
         var r = SpatialWinogradRecipe()
         r.spatialStages = [0.3, 0.45, 0.55, 0.6, 0.65, 0.7].map { Stage(target: $0, epochs: 1, learningRate: 0.01) }
-        r.winogradStages = [0.73, 0.76].map { Stage(target: $0, epochs: 1, learningRate: 0.002) }
+        r.winogradStages = [0.73, 0.76].map { Stage(target: $0, epochs: 1, learningRate: 2e-5) }
         return r
     }()
 

@@ -47,6 +47,12 @@ public final class SpatialWinogradRun {
         let convolutions = WinogradModel.convolutions(in: model)
         guard !convolutions.isEmpty else { throw .invalidConfiguration("\(configuration.model.rawValue) has no 3×3 stride-1 convolutions to prune") }
         let first = convolutions[0].name
+        if denseRun != nil {
+            // A starting model that was already pruned keeps its zeros: they become masks.
+            for conv in convolutions where conv.weight.value.scalars.contains(0) {
+                conv.weight.mask = withoutGradient { conv.weight.value.abs().sign() }
+            }
+        }
         for (index, stage) in recipe.spatialStages.enumerated() {
             for conv in WinogradModel.convolutions(in: model) {
                 let target = conv.name == first ? recipe.firstLayerSparsity : stage.target

@@ -24,7 +24,7 @@ func printStage(_ stage: String) { FileHandle.standardError.write(Data("bench: \
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Coppice's speed (build with -c release and -Xswiftc -target-cpu for real numbers).",
-        subcommands: [Engine.self, Sparse.self]
+        subcommands: [Engine.self, Sparse.self, Conv.self]
     )
 
     struct Sparse: ParsableCommand {
@@ -35,6 +35,36 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             try options.report(SparseBenchmark(budget: options.budget ?? 0.3).run(progress: printStage))
+        }
+    }
+
+    struct Conv: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "3×3 convolution forward: im2col, direct, dense Winograd F(2,3)/F(4,3), sparse Winograd F(4,3), on VGG-nagadomi's and vgg-fmnist's layers.")
+
+        @OptionGroup var options: BenchOptions
+        @Option(help: "Winograd-domain sparsities of the sparse Winograd cases, comma-separated.") var sparsities = "0.7,0.8,0.9"
+        @Option(help: "Batch sizes, comma-separated.") var batches = "1,32"
+
+        func validate() throws {
+            guard let s = Self.numbers(sparsities), s.allSatisfy({ (0..<1).contains($0) }) else {
+                throw ValidationError("--sparsities must be numbers in [0, 1), got '\(sparsities)'")
+            }
+            guard let b = Self.numbers(batches), b.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+                throw ValidationError("--batches must be positive integers, got '\(batches)'")
+            }
+        }
+
+        static func numbers(_ text: String) -> [Double]? {
+            let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            return values.contains(nil) || values.isEmpty ? nil : values.map { $0! }
+        }
+
+        func run() throws {
+            var benchmark = ConvBenchmark(budget: options.budget ?? 0.3)
+            benchmark.sparsities = Self.numbers(sparsities) ?? benchmark.sparsities
+            benchmark.batches = (Self.numbers(batches) ?? []).map { Int($0) }
+            try options.report(benchmark.run(progress: printStage))
         }
     }
 

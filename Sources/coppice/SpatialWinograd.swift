@@ -28,7 +28,7 @@ struct SpatialWinogradCommand: ParsableCommand {
     @Option(name: .customLong("winograd-targets"), help: "Step-2 stage targets (default: the embedded recipe's).") var winogradTargets: String?
     @Option(name: .customLong("stage-epochs"), help: "Retraining epochs per stage.") var stageEpochs = 1
     @Option(name: .customLong("spatial-lr"), help: "Retraining learning rate of spatial stages.") var spatialLearningRate: Float = 0.01
-    @Option(name: .customLong("winograd-lr"), help: "Retraining learning rate of Winograd stages.") var winogradLearningRate: Float = 0.002
+    @Option(name: .customLong("winograd-lr"), help: "Retraining learning rate of Winograd stages.") var winogradLearningRate: Float = 2e-5
     @Option(name: .customLong("first-layer-sparsity"), help: "Fixed sparsity of the first convolution.") var firstLayerSparsity = 0.2
     @Option(name: .customLong("gradient-exponent"), help: "∂L/∂Q is scaled by F^(-exponent); 0 turns scaling off.")
     var gradientExponent = 1.5
@@ -89,5 +89,28 @@ struct SpatialWinogradCommand: ParsableCommand {
         rows += ReportWriter.rows(report).filter { $0.case.hasPrefix("whole model") }
         print(try options.format.render(rows))
         FileHandle.standardError.write(Data("results in \(directory)/ (report.html, results.md, accuracy-vs-sparsity.svg, sparsity-report.md)\n".utf8))
+    }
+}
+
+struct WinogradCompare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "winograd-compare",
+        abstract: "Compare `coppice spatial-winograd` runs (the method and its baselines): best Winograd sparsity within an accuracy budget of dense, and one accuracy-vs-sparsity chart.")
+
+    @Argument(help: "Output directories of `coppice spatial-winograd`.") var runs: [String]
+    @Option(help: "Accuracy budget below the dense model, in percentage points.") var budget = 0.5
+    @Option(help: "Write the Markdown table here (default: print it).") var markdown: String?
+    @Option(help: "Write the SVG chart here.") var svg: String?
+
+    func validate() throws {
+        guard !runs.isEmpty else { throw ValidationError("give at least one run directory") }
+        guard budget >= 0 else { throw ValidationError("--budget must be non-negative, got \(budget)") }
+    }
+
+    func run() throws {
+        let loaded = try runs.map { try SpatialWinogradComparison.load($0) }
+        let table = SpatialWinogradComparison.markdown(loaded, budget: budget / 100)
+        if let markdown { try AtomicFile.write(Data(table.utf8), to: markdown) } else { print(table) }
+        if let svg { try AtomicFile.write(Data(SpatialWinogradComparison.svg(loaded).utf8), to: svg) }
     }
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Runs `coppice bench conv` and times PyTorch's conv2d (CPU, inference, no_grad) on the same 3×3
+layer shapes, batch sizes and thread count in the same run; prints every Coppice algorithm's time,
+PyTorch's time, and the ratio PyTorch time / Coppice time (above 1: Coppice is faster).
+
+torch is not a dependency of Coppice: install it into a virtual environment outside the repo, e.g.
+    python3 -m venv /opt/torch-venv && /opt/torch-venv/bin/pip install torch numpy
+    /opt/torch-venv/bin/python benchmarks/pytorch_conv.py --threads 2 --sparsities 0.7,0.76,0.9
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+def median_seconds(fn, budget):
+    fn()
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < 5 or (time.perf_counter() - start < budget and len(samples) < 2000):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def pytorch_ms(case, budget):
+    """PyTorch's best of NCHW and channels-last conv2d for a case name of `coppice bench conv`."""
+    match = re.match(r"\S+ (\d+)->(\d+) (\d+)x\d+ batch (\d+)", case)
+    c, k, size, n = map(int, match.groups())
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, c, size, size, generator=g)
+    w = torch.randn(k, c, 3, 3, generator=g)
+    best = float("inf")
+    with torch.no_grad():
+        for layout in (torch.contiguous_format, torch.channels_last):
+            xl, wl = x.to(memory_format=layout), w.to(memory_format=layout)
+            best = min(best, median_seconds(lambda: F.conv2d(xl, wl, padding=1), budget))
+    return best * 1e3
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both (default: all cores)")
+    parser.add_argument("--budget", type=float, default=0.3, help="seconds of timing per case (default 0.3)")
+    parser.add_argument("--sparsities", default="0.7,0.8,0.9", help="sparse Winograd cases (passed to coppice)")
+    parser.add_argument("--coppice-json", help="results of `coppice bench conv --format json` to use instead of running it")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    if args.coppice_json:
+        with open(args.coppice_json) as f:
+            coppice = json.load(f)
+    else:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-target-cpu", "-Xswiftc",
+                        os.environ.get("COPPICE_TARGET_CPU", "native"), "--product", "coppice"],
+                       check=True, cwd=root, stdout=sys.stderr)
+        env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
+        text = subprocess.run([os.path.join(root, ".build", "release", "coppice"), "bench", "conv", "--format", "json",
+                               "--budget", str(args.budget), "--sparsities", args.sparsities],
+                              check=True, capture_output=True, text=True, env=env, cwd=root).stdout
+        coppice = json.loads(text)
+
+    cases = {}
+    for r in coppice:
+        if r["metric"].endswith(" time"):
+            cases.setdefault(r["case"], {})[r["metric"][:-5]] = r["value"]
+    algorithms = list(next(iter(cases.values())).keys())
+    rows = []
+    print(f"3×3 conv forward, {args.threads} threads, PyTorch {torch.__version__}: ms (PyTorch ms / Coppice ms)\n")
+    print("| case | PyTorch | " + " | ".join(algorithms) + " |")
+    print("|---|---:|" + "---:|" * len(algorithms))
+    for case, times in cases.items():
+        theirs = pytorch_ms(case, args.budget)
+        cells = [f"{times[a]:.3f} ({theirs / times[a]:.2f})" for a in algorithms]
+        print(f"| {case} | {theirs:.3f} | " + " | ".join(cells) + " |")
+        rows.append({"case": case, "pytorch_ms": theirs, "coppice_ms": times})
+    print()
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
