@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Coppice's main job on its embedded default: installs what is missing, builds in release mode for
-# this CPU, trains the LeNet-style 3×3 CNN on Fashion-MNIST for 3 epochs while pruning it to 90%
-# sparsity (magnitude, gradual schedule), then measures every layer dense vs sparse and prints the
-# accuracy, the per-layer sparsity and the measured speedup.
-# Results (recipe, weights dense and sparse, logs, curves, sparsity report and chart) go to
-# runs/lenet5-fashion-mnist-magnitude-90-seed0/. Extra arguments go to `coppice prune`.
+# this CPU, trains the small all-3×3 VGG-style net (vgg-fmnist) on Fashion-MNIST, prunes it with
+# spatial-Winograd pruning (Yu, Park & Naumov 2019: six spatial structured stages to 70% Winograd-domain
+# sparsity, then two Winograd-domain stages to 76% with the importance factor matrix and F^-1.5
+# gradient scaling), prints accuracy and Winograd sparsity after every stage and the measured
+# inference speedup of the pruned net over the dense one, and writes report.html.
+# For a run of a few minutes on 2 cores it trains on the first 15,000 training images (all 10,000
+# test images); scripts/spatial-winograd-experiment.sh runs the full data with the baselines.
+# Results go to runs/vgg-fmnist-fashion-mnist-spatial-winograd-seed0/. Extra arguments go to
+# `coppice spatial-winograd` (for example --train-limit 0 for all training images).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
 swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
-.build/release/coppice prune --model lenet5 --dataset fashion-mnist --epochs 3 --sparsity 0.9 "$@"
+.build/release/coppice spatial-winograd --dataset fashion-mnist --epochs 2 --train-limit 15000 "$@"

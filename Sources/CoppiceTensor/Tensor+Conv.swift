@@ -37,13 +37,14 @@ extension Conv2DGeometry {
 }
 
 /// 2-D convolution of `x` [N, C, H, W] with `weight` [K, C, R, S] and optional `bias` [K] (NCHW, as PyTorch).
+/// `algorithm` is used where it `supports` the geometry; elsewhere `Conv2DAlgorithm.automatic` runs.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                    padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                    algorithm: Conv2DAlgorithm? = nil) -> Tensor {
     let g = Conv2DGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation)
     if let bias { checkArgument(bias.shape == [g.outChannels], "conv2d bias of shape \(bias.shape) for \(g.outChannels) output channels") }
-    let chosen = algorithm ?? Conv2DAlgorithm.automatic(for: g)
-    checkArgument(chosen.supports(g), "conv2d algorithm \(chosen) does not support \(g)")
+    // A requested algorithm that cannot run this geometry (Winograd off 3×3 stride 1) falls back.
+    let chosen = algorithm.flatMap { $0.supports(g) ? $0 : nil } ?? Conv2DAlgorithm.automatic(for: g)
     switch chosen {
     case .winogradF2x3: return winogradConv2d(x, spatialWeight: weight, bias: bias, g, transform: .f2x3)
     case .winogradF4x3: return winogradConv2d(x, spatialWeight: weight, bias: bias, g, transform: .f4x3)

@@ -108,6 +108,14 @@ import Testing
         }
     }
 
+    @Test func winogradFallsBackWhereItDoesNotApply() {
+        let x = testTensor([1, 2, 7, 8], seed: 65), w = testTensor([3, 2, 3, 3], seed: 66)
+        #expect(!Conv2DAlgorithm.winogradF4x3.supports(Conv2DGeometry(input: x.shape, weight: w.shape, stride: (2, 2), padding: (1, 1), dilation: (1, 1))))
+        let fallback = conv2d(x, weight: w, stride: (2, 2), padding: (1, 1), algorithm: .winogradF4x3)
+        let reference = conv2d(x, weight: w, stride: (2, 2), padding: (1, 1), algorithm: .im2colGemm)
+        #expect(allClose(fallback.scalars, reference.scalars))
+    }
+
     @Test func convolutionWithStrideAndDilation() {
         let x = testTensor([1, 2, 7, 8], seed: 26), w = testTensor([3, 2, 3, 2], seed: 27)
         check([x, w]) { conv2d($0[0], weight: $0[1], stride: (2, 1), padding: (1, 1), dilation: (1, 2)) }
