@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceTraining
 import Foundation
 import Testing
 
@@ -114,6 +115,10 @@ import Testing
         let again = try run(["spatial-winograd", "--dataset", "mnist", "--data-dir", directory, "--recipe", output + "/recipe.json",
                              "--from", output + "/dense", "--epochs", "1", "--output", directory + "/again", "--quiet"])
         #expect(again.status == 0, "a saved recipe reruns from the dense run: \(again.error)")
+        for recipe in ["vgg-nagadomi-cifar10", "convpool-cnn-c-cifar100"] {
+            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/recipes/\(recipe).json").path
+            #expect(throws: Never.self, "the paper's schedules in docs/recipes load") { try SpatialWinogradRecipe.load(from: path) }
+        }
         let bad = try run(["spatial-winograd", "--tile", "3"])
         #expect(bad.status != 0 && bad.error.contains("--tile must be 2 or 4"))
     }
