@@ -1,7 +1,9 @@
 import CoppiceData
 import CoppiceFormats
 import CoppiceTensor
+import CoppiceSparsity
 import CoppiceTraining
+import CoppiceVision
 import Foundation
 import Testing
 
@@ -101,5 +103,21 @@ func temporaryDirectory() -> String {
         let plain = directory + "/plain.safetensors"
         try Safetensors.write(["x": Tensor([1])], to: plain)
         #expect(throws: TrainingError.self) { try Checkpoint.read(from: plain) }
+    }
+}
+
+@Suite struct PaperModelTests {
+    /// Yu et al.'s models build for any channel and class count, run, and expose the 3×3 stride-1
+    /// convolutions the paper prunes (papers.md §1.4: VGG-nagadomi's 8, ConvPool-CNN-C's 7 3×3, ResNet-18's 16).
+    @Test(arguments: [(VisionModel.vggNagadomi, 8), (.convPoolCNNC, 7), (.resnet18Max, 16), (.vggFMNIST, 4)])
+    func paperModelsRunAndListTheirWinogradConvolutions(model: VisionModel, convolutions: Int) {
+        var rng = RandomGenerator(seed: 5)
+        let size = model == .vggFMNIST ? 28 : 32
+        let net = model.make(inChannels: 3, imageSize: size, classes: 7, using: &rng)
+        net.setTraining(false)
+        let y = withoutGradient { net(Tensor.normal([2, 3, size, size], using: &rng)) }
+        #expect(y.shape == [2, 7])
+        #expect(!y.hasNonFinite)
+        #expect(WinogradModel.convolutions(in: net).count == convolutions)
     }
 }
