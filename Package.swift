@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "CoppiceData", targets: ["CoppiceData"]),
         .library(name: "CoppiceFormats", targets: ["CoppiceFormats"]),
         .library(name: "CoppiceVision", targets: ["CoppiceVision"]),
+        .library(name: "CoppiceRec", targets: ["CoppiceRec"]),
         .library(name: "CoppiceTraining", targets: ["CoppiceTraining"]),
         .library(name: "CoppiceSparsity", targets: ["CoppiceSparsity"]),
         .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "CoppiceData", dependencies: ["CoppiceTensor", "CZlib"], exclude: ["README.md"]),
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
+        .target(name: "CoppiceRec", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers"], exclude: ["README.md"]),
@@ -47,7 +49,7 @@ let package = Package(
         .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceNNTests", dependencies: ["CoppiceOptimizers", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceSparsityTests", dependencies: ["CoppiceSparsity", "CoppiceOptimizers", "CoppiceTestSupport"]),
-        .testTarget(name: "CoppiceTrainingTests", dependencies: ["CoppiceTraining", "CoppiceTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CoppiceTrainingTests", dependencies: ["CoppiceTraining", "CoppiceRec", "CoppiceTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

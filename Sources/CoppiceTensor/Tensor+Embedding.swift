@@ -2,7 +2,7 @@ import CoppiceKernels
 
 // Embedding lookups. Indices usually come from data files, so they are validated and errors thrown.
 
-public enum EmbeddingBagMode: Sendable { case sum, mean }
+public enum EmbeddingBagMode: String, Codable, Sendable, CaseIterable { case sum, mean }
 
 extension Tensor {
     /// Rows `indices` of this [rows, d] table, as [indices.count, d].

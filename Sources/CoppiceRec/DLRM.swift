@@ -1,0 +1,145 @@
+import CoppiceNN
+import CoppiceTensor
+
+/// The architecture of a DLRM (Naumov et al. 2019) in the reference implementation's notation
+/// (`facebookresearch/dlrm`, `dlrm_s_pytorch.py`; papers.md §2.2).
+public struct DLRMConfiguration: Codable, Sendable, Equatable {
+    /// `--arch-mlp-bot`, e.g. [13, 512, 256, 64, 16]: dense features in, the embedding size out.
+    public var bottomMLP: [Int]
+    /// `--arch-mlp-top`, e.g. [512, 256, 1]: the layers after the interaction (whose width is set
+    /// automatically, as the reference does).
+    public var topMLP: [Int]
+    /// `--arch-sparse-feature-size`.
+    public var embeddingDimension: Int
+    /// Rows of each embedding table (one table per categorical feature).
+    public var tableSizes: [Int]
+    public var pooling: EmbeddingBagMode = .sum
+
+    public init(bottomMLP: [Int], topMLP: [Int], embeddingDimension: Int, tableSizes: [Int], pooling: EmbeddingBagMode = .sum) {
+        self.bottomMLP = bottomMLP
+        self.topMLP = topMLP
+        self.embeddingDimension = embeddingDimension
+        self.tableSizes = tableSizes
+        self.pooling = pooling
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case bottomMLP = "arch_mlp_bot", topMLP = "arch_mlp_top", embeddingDimension = "arch_sparse_feature_size"
+        case tableSizes = "table_sizes", pooling
+    }
+
+    /// Parses the reference's dash-separated layer lists ("13-512-256-64-16").
+    public static func layers(_ text: String) -> [Int]? {
+        let values = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        return values.isEmpty || values.contains(nil) || values.contains { $0! <= 0 } ? nil : values.map { $0! }
+    }
+
+    /// Pairwise dot products of the embeddings and the bottom output (strict lower triangle) plus the
+    /// bottom output itself: the top MLP's input width.
+    public var interactionWidth: Int {
+        let vectors = tableSizes.count + 1
+        return vectors * (vectors - 1) / 2 + embeddingDimension
+    }
+
+    public func validate() throws(DLRMError) {
+        guard bottomMLP.count >= 2, bottomMLP.allSatisfy({ $0 > 0 }) else { throw .invalidConfiguration("arch-mlp-bot needs at least input and output widths, got \(bottomMLP)") }
+        guard bottomMLP.last == embeddingDimension else {
+            throw .invalidConfiguration("arch-mlp-bot must end at arch-sparse-feature-size \(embeddingDimension), got \(bottomMLP)")
+        }
+        guard !topMLP.isEmpty, topMLP.allSatisfy({ $0 > 0 }), topMLP.last == 1 else {
+            throw .invalidConfiguration("arch-mlp-top must be positive widths ending in 1, got \(topMLP)")
+        }
+        guard !tableSizes.isEmpty, tableSizes.allSatisfy({ $0 > 0 }) else { throw .invalidConfiguration("table sizes must be positive, got \(tableSizes)") }
+    }
+}
+
+public enum DLRMError: Error, Equatable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case invalidBatch(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let m): "DLRM configuration: \(m)"
+        case .invalidBatch(let m): "DLRM batch: \(m)"
+        }
+    }
+}
+
+/// A batch of CTR examples: dense features [B, bottomMLP[0]] and, per table, multi-hot indices with
+/// their bag offsets (PyTorch's EmbeddingBag convention; one bag per example).
+public struct DLRMBatch {
+    public var dense: Tensor
+    public var indices: [[Int]]
+    public var offsets: [[Int]]
+
+    public init(dense: Tensor, indices: [[Int]], offsets: [[Int]]) {
+        self.dense = dense
+        self.indices = indices
+        self.offsets = offsets
+    }
+}
+
+/// Bottom MLP → embedding bags → dot interaction (strict lower triangle of the Gram matrix of the 26+1
+/// vectors, concatenated with the bottom output) → top MLP, one logit per example.
+public final class DLRM: Module {
+    public let configuration: DLRMConfiguration
+    public let bottom: Sequential
+    public let embeddings: [EmbeddingBag]
+    public let top: Sequential
+    /// Flat positions i·n + j (i > j) of the Gram matrix kept by the interaction.
+    private let lowerTriangle: [Int]
+
+    /// Initialized as the reference does: Linear W ~ N(0, √(2/(in+out))), b ~ N(0, √(1/out)); tables
+    /// U(±√(1/rows)).
+    public init(_ configuration: DLRMConfiguration, using rng: inout RandomGenerator) throws(DLRMError) {
+        try configuration.validate()
+        self.configuration = configuration
+        func mlp(_ widths: [Int], sigmoidLast: Bool) -> Sequential {
+            var layers: [Layer] = []
+            for (index, (n, m)) in zip(widths, widths.dropFirst()).enumerated() {
+                let layer = Linear(inFeatures: n, outFeatures: m, using: &rng)
+                layer.weight.value = .normal([m, n], standardDeviation: (2 / Float(m + n)).squareRoot(), using: &rng)
+                layer.bias?.value = .normal([m], standardDeviation: (1 / Float(m)).squareRoot(), using: &rng)
+                layers.append(layer)
+                if !(sigmoidLast && index == widths.count - 2) { layers.append(ReLU()) }
+            }
+            return Sequential(layers)
+        }
+        bottom = mlp(configuration.bottomMLP, sigmoidLast: false)
+        embeddings = configuration.tableSizes.map {
+            EmbeddingBag(count: $0, dimension: configuration.embeddingDimension, mode: configuration.pooling, using: &rng)
+        }
+        top = mlp([configuration.interactionWidth] + configuration.topMLP, sigmoidLast: true)
+        let vectors = configuration.tableSizes.count + 1
+        lowerTriangle = (0..<vectors).flatMap { i in (0..<i).map { j in i * vectors + j } }
+    }
+
+    public func visit(_ v: inout ParameterVisitor) {
+        v.module("bot_l", bottom)
+        for (index, table) in embeddings.enumerated() { v.module("emb_l.\(index)", table) }
+        v.module("top_l", top)
+    }
+
+    /// Logits [B, 1] (apply a sigmoid for click probabilities).
+    public func callAsFunction(_ batch: DLRMBatch) throws(DLRMError) -> Tensor {
+        let b = batch.dense.shape.first ?? 0
+        guard batch.dense.shape == [b, configuration.bottomMLP[0]] else {
+            throw .invalidBatch("dense features must be [B, \(configuration.bottomMLP[0])], got \(batch.dense.shape)")
+        }
+        guard batch.indices.count == embeddings.count, batch.offsets.count == embeddings.count else {
+            throw .invalidBatch("\(embeddings.count) tables need as many index and offset lists, got \(batch.indices.count) and \(batch.offsets.count)")
+        }
+        let x = bottom(batch.dense)
+        var vectors = [x]
+        for (table, (indices, offsets)) in zip(embeddings, zip(batch.indices, batch.offsets)) {
+            guard offsets.count == b else { throw .invalidBatch("every table needs \(b) bag offsets, got \(offsets.count)") }
+            do { vectors.append(try table(indices, offsets: offsets)) } catch { throw .invalidBatch("\(error)") }
+        }
+        let n = vectors.count
+        let t = stack(vectors, alongAxis: 1)                                   // [B, n, d]
+        let gram = matmul(t, t.permuted([0, 2, 1])).reshaped([b, n * n])      // [B, n·n]
+        let pairs: Tensor
+        do { pairs = try gram.indexSelect(lowerTriangle, alongAxis: 1) } catch { throw .invalidBatch("\(error)") }
+        return top(concatenate([x, pairs], alongAxis: 1))
+    }
+}
