@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "CoppiceRec", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity"], exclude: ["README.md"]),
-        .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers"], exclude: ["README.md"]),
+        .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec"], exclude: ["README.md"]),
         .executableTarget(name: "coppice", dependencies: [
             "CoppiceBench", "CoppiceTraining", "CoppiceSparsity",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -24,7 +24,7 @@ func printStage(_ stage: String) { FileHandle.standardError.write(Data("bench: \
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Coppice's speed (build with -c release and -Xswiftc -target-cpu for real numbers).",
-        subcommands: [Engine.self, Sparse.self, Conv.self]
+        subcommands: [Engine.self, Sparse.self, Conv.self, DLRM.self]
     )
 
     struct Sparse: ParsableCommand {
@@ -65,6 +65,18 @@ struct Bench: ParsableCommand {
             benchmark.sparsities = Self.numbers(sparsities) ?? benchmark.sparsities
             benchmark.batches = (Self.numbers(batches) ?? []).map { Int($0) }
             try options.report(benchmark.run(progress: printStage))
+        }
+    }
+
+    struct DLRM: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dlrm",
+            abstract: "DLRM training step and inference (8 tables × 100,000 × 64, bottom 13-512-256-64, top 512-256-1) at batch 128 and 2048.")
+
+        @OptionGroup var options: BenchOptions
+
+        func run() throws {
+            try options.report(DLRMBenchmark(budget: options.budget ?? 1.0).run(progress: printStage))
         }
     }
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Runs `coppice bench dlrm` and times the same DLRM in PyTorch CPU in the same run (same threads):
+8 EmbeddingBag tables × 100,000 × 64 with sparse gradients, bottom MLP 13-512-256-64, dot interaction
+(strict lower triangle, as dlrm_s_pytorch), top MLP 512-256-1, one-hot random batches; a training
+step (forward, BCE-with-logits, backward, SGD) and inference, at batch 128 and 2048. Prints Coppice
+time / PyTorch time per case.
+
+    /opt/torch-venv/bin/python benchmarks/pytorch_dlrm.py --threads 2
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+
+def median_seconds(fn, budget):
+    fn()
+    samples, start = [], time.perf_counter()
+    while len(samples) < 5 or (time.perf_counter() - start < budget and len(samples) < 1000):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+class DLRM(torch.nn.Module):
+    def __init__(self, tables=8, rows=100_000, d=64):
+        super().__init__()
+        self.bot = torch.nn.Sequential(torch.nn.Linear(13, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256), torch.nn.ReLU(),
+                                       torch.nn.Linear(256, d), torch.nn.ReLU())
+        self.emb = torch.nn.ModuleList([torch.nn.EmbeddingBag(rows, d, mode="sum", sparse=True) for _ in range(tables)])
+        n = tables + 1
+        self.li = torch.tensor([i for i in range(n) for j in range(i)])
+        self.lj = torch.tensor([j for i in range(n) for j in range(i)])
+        self.top = torch.nn.Sequential(torch.nn.Linear(n * (n - 1) // 2 + d, 512), torch.nn.ReLU(), torch.nn.Linear(512, 256),
+                                       torch.nn.ReLU(), torch.nn.Linear(256, 1))
+
+    def forward(self, dense, indices, offsets):
+        x = self.bot(dense)
+        t = torch.cat([x] + [e(i, o) for e, i, o in zip(self.emb, indices, offsets)], dim=1).view(x.shape[0], -1, x.shape[1])
+        z = torch.bmm(t, t.transpose(1, 2))
+        return self.top(torch.cat([x, z[:, self.li, self.lj]], dim=1))
+
+
+def torch_cases(budget):
+    g = torch.Generator().manual_seed(0)
+    model = DLRM()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    out = {}
+    for batch in (128, 2048):
+        dense = torch.rand(batch, 13, generator=g)
+        indices = [torch.randint(0, 100_000, (batch,), generator=g) for _ in range(8)]
+        offsets = [torch.arange(batch) for _ in range(8)]
+        labels = torch.randint(0, 2, (batch, 1), generator=g).float()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(dense, indices, offsets), labels).backward()
+            opt.step()
+
+        name = f"dlrm 8x100000x64 bot 13-512-256-64 top 512-256-1 batch {batch}"
+        out[name + " train step"] = median_seconds(step, budget)
+        with torch.no_grad():
+            out[name + " inference"] = median_seconds(lambda: torch.sigmoid(model(dense, indices, offsets)), budget)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--budget", type=float, default=2.0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-target-cpu", "-Xswiftc",
+                    os.environ.get("COPPICE_TARGET_CPU", "native"), "--product", "coppice"], check=True, cwd=root, stdout=sys.stderr)
+    env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
+    coppice = json.loads(subprocess.run([os.path.join(root, ".build", "release", "coppice"), "bench", "dlrm", "--format", "json",
+                                         "--budget", str(args.budget)], check=True, capture_output=True, text=True, env=env).stdout)
+    reference = torch_cases(args.budget)
+    print(f"DLRM, {args.threads} threads, PyTorch {torch.__version__} (ratio = Coppice / PyTorch)\n")
+    print("| case | Coppice ms | PyTorch ms | ratio |\n|---|---:|---:|---:|")
+    rows = []
+    for r in coppice:
+        theirs = reference[r["case"]] * 1e3
+        rows.append({"case": r["case"], "coppice_ms": r["value"], "pytorch_ms": theirs, "ratio": r["value"] / theirs})
+        print(f"| {r['case']} | {r['value']:.3f} | {theirs:.3f} | {r['value'] / theirs:.2f} |")
+    print()
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
