@@ -10,22 +10,12 @@ time / PyTorch time per case.
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 
-
-def median_seconds(fn, budget):
-    fn()
-    samples, start = [], time.perf_counter()
-    while len(samples) < 5 or (time.perf_counter() - start < budget and len(samples) < 1000):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples)
+from timing import median_seconds
 
 
 class DLRM(torch.nn.Module):
