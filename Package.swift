@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceRec", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
-        .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity"], exclude: ["README.md"]),
+        .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity", "CoppiceRec"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec"], exclude: ["README.md"]),
         .executableTarget(name: "coppice", dependencies: [
             "CoppiceBench", "CoppiceTraining", "CoppiceSparsity",

@@ -17,6 +17,13 @@ public struct CTRDataset: Sendable {
     /// Distinct ids of each categorical feature (its embedding table's rows).
     public var tableSizes: [Int]
     public var examples: [CTRExample]
+
+    public init(denseNames: [String], sparseNames: [String], tableSizes: [Int], examples: [CTRExample]) {
+        self.denseNames = denseNames
+        self.sparseNames = sparseNames
+        self.tableSizes = tableSizes
+        self.examples = examples
+    }
 }
 
 public enum CTRDataError: Error, Equatable, CustomStringConvertible {

@@ -57,6 +57,12 @@ public struct SyntheticCTR: Sendable {
         }
     }
 
+    /// The first `rows` examples as a dataset named like Criteo's columns (I1…, C1…).
+    public func dataset(rows: Int) -> CTRDataset {
+        CTRDataset(denseNames: (0..<denseCount).map { "I\($0 + 1)" }, sparseNames: tableSizes.indices.map { "C\($0 + 1)" },
+                   tableSizes: tableSizes, examples: examples(0..<rows))
+    }
+
     /// The planted click probability of features at stream position `index`.
     public func probability(dense: [Float], sparse: [[Int]], at index: Int) -> Float {
         let (base, fraction) = version(at: index)

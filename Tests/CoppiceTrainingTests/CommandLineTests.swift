@@ -122,4 +122,16 @@ import Testing
         let bad = try run(["spatial-winograd", "--tile", "3"])
         #expect(bad.status != 0 && bad.error.contains("--tile must be 2 or 4"))
     }
+
+    @Test func dlrmTrainsOnTheSyntheticStreamAndReportsCTRMetrics() throws {
+        let result = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8",
+                              "--nepochs", "2", "--format", "json"])
+        #expect(result.status == 0, "\(result.error)")
+        let rows = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]] ?? []
+        let metrics = Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["metric"] as? String).map { ($0, row["value"] as? Double ?? .nan) } })
+        #expect(metrics["AUC"].map { $0 > 0.55 && $0 <= 1 } == true, "the planted truth is learnable: \(metrics)")
+        #expect(metrics["NE"].map { $0 > 0 && $0 < 1.2 } == true && metrics["log loss"] != nil)
+        let bad = try run(["dlrm", "--arch-mlp-top", "64--1"])
+        #expect(bad.status != 0 && bad.error.contains("dash-separated"))
+    }
 }

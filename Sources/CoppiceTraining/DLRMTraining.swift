@@ -1,0 +1,78 @@
+import CoppiceData
+import CoppiceNN
+import CoppiceOptimizers
+import CoppiceRec
+import CoppiceTensor
+import Foundation
+
+/// Trains a DLRM on a chronological CTR dataset: the first `trainFraction` of the examples in time
+/// order train (in order, one pass per epoch, as `--data-randomize none`), the rest is the test
+/// set. SGD with row-sparse embedding updates, BCE loss; reports the test metrics (NE against the
+/// training CTR).
+public struct DLRMTraining {
+    public var configuration: DLRMConfiguration
+    public var batchSize = 128
+    public var learningRate: Float = 0.1
+    public var epochs = 1
+    public var trainFraction = 0.9
+    public var seed: UInt64 = 0
+
+    public init(configuration: DLRMConfiguration) { self.configuration = configuration }
+
+    public struct Result: Sendable {
+        public var test: BinaryMetrics.Summary
+        public var trainExamples: Int
+        public var seconds: Double
+        public var stepsPerSecond: Double
+    }
+
+    /// The DLRM input of `examples`: dense [B, D] and per table the flattened ids with bag offsets.
+    public static func batch(_ examples: ArraySlice<CTRExample>) -> DLRMBatch {
+        let tables = examples.first?.sparse.count ?? 0
+        var indices = [[Int]](repeating: [], count: tables), offsets = [[Int]](repeating: [], count: tables)
+        for example in examples {
+            for t in 0..<tables {
+                offsets[t].append(indices[t].count)
+                indices[t] += example.sparse[t]
+            }
+        }
+        let dense = Tensor(examples.flatMap(\.dense)).reshaped([examples.count, examples.first?.dense.count ?? 0])
+        return DLRMBatch(dense: dense, indices: indices, offsets: offsets)
+    }
+
+    public func run(_ data: CTRDataset, progress: (String) -> Void = { _ in }) throws -> (model: DLRM, result: Result) {
+        guard data.tableSizes == configuration.tableSizes, data.denseNames.count == configuration.bottomMLP.first else {
+            throw DLRMError.invalidConfiguration("the dataset has \(data.denseNames.count) dense features and tables \(data.tableSizes); the model expects \(configuration.bottomMLP.first ?? 0) and \(configuration.tableSizes)")
+        }
+        guard batchSize > 0, epochs > 0, trainFraction > 0 && trainFraction < 1 else {
+            throw DLRMError.invalidConfiguration("batch size and epochs must be positive and the train fraction in (0, 1)")
+        }
+        var rng = RandomGenerator(seed: seed)
+        let model = try DLRM(configuration, using: &rng)
+        let optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
+        let split = Int(Double(data.examples.count) * trainFraction)
+        let train = data.examples[..<split], test = data.examples[split...]
+        let trainingCTR = Double(train.filter { $0.label == 1 }.count) / Double(max(train.count, 1))
+        let started = Date()
+        var steps = 0
+        for epoch in 0..<epochs {
+            for start in stride(from: train.startIndex, to: train.endIndex, by: batchSize) {
+                let slice = train[start..<min(start + batchSize, train.endIndex)]
+                optimizer.zeroGrad()
+                let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
+                try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
+                optimizer.step()
+                steps += 1
+            }
+            progress("epoch \(epoch + 1)/\(epochs): \(steps) steps")
+        }
+        let seconds = Date().timeIntervalSince(started)
+        var predictions: [Float] = []
+        for start in stride(from: test.startIndex, to: test.endIndex, by: 4096) {
+            let slice = test[start..<min(start + 4096, test.endIndex)]
+            predictions += try withoutGradient { try model(Self.batch(slice)).sigmoid().scalars }
+        }
+        let summary = try BinaryMetrics.summary(predictions: predictions, labels: test.map(\.label), trainingCTR: trainingCTR)
+        return (model, Result(test: summary, trainExamples: train.count, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9)))
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import CoppiceBench
+import CoppiceData
+import CoppiceRec
+import CoppiceTraining
+import Foundation
+
+struct DLRMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlrm",
+        abstract: "Train a DLRM on a chronological CTR dataset and report test NE, AUC, log loss, calibration and accuracy.",
+        discussion: "Flag names follow facebookresearch/dlrm where they exist. The first 90% of the examples in time order train, the rest test.")
+
+    @Option(help: "movielens-100k (from .data/ml-100k) or synthetic (the Criteo-schema generator).") var dataset = "movielens-100k"
+    @Option(name: .customLong("data-dir"), help: "Directory of ml-100k.{inter,user,item} (default: .data/ml-100k).") var dataDirectory: String?
+    @Option(name: .customLong("synthetic-rows"), help: "Examples of the synthetic stream.") var syntheticRows = 200_000
+    @Option(name: .customLong("arch-mlp-bot"), help: "Bottom MLP; the first width is the dense feature count (default: D-64-16).")
+    var bottom: String?
+    @Option(name: .customLong("arch-mlp-top"), help: "Top MLP after the interaction.") var top = "64-1"
+    @Option(name: .customLong("arch-sparse-feature-size"), help: "Embedding dimension.") var embeddingDimension = 16
+    @Option(name: .customLong("mini-batch-size"), help: "Mini-batch size.") var batchSize = 128
+    @Option(name: .customLong("learning-rate"), help: "SGD learning rate.") var learningRate: Float = 0.1
+    @Option(name: .customLong("nepochs"), help: "Passes over the training part.") var epochs = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
+
+    func validate() throws {
+        guard ["movielens-100k", "synthetic"].contains(dataset) else { throw ValidationError("--dataset must be movielens-100k or synthetic, got \(dataset)") }
+        guard DLRMConfiguration.layers(top) != nil, bottom.map({ DLRMConfiguration.layers($0) != nil }) ?? true else {
+            throw ValidationError("--arch-mlp-bot and --arch-mlp-top are dash-separated positive widths, e.g. 13-512-256-64-16")
+        }
+        guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10 else { throw ValidationError("sizes must be positive") }
+    }
+
+    func run() throws {
+        let data: CTRDataset
+        if dataset == "synthetic" {
+            data = SyntheticCTR(seed: seed).dataset(rows: syntheticRows)
+        } else {
+            data = try MovieLens100K.load(directory: dataDirectory ?? ".data/ml-100k")
+        }
+        let dense = data.denseNames.count
+        let configuration = DLRMConfiguration(bottomMLP: DLRMConfiguration.layers(bottom ?? "\(dense)-64-\(embeddingDimension)")!,
+                                              topMLP: DLRMConfiguration.layers(top)!, embeddingDimension: embeddingDimension,
+                                              tableSizes: data.tableSizes)
+        var training = DLRMTraining(configuration: configuration)
+        training.batchSize = batchSize
+        training.learningRate = learningRate
+        training.epochs = epochs
+        training.seed = seed
+        let (_, result) = try training.run(data) { FileHandle.standardError.write(Data("dlrm: \($0)\n".utf8)) }
+        let name = "dlrm \(dataset) test"
+        var rows: [BenchmarkResult] = [
+            .init(suite: "dlrm", case: name, metric: "log loss", unit: "nats", value: result.test.logLoss),
+            .init(suite: "dlrm", case: name, metric: "accuracy", unit: "%", value: 100 * result.test.accuracy),
+            .init(suite: "dlrm", case: name, metric: "train time", unit: "s", value: result.seconds),
+        ]
+        if let ne = result.test.normalizedEntropy { rows.insert(.init(suite: "dlrm", case: name, metric: "NE", unit: "", value: ne), at: 0) }
+        if let auc = result.test.auc { rows.insert(.init(suite: "dlrm", case: name, metric: "AUC", unit: "", value: auc), at: 1) }
+        if let calibration = result.test.calibration { rows.append(.init(suite: "dlrm", case: name, metric: "calibration", unit: "", value: calibration)) }
+        print(try format.render(rows))
+    }
+}
