@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "CoppiceTensor", dependencies: ["CoppiceKernels"], exclude: ["README.md"]),
         .target(name: "CoppiceNN", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceOptimizers", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
-        .target(name: "CoppiceData", dependencies: ["CoppiceTensor", "CZlib"], exclude: ["README.md"]),
+        .target(name: "CoppiceData", dependencies: ["CoppiceTensor", "CoppiceFormats", "CZlib"], exclude: ["README.md"]),
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceRec", dependencies: ["CoppiceNN"], exclude: ["README.md"]),

@@ -51,4 +51,17 @@ import Testing
         }
         #expect(throws: CriteoError.self) { try CriteoReader().read(path: "/nonexistent/criteo.tsv") }
     }
+
+    @Test func cacheRoundTripsExactlyAndRefusesBadFiles() throws {
+        let rows = try CriteoReader(tableSize: 1 << 20).read(path: Self.sample).rows
+        let path = NSTemporaryDirectory() + "criteo-\(UUID().uuidString).cache"
+        try CriteoCache.write(rows, to: path)
+        #expect(try CriteoCache.read(from: path) == rows)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count - 3).write(to: URL(fileURLWithPath: path))
+        #expect(throws: CriteoError.self, "truncated") { try CriteoCache.read(from: path) }
+        #expect(throws: CriteoError.self, "not a cache") { try CriteoCache.read(from: Self.sample) }
+        let (train, validation, test) = CriteoCache.daySplit(Array(0..<200))
+        #expect(train == Array(0..<168)[...] && validation == Array(168..<184)[...] && test == Array(184..<200)[...])
+    }
 }
