@@ -16,6 +16,10 @@ public struct DLRMTraining {
     public var epochs = 1
     public var trainFraction = 0.9
     public var seed: UInt64 = 0
+    /// Alternate growth and pruning: the training steps are split into equal phases, each pruning this
+    /// fraction of every hidden MLP layer (0: dense). Empty: dense throughout. The last phase must be 0.
+    public var phases: [Double] = []
+    public var regrowth: AlternateGrowthPruning.Regrowth = .restore
 
     public init(configuration: DLRMConfiguration) { self.configuration = configuration }
 
@@ -24,6 +28,8 @@ public struct DLRMTraining {
         public var trainExamples: Int
         public var seconds: Double
         public var stepsPerSecond: Double
+        /// Multiply-adds of training, counted per step at the widths of that step (3 × forward).
+        public var trainingMultiplyAdds: Double
     }
 
     /// The DLRM input of `examples`: dense [B, D] and per table the flattened ids with bag offsets.
@@ -47,17 +53,32 @@ public struct DLRMTraining {
         guard batchSize > 0, epochs > 0, trainFraction > 0 && trainFraction < 1 else {
             throw DLRMError.invalidConfiguration("batch size and epochs must be positive and the train fraction in (0, 1)")
         }
+        guard phases.allSatisfy({ (0..<1).contains($0) }), phases.last ?? 0 == 0 else {
+            throw DLRMError.invalidConfiguration("AMGP phases are prune fractions in [0, 1) and the last must be 0 (dense), got \(phases)")
+        }
         var rng = RandomGenerator(seed: seed)
         let model = try DLRM(configuration, using: &rng)
-        let optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
+        var optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
+        let growth = AlternateGrowthPruning(model: model, regrowth: regrowth, seed: seed)
         let split = Int(Double(data.examples.count) * trainFraction)
         let train = data.examples[..<split], test = data.examples[split...]
         let trainingCTR = Double(train.filter { $0.label == 1 }.count) / Double(max(train.count, 1))
         let started = Date()
-        var steps = 0
+        var steps = 0, multiplyAdds = 0.0, phase = -1
+        let totalSteps = epochs * ((train.count + batchSize - 1) / batchSize)
         for epoch in 0..<epochs {
             for start in stride(from: train.startIndex, to: train.endIndex, by: batchSize) {
                 let slice = train[start..<min(start + batchSize, train.endIndex)]
+                let current = phases.isEmpty ? 0 : min(phases.count - 1, steps * phases.count / max(totalSteps, 1))
+                if current != phase {
+                    // Entering a phase: regrow to full width, then prune to the phase's fraction; the
+                    // optimizer starts afresh on the new parameters.
+                    if phase >= 0 { growth.regrow() }
+                    if !phases.isEmpty && phases[current] > 0 { growth.prune(fraction: phases[current]) }
+                    if phase >= 0 { optimizer = SGD(parameters: model.parameters(), learningRate: learningRate) }
+                    phase = current
+                }
+                multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
                 optimizer.zeroGrad()
                 let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
                 try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
@@ -73,6 +94,7 @@ public struct DLRMTraining {
             predictions += try withoutGradient { try model(Self.batch(slice)).sigmoid().scalars }
         }
         let summary = try BinaryMetrics.summary(predictions: predictions, labels: test.map(\.label), trainingCTR: trainingCTR)
-        return (model, Result(test: summary, trainExamples: train.count, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9)))
+        return (model, Result(test: summary, trainExamples: train.count, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
+                                 trainingMultiplyAdds: multiplyAdds))
     }
 }

@@ -3,6 +3,8 @@ import CoppiceBench
 import CoppiceData
 import CoppiceRec
 import CoppiceTraining
+
+extension AlternateGrowthPruning.Regrowth: ExpressibleByArgument {}
 import Foundation
 
 struct DLRMCommand: ParsableCommand {
@@ -22,12 +24,19 @@ struct DLRMCommand: ParsableCommand {
     @Option(name: .customLong("learning-rate"), help: "SGD learning rate.") var learningRate: Float = 0.1
     @Option(name: .customLong("nepochs"), help: "Passes over the training part.") var epochs = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("amgp-phases"), help: "Alternate growth and pruning: comma-separated prune fractions of equal-length phases, ending with 0 (e.g. 0,0.5,0,0.5,0); empty: dense.")
+    var phases = ""
+    @Option(name: .customLong("amgp-regrowth"), help: "restore (previous weights) or fresh (new incoming, zero outgoing weights).")
+    var regrowth: AlternateGrowthPruning.Regrowth = .restore
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
 
     func validate() throws {
         guard ["movielens-100k", "synthetic"].contains(dataset) else { throw ValidationError("--dataset must be movielens-100k or synthetic, got \(dataset)") }
         guard DLRMConfiguration.layers(top) != nil, bottom.map({ DLRMConfiguration.layers($0) != nil }) ?? true else {
             throw ValidationError("--arch-mlp-bot and --arch-mlp-top are dash-separated positive widths, e.g. 13-512-256-64-16")
+        }
+        guard phases.isEmpty || phases.split(separator: ",").allSatisfy({ Double($0).map { (0..<1).contains($0) } ?? false }) else {
+            throw ValidationError("--amgp-phases must be comma-separated fractions in [0, 1), got '\(phases)'")
         }
         guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10 else { throw ValidationError("sizes must be positive") }
     }
@@ -48,12 +57,15 @@ struct DLRMCommand: ParsableCommand {
         training.learningRate = learningRate
         training.epochs = epochs
         training.seed = seed
+        training.phases = phases.split(separator: ",").compactMap { Double($0) }
+        training.regrowth = regrowth
         let (_, result) = try training.run(data) { FileHandle.standardError.write(Data("dlrm: \($0)\n".utf8)) }
         let name = "dlrm \(dataset) test"
         var rows: [BenchmarkResult] = [
             .init(suite: "dlrm", case: name, metric: "log loss", unit: "nats", value: result.test.logLoss),
             .init(suite: "dlrm", case: name, metric: "accuracy", unit: "%", value: 100 * result.test.accuracy),
             .init(suite: "dlrm", case: name, metric: "train time", unit: "s", value: result.seconds),
+            .init(suite: "dlrm", case: name, metric: "training FLOPs", unit: "FLOP", value: 2 * result.trainingMultiplyAdds),
         ]
         if let ne = result.test.normalizedEntropy { rows.insert(.init(suite: "dlrm", case: name, metric: "NE", unit: "", value: ne), at: 0) }
         if let auc = result.test.auc { rows.insert(.init(suite: "dlrm", case: name, metric: "AUC", unit: "", value: auc), at: 1) }

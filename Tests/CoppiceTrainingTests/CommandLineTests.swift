@@ -131,6 +131,17 @@ import Testing
         let metrics = Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["metric"] as? String).map { ($0, row["value"] as? Double ?? .nan) } })
         #expect(metrics["AUC"].map { $0 > 0.55 && $0 <= 1 } == true, "the planted truth is learnable: \(metrics)")
         #expect(metrics["NE"].map { $0 > 0 && $0 < 1.2 } == true && metrics["log loss"] != nil)
+        let amgp = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8",
+                            "--amgp-phases", "0,0.5,0", "--format", "json"])
+        let dense = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8", "--format", "json"])
+        func flops(_ output: String) throws -> Double {
+            let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+            return rows.first { $0["metric"] as? String == "training FLOPs" }?["value"] as? Double ?? .nan
+        }
+        #expect(amgp.status == 0 && dense.status == 0, "\(amgp.error)")
+        #expect(try flops(amgp.output) < 0.9 * flops(dense.output), "a sparse phase makes the GEMMs smaller")
+        let notDense = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "400", "--amgp-phases", "0,0.5"])
+        #expect(notDense.status != 0 && notDense.error.contains("last must be 0"))
         let bad = try run(["dlrm", "--arch-mlp-top", "64--1"])
         #expect(bad.status != 0 && bad.error.contains("dash-separated"))
     }

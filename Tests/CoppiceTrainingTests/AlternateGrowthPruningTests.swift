@@ -1,0 +1,43 @@
+import CoppiceRec
+import CoppiceTensor
+import CoppiceTestSupport
+import Testing
+
+@Suite struct AlternateGrowthPruningTests {
+    func modelAndBatch(seed: UInt64) throws -> (DLRM, DLRMBatch) {
+        var rng = RandomGenerator(seed: seed)
+        let configuration = DLRMConfiguration(bottomMLP: [4, 12, 10, 6], topMLP: [9, 7, 1], embeddingDimension: 6, tableSizes: [20, 30])
+        let model = try DLRM(configuration, using: &rng)
+        let batch = DLRMBatch(dense: .normal([5, 4], using: &rng), indices: [[1, 2, 3, 4, 5], [9, 8, 7, 6, 5]],
+                              offsets: [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]])
+        return (model, batch)
+    }
+
+    @Test func pruningShrinksTheLayersAndRestoringGivesTheSameModelBack() throws {
+        let (model, batch) = try modelAndBatch(seed: 1)
+        let before = withoutGradient { try? model(batch) }!.scalars
+        let amgp = AlternateGrowthPruning(model: model, regrowth: .restore)
+        let denseCost = amgp.forwardMultiplyAdds
+        #expect(amgp.widths == [12, 10, 9, 7])
+        amgp.prune(fraction: 0.5)
+        #expect(amgp.widths == [6, 5, 4, 3], "physically smaller: round(half of the full width) removed from each")
+        #expect(amgp.forwardMultiplyAdds < denseCost)
+        let pruned = try #require(withoutGradient { try? model(batch) })
+        #expect(pruned.shape == [5, 1] && !pruned.hasNonFinite)
+        amgp.regrow()
+        #expect(amgp.widths == [12, 10, 9, 7] && amgp.forwardMultiplyAdds == denseCost)
+        let restored = withoutGradient { try? model(batch) }!.scalars
+        #expect(allClose(restored, before, relativeTolerance: 1e-6, absoluteTolerance: 1e-6), "restore puts every weight back")
+    }
+
+    @Test func freshRegrowthStartsWithoutChangingTheFunction() throws {
+        let (model, batch) = try modelAndBatch(seed: 2)
+        let amgp = AlternateGrowthPruning(model: model, regrowth: .fresh)
+        amgp.prune(fraction: 0.3)
+        let pruned = withoutGradient { try? model(batch) }!.scalars
+        amgp.regrow()
+        let regrown = withoutGradient { try? model(batch) }!.scalars
+        #expect(allClose(regrown, pruned, relativeTolerance: 1e-6, absoluteTolerance: 1e-6), "new neurons have zero outgoing weights")
+        #expect(amgp.widths == [12, 10, 9, 7])
+    }
+}
