@@ -17,7 +17,8 @@ public struct DLRMTraining {
     public var trainFraction = 0.9
     public var seed: UInt64 = 0
     /// Alternate growth and pruning: the training steps are split into equal phases, each pruning this
-    /// fraction of every hidden MLP layer (0: dense). Empty: dense throughout. The last phase must be 0.
+    /// fraction of every hidden MLP layer (0: dense). Empty: dense throughout. AMGP ends dense (last 0);
+    /// a schedule ending sparse (e.g. [0.5]) is the prune-only baseline, evaluated pruned.
     public var phases: [Double] = []
     public var regrowth: AlternateGrowthPruning.Regrowth = .restore
 
@@ -53,8 +54,8 @@ public struct DLRMTraining {
         guard batchSize > 0, epochs > 0, trainFraction > 0 && trainFraction < 1 else {
             throw DLRMError.invalidConfiguration("batch size and epochs must be positive and the train fraction in (0, 1)")
         }
-        guard phases.allSatisfy({ (0..<1).contains($0) }), phases.last ?? 0 == 0 else {
-            throw DLRMError.invalidConfiguration("AMGP phases are prune fractions in [0, 1) and the last must be 0 (dense), got \(phases)")
+        guard phases.allSatisfy({ (0..<1).contains($0) }) else {
+            throw DLRMError.invalidConfiguration("AMGP phases are prune fractions in [0, 1), got \(phases)")
         }
         var rng = RandomGenerator(seed: seed)
         let model = try DLRM(configuration, using: &rng)
@@ -75,7 +76,7 @@ public struct DLRMTraining {
                     // optimizer starts afresh on the new parameters.
                     if phase >= 0 { growth.regrow() }
                     if !phases.isEmpty && phases[current] > 0 { growth.prune(fraction: phases[current]) }
-                    if phase >= 0 { optimizer = SGD(parameters: model.parameters(), learningRate: learningRate) }
+                    optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
                     phase = current
                 }
                 multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)

@@ -24,7 +24,7 @@ struct DLRMCommand: ParsableCommand {
     @Option(name: .customLong("learning-rate"), help: "SGD learning rate.") var learningRate: Float = 0.1
     @Option(name: .customLong("nepochs"), help: "Passes over the training part.") var epochs = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(name: .customLong("amgp-phases"), help: "Alternate growth and pruning: comma-separated prune fractions of equal-length phases, ending with 0 (e.g. 0,0.5,0,0.5,0); empty: dense.")
+    @Option(name: .customLong("amgp-phases"), help: "Alternate growth and pruning: comma-separated prune fractions of equal-length phases (AMGP ends dense: 0,0.5,0,0.5,0; prune-only: 0.5); empty: dense.")
     var phases = ""
     @Option(name: .customLong("amgp-regrowth"), help: "restore (previous weights) or fresh (new incoming, zero outgoing weights).")
     var regrowth: AlternateGrowthPruning.Regrowth = .restore
