@@ -1,4 +1,7 @@
+import CoppiceData
+import CoppiceNN
 import CoppiceRec
+import CoppiceTraining
 import CoppiceTensor
 import CoppiceTestSupport
 import Testing
@@ -39,5 +42,25 @@ import Testing
         let regrown = withoutGradient { try? model(batch) }!.scalars
         #expect(allClose(regrown, pruned, relativeTolerance: 1e-6, absoluteTolerance: 1e-6), "new neurons have zero outgoing weights")
         #expect(amgp.widths == [12, 10, 9, 7])
+    }
+}
+
+@Suite struct DLRMTrainingTests {
+    /// Pruning at the first step replaces the Linear layers; the optimizer must train the new ones.
+    @Test func aScheduleThatPrunesAtStepZeroStillTrainsThePrunedLayers() throws {
+        let data = SyntheticCTR(tableSizes: [50, 40], denseCount: 3, seed: 3).dataset(rows: 600)
+        let configuration = DLRMConfiguration(bottomMLP: [3, 16, 8], topMLP: [8, 1], embeddingDimension: 8, tableSizes: [50, 40])
+        var training = DLRMTraining(configuration: configuration)
+        training.phases = [0.5]
+        training.batchSize = 64
+        training.seed = 5
+        let (trained, result) = try training.run(data)
+        var rng = RandomGenerator(seed: 5)
+        let untrained = try DLRM(configuration, using: &rng)
+        AlternateGrowthPruning(model: untrained, regrowth: training.regrowth, seed: 5).prune(fraction: 0.5)
+        let a = (trained.bottom.layers[0] as! Linear).weight.value, b = (untrained.bottom.layers[0] as! Linear).weight.value
+        #expect(a.shape == [8, 3] && a.shape == b.shape, "pruned to half width")
+        #expect(a.scalars != b.scalars, "the pruned layer was trained")
+        #expect(result.trainingMultiplyAdds > 0)
     }
 }
