@@ -47,23 +47,18 @@ struct Bench: ParsableCommand {
         @Option(help: "Batch sizes, comma-separated.") var batches = "1,32"
 
         func validate() throws {
-            guard let s = Self.numbers(sparsities), s.allSatisfy({ (0..<1).contains($0) }) else {
+            guard let s = numberList(sparsities), !s.isEmpty, s.allSatisfy({ (0..<1).contains($0) }) else {
                 throw ValidationError("--sparsities must be numbers in [0, 1), got '\(sparsities)'")
             }
-            guard let b = Self.numbers(batches), b.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
+            guard let b = numberList(batches), !b.isEmpty, b.allSatisfy({ $0 >= 1 && $0 == $0.rounded() }) else {
                 throw ValidationError("--batches must be positive integers, got '\(batches)'")
             }
         }
 
-        static func numbers(_ text: String) -> [Double]? {
-            let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            return values.contains(nil) || values.isEmpty ? nil : values.map { $0! }
-        }
-
         func run() throws {
             var benchmark = ConvBenchmark(budget: options.budget ?? 0.3)
-            benchmark.sparsities = Self.numbers(sparsities) ?? benchmark.sparsities
-            benchmark.batches = (Self.numbers(batches) ?? []).map { Int($0) }
+            benchmark.sparsities = numberList(sparsities) ?? benchmark.sparsities
+            benchmark.batches = (numberList(batches) ?? []).map { Int($0) }
             try options.report(benchmark.run(progress: printStage))
         }
     }

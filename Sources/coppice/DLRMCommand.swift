@@ -35,7 +35,7 @@ struct DLRMCommand: ParsableCommand {
         guard DLRMConfiguration.layers(top) != nil, bottom.map({ DLRMConfiguration.layers($0) != nil }) ?? true else {
             throw ValidationError("--arch-mlp-bot and --arch-mlp-top are dash-separated positive widths, e.g. 13-512-256-64-16")
         }
-        guard phases.isEmpty || phases.split(separator: ",").allSatisfy({ Double($0).map { (0..<1).contains($0) } ?? false }) else {
+        guard let fractions = numberList(phases), fractions.allSatisfy({ (0..<1).contains($0) }) else {
             throw ValidationError("--amgp-phases must be comma-separated fractions in [0, 1), got '\(phases)'")
         }
         guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10 else { throw ValidationError("sizes must be positive") }
@@ -57,7 +57,7 @@ struct DLRMCommand: ParsableCommand {
         training.learningRate = learningRate
         training.epochs = epochs
         training.seed = seed
-        training.phases = phases.split(separator: ",").compactMap { Double($0) }
+        training.phases = numberList(phases) ?? []
         training.regrowth = regrowth
         let (_, result) = try training.run(data) { FileHandle.standardError.write(Data("dlrm: \($0)\n".utf8)) }
         let name = "dlrm \(dataset) test"

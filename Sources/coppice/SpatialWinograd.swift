@@ -45,11 +45,10 @@ struct SpatialWinogradCommand: ParsableCommand {
 
     private func targets(_ text: String?, _ flag: String) throws -> [Double]? {
         guard let text else { return nil }
-        let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard values.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+        guard let values = numberList(text), values.allSatisfy({ (0...1).contains($0) }) else {
             throw ValidationError("\(flag) must be comma-separated numbers in [0, 1], got '\(text)'")
         }
-        return values.map { $0! }
+        return values
     }
 
     func makeRecipe() throws -> SpatialWinogradRecipe {
