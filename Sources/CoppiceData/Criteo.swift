@@ -56,10 +56,21 @@ public struct CriteoReader: Sendable {
     /// Reads a whole Criteo file: tab-separated without header, or comma-separated with a header
     /// line starting with `label`. Empty lines are ignored; CRLF line ends are accepted.
     public func read(path: String, limit: Int? = nil) throws(CriteoError) -> Result {
+        var rows: [CriteoRow] = []
+        let errors = try forEachRow(path: path, limit: limit) { rows.append($0) }
+        return Result(rows: rows, errors: errors)
+    }
+
+    /// Streams a Criteo file row by row in bounded memory (1 MiB of text at a time): `body` gets each
+    /// parsed row; the malformed rows are returned (the first `keptErrors` of them; `.fail` throws at
+    /// the first). Stops after `limit` rows.
+    @discardableResult
+    public func forEachRow(path: String, limit: Int? = nil, keptErrors: Int = 1000,
+                           _ body: (CriteoRow) throws(CriteoError) -> Void) throws(CriteoError) -> [CriteoError] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("cannot open \(path)") }
         defer { try? handle.close() }
-        var result = Result(rows: [], errors: [])
-        var pending = Data(), lineNumber = 0, separator: UInt8?
+        var errors: [CriteoError] = []
+        var pending = Data(), lineNumber = 0, separator: UInt8?, rows = 0
         func consume(_ line: Data) throws(CriteoError) {
             lineNumber += 1
             var bytes = line
@@ -70,14 +81,18 @@ public struct CriteoReader: Sendable {
                 separator = text.contains("\t") ? UInt8(ascii: "\t") : UInt8(ascii: ",")
                 if text.hasPrefix("label") { return }
             }
+            let row: CriteoRow
             do {
-                result.rows.append(try parse(text, separator: Character(UnicodeScalar(separator!)), line: lineNumber))
+                row = try parse(text, separator: Character(UnicodeScalar(separator!)), line: lineNumber)
             } catch {
                 if onError == .fail { throw error }
-                result.errors.append(error)
+                if errors.count < keptErrors { errors.append(error) }
+                return
             }
+            try body(row)
+            rows += 1
         }
-        while limit.map({ result.rows.count < $0 }) ?? true {
+        while limit.map({ rows < $0 }) ?? true {
             let chunk = handle.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
             pending.append(chunk)
@@ -85,12 +100,12 @@ public struct CriteoReader: Sendable {
             while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
                 try consume(pending[start..<newline])
                 start = newline + 1
-                if let limit, result.rows.count >= limit { return result }
+                if let limit, rows >= limit { return errors }
             }
             pending = Data(pending[start...])
         }
-        if !pending.isEmpty, limit.map({ result.rows.count < $0 }) ?? true { try consume(pending) }
-        return result
+        if !pending.isEmpty, limit.map({ rows < $0 }) ?? true { try consume(pending) }
+        return errors
     }
 
     /// One line's fields: label, 13 integers, 26 hexadecimal hashes.

@@ -8,6 +8,13 @@ public struct CTRExample: Sendable, Equatable {
     public var sparse: [[Int]]
     /// Seconds since 1970 (UTC); examples of a dataset are in this order.
     public var timestamp: Int
+
+    public init(label: Float, dense: [Float], sparse: [[Int]], timestamp: Int) {
+        self.label = label
+        self.dense = dense
+        self.sparse = sparse
+        self.timestamp = timestamp
+    }
 }
 
 /// A CTR dataset in chronological order with its schema.

@@ -49,13 +49,16 @@ public struct BinaryMetrics: Sendable, Equatable {
         }
         let count = Double(max(n, 1))
         let logLoss = loss / count
-        let ne = trainingCTR.flatMap { c -> Double? in
-            guard c > 0 && c < 1 else { return nil }
-            return logLoss / -(c * log(c) + (1 - c) * log(1 - c))
-        }
+        let ne = normalizedEntropy(logLoss: logLoss, trainingCTR: trainingCTR)
         return Summary(count: n, auc: auc(predictions: predictions, labels: labels), logLoss: logLoss, normalizedEntropy: ne,
                        calibration: positives > 0 ? predictedSum / Double(positives) : nil,
                        accuracy: Double(correct) / count, ctr: Double(positives) / count)
+    }
+
+    /// Log loss over the entropy of the training CTR; nil unless the CTR is strictly between 0 and 1.
+    public static func normalizedEntropy(logLoss: Double, trainingCTR: Double?) -> Double? {
+        guard let c = trainingCTR, c > 0 && c < 1 else { return nil }
+        return logLoss / -(c * log(c) + (1 - c) * log(1 - c))
     }
 
     /// Exact ROC-AUC: sort by score, give tied scores their average rank, and
@@ -74,37 +77,5 @@ public struct BinaryMetrics: Sendable, Equatable {
         }
         let p = Double(positives)
         return (rankSum - p * (p + 1) / 2) / (p * Double(negatives))
-    }
-}
-
-/// Lifetime and windowed metrics of a stream of predictions: `add` examples as they are scored,
-/// read `lifetime()` and `windowed()` at any time. The window keeps the last `window` examples
-/// (bounded memory); the lifetime keeps all of them for the exact AUC.
-public struct StreamingBinaryMetrics: Sendable {
-    public let window: Int
-    public var trainingCTR: Double?
-    private(set) var predictions: [Float] = []
-    private(set) var labels: [Float] = []
-
-    public init(window: Int, trainingCTR: Double? = nil) {
-        precondition(window > 0, "the metrics window must be positive")
-        self.window = window
-        self.trainingCTR = trainingCTR
-    }
-
-    public mutating func add(predictions p: [Float], labels y: [Float]) throws(TrainingError) {
-        guard p.count == y.count else { throw .data("\(p.count) predictions for \(y.count) labels") }
-        predictions += p
-        labels += y
-    }
-
-    public func lifetime() throws(TrainingError) -> BinaryMetrics.Summary {
-        try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: trainingCTR)
-    }
-
-    public func windowed() throws(TrainingError) -> BinaryMetrics.Summary {
-        let start = max(0, predictions.count - window)
-        return try BinaryMetrics.summary(predictions: Array(predictions[start...]), labels: Array(labels[start...]),
-                                         trainingCTR: trainingCTR)
     }
 }

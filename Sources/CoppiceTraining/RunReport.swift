@@ -49,6 +49,9 @@ struct LineChart {
     var title: String
     var x: [Double]
     var series: [(name: String, color: String, values: [Double])]
+    var xLabel = "epoch"
+    /// Draws the legend above the plot (room for two or three series); off when the caller draws one.
+    var legend = true
 
     func render(originX: Double) -> String {
         let (left, top, width, height) = (originX + 55, 30.0, 360.0, 240.0)
@@ -67,12 +70,16 @@ struct LineChart {
             out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.3g</text>\n", left - 5, py(v) + 4, v)
             out += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n", left, left + width, py(v), py(v))
         }
-        for e in x { out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", px(e), top + height + 16, e) }
-        out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", left + width / 2, top + height + 34)
+        let labelEvery = max(1, x.count / 12)
+        for (i, e) in x.enumerated() where i % labelEvery == 0 {
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", px(e), top + height + 16, e)
+        }
+        out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>\n", left + width / 2, top + height + 34, xLabel)
         for (index, s) in series.enumerated() {
             let points = zip(x, s.values).filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }
             out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
             for p in points { out += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"3\" fill=\"\(s.color)\"/>\n" }
+            guard legend else { continue }
             // Legend above the plot area, so it never covers a curve.
             let lx = left + width - 140 + Double(index) * 70, ly = 18.0
             out += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", lx, lx + 20, ly - 4, ly - 4, s.color)

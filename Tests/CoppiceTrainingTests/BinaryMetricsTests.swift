@@ -1,3 +1,4 @@
+import CoppiceTensor
 import CoppiceTraining
 import Foundation
 import Testing
@@ -35,6 +36,28 @@ import Testing
         try stream.add(predictions: [0.9, 0.1], labels: [0, 1])
         try stream.add(predictions: [0.2, 0.8], labels: [0, 1])
         #expect(try stream.windowed().auc == 1 && stream.windowed().count == 2)
-        #expect(try stream.lifetime().auc == 0.25 && stream.lifetime().count == 4, "one of four positive–negative pairs ordered right")
+        #expect(stream.lifetime().auc == 0.25 && stream.lifetime().count == 4, "one of four positive–negative pairs ordered right")
+        #expect(throws: TrainingError.self) { try stream.add(predictions: [0.5], labels: [3]) }
+        #expect(stream.lifetime().count == 4, "a rejected batch is not counted")
+    }
+
+    @Test func boundedLifetimeMatchesTheExactMetrics() throws {
+        var rng = RandomGenerator(seed: 5)
+        let labels = (0..<20_000).map { _ in Float(rng.nextUniform() < 0.3 ? 1 : 0) }
+        let predictions = labels.map { y in 1 / (1 + exp(-(Float(y) * 1.2 - 1 + 2 * (rng.nextUniform() - 0.5)))) }
+        var stream = StreamingBinaryMetrics(window: 3000, trainingCTR: 0.3)
+        for start in stride(from: 0, to: labels.count, by: 777) {
+            let end = min(start + 777, labels.count)
+            try stream.add(predictions: Array(predictions[start..<end]), labels: Array(labels[start..<end]))
+        }
+        let exact = try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: 0.3)
+        let bounded = stream.lifetime()
+        #expect(abs(bounded.auc! - exact.auc!) < 1e-4 && abs(bounded.logLoss - exact.logLoss) < 1e-9)
+        #expect(abs(bounded.normalizedEntropy! - exact.normalizedEntropy!) < 1e-9 && bounded.accuracy == exact.accuracy)
+        let window = try BinaryMetrics.summary(predictions: Array(predictions.suffix(3000)), labels: Array(labels.suffix(3000)), trainingCTR: 0.3)
+        let windowed = try stream.windowed()
+        #expect(windowed.count == 3000 && windowed.auc == window.auc && abs(windowed.logLoss - window.logLoss) < 1e-9)
+        let decoded = try JSONDecoder().decode(StreamingBinaryMetrics.self, from: JSONEncoder().encode(stream))
+        #expect(decoded == stream)
     }
 }

@@ -61,6 +61,17 @@ import Testing
         try bytes.prefix(bytes.count - 3).write(to: URL(fileURLWithPath: path))
         #expect(throws: CriteoError.self, "truncated") { try CriteoCache.read(from: path) }
         #expect(throws: CriteoError.self, "not a cache") { try CriteoCache.read(from: Self.sample) }
+        let built = NSTemporaryDirectory() + "criteo-\(UUID().uuidString).cpcache"
+        let (count, errors) = try CriteoCache.build(from: Self.sample, to: built, reader: CriteoReader(tableSize: 1 << 20))
+        #expect(count == rows.count && errors.isEmpty)
+        let file = try CriteoCache.File(path: built)
+        #expect(try file.rows(17..<40) == Array(rows[17..<40]) && file.count == rows.count)
+        #expect(throws: CriteoError.self) { try file.rows(190..<201) }
+        // The stream's 7 days × 2 chunks cover every row once, in order.
+        let stream = CriteoCacheStream(file: file, tableSize: 1 << 20, chunksPerDay: 2)
+        let streamed = try (0..<stream.chunkCount!).flatMap { try stream.chunk($0) }
+        #expect(streamed.map(\.label) == rows.map(\.label) && streamed.map { $0.sparse.map(\.[0]) } == rows.map(\.sparse))
+        #expect(throws: CTRDataError.self, "ids beyond a smaller table") { try CriteoCacheStream(file: file, tableSize: 10).chunk(0) }
         let (train, validation, test) = CriteoCache.daySplit(Array(0..<200))
         #expect(train == Array(0..<168)[...] && validation == Array(168..<184)[...] && test == Array(184..<200)[...])
     }
