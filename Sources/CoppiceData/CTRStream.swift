@@ -7,6 +7,8 @@ public protocol CTRStream: Sendable {
     var denseCount: Int { get }
     var tableSizes: [Int] { get }
     var chunkCount: Int? { get }
+    /// Examples in chunk `index`, without reading it.
+    func chunkSize(_ index: Int) -> Int
     func chunk(_ index: Int) throws -> [CTRExample]
 }
 
@@ -54,6 +56,7 @@ public struct InMemoryCTRStream: CTRStream {
         }
     }
 
+    public func chunkSize(_ index: Int) -> Int { boundaries[index].count }
     public func chunk(_ index: Int) throws -> [CTRExample] { Array(dataset.examples[boundaries[index]]) }
 }
 
@@ -73,6 +76,7 @@ public struct SyntheticCTRStream: CTRStream {
         chunkCount = chunks
     }
 
+    public func chunkSize(_ index: Int) -> Int { chunkSize }
     public func chunk(_ index: Int) throws -> [CTRExample] { generator.examples(index * chunkSize..<(index + 1) * chunkSize) }
 }
 
@@ -94,10 +98,18 @@ public struct CriteoCacheStream: CTRStream {
         self.chunksPerDay = chunksPerDay
     }
 
-    public func chunk(_ index: Int) throws -> [CTRExample] {
+    /// Rows of chunk `index`: the last chunk takes the remainder.
+    func range(_ index: Int) -> Range<Int> {
         let perChunk = file.count / 7 / chunksPerDay
-        let start = index * perChunk, end = index == 7 * chunksPerDay - 1 ? file.count : start + perChunk
-        return try file.rows(start..<end).enumerated().map { offset, row in
+        let start = index * perChunk
+        return start..<(index == 7 * chunksPerDay - 1 ? file.count : start + perChunk)
+    }
+
+    public func chunkSize(_ index: Int) -> Int { range(index).count }
+
+    public func chunk(_ index: Int) throws -> [CTRExample] {
+        let start = range(index).lowerBound
+        return try file.rows(range(index)).enumerated().map { offset, row in
             if let bad = row.sparse.first(where: { $0 < 0 || $0 >= tableSize }) {
                 throw CTRDataError.malformed(file: file.path, line: start + offset + 1, reason: "id \(bad) outside a table of \(tableSize) rows; build the cache with the same --max-ind-range")
             }

@@ -26,12 +26,16 @@ public final class SparseLinear: Layer {
         checkArgument(x.rank == 2 && x.shape[1] == matrix.columns,
                       "SparseLinear expects [batch, \(matrix.columns)], got \(x.shape)")
         let batch = x.shape[0]
-        // Yᵀ = W · Xᵀ: activations feature-major for the kernel, then back to [batch, out].
-        let xT = x.detached().transposed().contiguous()
-        var yT = [Float](repeating: 0, count: matrix.rows * batch)
-        xT.withUnsafeBufferPointer { SparseProduct.spmm(matrix, $0.baseAddress!, &yT, batch: batch) }
-        var y = Tensor(yT).reshaped([matrix.rows, batch]).transposed()
-        if let bias { y = withoutGradient { y + bias.value } } else { y = y.contiguous() }
+        let input = x.detached().contiguous()
+        var out = [Float](repeating: 0, count: batch * matrix.rows)
+        input.withUnsafeBufferPointer { xs in
+            if let bias {
+                bias.value.withUnsafeBufferPointer { SparseLinearKernel.forward(matrix, xs.baseAddress!, batch: batch, bias: $0.baseAddress!, &out) }
+            } else {
+                SparseLinearKernel.forward(matrix, xs.baseAddress!, batch: batch, bias: nil, &out)
+            }
+        }
+        let y = Tensor(out).reshaped([batch, matrix.rows])
         let weight = denseWeight.value
         return Tensor.differentiable(y, inputs: [x]) { g in [matmul(g, weight)] }
     }

@@ -7,6 +7,9 @@ enum StridedCopy {
         let (shape, strides) = collapse(t.shape, t.strides)
         let inner = shape[shape.count - 1], innerStride = strides[strides.count - 1]
         let src = t.storage.pointer + t.offset
+        if shape.count >= 2 && strides[shape.count - 2] == 1 && innerStride != 1 {
+            return transposeLastTwo(src, shape, strides, out)
+        }
         var index = [Int](repeating: 0, count: shape.count)
         var written = 0
         var base = 0
@@ -23,6 +26,39 @@ enum StridedCopy {
                 base += strides[axis]
                 if index[axis] < shape[axis] { break }
                 base -= strides[axis] * shape[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+    }
+
+    /// A view whose last two axes are a transposed matrix (strides 1 and s): each matrix is copied in
+    /// 16×16 tiles, so reads and writes both stay in cache lines (an element-wise gather runs several
+    /// times slower).
+    static func transposeLastTwo(_ src: UnsafePointer<Float>, _ shape: [Int], _ strides: [Int], _ out: UnsafeMutablePointer<Float>) {
+        let rows = shape[shape.count - 2], columns = shape[shape.count - 1], columnStride = strides[strides.count - 1]
+        let outerShape = Array(shape.dropLast(2)), outerStrides = Array(strides.dropLast(2))
+        let matrices = outerShape.reduce(1, *)
+        var index = [Int](repeating: 0, count: outerShape.count)
+        var base = 0
+        let tile = 16
+        for m in 0..<matrices {
+            let from = src + base, to = out + m * rows * columns
+            for i0 in stride(from: 0, to: rows, by: tile) {
+                let i1 = min(i0 + tile, rows)
+                for j0 in stride(from: 0, to: columns, by: tile) {
+                    for j in j0..<min(j0 + tile, columns) {
+                        let column = from + j * columnStride
+                        for i in i0..<i1 { to[i * columns + j] = column[i] }
+                    }
+                }
+            }
+            var axis = outerShape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                base += outerStrides[axis]
+                if index[axis] < outerShape[axis] { break }
+                base -= outerStrides[axis] * outerShape[axis]
                 index[axis] = 0
                 axis -= 1
             }

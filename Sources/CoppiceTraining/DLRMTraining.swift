@@ -7,7 +7,7 @@ import Foundation
 
 /// Trains a DLRM on a chronological CTR dataset: the first `trainFraction` of the examples in time
 /// order train (in order, one pass per epoch, as `--data-randomize none`), the rest is the test
-/// set. SGD with row-sparse embedding updates, BCE loss; reports the test metrics (NE against the
+/// set; or on the chunks of a stream (the Criteo days). SGD with row-sparse embedding updates, BCE loss; reports the test metrics (NE against the
 /// training CTR).
 public struct DLRMTraining {
     public var configuration: DLRMConfiguration
@@ -47,12 +47,27 @@ public struct DLRMTraining {
         return DLRMBatch(dense: dense, indices: indices, offsets: offsets)
     }
 
+    /// Trains on the first `trainFraction` of `data` in time order and tests on the rest.
     public func run(_ data: CTRDataset, progress: (String) -> Void = { _ in }) throws -> (model: DLRM, result: Result) {
-        guard data.tableSizes == configuration.tableSizes, data.denseNames.count == configuration.bottomMLP.first else {
-            throw DLRMError.invalidConfiguration("the dataset has \(data.denseNames.count) dense features and tables \(data.tableSizes); the model expects \(configuration.bottomMLP.first ?? 0) and \(configuration.tableSizes)")
+        guard trainFraction > 0 && trainFraction < 1 else { throw DLRMError.invalidConfiguration("the train fraction must be in (0, 1)") }
+        let split = Int(Double(data.examples.count) * trainFraction)
+        func part(_ examples: ArraySlice<CTRExample>) -> InMemoryCTRStream {
+            InMemoryCTRStream(CTRDataset(denseNames: data.denseNames, sparseNames: data.sparseNames, tableSizes: data.tableSizes,
+                                         examples: Array(examples)), chunking: .examples(65_536))
         }
-        guard batchSize > 0, epochs > 0, trainFraction > 0 && trainFraction < 1 else {
-            throw DLRMError.invalidConfiguration("batch size and epochs must be positive and the train fraction in (0, 1)")
+        let train = part(data.examples[..<split]), test = part(data.examples[split...])
+        return try run(train: train, chunks: 0..<train.boundaries.count, test: test, chunks: 0..<test.boundaries.count, progress: progress)
+    }
+
+    /// Trains on chunks `trainChunks` of `train` (one chunk in memory at a time, so a Criteo file
+    /// larger than memory streams through) and tests on chunks `testChunks` of `test`.
+    public func run(train: CTRStream, chunks trainChunks: Range<Int>, test: CTRStream, chunks testChunks: Range<Int>,
+                    progress: (String) -> Void = { _ in }) throws -> (model: DLRM, result: Result) {
+        guard train.tableSizes == configuration.tableSizes, train.denseCount == configuration.bottomMLP.first else {
+            throw DLRMError.invalidConfiguration("the dataset has \(train.denseCount) dense features and tables \(train.tableSizes); the model expects \(configuration.bottomMLP.first ?? 0) and \(configuration.tableSizes)")
+        }
+        guard batchSize > 0, epochs > 0, !trainChunks.isEmpty, !testChunks.isEmpty else {
+            throw DLRMError.invalidConfiguration("batch size and epochs must be positive and both parts of the data non-empty")
         }
         guard phases.allSatisfy({ (0..<1).contains($0) }) else {
             throw DLRMError.invalidConfiguration("AMGP phases are prune fractions in [0, 1), got \(phases)")
@@ -61,41 +76,52 @@ public struct DLRMTraining {
         let model = try DLRM(configuration, using: &rng)
         var optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
         let growth = AlternateGrowthPruning(model: model, regrowth: regrowth, seed: seed)
-        let split = Int(Double(data.examples.count) * trainFraction)
-        let train = data.examples[..<split], test = data.examples[split...]
-        let trainingCTR = Double(train.filter { $0.label == 1 }.count) / Double(max(train.count, 1))
+        let stepsPerEpoch = trainChunks.reduce(0) { $0 + (train.chunkSize($1) + batchSize - 1) / batchSize }
+        let totalSteps = epochs * stepsPerEpoch
+        guard stepsPerEpoch > 0 else { throw DLRMError.invalidConfiguration("the training chunks \(trainChunks) hold no examples") }
+        var positives = 0, seen = 0
         let started = Date()
         var steps = 0, multiplyAdds = 0.0, phase = -1
-        let totalSteps = epochs * ((train.count + batchSize - 1) / batchSize)
         for epoch in 0..<epochs {
-            for start in stride(from: train.startIndex, to: train.endIndex, by: batchSize) {
-                let slice = train[start..<min(start + batchSize, train.endIndex)]
-                let current = phases.isEmpty ? 0 : min(phases.count - 1, steps * phases.count / max(totalSteps, 1))
-                if current != phase {
-                    // Entering a phase: regrow to full width, then prune to the phase's fraction; the
-                    // optimizer starts afresh on the new parameters.
-                    if phase >= 0 { growth.regrow() }
-                    if !phases.isEmpty && phases[current] > 0 { growth.prune(fraction: phases[current]) }
-                    optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
-                    phase = current
+            for c in trainChunks {
+                let examples = try train.chunk(c)
+                if epoch == 0 {
+                    seen += examples.count
+                    positives += examples.filter { $0.label == 1 }.count
                 }
-                multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
-                optimizer.zeroGrad()
-                let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
-                try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
-                optimizer.step()
-                steps += 1
+                for start in stride(from: 0, to: examples.count, by: batchSize) {
+                    let slice = examples[start..<min(start + batchSize, examples.count)]
+                    let current = phases.isEmpty ? 0 : min(phases.count - 1, steps * phases.count / max(totalSteps, 1))
+                    if current != phase {
+                        // Entering a phase: regrow to full width, then prune to the phase's fraction; the
+                        // optimizer starts afresh on the new parameters.
+                        if phase >= 0 { growth.regrow() }
+                        if !phases.isEmpty && phases[current] > 0 { growth.prune(fraction: phases[current]) }
+                        optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
+                        phase = current
+                    }
+                    multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
+                    optimizer.zeroGrad()
+                    let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
+                    try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
+                    optimizer.step()
+                    steps += 1
+                }
             }
             progress("epoch \(epoch + 1)/\(epochs): \(steps) steps")
         }
         let seconds = Date().timeIntervalSince(started)
-        var predictions: [Float] = []
-        for start in stride(from: test.startIndex, to: test.endIndex, by: 4096) {
-            let slice = test[start..<min(start + 4096, test.endIndex)]
-            predictions += try withoutGradient { try model(Self.batch(slice)).sigmoid().scalars }
+        var predictions: [Float] = [], labels: [Float] = []
+        for c in testChunks {
+            let examples = try test.chunk(c)
+            for start in stride(from: 0, to: examples.count, by: 4096) {
+                let slice = examples[start..<min(start + 4096, examples.count)]
+                predictions += try withoutGradient { try model(Self.batch(slice)).sigmoid().scalars }
+                labels += slice.map(\.label)
+            }
         }
-        let summary = try BinaryMetrics.summary(predictions: predictions, labels: test.map(\.label), trainingCTR: trainingCTR)
-        return (model, Result(test: summary, trainExamples: train.count, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
+        let summary = try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: Double(positives) / Double(max(seen, 1)))
+        return (model, Result(test: summary, trainExamples: seen, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
                                  trainingMultiplyAdds: multiplyAdds))
     }
 }

@@ -3,7 +3,7 @@ import CoppiceRec
 import Foundation
 
 /// One sparse serving model of an online run (papers.md §3.2): how its masks are chosen and when it
-/// is regenerated from the dense model. It trains on every chunk with its mask.
+/// is regenerated from the dense model. Between regenerations it trains on every chunk with its mask.
 public struct OnlineVariant: Codable, Sendable, Hashable, CustomStringConvertible {
     public var pruning: ServingPruning
     /// Chunks between regenerations (D2S's r); nil: never after the first (prune once, r = ∞).

@@ -11,9 +11,18 @@ struct DLRMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlrm",
         abstract: "Train a DLRM on a chronological CTR dataset and report test NE, AUC, log loss, calibration and accuracy.",
-        discussion: "Flag names follow facebookresearch/dlrm where they exist. The first 90% of the examples in time order train, the rest test.")
+        discussion: """
+        Flag names follow facebookresearch/dlrm where they exist. MovieLens and synthetic: the first 90% of the examples \
+        in time order train, the rest test. criteo-kaggle: the reference's split (7 equal days; days 1-6 train, the \
+        second half of day 7 tests), streamed from a binary cache in chunks, so memory stays bounded.
+        """)
 
-    @Option(help: "movielens-100k (from .data/ml-100k) or synthetic (the Criteo-schema generator).") var dataset = "movielens-100k"
+    @Option(help: "movielens-100k (from .data/ml-100k), synthetic (the Criteo-schema generator) or criteo-kaggle (--raw-data-file).")
+    var dataset = "movielens-100k"
+    @Option(name: .customLong("raw-data-file"), help: "criteo-kaggle: the Kaggle train.txt (parsed once into PATH.cpcache next to it) or a .cpcache.")
+    var rawDataFile: String?
+    @Option(name: .customLong("max-ind-range"), help: "criteo-kaggle: categorical ids modulo this (rows per embedding table).")
+    var maxIndexRange = 100_000
     @Option(name: .customLong("data-dir"), help: "Directory of ml-100k.{inter,user,item} (default: .data/ml-100k).") var dataDirectory: String?
     @Option(name: .customLong("synthetic-rows"), help: "Examples of the synthetic stream.") var syntheticRows = 200_000
     @Option(name: .customLong("arch-mlp-bot"), help: "Bottom MLP; the first width is the dense feature count (default: D-64-16).")
@@ -31,27 +40,33 @@ struct DLRMCommand: ParsableCommand {
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
 
     func validate() throws {
-        guard ["movielens-100k", "synthetic"].contains(dataset) else { throw ValidationError("--dataset must be movielens-100k or synthetic, got \(dataset)") }
+        guard ["movielens-100k", "synthetic", "criteo-kaggle"].contains(dataset) else {
+            throw ValidationError("--dataset must be movielens-100k, synthetic or criteo-kaggle, got \(dataset)")
+        }
+        if dataset == "criteo-kaggle" && rawDataFile == nil { throw ValidationError("--dataset criteo-kaggle needs --raw-data-file PATH") }
         guard DLRMConfiguration.layers(top) != nil, bottom.map({ DLRMConfiguration.layers($0) != nil }) ?? true else {
             throw ValidationError("--arch-mlp-bot and --arch-mlp-top are dash-separated positive widths, e.g. 13-512-256-64-16")
         }
         guard let fractions = numberList(phases), fractions.allSatisfy({ (0..<1).contains($0) }) else {
             throw ValidationError("--amgp-phases must be comma-separated fractions in [0, 1), got '\(phases)'")
         }
-        guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10 else { throw ValidationError("sizes must be positive") }
+        guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10, maxIndexRange > 0 else { throw ValidationError("sizes must be positive") }
     }
 
     func run() throws {
-        let data: CTRDataset
-        if dataset == "synthetic" {
-            data = SyntheticCTR(seed: seed).dataset(rows: syntheticRows)
+        var criteo: CriteoCacheStream?, data: CTRDataset?
+        if dataset == "criteo-kaggle" {
+            // Chunks of at most about 70,000 rows (a day of the full file is 6.5M), an even number a day.
+            let file = try criteoStream(path: rawDataFile!, maxIndexRange: maxIndexRange, chunksPerDay: 1).file
+            criteo = CriteoCacheStream(file: file, tableSize: maxIndexRange, chunksPerDay: 2 * max(1, min(64, file.count / 7 / 140_000)))
         } else {
-            data = try MovieLens100K.load(directory: dataDirectory ?? ".data/ml-100k")
+            data = dataset == "synthetic" ? SyntheticCTR(seed: seed).dataset(rows: syntheticRows)
+                : try MovieLens100K.load(directory: dataDirectory ?? ".data/ml-100k")
         }
-        let dense = data.denseNames.count
+        let dense = criteo?.denseCount ?? data!.denseNames.count
         let configuration = DLRMConfiguration(bottomMLP: DLRMConfiguration.layers(bottom ?? "\(dense)-64-\(embeddingDimension)")!,
                                               topMLP: DLRMConfiguration.layers(top)!, embeddingDimension: embeddingDimension,
-                                              tableSizes: data.tableSizes)
+                                              tableSizes: criteo?.tableSizes ?? data!.tableSizes)
         var training = DLRMTraining(configuration: configuration)
         training.batchSize = batchSize
         training.learningRate = learningRate
@@ -59,7 +74,13 @@ struct DLRMCommand: ParsableCommand {
         training.seed = seed
         training.phases = numberList(phases) ?? []
         training.regrowth = regrowth
-        let (_, result) = try training.run(data) { FileHandle.standardError.write(Data("dlrm: \($0)\n".utf8)) }
+        let progress = { (line: String) in FileHandle.standardError.write(Data("dlrm: \(line)\n".utf8)) }
+        // Criteo: days 1-6 train, the second half of day 7 tests.
+        let result = try criteo.map { c in
+            let k = c.chunksPerDay
+            return try training.run(train: c, chunks: 0..<6 * k, test: c, chunks: 6 * k + k / 2..<7 * k, progress: progress).result
+        }
+            ?? training.run(data!, progress: progress).result
         let name = "dlrm \(dataset) test"
         var rows: [BenchmarkResult] = [
             .init(suite: "dlrm", case: name, metric: "log loss", unit: "nats", value: result.test.logLoss),

@@ -15,15 +15,15 @@ struct OnlineCommand: ParsableCommand {
         The dense model pre-trains on the first chunks; then every chunk is first scored by every model (progressive \
         validation), the dense model trains on it, and each sparse serving model is either regenerated from the dense \
         model or trains on the chunk with its masks. Writes metrics.csv, metrics.jsonl, ne.svg, summary.md and \
-        checkpoint.safetensors to --output; --resume continues from the checkpoint with identical metrics.
+        checkpoint.safetensors to --output (Criteo: the 7 days of the reference split, each in --chunks-per-day chunks); --resume continues from the checkpoint with identical metrics.
         Examples:
           coppice online --dataset movielens-100k --chunk-days 7 --sparsity 0.7
           coppice online --dataset synthetic --drift abrupt:200000 --chunk-size 50000 --chunks 16
-          coppice online --dataset criteo-kaggle --data train.txt --chunks-per-day 4 --pretrain-chunks 12
+          coppice online --dataset criteo-kaggle --raw-data-file train.txt --chunks-per-day 4 --pretrain-chunks 12
         """)
 
     @Option(help: "movielens-100k, synthetic or criteo-kaggle.") var dataset = "movielens-100k"
-    @Option(help: "criteo-kaggle: the Kaggle train.txt (a binary cache is built next to it as PATH.cpcache) or a .cpcache.")
+    @Option(name: .customLong("raw-data-file"), help: "criteo-kaggle: the Kaggle train.txt (parsed once into PATH.cpcache next to it) or a .cpcache.")
     var data: String?
     @Option(name: .customLong("data-dir"), help: "Directory of ml-100k.{inter,user,item}.") var dataDirectory = ".data/ml-100k"
     @Option(name: .customLong("chunk-days"), help: "MovieLens chunk length in days (weekly by default).") var chunkDays = 7
@@ -58,7 +58,7 @@ struct OnlineCommand: ParsableCommand {
         guard ["movielens-100k", "synthetic", "criteo-kaggle"].contains(dataset) else {
             throw ValidationError("--dataset must be movielens-100k, synthetic or criteo-kaggle, got \(dataset)")
         }
-        if dataset == "criteo-kaggle" && data == nil { throw ValidationError("--dataset criteo-kaggle needs --data PATH") }
+        if dataset == "criteo-kaggle" && data == nil { throw ValidationError("--dataset criteo-kaggle needs --raw-data-file PATH") }
         guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
         guard (try? variants()) != nil else { throw ValidationError("--schedules takes r<N>, once or adaptive:<delta>; --pruning takes learned, uniform, global") }
         guard Self.drift(drift) != nil else { throw ValidationError("--drift must be none, abrupt:N or gradual:N, got \(drift)") }
@@ -102,18 +102,8 @@ struct OnlineCommand: ParsableCommand {
             return (SyntheticCTRStream(SyntheticCTR(drift: Self.drift(drift)!, seed: seed), chunkSize: size, chunks: chunks ?? 24),
                     "synthetic drift \(drift), \(size) examples per chunk, seed \(seed)")
         case "criteo-kaggle":
-            let path = data!
-            var cache = path
-            if !path.hasSuffix(".cpcache") {
-                cache = path + ".cpcache"
-                if !FileManager.default.fileExists(atPath: cache) {
-                    FileHandle.standardError.write(Data("online: building \(cache) (once)\n".utf8))
-                    let (rows, errors) = try CriteoCache.build(from: path, to: cache, reader: CriteoReader(tableSize: maxIndexRange))
-                    FileHandle.standardError.write(Data("online: \(rows) rows cached, \(errors.count) malformed rows skipped\(errors.first.map { " (first: \($0))" } ?? "")\n".utf8))
-                }
-            }
-            return (CriteoCacheStream(file: try CriteoCache.File(path: cache), tableSize: maxIndexRange, chunksPerDay: chunksPerDay),
-                    "criteo-kaggle \(cache), \(chunksPerDay) chunks per day, ids mod \(maxIndexRange)")
+            let stream = try criteoStream(path: data!, maxIndexRange: maxIndexRange, chunksPerDay: chunksPerDay)
+            return (stream, "criteo-kaggle \(stream.file.path), \(chunksPerDay) chunks per day, ids mod \(maxIndexRange)")
         default:
             let movies = try MovieLens100K.load(directory: dataDirectory)
             let chunking: CTRChunking = chunkSize.map { .examples($0) } ?? .days(chunkDays)

@@ -63,8 +63,16 @@ struct TrainingOptions: ParsableArguments {
     }
 }
 
+/// `coppice train [image] …` (the default) and `coppice train dlrm …`.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Train a model: an image classifier (the default: coppice train --model …) or a DLRM (coppice train dlrm …).",
+        subcommands: [TrainImage.self, DLRMCommand.self], defaultSubcommand: TrainImage.self)
+}
+
+struct TrainImage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
         abstract: "Train an image classifier; writes checkpoints, logs, curves and a report into --output.")
 
     @OptionGroup var options: TrainingOptions

@@ -29,6 +29,28 @@ import Testing
         }
     }
 
+    /// The row-major Linear kernel (panels of 64 batch rows, threads over panels) against its
+    /// definition, with and without bias, on batches that leave partial panels.
+    @Test(arguments: [Float(0), 0.7, 1])
+    func sparseLinearKernelMatchesReference(sparsity: Float) {
+        for (rows, columns) in [(1, 1), (33, 7), (257, 130)] {
+            let dense = sparseValues(rows: rows, columns: columns, sparsity: sparsity, seed: UInt64(rows + columns))
+            let csr = dense.withUnsafeBufferPointer { CSRMatrix(dense: $0.baseAddress!, rows: rows, columns: columns) }
+            let bias = testValues(rows, seed: 2)
+            for batch in [1, 5, 64, 65, 300] {
+                let x = testValues(columns * batch, seed: 9)
+                for withBias in [false, true] {
+                    var fast = [Float](repeating: .nan, count: rows * batch), slow = fast
+                    bias.withUnsafeBufferPointer { b in
+                        SparseLinearKernel.forward(csr, x, batch: batch, bias: withBias ? b.baseAddress! : nil, &fast)
+                        SparseLinearKernel.reference(csr, x, batch: batch, bias: withBias ? b.baseAddress! : nil, &slow)
+                    }
+                    #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(rows)×\(columns) batch \(batch) bias \(withBias)")
+                }
+            }
+        }
+    }
+
     @Test func largeProductsSplitByNonzerosMatchReference() {
         let (rows, columns) = (300, 500)
         let dense = sparseValues(rows: rows, columns: columns, sparsity: 0.7, seed: 9)

@@ -30,6 +30,24 @@ import Testing
         #expect(view.scalars == [1, -1, 2, 5, 3, 6] && t.scalars == [1, 2, 3, 4, 5, 6])
     }
 
+    /// Transposed views are copied in tiles; every element lands where the index arithmetic says, for
+    /// matrices with partial tiles, batches of them, and sliced (offset, strided) sources.
+    @Test func transposedCopiesMatchTheIndexDefinition() throws {
+        for (batch, rows, columns) in [(1, 1, 1), (1, 17, 33), (3, 40, 5), (2, 16, 16)] {
+            let values = (0..<(batch * rows * columns)).map(Float.init)
+            let t = try Tensor(shape: [batch, rows, columns], values: values)
+            let copied = t.transposed(1, 2).contiguous().scalars
+            for b in 0..<batch {
+                for j in 0..<columns {
+                    for i in 0..<rows { #expect(copied[(b * columns + j) * rows + i] == values[(b * rows + i) * columns + j]) }
+                }
+            }
+        }
+        let wide = try Tensor(shape: [6, 20], values: (0..<120).map(Float.init)).sliced(axis: 1, 3..<19)
+        let expected = (0..<16).flatMap { j in (0..<6).map { i in Float(i * 20 + 3 + j) } }
+        #expect(wide.transposed().contiguous().scalars == expected)
+    }
+
     @Test func broadcastingFollowsNumPyRules() throws {
         let a = try Tensor(shape: [2, 1, 3], values: [1, 2, 3, 4, 5, 6])
         let b = try Tensor(shape: [2, 1], values: [10, 20])

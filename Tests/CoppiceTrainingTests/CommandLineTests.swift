@@ -28,8 +28,10 @@ import Testing
     @Test func helpShowsSubcommandsAndDefaults() throws {
         let top = try run(["--help"])
         #expect(top.status == 0 && top.output.contains("train") && top.output.contains("bench") && top.output.contains("eval"))
-        let train = try run(["train", "--help"])
+        let train = try run(["train", "image", "--help"])
         #expect(train.output.contains("default: lenet5") && train.output.contains("default: fashion-mnist") && train.output.contains("--seed"))
+        let group = try run(["train", "--help"])
+        #expect(group.output.contains("image (default)") && group.output.contains("dlrm"))
     }
 
     @Test func badOptionsFailWithAMessage() throws {
@@ -144,5 +146,54 @@ import Testing
         #expect(badPhase.status != 0 && badPhase.error.contains("--amgp-phases"))
         let bad = try run(["dlrm", "--arch-mlp-top", "64--1"])
         #expect(bad.status != 0 && bad.error.contains("dash-separated"))
+    }
+
+    /// `coppice train dlrm` on the Criteo sample: the text is parsed once into a binary cache beside
+    /// it, days 1-6 train and the second half of day 7 tests.
+    @Test func trainDLRMStreamsTheCriteoFileThroughItsCache() throws {
+        let directory = NSTemporaryDirectory() + "coppice-criteo-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/criteo_sample.csv").path
+        try FileManager.default.copyItem(atPath: sample, toPath: directory + "/sample.csv")
+        let arguments = ["train", "dlrm", "--dataset", "criteo-kaggle", "--raw-data-file", directory + "/sample.csv", "--max-ind-range", "1000",
+                         "--arch-sparse-feature-size", "4", "--format", "json"]
+        let first = try run(arguments)
+        #expect(first.status == 0 && first.error.contains("200 rows cached"), "\(first.error)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/sample.csv.cpcache"))
+        func quality(_ output: String) throws -> [String: Double] {
+            let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
+                (row["metric"] as? String).flatMap { ["NE", "AUC", "log loss"].contains($0) ? ($0, row["value"] as? Double ?? .nan) : nil }
+            })
+        }
+        let again = try run(arguments)
+        let (firstQuality, againQuality) = (try quality(first.output), try quality(again.output))
+        #expect(firstQuality.count == 3)
+        #expect(again.status == 0 && !again.error.contains("building") && againQuality == firstQuality, "the cache gives the same run")
+        let missing = try run(["train", "dlrm", "--dataset", "criteo-kaggle"])
+        #expect(missing.status != 0 && missing.error.contains("--raw-data-file"))
+    }
+
+    @Test func onlineRunsWritesLogsAndResumes() throws {
+        let out = NSTemporaryDirectory() + "coppice-online-\(UUID().uuidString)"
+        let arguments = ["online", "--dataset", "synthetic", "--drift", "gradual:3000", "--chunk-size", "500", "--chunks", "5", "--pretrain-chunks", "2",
+                         "--arch-mlp-bot", "13-16-8", "--arch-mlp-top", "16-1", "--arch-sparse-feature-size", "8", "--schedules", "r1,once",
+                         "--pruning", "learned,global", "--learned-steps", "5", "--sparsity", "0.8", "--format", "json", "--output", out]
+        let result = try run(arguments)
+        #expect(result.status == 0, "\(result.error)")
+        let summary = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        let rows = summary?["rows"] as? [[String: Any]] ?? []
+        #expect(rows.map { $0["model"] as? String ?? "" } == ["dense", "d2s-r1-learned", "prune-once-learned", "d2s-r1-global", "prune-once-global"])
+        #expect((summary?["inference"] as? [[String: Any]])?.count == 8, "4 serving models × batch 1 and 512")
+        for file in ["metrics.csv", "metrics.jsonl", "ne.svg", "summary.md", "checkpoint.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let csv = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 1 + 3 * 5)
+        let resumed = try run(arguments + ["--resume"])
+        let after = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8)
+        #expect(resumed.status == 0 && after == csv, "a finished run resumes to the same logs")
+        let bad = try run(["online", "--schedules", "r0"])
+        #expect(bad.status != 0 && bad.error.contains("--schedules"))
     }
 }
