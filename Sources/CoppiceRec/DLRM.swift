@@ -41,6 +41,25 @@ public struct DLRMConfiguration: Codable, Sendable, Equatable {
         return vectors * (vectors - 1) / 2 + embeddingDimension
     }
 
+    /// Multiply-adds of one example's forward pass through the MLPs and the interaction (the
+    /// embedding lookups are additions, not counted).
+    public var forwardMultiplyAdds: Int {
+        let top = [interactionWidth] + topMLP
+        let mlp = zip(bottomMLP, bottomMLP.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 } + zip(top, top.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }
+        let n = tableSizes.count + 1
+        return mlp + n * n * embeddingDimension
+    }
+
+    /// The same model with every hidden width of both MLPs scaled by `factor` (rounded, at least 1);
+    /// the input, the embedding width and the output stay.
+    public func scalingHiddenWidths(by factor: Double) -> DLRMConfiguration {
+        let scale = { (width: Int) in max(1, Int((Double(width) * factor).rounded())) }
+        var copy = self
+        copy.bottomMLP = bottomMLP.enumerated().map { i, w in i == 0 || i == bottomMLP.count - 1 ? w : scale(w) }
+        copy.topMLP = topMLP.enumerated().map { i, w in i == topMLP.count - 1 ? w : scale(w) }
+        return copy
+    }
+
     public func validate() throws(DLRMError) {
         guard bottomMLP.count >= 2, bottomMLP.allSatisfy({ $0 > 0 }) else { throw .invalidConfiguration("arch-mlp-bot needs at least input and output widths, got \(bottomMLP)") }
         guard bottomMLP.last == embeddingDimension else {

@@ -20,6 +20,9 @@ public struct DLRMTraining {
     /// fraction of every hidden MLP layer (0: dense). Empty: dense throughout. AMGP ends dense (last 0);
     /// a schedule ending sparse (e.g. [0.5]) is the prune-only baseline, evaluated pruned.
     public var phases: [Double] = []
+    /// Relative lengths of the phases (empty: equal), e.g. the paper-style 10% warm-up, then 20%
+    /// sparse / 10% dense three times.
+    public var phaseLengths: [Double] = []
     public var regrowth: AlternateGrowthPruning.Regrowth = .restore
 
     public init(configuration: DLRMConfiguration) { self.configuration = configuration }
@@ -72,6 +75,9 @@ public struct DLRMTraining {
         guard phases.allSatisfy({ (0..<1).contains($0) }) else {
             throw DLRMError.invalidConfiguration("AMGP phases are prune fractions in [0, 1), got \(phases)")
         }
+        guard phaseLengths.isEmpty || (phaseLengths.count == phases.count && phaseLengths.allSatisfy { $0 > 0 }) else {
+            throw DLRMError.invalidConfiguration("AMGP phase lengths must be positive, one per phase: \(phaseLengths.count) for \(phases.count) phases")
+        }
         var rng = RandomGenerator(seed: seed)
         let model = try DLRM(configuration, using: &rng)
         var optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
@@ -91,7 +97,7 @@ public struct DLRMTraining {
                 }
                 for start in stride(from: 0, to: examples.count, by: batchSize) {
                     let slice = examples[start..<min(start + batchSize, examples.count)]
-                    let current = phases.isEmpty ? 0 : min(phases.count - 1, steps * phases.count / max(totalSteps, 1))
+                    let current = self.phase(at: steps, of: totalSteps)
                     if current != phase {
                         // Entering a phase: regrow to full width, then prune to the phase's fraction; the
                         // optimizer starts afresh on the new parameters.
@@ -123,5 +129,39 @@ public struct DLRMTraining {
         let summary = try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: Double(positives) / Double(max(seen, 1)))
         return (model, Result(test: summary, trainExamples: seen, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
                                  trainingMultiplyAdds: multiplyAdds))
+    }
+
+    /// The phase that step `step` of `total` falls in.
+    public func phase(at step: Int, of total: Int) -> Int {
+        guard !phases.isEmpty else { return 0 }
+        let lengths = phaseLengths.isEmpty ? Array(repeating: 1.0, count: phases.count) : phaseLengths
+        // Boundaries rounded up to whole steps (tolerating rounding error, so 0.1 + 0.2 of 100 steps
+        // ends at step 30); equal phases end where ⌊step · phases / total⌋ changes.
+        let sum = lengths.reduce(0, +)
+        var end = 0.0
+        for (index, length) in lengths.enumerated() {
+            end += length
+            if step < Int((end / sum * Double(total) - 1e-9).rounded(.up)) { return index }
+        }
+        return phases.count - 1
+    }
+}
+
+/// An AMGP schedule as a JSON recipe (`coppice dlrm --amgp-recipe FILE`):
+/// `{"phases": [0, 0.5, 0], "phase_lengths": [0.3, 0.4, 0.3], "regrowth": "restore"}`.
+public struct AMGPRecipe: Codable, Sendable, Equatable {
+    public var phases: [Double]
+    public var phaseLengths: [Double]?
+    public var regrowth: AlternateGrowthPruning.Regrowth?
+
+    enum CodingKeys: String, CodingKey { case phases, regrowth, phaseLengths = "phase_lengths" }
+
+    public static func load(from path: String) throws -> AMGPRecipe {
+        guard let data = FileManager.default.contents(atPath: path) else { throw TrainingError.invalidConfiguration("cannot read the AMGP recipe \(path)") }
+        do {
+            return try JSONDecoder().decode(AMGPRecipe.self, from: data)
+        } catch {
+            throw TrainingError.invalidConfiguration("\(path) is not an AMGP recipe ({\"phases\": [...], \"phase_lengths\": [...], \"regrowth\": \"restore\"|\"fresh\"}): \(error)")
+        }
     }
 }

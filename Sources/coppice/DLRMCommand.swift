@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoppiceBench
 import CoppiceData
+import CoppiceFormats
 import CoppiceRec
 import CoppiceTraining
 
@@ -35,8 +36,15 @@ struct DLRMCommand: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(name: .customLong("amgp-phases"), help: "Alternate growth and pruning: comma-separated prune fractions of equal-length phases (AMGP ends dense: 0,0.5,0,0.5,0; prune-only: 0.5); empty: dense.")
     var phases = ""
+    @Option(name: .customLong("amgp-phase-lengths"), help: "Relative lengths of the AMGP phases (default: equal), e.g. 0.1,0.2,0.1,0.2,0.1,0.2,0.1.")
+    var phaseLengths = ""
     @Option(name: .customLong("amgp-regrowth"), help: "restore (previous weights) or fresh (new incoming, zero outgoing weights).")
     var regrowth: AlternateGrowthPruning.Regrowth = .restore
+    @Option(name: .customLong("amgp-recipe"), help: "A JSON AMGP schedule ({\"phases\", \"phase_lengths\", \"regrowth\"}; docs/recipes/amgp-*.json); overrides the --amgp-* options.")
+    var recipe: String?
+    @Flag(help: "Run dense, AMGP (the schedule given), prune-only and a small dense model of AMGP's average FLOPs, and print the comparison.")
+    var compare = false
+    @Option(help: "With --compare: write a bar chart of NE, FLOPs and time (SVG) here.") var plot: String?
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
 
     func validate() throws {
@@ -49,6 +57,9 @@ struct DLRMCommand: ParsableCommand {
         }
         guard let fractions = numberList(phases), fractions.allSatisfy({ (0..<1).contains($0) }) else {
             throw ValidationError("--amgp-phases must be comma-separated fractions in [0, 1), got '\(phases)'")
+        }
+        guard let lengths = numberList(phaseLengths), lengths.isEmpty || (lengths.count == fractions.count && lengths.allSatisfy { $0 > 0 }) else {
+            throw ValidationError("--amgp-phase-lengths must be one positive number per phase, got '\(phaseLengths)'")
         }
         guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10, maxIndexRange > 0 else { throw ValidationError("sizes must be positive") }
     }
@@ -73,14 +84,36 @@ struct DLRMCommand: ParsableCommand {
         training.epochs = epochs
         training.seed = seed
         training.phases = numberList(phases) ?? []
+        training.phaseLengths = numberList(phaseLengths) ?? []
         training.regrowth = regrowth
+        if let recipe {
+            let loaded = try AMGPRecipe.load(from: recipe)
+            training.phases = loaded.phases
+            training.phaseLengths = loaded.phaseLengths ?? []
+            training.regrowth = loaded.regrowth ?? regrowth
+        }
         let progress = { (line: String) in FileHandle.standardError.write(Data("dlrm: \(line)\n".utf8)) }
         // Criteo: days 1-6 train, the second half of day 7 tests.
-        let result = try criteo.map { c in
-            let k = c.chunksPerDay
-            return try training.run(train: c, chunks: 0..<6 * k, test: c, chunks: 6 * k + k / 2..<7 * k, progress: progress).result
+        let train = { (training: DLRMTraining) throws -> DLRMTraining.Result in
+            if let c = criteo {
+                let k = c.chunksPerDay
+                return try training.run(train: c, chunks: 0..<6 * k, test: c, chunks: 6 * k + k / 2..<7 * k, progress: progress).result
+            }
+            return try training.run(data!, progress: progress).result
         }
-            ?? training.run(data!, progress: progress).result
+        if compare {
+            let rows = try AMGPComparison.run(training, train: train)
+            if let plot { try AtomicFile.write(Data(AMGPComparison.svg(rows, title: "coppice dlrm --dataset \(dataset) --compare").utf8), to: plot) }
+            if format == .json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            } else {
+                print(AMGPComparison.markdown(rows))
+            }
+            return
+        }
+        let result = try train(training)
         let name = "dlrm \(dataset) test"
         var rows: [BenchmarkResult] = [
             .init(suite: "dlrm", case: name, metric: "log loss", unit: "nats", value: result.test.logLoss),

@@ -63,4 +63,33 @@ import Testing
         #expect(a.scalars != b.scalars, "the pruned layer was trained")
         #expect(result.trainingMultiplyAdds > 0)
     }
+
+    @Test func phaseLengthsPlaceTheBoundaries() throws {
+        var training = DLRMTraining(configuration: DLRMConfiguration(bottomMLP: [3, 8], topMLP: [1], embeddingDimension: 8, tableSizes: [5]))
+        training.phases = [0, 0.5, 0]
+        #expect([0, 33, 34, 66, 67, 99].map { training.phase(at: $0, of: 100) } == [0, 0, 1, 1, 2, 2], "equal thirds")
+        training.phaseLengths = [0.1, 0.2, 0.7]
+        #expect([0, 9, 10, 29, 30, 99].map { training.phase(at: $0, of: 100) } == [0, 0, 1, 1, 2, 2])
+        training.phaseLengths = [1, 2]
+        #expect(throws: DLRMError.self) { try training.run(SyntheticCTR(tableSizes: [5], denseCount: 3).dataset(rows: 50)) }
+    }
+
+    /// The four runs of the comparison, the small dense model costing what AMGP did on average.
+    @Test func comparisonMatchesTheSmallModelToAMGPsAverageCost() throws {
+        let data = SyntheticCTR(tableSizes: [50, 40], denseCount: 3, seed: 3).dataset(rows: 1500)
+        let configuration = DLRMConfiguration(bottomMLP: [3, 64, 32, 8], topMLP: [64, 1], embeddingDimension: 8, tableSizes: [50, 40])
+        #expect(configuration.forwardMultiplyAdds == 3 * 64 + 64 * 32 + 32 * 8 + (3 + 8) * 64 + 64 + 9 * 8)
+        var rng = RandomGenerator(seed: 1)
+        #expect(AlternateGrowthPruning(model: try DLRM(configuration, using: &rng)).forwardMultiplyAdds == configuration.forwardMultiplyAdds)
+        var training = DLRMTraining(configuration: configuration)
+        training.phases = [0, 0.5, 0]
+        let rows = try AMGPComparison.run(training) { try $0.run(data).result }
+        #expect(rows.map(\.name) == ["dense", "AMGP", "prune-only", "small dense"])
+        #expect(rows[1].trainingFLOPs < rows[0].trainingFLOPs && rows[2].trainingFLOPs < rows[1].trainingFLOPs)
+        #expect(abs(rows[3].trainingFLOPs / rows[1].trainingFLOPs - 1) < 0.05, "\(rows[3].trainingFLOPs) vs \(rows[1].trainingFLOPs)")
+        #expect(rows[3].bottomMLP.first == 3 && rows[3].bottomMLP.last == 8 && rows[3].topMLP.last == 1)
+        #expect(AMGPComparison.markdown(rows).contains("small dense") && AMGPComparison.svg(rows, title: "t").hasPrefix("<svg"))
+        training.phases = [0.5]
+        #expect(throws: TrainingError.self, "a schedule ending sparse is not AMGP") { try AMGPComparison.run(training) { try $0.run(data).result } }
+    }
 }

@@ -1,0 +1,90 @@
+import CoppiceRec
+import Foundation
+
+/// Alternate growth and pruning next to its baselines in one harness (papers.md §2.3): the dense
+/// model, AMGP with the given schedule, prune-only (pruned where AMGP first prunes, to the schedule's
+/// largest fraction, never regrown), and a small dense model whose hidden widths are scaled so that
+/// its forward pass costs what AMGP's does on average.
+public enum AMGPComparison {
+    public struct Row: Codable, Sendable {
+        public var name: String
+        public var bottomMLP: [Int]
+        public var topMLP: [Int]
+        public var phases: [Double]
+        public var ne: Double?
+        public var auc: Double?
+        public var logLoss: Double
+        public var trainingFLOPs: Double
+        public var seconds: Double
+    }
+
+    /// `train` runs one configuration on the data (the caller decides which split).
+    public static func run(_ base: DLRMTraining, train: (DLRMTraining) throws -> DLRMTraining.Result) throws -> [Row] {
+        guard base.phases.contains(where: { $0 > 0 }), base.phases.last == 0 else {
+            throw TrainingError.invalidConfiguration("the comparison needs an AMGP schedule with a sparse phase that ends dense, got \(base.phases)")
+        }
+        func row(_ name: String, _ training: DLRMTraining) throws -> Row {
+            let result = try train(training)
+            return Row(name: name, bottomMLP: training.configuration.bottomMLP, topMLP: training.configuration.topMLP, phases: training.phases,
+                       ne: result.test.normalizedEntropy, auc: result.test.auc, logLoss: result.test.logLoss,
+                       trainingFLOPs: 2 * result.trainingMultiplyAdds, seconds: result.seconds)
+        }
+        var dense = base
+        dense.phases = []
+        dense.phaseLengths = []
+        // Prune-only prunes when AMGP first does, to its largest fraction, and never regrows.
+        var pruneOnly = base
+        let first = base.phases.firstIndex { $0 > 0 }!
+        pruneOnly.phases = base.phases.indices.map { $0 < first ? 0 : base.phases.max()! }
+        let rows = [try row("dense", dense), try row("AMGP", base), try row("prune-only", pruneOnly)]
+        // Same average cost: the forward multiply-adds per example AMGP spent, matched by bisection.
+        let target = rows[1].trainingFLOPs / rows[0].trainingFLOPs * Double(base.configuration.forwardMultiplyAdds)
+        var low = 0.0, high = 1.0
+        for _ in 0..<40 {
+            let middle = (low + high) / 2
+            if Double(base.configuration.scalingHiddenWidths(by: middle).forwardMultiplyAdds) < target { low = middle } else { high = middle }
+        }
+        var small = dense
+        small.configuration = base.configuration.scalingHiddenWidths(by: (low + high) / 2)
+        return rows + [try row("small dense", small)]
+    }
+
+    public static func markdown(_ rows: [Row]) -> String {
+        let dense = rows.first { $0.name == "dense" }
+        func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "–" }
+        func relative(_ v: Double, _ base: Double?) -> String { base.map { String(format: " (%+.1f%%)", 100 * (v / $0 - 1)) } ?? "" }
+        var out = "| run | MLPs (bottom / top) | phases | NE | ΔNE vs dense | AUC | log loss | training FLOPs | train time |\n"
+        out += "|---|---|---|---:|---:|---:|---:|---:|---:|\n"
+        for r in rows {
+            var delta = "–"
+            if let ne = r.ne, let base = dense?.ne { delta = String(format: "%+.2f%%", 100 * (ne / base - 1)) }
+            out += "| \(r.name) | \(r.bottomMLP.map(String.init).joined(separator: "-")) / \(r.topMLP.map(String.init).joined(separator: "-")) | "
+            out += "\(r.phases.isEmpty ? "dense" : r.phases.map { String(format: "%g", $0) }.joined(separator: ",")) | \(f(r.ne)) | \(delta) | \(f(r.auc)) | \(f(r.logLoss)) | "
+            out += String(format: "%.3g", r.trainingFLOPs) + relative(r.trainingFLOPs, dense?.trainingFLOPs) + " | "
+            out += String(format: "%.2f s", r.seconds) + relative(r.seconds, dense?.seconds) + " |\n"
+        }
+        return out
+    }
+
+    /// Three bar panels: NE, training FLOPs and train time of each run, dense's value marked.
+    public static func svg(_ rows: [Row], title: String) -> String {
+        let colors = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"]
+        let panels: [(String, (Row) -> Double)] = [("test NE (axis from 0.97 × the lowest)", { $0.ne ?? .nan }), ("training FLOPs", \.trainingFLOPs), ("train time (s)", \.seconds)]
+        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"300\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        out += "<rect width=\"900\" height=\"300\" fill=\"white\"/>\n<text x=\"10\" y=\"292\" fill=\"#555\">\(title)</text>\n"
+        for (p, panel) in panels.enumerated() {
+            let x0 = 20.0 + Double(p) * 300, values = rows.map(panel.1).filter(\.isFinite)
+            let high = (values.max() ?? 1) * 1.05, low = p == 0 ? (values.min() ?? 0) * 0.97 : 0
+            out += "<text x=\"\(x0)\" y=\"20\" font-weight=\"bold\">\(panel.0)</text>\n"
+            for (i, r) in rows.enumerated() {
+                let v = panel.1(r)
+                guard v.isFinite else { continue }
+                let h = 200 * (v - low) / max(high - low, 1e-12), x = x0 + Double(i) * 65
+                out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"50\" height=\"%.1f\" fill=\"%@\"/>", x, 240 - h, h, colors[i % colors.count])
+                out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", x + 25, 234 - h, String(format: p == 0 ? "%.4f" : "%.3g", v))
+                out += String(format: "<text x=\"%.1f\" y=\"256\" text-anchor=\"middle\">%@</text>\n", x + 25, r.name)
+            }
+        }
+        return out + "</svg>\n"
+    }
+}
