@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "CoppiceFormats", targets: ["CoppiceFormats"]),
         .library(name: "CoppiceVision", targets: ["CoppiceVision"]),
         .library(name: "CoppiceRec", targets: ["CoppiceRec"]),
+        .library(name: "CoppiceLLM", targets: ["CoppiceLLM"]),
         .library(name: "CoppiceTraining", targets: ["CoppiceTraining"]),
         .library(name: "CoppiceSparsity", targets: ["CoppiceSparsity"]),
         .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
@@ -37,6 +38,7 @@ let package = Package(
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceVision", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CoppiceRec", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
+        .target(name: "CoppiceLLM", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceTraining", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceFormats", "CoppiceVision", "CoppiceSparsity", "CoppiceRec"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec"], exclude: ["README.md"]),
@@ -49,6 +51,7 @@ let package = Package(
         .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceNNTests", dependencies: ["CoppiceOptimizers", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceSparsityTests", dependencies: ["CoppiceSparsity", "CoppiceOptimizers", "CoppiceTestSupport"]),
+        .testTarget(name: "CoppiceLLMTests", dependencies: ["CoppiceLLM"], exclude: ["Fixtures"]),
         .testTarget(name: "CoppiceTrainingTests", dependencies: ["CoppiceTraining", "CoppiceRec", "CoppiceTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

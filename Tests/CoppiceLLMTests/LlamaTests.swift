@@ -1,0 +1,56 @@
+import CoppiceFormats
+import CoppiceLLM
+import CoppiceNN
+import CoppiceTensor
+import Foundation
+import Testing
+
+@Suite struct LlamaTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    static func fixture(_ name: String) throws -> (Llama, tokens: [[Int]], logits: Tensor) {
+        let config = try LlamaConfiguration.huggingFace(try Data(contentsOf: URL(fileURLWithPath: "\(fixtures)/llama_\(name)_config.json")))
+        var rng = RandomGenerator(seed: 0)
+        let model = try Llama(config, maxSequence: 64, using: &rng)
+        try model.load(stateDict: try SafetensorsFile(path: "\(fixtures)/llama_\(name).safetensors").tensors())
+        let reference = try SafetensorsFile(path: "\(fixtures)/llama_\(name)_logits.safetensors")
+        let t = try reference.tensor("tokens")
+        let tokens = (0..<t.shape[0]).map { r in (0..<t.shape[1]).map { Int(t.scalars[r * t.shape[1] + $0]) } }
+        return (model, tokens, try reference.tensor("logits"))
+    }
+
+    /// Grouped-query attention, llama3-scaled rotary embeddings (all three bands), tied and untied
+    /// output embeddings: logits equal transformers' LlamaForCausalLM to 1e-4 relative.
+    @Test(arguments: ["tied", "untied"])
+    func logitsMatchTransformers(name: String) throws {
+        let (model, tokens, expected) = try Self.fixture(name)
+        #expect(model.configuration.tieWordEmbeddings == (name == "tied") && model.configuration.kvHeads == 2)
+        let logits = try withoutGradient { try model(tokens) }
+        #expect(logits.shape == expected.shape)
+        let scale = expected.scalars.map(abs).max()!
+        let error = zip(logits.scalars, expected.scalars).map { abs($0 - $1) }.max()!
+        #expect(error / scale < 1e-4, "max error \(error) against logits up to \(scale)")
+    }
+
+    @Test func configurationRulesFromThePapersNotes() throws {
+        #expect(LlamaConfiguration.feedForwardSize(dimension: 4096, multiplier: 1.3, multipleOf: 1024) == 14336)
+        #expect(LlamaConfiguration.feedForwardSize(dimension: 2048, multiplier: 1.5, multipleOf: 256) == 8192)
+        var c = LlamaConfiguration(vocabularySize: 128_256, hiddenSize: 4096, layers: 32, heads: 32, kvHeads: 8, intermediateSize: 14336)
+        c.ropeScaling = .init(factor: 8)
+        let f = c.inverseFrequencies
+        #expect(abs(f[1] - 0.8146172339) < 1e-9 && abs(f[20] - 1.656044008e-2) < 1e-11)
+        #expect(abs(f[40] - 3.428102196e-5) < 1e-13 && abs(f[63] - 3.068925989e-7) < 1e-15)
+        let meta = try LlamaConfiguration.meta(Data(#"{"dim": 2048, "n_layers": 16, "n_heads": 32, "n_kv_heads": 8, "vocab_size": 128256, "ffn_dim_multiplier": 1.5, "multiple_of": 256, "norm_eps": 1e-05, "rope_theta": 500000.0, "use_scaled_rope": true}"#.utf8), tieWordEmbeddings: true)
+        #expect(meta.intermediateSize == 8192 && meta.headDimension == 64 && meta.ropeScaling?.factor == 8)
+        #expect(throws: LlamaError.self) { try LlamaConfiguration.huggingFace(Data(#"{"vocab_size": 10}"#.utf8)) }
+        #expect(throws: LlamaError.self) {
+            try LlamaConfiguration.huggingFace(Data(#"{"vocab_size": 10, "hidden_size": 30, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 8}"#.utf8))
+        }
+    }
+
+    @Test func badTokensAreNamed() throws {
+        let (model, _, _) = try Self.fixture("tied")
+        #expect(throws: LlamaError.self) { try model([[1, 96]]) }
+        #expect(throws: LlamaError.self) { try model([[1, 2], [3]]) }
+    }
+}
