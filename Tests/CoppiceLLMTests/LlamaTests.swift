@@ -54,3 +54,28 @@ import Testing
         #expect(throws: LlamaError.self) { try model([[1, 2], [3]]) }
     }
 }
+
+@Suite struct LlamaRuntimeTests {
+    /// The cached runtime gives the autograd model's logits (hence transformers'), whether the
+    /// tokens come as one prefill, in uneven prefill batches, or one at a time.
+    @Test func cachedInferenceMatchesTheModel() throws {
+        let (model, tokens, expected) = try LlamaTests.fixture("untied")
+        let vocabulary = model.configuration.vocabularySize, t = tokens[0].count
+        let reference = Array(expected.scalars[0..<(t * vocabulary)])
+        let scale = reference.map(abs).max()!
+        func close(_ a: [Float], _ b: ArraySlice<Float>) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) / scale < 1e-4 } }
+        let whole = LlamaRuntime(model: model, maxSequence: 32, maxBatch: 16)
+        #expect(close(try whole.forward(tokens[0], allLogits: true), reference[...]))
+        let batched = LlamaRuntime(model: model, maxSequence: 32, maxBatch: 4)
+        #expect(close(try batched.forward(tokens[0], allLogits: true), reference[...]), "prefill in batches of 4 over the cache")
+        let stepwise = LlamaRuntime(model: model, maxSequence: 32, maxBatch: 4)
+        for (i, token) in tokens[0].enumerated() {
+            let logits = try stepwise.forward([token])
+            #expect(close(logits, reference[(i * vocabulary)..<((i + 1) * vocabulary)]), "decode step \(i)")
+        }
+        #expect(stepwise.length == t)
+        #expect(throws: LlamaError.self) { try stepwise.forward(Array(repeating: 1, count: 32)) }
+        stepwise.reset()
+        #expect(close(try stepwise.forward(tokens[0]), reference[((t - 1) * vocabulary)...]), "after reset, the last token's logits")
+    }
+}

@@ -1,0 +1,198 @@
+import CoppiceKernels
+import CoppiceNN
+import CoppiceTensor
+import Foundation
+
+/// Llama inference without the autograd tape: weights in flat row-major buffers, a key/value cache
+/// and every scratch buffer allocated once, so neither prefill (a batch of prompt tokens through
+/// GEMMs) nor decode (one token through GEMVs) allocates per token. Attention runs head by head on
+/// the pool's threads (one score buffer per thread), each query head reading its KV group's rows of
+/// the cache.
+public final class LlamaRuntime {
+    public let configuration: LlamaConfiguration
+    public let maxSequence: Int
+    public let maxBatch: Int
+    /// Tokens in the cache.
+    public private(set) var length = 0
+
+    struct Layer {
+        var attentionNorm: [Float], ffnNorm: [Float]
+        var q: [Float], k: [Float], v: [Float], o: [Float], gate: [Float], up: [Float], down: [Float]
+    }
+
+    let layers: [Layer]
+    let embedding: [Float], finalNorm: [Float], output: [Float]
+    let rotary: RotaryEmbedding
+    let pool: ThreadPool
+    var keys: [Float], values: [Float]
+    var x: [Float], normed: [Float], q: [Float], k: [Float], v: [Float], attended: [Float], projected: [Float]
+    var gateBuffer: [Float], upBuffer: [Float], scores: [Float], logitsBuffer: [Float]
+
+    /// Copies the weights of `model`; the cache holds `maxSequence` tokens, prefill runs up to
+    /// `maxBatch` tokens at a time.
+    public init(model: Llama, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) {
+        let c = model.configuration
+        configuration = c
+        self.maxSequence = maxSequence
+        self.maxBatch = maxBatch
+        self.pool = pool
+        layers = model.body.layers.blocks.map { b in
+            Layer(attentionNorm: b.inputNorm.weight.value.scalars, ffnNorm: b.postAttentionNorm.weight.value.scalars,
+                  q: b.q.weight.value.scalars, k: b.k.weight.value.scalars, v: b.v.weight.value.scalars, o: b.o.weight.value.scalars,
+                  gate: b.gate.weight.value.scalars, up: b.up.weight.value.scalars, down: b.down.weight.value.scalars)
+        }
+        embedding = model.body.embedTokens.value.scalars
+        finalNorm = model.body.norm.weight.value.scalars
+        output = model.lmHead?.weight.value.scalars ?? embedding
+        rotary = RotaryEmbedding(configuration: c, positions: maxSequence)
+        let kvDimension = c.kvHeads * c.headDimension
+        keys = [Float](repeating: 0, count: c.layers * maxSequence * kvDimension)
+        values = keys
+        x = [Float](repeating: 0, count: maxBatch * c.hiddenSize)
+        normed = x
+        projected = x
+        q = [Float](repeating: 0, count: maxBatch * c.heads * c.headDimension)
+        attended = q
+        k = [Float](repeating: 0, count: maxBatch * kvDimension)
+        v = k
+        gateBuffer = [Float](repeating: 0, count: maxBatch * c.intermediateSize)
+        upBuffer = gateBuffer
+        scores = [Float](repeating: 0, count: pool.threadCount * maxBatch * maxSequence)
+        logitsBuffer = [Float](repeating: 0, count: maxBatch * c.vocabularySize)
+    }
+
+    /// Empties the cache (a new conversation).
+    public func reset() { length = 0 }
+
+    /// Runs `tokens` after those in the cache and returns the logits of the last one ([vocab]), or of
+    /// every one ([tokens.count × vocab]) with `allLogits`.
+    public func forward(_ tokens: [Int], allLogits: Bool = false) throws(LlamaError) -> [Float] {
+        let c = configuration
+        guard !tokens.isEmpty else { throw .invalidInput("no tokens to run") }
+        guard length + tokens.count <= maxSequence else { throw .invalidInput("\(length) cached + \(tokens.count) new tokens exceed the context of \(maxSequence)") }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabularySize }) { throw .invalidInput("token id \(bad) outside the vocabulary of \(c.vocabularySize)") }
+        var logits: [Float] = []
+        for start in stride(from: 0, to: tokens.count, by: maxBatch) {
+            let batch = Array(tokens[start..<min(start + maxBatch, tokens.count)])
+            let last = start + batch.count == tokens.count
+            run(batch, logitsFrom: allLogits ? 0 : (last ? batch.count - 1 : batch.count))
+            if allLogits { logits += logitsBuffer[0..<(batch.count * c.vocabularySize)] } else if last { logits = Array(logitsBuffer[0..<c.vocabularySize]) }
+        }
+        return logits
+    }
+
+    /// One batch through every layer; logits of rows `logitsFrom...` land in `logitsBuffer`.
+    private func run(_ tokens: [Int], logitsFrom: Int) {
+        let c = configuration, t = tokens.count, d = c.hiddenSize, hd = c.headDimension
+        let kvDimension = c.kvHeads * hd, qDimension = c.heads * hd, start = length
+        for (row, token) in tokens.enumerated() {
+            for j in 0..<d { x[row * d + j] = embedding[token * d + j] }
+        }
+        for (l, layer) in layers.enumerated() {
+            rmsNorm(x, layer.attentionNorm, into: &normed, rows: t)
+            linear(normed, layer.q, into: &q, rows: t, inputs: d, outputs: qDimension)
+            linear(normed, layer.k, into: &k, rows: t, inputs: d, outputs: kvDimension)
+            linear(normed, layer.v, into: &v, rows: t, inputs: d, outputs: kvDimension)
+            rotate(&q, rows: t, heads: c.heads, start: start)
+            rotate(&k, rows: t, heads: c.kvHeads, start: start)
+            let cacheBase = l * maxSequence * kvDimension
+            for row in 0..<t {
+                for j in 0..<kvDimension {
+                    keys[cacheBase + (start + row) * kvDimension + j] = k[row * kvDimension + j]
+                    values[cacheBase + (start + row) * kvDimension + j] = v[row * kvDimension + j]
+                }
+            }
+            attention(rows: t, start: start, cacheBase: cacheBase)
+            linear(attended, layer.o, into: &projected, rows: t, inputs: qDimension, outputs: d)
+            for i in 0..<(t * d) { x[i] += projected[i] }
+            rmsNorm(x, layer.ffnNorm, into: &normed, rows: t)
+            linear(normed, layer.gate, into: &gateBuffer, rows: t, inputs: d, outputs: c.intermediateSize)
+            linear(normed, layer.up, into: &upBuffer, rows: t, inputs: d, outputs: c.intermediateSize)
+            for i in 0..<(t * c.intermediateSize) {
+                let g = gateBuffer[i]
+                gateBuffer[i] = g / (1 + exp(-g)) * upBuffer[i]
+            }
+            linear(gateBuffer, layer.down, into: &projected, rows: t, inputs: c.intermediateSize, outputs: d)
+            for i in 0..<(t * d) { x[i] += projected[i] }
+        }
+        length += t
+        let rows = t - logitsFrom
+        guard rows > 0 else { return }
+        let tail = Array(x[(logitsFrom * d)..<(t * d)])
+        rmsNorm(tail, finalNorm, into: &normed, rows: rows)
+        linear(normed, output, into: &logitsBuffer, rows: rows, inputs: d, outputs: c.vocabularySize)
+    }
+
+    /// y[rows × outputs] = x[rows × inputs] · Wᵀ.
+    private func linear(_ x: [Float], _ w: [Float], into y: inout [Float], rows: Int, inputs: Int, outputs: Int) {
+        x.withUnsafeBufferPointer { xs in
+            w.withUnsafeBufferPointer { ws in
+                y.withUnsafeMutableBufferPointer { ys in
+                    Gemm.compute(.none, .transposed, m: rows, n: outputs, k: inputs, xs.baseAddress!, lda: inputs,
+                                 ws.baseAddress!, ldb: inputs, ys.baseAddress!, ldc: outputs, pool: pool)
+                }
+            }
+        }
+    }
+
+    private func rmsNorm(_ x: [Float], _ weight: [Float], into y: inout [Float], rows: Int) {
+        let d = weight.count, epsilon = configuration.normEpsilon
+        for r in 0..<rows {
+            var sum: Float = 0
+            for j in 0..<d { sum += x[r * d + j] * x[r * d + j] }
+            let scale = 1 / (sum / Float(d) + epsilon).squareRoot()
+            for j in 0..<d { y[r * d + j] = x[r * d + j] * scale * weight[j] }
+        }
+    }
+
+    /// Rotary embedding in place on [rows × heads × hd] at positions start + row.
+    private func rotate(_ buffer: inout [Float], rows: Int, heads: Int, start: Int) {
+        let hd = configuration.headDimension, half = hd / 2
+        for row in 0..<rows {
+            let base = (start + row) * half
+            for h in 0..<heads {
+                let o = (row * heads + h) * hd
+                for i in 0..<half {
+                    let (cosine, sine) = (rotary.cosines[base + i], rotary.sines[base + i])
+                    let (a, b) = (buffer[o + i], buffer[o + i + half])
+                    buffer[o + i] = a * cosine - b * sine
+                    buffer[o + i + half] = b * cosine + a * sine
+                }
+            }
+        }
+    }
+
+    /// Causal attention of the new rows over the cache, one task per query head.
+    private func attention(rows t: Int, start: Int, cacheBase: Int) {
+        let c = configuration, hd = c.headDimension, group = c.heads / c.kvHeads
+        let kvDimension = c.kvHeads * hd, qDimension = c.heads * hd, span = start + t
+        let scale = 1 / Float(hd).squareRoot()
+        q.withUnsafeBufferPointer { qs in
+            keys.withUnsafeBufferPointer { ks in
+                values.withUnsafeBufferPointer { vs in
+                    scores.withUnsafeMutableBufferPointer { ss in
+                        attended.withUnsafeMutableBufferPointer { out in
+                            let (qp, kp, vp, sp, op) = (qs.baseAddress!, ks.baseAddress! + cacheBase, vs.baseAddress! + cacheBase, ss.baseAddress!, out.baseAddress!)
+                            // Heads in waves of one per thread, each wave's heads using their own score slot.
+                            let slots = self.pool.threadCount
+                            for wave in stride(from: 0, to: c.heads, by: slots) {
+                                self.pool.parallelFor(min(slots, c.heads - wave)) { slot in
+                                    let h = wave + slot, g = h / group, s = sp + slot * self.maxBatch * self.maxSequence
+                                    Gemm.blas(.none, .transposed, m: t, n: span, k: hd, alpha: scale, qp + h * hd, lda: qDimension,
+                                              kp + g * hd, ldb: kvDimension, s, ldc: span)
+                                    for row in 0..<(t - 1) {
+                                        let r = s + row * span
+                                        for p in (start + row + 1)..<span { r[p] = -.infinity }
+                                    }
+                                    Softmax.forward(s, s, rows: t, columns: span, pool: .serial)
+                                    Gemm.blas(.none, .none, m: t, n: hd, k: span, s, lda: span, vp + g * hd, ldb: kvDimension,
+                                              op + h * hd, ldc: qDimension)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
