@@ -62,3 +62,12 @@ if [ ! -f "$data/llama3/tokenizer.model" ]; then
     python3 -m pip download -q --no-deps -d "$data/dl" llama-models==0.3.0
     unpack "$data/dl/llama_models-0.3.0-py3-none-any.whl" llama_models/llama3/tokenizer.model tokenizer.model "$data/llama3"
 fi
+
+if [ ! -f "$data/austen/emma.txt" ]; then
+    echo "fetch-data: extracting Jane Austen's novels (Debian r-cran-janeaustenr)" >&2
+    work=$(mktemp -d)
+    (cd "$work" && apt-get download r-cran-janeaustenr 2>/dev/null) || { $sudo apt-get update -qq && (cd "$work" && apt-get download r-cran-janeaustenr); }
+    dpkg-deb -x "$work"/r-cran-janeaustenr_*.deb "$work/x"
+    python3 scripts/extract_austen.py "$work/x/usr/lib/R/site-library/janeaustenr/data" "$data/austen" >/dev/null
+    rm -rf "$work"
+fi

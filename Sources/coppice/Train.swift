@@ -66,8 +66,8 @@ struct TrainingOptions: ParsableArguments {
 /// `coppice train [image] …` (the default) and `coppice train dlrm …`.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model: an image classifier (the default: coppice train --model …) or a DLRM (coppice train dlrm …).",
-        subcommands: [TrainImage.self, DLRMCommand.self], defaultSubcommand: TrainImage.self)
+        abstract: "Train a model: an image classifier (the default: coppice train --model …), a DLRM (coppice train dlrm …) or a Llama (coppice train llama …).",
+        subcommands: [TrainImage.self, DLRMCommand.self, TrainLlama.self], defaultSubcommand: TrainImage.self)
 }
 
 struct TrainImage: ParsableCommand {

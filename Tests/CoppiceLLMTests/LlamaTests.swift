@@ -79,3 +79,65 @@ import Testing
         #expect(close(try stepwise.forward(tokens[0]), reference[((t - 1) * vocabulary)...]), "after reset, the last token's logits")
     }
 }
+
+@Suite struct GenerationTests {
+    @Test func savedCheckpointsLoadWithTheSameLogits() throws {
+        let (model, tokens, expected) = try LlamaTests.fixture("tied")
+        let directory = NSTemporaryDirectory() + "llama-\(UUID().uuidString)"
+        try LlamaCheckpoint.save(model, to: directory)
+        let loaded = try LlamaCheckpoint.load(directory: directory, maxSequence: 64)
+        #expect(try withoutGradient { try loaded(tokens) }.scalars == (try withoutGradient { try model(tokens) }.scalars))
+        #expect(loaded.configuration == model.configuration && expected.count > 0)
+        #expect(throws: LlamaError.self) { try LlamaCheckpoint.load(directory: "/nonexistent") }
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: directory + "/model.safetensors.index.json"))
+        #expect(throws: LlamaError.self, "an index without a weight_map") { try LlamaCheckpoint.load(directory: directory) }
+    }
+
+    /// Perplexity is exp of the mean cross-entropy of each next token, the same as the model's loss.
+    @Test func perplexityIsTheExponentOfTheModelsLoss() throws {
+        let (model, tokens, _) = try LlamaTests.fixture("untied")
+        let row = tokens[0]
+        let logits = try withoutGradient { try model([Array(row.dropLast())]) }.reshaped([row.count - 1, model.configuration.vocabularySize])
+        let loss = try Loss.crossEntropy(logits, labels: Array(row.dropFirst())).scalars[0]
+        let (ppl, count) = try LlamaRuntime(model: model, maxSequence: 32).perplexity(row, context: 32)
+        #expect(count == row.count - 1 && abs(log(ppl) - Double(loss)) < 1e-4)
+    }
+
+    @Test func samplingFollowsItsOptions() {
+        let logits: [Float] = [0.1, 2.0, 1.9, -1, 0.5]
+        var greedy = Sampler(seed: 1)
+        greedy.temperature = 0
+        #expect(greedy.next(logits, history: []) == 1)
+        var penalized = greedy
+        penalized.repetitionPenalty = 1.2
+        #expect(penalized.next(logits, history: [1]) == 2, "2.0 / 1.2 falls below 1.9")
+        var topK = Sampler(seed: 3)
+        topK.temperature = 1
+        topK.topK = 2
+        topK.topP = 1
+        let drawn = (0..<200).map { _ in topK.next(logits, history: []) }
+        #expect(Set(drawn) == [1, 2], "top-k 2 keeps tokens 1 and 2, both drawn")
+        var nucleus = Sampler(seed: 3)
+        nucleus.topP = 0.01
+        #expect((0..<20).allSatisfy { _ in nucleus.next(logits, history: []) == 1 })
+        var minP = Sampler(seed: 4)
+        (minP.temperature, minP.topP, minP.minP) = (1, 1, 0.5)
+        #expect(Set((0..<200).map { _ in minP.next(logits, history: []) }) == [1, 2], "min-p 0.5 drops tokens below half the top probability")
+        var a = Sampler(seed: 9), b = Sampler(seed: 9)
+        (a.temperature, b.temperature) = (1, 1)
+        #expect((0..<50).map { _ in a.next(logits, history: []) } == (0..<50).map { _ in b.next(logits, history: []) }, "a seed reproduces")
+    }
+
+    @Test func generationStopsAtAStopToken() throws {
+        let (model, tokens, _) = try LlamaTests.fixture("tied")
+        let runtime = LlamaRuntime(model: model, maxSequence: 64, maxBatch: 8)
+        var sampler = Sampler()
+        sampler.temperature = 0
+        var streamed: [Int] = []
+        let free = try runtime.generate(prompt: tokens[0], maxTokens: 10, sampler: &sampler, stop: []) { streamed.append($0) }
+        #expect(free.count == 10 && streamed == free && runtime.length == tokens[0].count + 9)
+        runtime.reset()
+        let stopped = try runtime.generate(prompt: tokens[0], maxTokens: 10, sampler: &sampler, stop: [free[2]])
+        #expect(stopped == Array(free.prefix(3)), "greedy decoding repeats itself and stops after the stop token")
+    }
+}

@@ -196,4 +196,32 @@ import Testing
         let bad = try run(["online", "--schedules", "r0"])
         #expect(bad.status != 0 && bad.error.contains("--schedules"))
     }
+
+    /// A tiny Llama trained from scratch with the Llama 3 tokenizer, then used by generate,
+    /// perplexity and chat.
+    @Test func llamaTrainsGeneratesAndScores() throws {
+        let directory = NSTemporaryDirectory() + "coppice-llama-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let text = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. ", count: 20)
+        try text.write(toFile: directory + "/train.txt", atomically: true, encoding: .utf8)
+        try text.write(toFile: directory + "/held.txt", atomically: true, encoding: .utf8)
+        let tokenizer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".data/llama3/tokenizer.model").path
+        let trained = try run(["train", "llama", "--text", directory + "/train.txt", "--held-out", directory + "/held.txt", "--tokenizer", tokenizer,
+                               "--dim", "16", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--sequence-length", "16", "--batch-size", "2",
+                               "--steps", "12", "--lr", "0.01", "--output", directory + "/model"])
+        #expect(trained.status == 0 && trained.output.contains("held-out perplexity"), "\(trained.error)")
+        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/model/result.json"))) as? [String: Any]
+        let (before, after) = (result?["initialPerplexity"] as? Double ?? 0, result?["finalPerplexity"] as? Double ?? .infinity)
+        #expect(after < before, "\(before) → \(after)")
+        let common = ["--model", directory + "/model", "--tokenizer", tokenizer, "--context", "64"]
+        let generated = try run(["generate"] + common + ["--prompt", "It is a truth", "--max-tokens", "5", "--temperature", "0"])
+        #expect(generated.status == 0 && generated.error.contains("5 generated tokens"), "\(generated.error)")
+        let scored = try run(["perplexity"] + common + ["--text", directory + "/held.txt", "--window", "16", "--max-tokens", "64"])
+        #expect(scored.status == 0 && scored.output.hasPrefix("perplexity "), "\(scored.error)")
+        let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])
+        #expect(bad.status != 0 && bad.error.contains("top-p"))
+        let missing = try run(["generate", "--model", "/nonexistent", "--prompt", "x"])
+        #expect(missing.status != 0 && missing.error.contains("config.json"))
+    }
 }
