@@ -27,6 +27,9 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var normEpsilon: Float = 1e-5
     public var ropeTheta: Double = 500_000
     public var ropeScaling: RopeScaling?
+    /// Per-frequency divisors of the rotary frequencies as GGUF files store them (`rope_freqs`);
+    /// used instead of `ropeScaling` when set.
+    public var ropeFrequencyFactors: [Double]?
     public var tieWordEmbeddings = false
     public var maxPositions = 131_072
     public var headDimension: Int { hiddenSize / heads }
@@ -109,6 +112,7 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var inverseFrequencies: [Double] {
         let d = headDimension
         let base = (0..<(d / 2)).map { 1 / pow(ropeTheta, Double(2 * $0) / Double(d)) }
+        if let factors = ropeFrequencyFactors { return zip(base, factors).map { $0 / $1 } }
         guard let s = ropeScaling else { return base }
         let lowWavelength = Double(s.originalMaxPositions) / s.lowFrequencyFactor
         let highWavelength = Double(s.originalMaxPositions) / s.highFrequencyFactor

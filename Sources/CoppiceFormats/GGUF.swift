@@ -1,0 +1,291 @@
+import CoppiceKernels
+import CoppiceTensor
+import Foundation
+
+/// GGUF version 3 (llama.cpp's file format): a header, typed metadata key/values, tensor infos,
+/// then the tensor data, each tensor at an offset aligned to `general.alignment` (32). Dimensions
+/// are listed innermost first (a [rows, columns] matrix is stored as ne = [columns, rows]).
+/// Tensors of type F32, F16, Q8_0 and Q4_0 are read (as Float32) and written; the reader checks
+/// every size and offset against the file before touching the data.
+public enum GGUFValue: Equatable, Sendable {
+    case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32), float32(Float), bool(Bool)
+    case string(String), uint64(UInt64), int64(Int64), float64(Double)
+    case array([GGUFValue])
+
+    var typeCode: UInt32 {
+        switch self {
+        case .uint8: 0
+        case .int8: 1
+        case .uint16: 2
+        case .int16: 3
+        case .uint32: 4
+        case .int32: 5
+        case .float32: 6
+        case .bool: 7
+        case .string: 8
+        case .array: 9
+        case .uint64: 10
+        case .int64: 11
+        case .float64: 12
+        }
+    }
+
+    public var integer: Int? {
+        switch self {
+        case .uint8(let v): Int(v)
+        case .int8(let v): Int(v)
+        case .uint16(let v): Int(v)
+        case .int16(let v): Int(v)
+        case .uint32(let v): Int(v)
+        case .int32(let v): Int(v)
+        case .uint64(let v): Int(exactly: v)
+        case .int64(let v): Int(v)
+        default: nil
+        }
+    }
+
+    public var number: Double? {
+        switch self {
+        case .float32(let v): Double(v)
+        case .float64(let v): v
+        default: integer.map(Double.init)
+        }
+    }
+
+    public var string: String? { if case .string(let s) = self { s } else { nil } }
+}
+
+/// ggml tensor types Coppice reads and writes.
+public enum GGUFTensorType: UInt32, Sendable, CaseIterable {
+    case f32 = 0, f16 = 1, q4_0 = 2, q8_0 = 8
+
+    public func byteCount(elements: Int) -> Int {
+        switch self {
+        case .f32: 4 * elements
+        case .f16: 2 * elements
+        case .q4_0: BlockQuantization.q4_0.byteCount(elements)
+        case .q8_0: BlockQuantization.q8_0.byteCount(elements)
+        }
+    }
+}
+
+public struct GGUFFile {
+    public struct TensorInfo: Sendable {
+        public var name: String
+        /// Row-major shape (outermost first), the reverse of GGUF's ne.
+        public var shape: [Int]
+        public var type: GGUFTensorType
+        public var offset: Int
+    }
+
+    public let path: String
+    public let version: UInt32
+    public let metadata: [String: GGUFValue]
+    public let tensors: [String: TensorInfo]
+    public let tensorOrder: [String]
+    private let data: Data
+    private let dataStart: Int
+
+    public init(path: String) throws(FormatError) {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            throw .io(path: path, reason: "cannot open")
+        }
+        self.path = path
+        self.data = data
+        var reader = GGUFReader(data: data, path: path)
+        guard try reader.read(UInt32.self) == 0x4655_4747 else { throw .malformed(path: path, reason: "not a GGUF file (no GGUF magic)") }
+        version = try reader.read(UInt32.self)
+        guard version == 3 || version == 2 else { throw .malformed(path: path, reason: "GGUF version \(version); versions 2 and 3 are read") }
+        let tensorCount = try reader.count(), metadataCount = try reader.count()
+        var metadata: [String: GGUFValue] = [:]
+        for _ in 0..<metadataCount {
+            let key = try reader.string()
+            metadata[key] = try reader.value(type: try reader.read(UInt32.self))
+        }
+        var infos: [String: TensorInfo] = [:], order: [String] = []
+        for _ in 0..<tensorCount {
+            let name = try reader.string()
+            let dimensions = Int(try reader.read(UInt32.self))
+            guard (1...4).contains(dimensions) else { throw .malformed(path: path, reason: "tensor \(name) has \(dimensions) dimensions") }
+            var ne: [Int] = []
+            for _ in 0..<dimensions { ne.append(try reader.count()) }
+            let code = try reader.read(UInt32.self)
+            guard let type = GGUFTensorType(rawValue: code) else {
+                throw .malformed(path: path, reason: "tensor \(name) has ggml type \(code); F32 (0), F16 (1), Q4_0 (2) and Q8_0 (8) are read")
+            }
+            let offset = try reader.count()
+            var elements = 1
+            for n in ne {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: n)
+                guard !overflow, product <= data.count * 8 else { throw .malformed(path: path, reason: "tensor \(name) of shape \(ne) is larger than the file") }
+                elements = product
+            }
+            if type == .q4_0 || type == .q8_0, ne[0] % BlockQuantization.blockSize != 0 {
+                throw .malformed(path: path, reason: "tensor \(name): rows of \(ne[0]) are not whole blocks of 32")
+            }
+            infos[name] = TensorInfo(name: name, shape: ne.reversed(), type: type, offset: offset)
+            order.append(name)
+        }
+        let alignment = metadata["general.alignment"]?.integer ?? 32
+        guard alignment > 0 else { throw .malformed(path: path, reason: "general.alignment \(alignment)") }
+        dataStart = (reader.position + alignment - 1) / alignment * alignment
+        for info in infos.values {
+            let elements = info.shape.reduce(1, *)
+            let end = dataStart + info.offset + info.type.byteCount(elements: elements)
+            guard info.offset % alignment == 0, end <= data.count else {
+                throw .malformed(path: path, reason: "tensor \(info.name) (\(info.type), shape \(info.shape)) at offset \(info.offset) runs past the end of the \(data.count)-byte file")
+            }
+        }
+        self.metadata = metadata
+        tensors = infos
+        tensorOrder = order
+    }
+
+    /// A tensor as Float32 (F16 widened, Q8_0/Q4_0 dequantized).
+    public func tensor(_ name: String) throws(FormatError) -> Tensor {
+        guard let info = tensors[name] else { throw .malformed(path: path, reason: "no tensor named \(name)") }
+        let count = info.shape.reduce(1, *)
+        var values = [Float](repeating: 0, count: count)
+        let start = dataStart + info.offset, bytes = info.type.byteCount(elements: count)
+        data.withUnsafeBytes { raw in
+            let region = UnsafeRawBufferPointer(rebasing: raw[start..<(start + bytes)])
+            values.withUnsafeMutableBufferPointer { out in
+                switch info.type {
+                case .f32: for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: region.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                case .f16: for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                case .q4_0: BlockQuantization.q4_0.dequantize(region, count: count, into: out.baseAddress!)
+                case .q8_0: BlockQuantization.q8_0.dequantize(region, count: count, into: out.baseAddress!)
+                }
+            }
+        }
+        return Tensor(values).reshaped(info.shape)
+    }
+}
+
+/// Bounds-checked little-endian reads of a GGUF header.
+struct GGUFReader {
+    let data: Data
+    let path: String
+    var position = 0
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type) throws(FormatError) -> T {
+        guard position + MemoryLayout<T>.size <= data.count else { throw .malformed(path: path, reason: "header ends early at byte \(position)") }
+        let value = data.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: position, as: T.self)) }
+        position += MemoryLayout<T>.size
+        return value
+    }
+
+    /// A uint64 count that must fit what is left of the file.
+    mutating func count() throws(FormatError) -> Int {
+        let value = try read(UInt64.self)
+        guard value <= UInt64(data.count) * 8 else { throw .malformed(path: path, reason: "count \(value) at byte \(position - 8) is larger than the file allows") }
+        return Int(value)
+    }
+
+    mutating func string() throws(FormatError) -> String {
+        let length = try count()
+        guard position + length <= data.count else { throw .malformed(path: path, reason: "a string of \(length) bytes runs past the end at byte \(position)") }
+        let text = String(decoding: data[(data.startIndex + position)..<(data.startIndex + position + length)], as: UTF8.self)
+        position += length
+        return text
+    }
+
+    mutating func value(type: UInt32) throws(FormatError) -> GGUFValue {
+        switch type {
+        case 0: return .uint8(try read(UInt8.self))
+        case 1: return .int8(try read(Int8.self))
+        case 2: return .uint16(try read(UInt16.self))
+        case 3: return .int16(try read(Int16.self))
+        case 4: return .uint32(try read(UInt32.self))
+        case 5: return .int32(try read(Int32.self))
+        case 6: return .float32(Float(bitPattern: try read(UInt32.self)))
+        case 7: return .bool(try read(UInt8.self) != 0)
+        case 8: return .string(try string())
+        case 9:
+            let elementType = try read(UInt32.self), n = try count()
+            guard elementType != 9 || n < 1 << 20 else { throw .malformed(path: path, reason: "nested array too long") }
+            var items: [GGUFValue] = []
+            items.reserveCapacity(min(n, 1 << 20))
+            for _ in 0..<n { items.append(try value(type: elementType)) }
+            return .array(items)
+        case 10: return .uint64(try read(UInt64.self))
+        case 11: return .int64(try read(Int64.self))
+        case 12: return .float64(Double(bitPattern: try read(UInt64.self)))
+        default: throw .malformed(path: path, reason: "metadata value type \(type) at byte \(position - 4)")
+        }
+    }
+}
+
+/// Writes GGUF v3 atomically: metadata in the order given, tensors converted to their types.
+public enum GGUFWriter {
+    public static func write(metadata: [(String, GGUFValue)], tensors: [(name: String, tensor: Tensor, type: GGUFTensorType)],
+                             to path: String, alignment: Int = 32) throws(FormatError) {
+        var header = Data()
+        func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
+        func appendString(_ s: String) { append(UInt64(s.utf8.count)); header.append(contentsOf: s.utf8) }
+        func appendValue(_ v: GGUFValue) {
+            switch v {
+            case .uint8(let x): append(x)
+            case .int8(let x): append(x)
+            case .uint16(let x): append(x)
+            case .int16(let x): append(x)
+            case .uint32(let x): append(x)
+            case .int32(let x): append(x)
+            case .float32(let x): append(x.bitPattern)
+            case .bool(let x): append(UInt8(x ? 1 : 0))
+            case .string(let s): appendString(s)
+            case .uint64(let x): append(x)
+            case .int64(let x): append(x)
+            case .float64(let x): append(x.bitPattern)
+            case .array(let items):
+                append(items.first?.typeCode ?? 4)
+                append(UInt64(items.count))
+                for item in items { appendValue(item) }
+            }
+        }
+        append(UInt32(0x4655_4747))
+        append(UInt32(3))
+        append(UInt64(tensors.count))
+        append(UInt64(metadata.count))
+        for (key, value) in metadata {
+            appendString(key)
+            append(value.typeCode)
+            appendValue(value)
+        }
+        var offset = 0
+        var blobs: [Data] = []
+        for (name, tensor, type) in tensors {
+            if (type == .q4_0 || type == .q8_0) && (tensor.shape.last ?? 0) % BlockQuantization.blockSize != 0 {
+                throw .malformed(path: path, reason: "\(name): rows of \(tensor.shape.last ?? 0) cannot be quantized in blocks of 32")
+            }
+            appendString(name)
+            append(UInt32(tensor.rank))
+            for n in tensor.shape.reversed() { append(UInt64(n)) }
+            append(type.rawValue)
+            append(UInt64(offset))
+            let blob = encode(tensor, type)
+            blobs.append(blob)
+            offset += (blob.count + alignment - 1) / alignment * alignment
+        }
+        let padding = (alignment - header.count % alignment) % alignment
+        header.append(Data(count: padding))
+        for blob in blobs {
+            header.append(blob)
+            header.append(Data(count: (alignment - blob.count % alignment) % alignment))
+        }
+        try AtomicFile.write(header, to: path)
+    }
+
+    static func encode(_ tensor: Tensor, _ type: GGUFTensorType) -> Data {
+        let values = tensor.scalars
+        switch type {
+        case .f32: return values.withUnsafeBufferPointer { Data(buffer: $0) }
+        case .f16: return values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
+        case .q4_0, .q8_0:
+            let format: BlockQuantization = type == .q4_0 ? .q4_0 : .q8_0
+            var out = Data(count: format.byteCount(values.count))
+            out.withUnsafeMutableBytes { raw in values.withUnsafeBufferPointer { format.quantize($0, into: raw) } }
+            return out
+        }
+    }
+}

@@ -1,0 +1,57 @@
+/// ggml's block quantization formats (llama.cpp, `ggml-quants.c`), 32 weights a block:
+/// - Q8_0: an F16 scale d and 32 int8 q; x = d · q, d = max|x| / 127 (34 bytes);
+/// - Q4_0: an F16 scale d and 16 bytes of nibbles (weight j in the low nibble of byte j, weight
+///   j + 16 in the high nibble); x = d · (q − 8), d = (the x of largest magnitude) / −8 (18 bytes).
+public enum BlockQuantization: String, Sendable, CaseIterable {
+    case q8_0, q4_0
+
+    public static let blockSize = 32
+
+    public var blockBytes: Int { self == .q8_0 ? 34 : 18 }
+
+    /// Bytes for `count` weights (a multiple of 32).
+    public func byteCount(_ count: Int) -> Int { count / Self.blockSize * blockBytes }
+
+    public func quantize(_ x: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
+        precondition(x.count % Self.blockSize == 0 && out.count >= byteCount(x.count), "quantizing needs whole blocks of 32")
+        for block in 0..<(x.count / Self.blockSize) {
+            let values = x.baseAddress! + block * Self.blockSize, base = block * blockBytes
+            switch self {
+            case .q8_0:
+                var amax: Float = 0
+                for i in 0..<32 { amax = max(amax, abs(values[i])) }
+                let d = amax / 127, inverse: Float = d == 0 ? 0 : 1 / d
+                out.storeBytes(of: Float16(d).bitPattern.littleEndian, toByteOffset: base, as: UInt16.self)
+                for i in 0..<32 { out.storeBytes(of: Int8((values[i] * inverse).rounded()), toByteOffset: base + 2 + i, as: Int8.self) }
+            case .q4_0:
+                var amax: Float = 0, extreme: Float = 0
+                for i in 0..<32 where abs(values[i]) > amax { amax = abs(values[i]); extreme = values[i] }
+                let d = extreme / -8, inverse: Float = d == 0 ? 0 : 1 / d
+                out.storeBytes(of: Float16(d).bitPattern.littleEndian, toByteOffset: base, as: UInt16.self)
+                for j in 0..<16 {
+                    let low = UInt8(min(15, Int8(values[j] * inverse + 8.5)))
+                    let high = UInt8(min(15, Int8(values[j + 16] * inverse + 8.5)))
+                    out.storeBytes(of: low | high << 4, toByteOffset: base + 2 + j, as: UInt8.self)
+                }
+            }
+        }
+    }
+
+    public func dequantize(_ bytes: UnsafeRawBufferPointer, count: Int, into x: UnsafeMutablePointer<Float>) {
+        precondition(count % Self.blockSize == 0 && bytes.count >= byteCount(count), "dequantizing needs whole blocks of 32")
+        for block in 0..<(count / Self.blockSize) {
+            let base = block * blockBytes, out = x + block * Self.blockSize
+            let d = Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: base, as: UInt16.self))))
+            switch self {
+            case .q8_0:
+                for i in 0..<32 { out[i] = d * Float(bytes.loadUnaligned(fromByteOffset: base + 2 + i, as: Int8.self)) }
+            case .q4_0:
+                for j in 0..<16 {
+                    let byte = bytes[base + 2 + j]
+                    out[j] = d * Float(Int(byte & 0x0F) - 8)
+                    out[j + 16] = d * Float(Int(byte >> 4) - 8)
+                }
+            }
+        }
+    }
+}

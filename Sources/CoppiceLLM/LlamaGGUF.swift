@@ -1,0 +1,142 @@
+import CoppiceFormats
+import CoppiceNN
+import CoppiceTensor
+import Foundation
+
+/// Llama models as GGUF files in llama.cpp's layout: its tensor names (`token_embd`,
+/// `blk.N.attn_q`, …, `output_norm`, `output`), q/k rows permuted to the interleaved rotary pairs
+/// llama.cpp uses (as its convert_hf_to_gguf.py does), the llama3 scaling as the `rope_freqs`
+/// factors, `llama.*` hyperparameters and, with a tokenizer, its `gpt2`-style vocabulary and merges.
+public enum LlamaGGUF {
+    static func names(_ layer: Int) -> [(hf: String, gguf: String)] {
+        let hf = "model.layers.\(layer).", g = "blk.\(layer)."
+        return [("input_layernorm", "attn_norm"), ("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
+                ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_output"), ("post_attention_layernorm", "ffn_norm"),
+                ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"), ("mlp.down_proj", "ffn_down")]
+            .map { (hf + $0.0 + ".weight", g + $0.1 + ".weight") }
+    }
+
+    /// HF's rotate-half rows of each head → interleaved pairs (`inverse`: back).
+    static func permute(_ w: Tensor, heads: Int, inverse: Bool = false) -> Tensor {
+        let rows = w.shape[0], columns = w.shape[1], half = rows / heads / 2
+        let split = w.reshaped(inverse ? [heads, half, 2, columns] : [heads, 2, half, columns])
+        return split.permuted([0, 2, 1, 3]).contiguous().reshaped([rows, columns])
+    }
+
+    public static func write(_ model: Llama, tokenizer: Llama3Tokenizer?, type: GGUFTensorType, to path: String) throws(LlamaError) {
+        let c = model.configuration
+        let state = model.stateDict()
+        var metadata: [(String, GGUFValue)] = [
+            ("general.architecture", .string("llama")), ("general.name", .string("coppice-llama")),
+            ("general.file_type", .uint32(type == .f32 ? 0 : type == .f16 ? 1 : type == .q4_0 ? 2 : 7)),
+            ("llama.vocab_size", .uint32(UInt32(c.vocabularySize))), ("llama.context_length", .uint32(UInt32(c.maxPositions))),
+            ("llama.embedding_length", .uint32(UInt32(c.hiddenSize))), ("llama.block_count", .uint32(UInt32(c.layers))),
+            ("llama.feed_forward_length", .uint32(UInt32(c.intermediateSize))), ("llama.attention.head_count", .uint32(UInt32(c.heads))),
+            ("llama.attention.head_count_kv", .uint32(UInt32(c.kvHeads))), ("llama.rope.freq_base", .float32(Float(c.ropeTheta))),
+            ("llama.rope.dimension_count", .uint32(UInt32(c.headDimension))),
+            ("llama.attention.layer_norm_rms_epsilon", .float32(c.normEpsilon)),
+        ]
+        if let tokenizer { metadata += vocabulary(tokenizer) }
+        var tensors: [(name: String, tensor: Tensor, type: GGUFTensorType)] = []
+        // Vectors stay F32, as llama.cpp keeps them.
+        func add(_ name: String, _ t: Tensor) { tensors.append((name, t, t.rank == 1 ? .f32 : type)) }
+        add("token_embd.weight", state["model.embed_tokens.weight"]!)
+        if let factors = frequencyFactors(c) { tensors.append(("rope_freqs.weight", Tensor(factors.map(Float.init)), .f32)) }
+        for layer in 0..<c.layers {
+            for (hf, gguf) in names(layer) {
+                var t = state[hf]!
+                if hf.hasSuffix("q_proj.weight") { t = permute(t, heads: c.heads) }
+                if hf.hasSuffix("k_proj.weight") { t = permute(t, heads: c.kvHeads) }
+                add(gguf, t)
+            }
+        }
+        add("output_norm.weight", state["model.norm.weight"]!)
+        if let head = state["lm_head.weight"] { add("output.weight", head) }
+        do { try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path) } catch { throw .weights("\(error)") }
+    }
+
+    /// A model from a llama.cpp-layout GGUF (any of F32, F16, Q8_0, Q4_0; weights dequantized).
+    public static func load(path: String, maxSequence: Int = 2048) throws(LlamaError) -> Llama {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path) } catch { throw .weights("\(error)") }
+        let m = file.metadata
+        guard m["general.architecture"]?.string == "llama" else { throw .weights("\(path): architecture \(m["general.architecture"]?.string ?? "none"), expected llama") }
+        func int(_ key: String) throws(LlamaError) -> Int {
+            guard let v = m["llama." + key]?.integer else { throw .weights("\(path): llama.\(key) missing") }
+            return v
+        }
+        do {
+            let embedding = try file.tensor("token_embd.weight")
+            var c = LlamaConfiguration(vocabularySize: embedding.shape[0], hiddenSize: try int("embedding_length"), layers: try int("block_count"),
+                                       heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
+                                       intermediateSize: try int("feed_forward_length"))
+            c.ropeTheta = m["llama.rope.freq_base"]?.number ?? 10_000
+            c.normEpsilon = Float(m["llama.attention.layer_norm_rms_epsilon"]?.number ?? 1e-5)
+            c.maxPositions = m["llama.context_length"]?.integer ?? maxSequence
+            c.tieWordEmbeddings = file.tensors["output.weight"] == nil
+            if file.tensors["rope_freqs.weight"] != nil { c.ropeFrequencyFactors = try file.tensor("rope_freqs.weight").scalars.map(Double.init) }
+            var rng = RandomGenerator(seed: 0)
+            let model = try Llama(c, maxSequence: maxSequence, using: &rng)
+            var state: [String: Tensor] = ["model.embed_tokens.weight": embedding, "model.norm.weight": try file.tensor("output_norm.weight")]
+            if !c.tieWordEmbeddings { state["lm_head.weight"] = try file.tensor("output.weight") }
+            for layer in 0..<c.layers {
+                for (hf, gguf) in names(layer) {
+                    var t = try file.tensor(gguf)
+                    if hf.hasSuffix("q_proj.weight") { t = permute(t, heads: c.heads, inverse: true) }
+                    if hf.hasSuffix("k_proj.weight") { t = permute(t, heads: c.kvHeads, inverse: true) }
+                    state[hf] = t
+                }
+            }
+            try model.load(stateDict: state)
+            return model
+        } catch let error as LlamaError {
+            throw error
+        } catch {
+            throw .weights("\(path): \(error)")
+        }
+    }
+
+    /// llama.cpp's `rope_freqs`: the divisor of each rotary frequency under the llama3 scaling.
+    static func frequencyFactors(_ c: LlamaConfiguration) -> [Double]? {
+        if let factors = c.ropeFrequencyFactors { return factors }
+        guard c.ropeScaling != nil else { return nil }
+        var plain = c
+        plain.ropeScaling = nil
+        return zip(plain.inverseFrequencies, c.inverseFrequencies).map { $0 / $1 }
+    }
+
+    /// The tokenizer as llama.cpp's `gpt2` BPE vocabulary: GPT-2's byte-to-character strings of
+    /// every token, their types (special tokens are control) and the merges that build each token
+    /// from two lower-ranked ones.
+    static func vocabulary(_ t: Llama3Tokenizer) -> [(String, GGUFValue)] {
+        var characters = [Character](repeating: " ", count: 256)
+        var printable = Array(33...126) + Array(161...172) + Array(174...255), extra = 0
+        for b in 0..<256 where !printable.contains(b) {
+            printable.append(b)
+            characters[b] = Character(UnicodeScalar(256 + extra)!)
+            extra += 1
+        }
+        for b in Array(33...126) + Array(161...172) + Array(174...255) { characters[b] = Character(UnicodeScalar(b)!) }
+        func text(_ bytes: [UInt8]) -> String { String(bytes.map { characters[Int($0)] }) }
+        var merges: [GGUFValue] = []
+        for (rank, bytes) in t.tokens.enumerated() where bytes.count > 1 {
+            // Merge the bytes with the ranks below this token's until two parts remain.
+            var parts = bytes.map { [$0] }
+            while parts.count > 2 {
+                var best = Int.max, at = -1
+                for i in 0..<(parts.count - 1) {
+                    if let r = t.ranks[parts[i] + parts[i + 1]], r < rank, r < best { (best, at) = (r, i) }
+                }
+                if at < 0 { break }
+                parts[at] += parts[at + 1]
+                parts.remove(at: at + 1)
+            }
+            if parts.count == 2 { merges.append(.string(text(parts[0]) + " " + text(parts[1]))) }
+        }
+        let tokens = t.tokens.map { GGUFValue.string(text($0)) } + Llama3Tokenizer.specialTokenNames.map { .string($0) }
+        let types = Array(repeating: GGUFValue.int32(1), count: t.tokens.count) + Array(repeating: .int32(3), count: t.specialTokens.count)
+        return [("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("llama-bpe")), ("tokenizer.ggml.tokens", .array(tokens)),
+                ("tokenizer.ggml.token_type", .array(types)), ("tokenizer.ggml.merges", .array(merges)),
+                ("tokenizer.ggml.bos_token_id", .uint32(UInt32(t.beginOfText))), ("tokenizer.ggml.eos_token_id", .uint32(UInt32(t.endOfTurn)))]
+    }
+}

@@ -1,0 +1,113 @@
+import CoppiceFormats
+import CoppiceKernels
+import CoppiceLLM
+import CoppiceNN
+import CoppiceTensor
+import Foundation
+import Testing
+
+@Suite struct GGUFTests {
+    func temporary(_ name: String) -> String { NSTemporaryDirectory() + "gguf-\(UUID().uuidString)-\(name)" }
+
+    /// ggml's block formats against their definitions: Q8_0 rounds x/d with d = max|x|/127 (error
+    /// at most d/2); Q4_0 has 16 levels d·(q − 8) with the largest-magnitude weight at −8 exactly, so
+    /// the opposite end is clipped at 7 levels (error at most d there, d/2 inside).
+    @Test func blockQuantizationRoundTrips() {
+        var rng = RandomGenerator(seed: 3)
+        let x = (0..<96).map { _ in rng.nextUniform() * 4 - 2 }
+        for format in BlockQuantization.allCases {
+            var bytes = [UInt8](repeating: 0, count: format.byteCount(x.count))
+            var back = [Float](repeating: .nan, count: x.count)
+            bytes.withUnsafeMutableBytes { raw in x.withUnsafeBufferPointer { format.quantize($0, into: raw) } }
+            bytes.withUnsafeBytes { format.dequantize($0, count: x.count, into: &back) }
+            for block in 0..<3 {
+                let values = x[(block * 32)..<(block * 32 + 32)], amax = values.map(abs).max()!
+                let step = format == .q8_0 ? amax / 127 : amax / 8
+                let bound = format == .q8_0 ? step / 2 : step
+                let error = zip(values, back[(block * 32)..<(block * 32 + 32)]).map { abs($0 - $1) }.max()!
+                #expect(error <= bound + amax * 1e-3, "\(format) block \(block): error \(error), step \(step)")
+                let extreme = values.max { abs($0) < abs($1) }!
+                #expect(abs(back[values.firstIndex(of: extreme)!] - extreme) <= amax * 1e-3, "the extreme weight is kept (to F16)")
+            }
+        }
+        let zeros = [Float](repeating: 0, count: 32)
+        var bytes = [UInt8](repeating: 0xFF, count: 34), back = [Float](repeating: .nan, count: 32)
+        bytes.withUnsafeMutableBytes { raw in zeros.withUnsafeBufferPointer { BlockQuantization.q8_0.quantize($0, into: raw) } }
+        bytes.withUnsafeBytes { BlockQuantization.q8_0.dequantize($0, count: 32, into: &back) }
+        #expect(back == zeros, "an all-zero block has scale 0, not NaN")
+    }
+
+    @Test func metadataAndTensorsRoundTrip() throws {
+        let path = temporary("plain.gguf")
+        let matrix = Tensor((0..<(3 * 64)).map { Float($0) / 50 - 2 }).reshaped([3, 64])
+        let metadata: [(String, GGUFValue)] = [("general.architecture", .string("test")), ("a.u8", .uint8(7)), ("a.i64", .int64(-5)),
+                                               ("a.f64", .float64(0.25)), ("a.bool", .bool(true)),
+                                               ("a.list", .array([.string("x"), .string("y")])), ("general.alignment", .uint32(64))]
+        try GGUFWriter.write(metadata: metadata, tensors: [("m32", matrix, .f32), ("m16", matrix, .f16), ("q8", matrix, .q8_0), ("q4", matrix, .q4_0)],
+                             to: path, alignment: 64)
+        let file = try GGUFFile(path: path)
+        #expect(file.version == 3 && file.tensorOrder == ["m32", "m16", "q8", "q4"])
+        for (key, value) in metadata { #expect(file.metadata[key] == value, "\(key)") }
+        #expect(try file.tensor("m32").scalars == matrix.scalars && file.tensors["m32"]?.shape == [3, 64])
+        #expect(zip(try file.tensor("m16").scalars, matrix.scalars).allSatisfy { abs($0 - $1) <= abs($1) * 1e-3 })
+        #expect(zip(try file.tensor("q8").scalars, matrix.scalars).allSatisfy { abs($0 - $1) < 0.02 })
+        #expect(zip(try file.tensor("q4").scalars, matrix.scalars).allSatisfy { abs($0 - $1) < 0.3 })
+        #expect(throws: FormatError.self) { try file.tensor("missing") }
+        #expect(throws: FormatError.self, "rows not in blocks of 32") {
+            try GGUFWriter.write(metadata: [], tensors: [("bad", Tensor([1, 2, 3]), .q8_0)], to: temporary("bad.gguf"))
+        }
+    }
+
+    @Test func corruptFilesAreRefusedWithTheirReason() throws {
+        let path = temporary("good.gguf")
+        try GGUFWriter.write(metadata: [("k", .string("v"))], tensors: [("t", Tensor((0..<64).map(Float.init)).reshaped([2, 32]), .f32)], to: path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        func refused(_ data: Data) -> String {
+            let bad = temporary("bad.gguf")
+            try? data.write(to: URL(fileURLWithPath: bad))
+            do { _ = try GGUFFile(path: bad); return "" } catch { return error.description }
+        }
+        #expect(refused(bytes.prefix(bytes.count - 10)).contains("runs past the end"))
+        #expect(refused(bytes.prefix(30)).contains("ends early") || refused(bytes.prefix(30)).contains("runs past"))
+        var wrongMagic = bytes
+        wrongMagic[0] = 0x58
+        #expect(refused(wrongMagic).contains("not a GGUF file"))
+        var hugeCount = bytes
+        hugeCount.replaceSubrange(8..<16, with: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F])
+        #expect(refused(hugeCount).contains("larger than the file allows"))
+        #expect(throws: FormatError.self) { try GGUFFile(path: "/nonexistent.gguf") }
+    }
+
+    /// The fixture models through llama.cpp's layout and back: F32 gives the same logits exactly
+    /// (the q/k permutation and rope_freqs undo themselves), F16 and Q8_0 close, Q4_0 roughly.
+    @Test(arguments: ["tied", "untied"])
+    func llamaThroughGGUFKeepsItsLogits(name: String) throws {
+        let (model, tokens, _) = try LlamaTests.fixture(name)
+        let reference = try withoutGradient { try model(tokens) }.scalars
+        let scale = reference.map(abs).max()!
+        for (type, tolerance) in [(GGUFTensorType.f32, Float(1e-5)), (.f16, 5e-3), (.q8_0, 3e-2), (.q4_0, 0.5)] {
+            let path = temporary("\(name)-\(type).gguf")
+            try LlamaGGUF.write(model, tokenizer: nil, type: type, to: path)
+            let loaded = try LlamaGGUF.load(path: path, maxSequence: 64)
+            #expect(loaded.configuration.tieWordEmbeddings == model.configuration.tieWordEmbeddings)
+            let logits = try withoutGradient { try loaded(tokens) }.scalars
+            let error = zip(logits, reference).map { abs($0 - $1) }.max()! / scale
+            #expect(error < tolerance, "\(type): relative error \(error)")
+        }
+    }
+
+    /// The vocabulary llama.cpp reads: 128,256 GPT-2-style strings, special tokens as control, and
+    /// merges that rebuild each token from two lower-ranked ones.
+    @Test func tokenizerVocabularyForLlamaCpp() throws {
+        let (model, _, _) = try LlamaTests.fixture("tied")
+        let path = temporary("vocab.gguf")
+        try LlamaGGUF.write(model, tokenizer: TokenizerTests.tokenizer, type: .f32, to: path)
+        let m = try GGUFFile(path: path).metadata
+        guard case .array(let tokens) = m["tokenizer.ggml.tokens"], case .array(let merges) = m["tokenizer.ggml.merges"],
+              case .array(let types) = m["tokenizer.ggml.token_type"] else { Issue.record("no vocabulary"); return }
+        #expect(tokens.count == 128_256 && types.count == 128_256 && types[128_000] == .int32(3) && types[0] == .int32(1))
+        #expect(tokens[2028] == .string("This") && tokens[374] == .string("Ġis") && tokens[271] == .string("ĊĊ"))
+        #expect(tokens[128_009] == .string("<|eot_id|>") && m["tokenizer.ggml.model"] == .string("gpt2"))
+        #expect(merges.count > 127_000 && merges.first == .string("Ġ Ġ"))
+    }
+}
