@@ -2,7 +2,8 @@
 # Reproduces docs/results/amgp/ (about 5 minutes on 2 cores): alternate model growth and pruning next to
 # dense, prune-only and a small dense model of the same average FLOPs (coppice dlrm --compare), on
 #   - the synthetic Criteo-schema stream (200,000 examples, the reference's MLPs 13-512-256-64-16 / 512-256-1):
-#     the paper-style schedule of docs/recipes/amgp-paper-schedule.json over 3 epochs, and equal phases
+#     the paper-style schedule of docs/recipes/amgp-paper-schedule.json (and its variant pruning 60% of the
+#     neurons, amgp-paper-schedule-60.json) over 3 epochs, and equal phases
 #     0,0.5,0,0.5,0 over the reference's single epoch;
 #   - MovieLens-100K (3 epochs, lr 0.5, MLPs 2-64-16 / 64-1) with the paper-style schedule.
 # Usage: scripts/amgp-experiment.sh
@@ -20,6 +21,7 @@ run() {  # name, then the options
     { echo "\`coppice dlrm $* --compare\`"; echo; "$coppice" dlrm "$@" --compare --plot "$out/$name.svg" 2>/dev/null; } > "$out/$name.md"
 }
 run synthetic-paper-schedule-3-epochs "${synthetic[@]}" --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule.json
+run synthetic-paper-schedule-60-3-epochs "${synthetic[@]}" --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule-60.json
 run synthetic-equal-phases-1-epoch "${synthetic[@]}" --amgp-phases 0,0.5,0,0.5,0
 run movielens-paper-schedule --dataset movielens-100k --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-64-16 --arch-mlp-top 64-1 \
     --amgp-recipe docs/recipes/amgp-paper-schedule.json
