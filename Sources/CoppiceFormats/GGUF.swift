@@ -141,6 +141,13 @@ public struct GGUFFile {
         tensorOrder = order
     }
 
+    /// A tensor's bytes exactly as stored (F16 and quantized blocks kept).
+    public func bytes(_ name: String) throws(FormatError) -> [UInt8] {
+        guard let info = tensors[name] else { throw .malformed(path: path, reason: "no tensor named \(name)") }
+        let start = dataStart + info.offset, count = info.type.byteCount(elements: info.shape.reduce(1, *))
+        return data.withUnsafeBytes { Array($0[start..<(start + count)]) }
+    }
+
     /// A tensor as Float32 (F16 widened, Q8_0/Q4_0 dequantized).
     public func tensor(_ name: String) throws(FormatError) -> Tensor {
         guard let info = tensors[name] else { throw .malformed(path: path, reason: "no tensor named \(name)") }

@@ -1,4 +1,5 @@
 import CoppiceFormats
+import CoppiceKernels
 import CoppiceNN
 import CoppiceTensor
 import Foundation
@@ -55,26 +56,34 @@ public enum LlamaGGUF {
         do { try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path) } catch { throw .weights("\(error)") }
     }
 
+    /// The hyperparameters of a llama.cpp-layout GGUF file.
+    static func configuration(_ file: GGUFFile) throws -> LlamaConfiguration {
+        let m = file.metadata, path = file.path
+        guard m["general.architecture"]?.string == "llama" else { throw LlamaError.weights("\(path): architecture \(m["general.architecture"]?.string ?? "none"), expected llama") }
+        func int(_ key: String) throws -> Int {
+            guard let v = m["llama." + key]?.integer else { throw LlamaError.weights("\(path): llama.\(key) missing") }
+            return v
+        }
+        guard let embedding = file.tensors["token_embd.weight"], embedding.shape.count == 2 else { throw LlamaError.weights("\(path): no token_embd.weight matrix") }
+        var c = LlamaConfiguration(vocabularySize: embedding.shape[0], hiddenSize: try int("embedding_length"), layers: try int("block_count"),
+                                   heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
+                                   intermediateSize: try int("feed_forward_length"))
+        c.ropeTheta = m["llama.rope.freq_base"]?.number ?? 10_000
+        c.normEpsilon = Float(m["llama.attention.layer_norm_rms_epsilon"]?.number ?? 1e-5)
+        c.maxPositions = m["llama.context_length"]?.integer ?? 2048
+        c.tieWordEmbeddings = file.tensors["output.weight"] == nil
+        if file.tensors["rope_freqs.weight"] != nil { c.ropeFrequencyFactors = try file.tensor("rope_freqs.weight").scalars.map(Double.init) }
+        try c.validate()
+        return c
+    }
+
     /// A model from a llama.cpp-layout GGUF (any of F32, F16, Q8_0, Q4_0; weights dequantized).
     public static func load(path: String, maxSequence: Int = 2048) throws(LlamaError) -> Llama {
         let file: GGUFFile
         do { file = try GGUFFile(path: path) } catch { throw .weights("\(error)") }
-        let m = file.metadata
-        guard m["general.architecture"]?.string == "llama" else { throw .weights("\(path): architecture \(m["general.architecture"]?.string ?? "none"), expected llama") }
-        func int(_ key: String) throws(LlamaError) -> Int {
-            guard let v = m["llama." + key]?.integer else { throw .weights("\(path): llama.\(key) missing") }
-            return v
-        }
         do {
+            let c = try configuration(file)
             let embedding = try file.tensor("token_embd.weight")
-            var c = LlamaConfiguration(vocabularySize: embedding.shape[0], hiddenSize: try int("embedding_length"), layers: try int("block_count"),
-                                       heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
-                                       intermediateSize: try int("feed_forward_length"))
-            c.ropeTheta = m["llama.rope.freq_base"]?.number ?? 10_000
-            c.normEpsilon = Float(m["llama.attention.layer_norm_rms_epsilon"]?.number ?? 1e-5)
-            c.maxPositions = m["llama.context_length"]?.integer ?? maxSequence
-            c.tieWordEmbeddings = file.tensors["output.weight"] == nil
-            if file.tensors["rope_freqs.weight"] != nil { c.ropeFrequencyFactors = try file.tensor("rope_freqs.weight").scalars.map(Double.init) }
             var rng = RandomGenerator(seed: 0)
             let model = try Llama(c, maxSequence: maxSequence, using: &rng)
             var state: [String: Tensor] = ["model.embed_tokens.weight": embedding, "model.norm.weight": try file.tensor("output_norm.weight")]
@@ -89,6 +98,50 @@ public enum LlamaGGUF {
             }
             try model.load(stateDict: state)
             return model
+        } catch let error as LlamaError {
+            throw error
+        } catch {
+            throw .weights("\(path): \(error)")
+        }
+    }
+
+    /// A runtime on the GGUF file's weights as stored (F32, F16, Q8_0 or Q4_0: nothing widened but
+    /// the norms), the q/k rows put back into the rotate-half order.
+    public static func runtime(path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) throws(LlamaError) -> LlamaRuntime {
+        do {
+            let file = try GGUFFile(path: path)
+            let c = try configuration(file)
+            func matrix(_ name: String, heads: Int? = nil) throws -> WeightMatrix {
+                let info = file.tensors[name]!
+                let format: WeightMatrix.Format = switch info.type { case .f32: .f32; case .f16: .f16; case .q8_0: .q8_0; case .q4_0: .q4_0 }
+                var bytes = try file.bytes(name)
+                let (rows, columns) = (info.shape[0], info.shape.count > 1 ? info.shape[1] : 1)
+                if let heads {
+                    // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i).
+                    let rowBytes = bytes.count / rows, half = rows / heads / 2, stored = bytes
+                    for h in 0..<heads {
+                        for a in 0..<2 {
+                            for i in 0..<half {
+                                let to = (h * 2 * half + a * half + i) * rowBytes, from = (h * 2 * half + i * 2 + a) * rowBytes
+                                bytes.replaceSubrange(to..<(to + rowBytes), with: stored[from..<(from + rowBytes)])
+                            }
+                        }
+                    }
+                }
+                return WeightMatrix(storage: bytes, rows: rows, columns: columns, format: format)
+            }
+            func vector(_ name: String) throws -> [Float] { try file.tensor(name).scalars }
+            let layers = try (0..<c.layers).map { l -> LlamaRuntime.Layer in
+                let g = "blk.\(l)."
+                return LlamaRuntime.Layer(attentionNorm: try vector(g + "attn_norm.weight"), ffnNorm: try vector(g + "ffn_norm.weight"),
+                                          q: try matrix(g + "attn_q.weight", heads: c.heads), k: try matrix(g + "attn_k.weight", heads: c.kvHeads),
+                                          v: try matrix(g + "attn_v.weight"), o: try matrix(g + "attn_output.weight"),
+                                          gate: try matrix(g + "ffn_gate.weight"), up: try matrix(g + "ffn_up.weight"), down: try matrix(g + "ffn_down.weight"))
+            }
+            let embedding = try matrix("token_embd.weight")
+            let output = file.tensors["output.weight"] == nil ? embedding : try matrix("output.weight")
+            return LlamaRuntime(configuration: c, layers: layers, embedding: embedding, finalNorm: try vector("output_norm.weight"),
+                                output: output, maxSequence: maxSequence, maxBatch: maxBatch, pool: pool)
         } catch let error as LlamaError {
             throw error
         } catch {

@@ -17,33 +17,46 @@ public final class LlamaRuntime {
 
     struct Layer {
         var attentionNorm: [Float], ffnNorm: [Float]
-        var q: [Float], k: [Float], v: [Float], o: [Float], gate: [Float], up: [Float], down: [Float]
+        var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix, gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
     }
 
     let layers: [Layer]
-    let embedding: [Float], finalNorm: [Float], output: [Float]
+    let embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix
     let rotary: RotaryEmbedding
     let pool: ThreadPool
     var keys: [Float], values: [Float]
     var x: [Float], normed: [Float], q: [Float], k: [Float], v: [Float], attended: [Float], projected: [Float]
     var gateBuffer: [Float], upBuffer: [Float], scores: [Float], logitsBuffer: [Float]
 
-    /// Copies the weights of `model`; the cache holds `maxSequence` tokens, prefill runs up to
-    /// `maxBatch` tokens at a time.
-    public init(model: Llama, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) {
-        let c = model.configuration
+    /// The weights of `model` stored as `format` (Q8_0/Q4_0 need widths in blocks of 32); the cache
+    /// holds `maxSequence` tokens, prefill runs up to `maxBatch` tokens at a time.
+    public convenience init(model: Llama, format: WeightMatrix.Format = .f32, maxSequence: Int = 2048, maxBatch: Int = 512,
+                            pool: ThreadPool = .shared) {
+        func matrix(_ p: Parameter) -> WeightMatrix {
+            let t = p.value
+            return t.scalars.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: t.shape[0], columns: t.shape[1], format: format) }
+        }
+        let layers = model.body.layers.blocks.map { b in
+            Layer(attentionNorm: b.inputNorm.weight.value.scalars, ffnNorm: b.postAttentionNorm.weight.value.scalars,
+                  q: matrix(b.q.weight), k: matrix(b.k.weight), v: matrix(b.v.weight), o: matrix(b.o.weight),
+                  gate: matrix(b.gate.weight), up: matrix(b.up.weight), down: matrix(b.down.weight))
+        }
+        let embedding = matrix(model.body.embedTokens)
+        self.init(configuration: model.configuration, layers: layers, embedding: embedding, finalNorm: model.body.norm.weight.value.scalars,
+                  output: model.lmHead.map { matrix($0.weight) } ?? embedding, maxSequence: maxSequence, maxBatch: maxBatch, pool: pool)
+    }
+
+    /// From weights already in their storage formats (a GGUF file's).
+    init(configuration c: LlamaConfiguration, layers: [Layer], embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix,
+         maxSequence: Int, maxBatch: Int, pool: ThreadPool) {
         configuration = c
         self.maxSequence = maxSequence
         self.maxBatch = maxBatch
         self.pool = pool
-        layers = model.body.layers.blocks.map { b in
-            Layer(attentionNorm: b.inputNorm.weight.value.scalars, ffnNorm: b.postAttentionNorm.weight.value.scalars,
-                  q: b.q.weight.value.scalars, k: b.k.weight.value.scalars, v: b.v.weight.value.scalars, o: b.o.weight.value.scalars,
-                  gate: b.gate.weight.value.scalars, up: b.up.weight.value.scalars, down: b.down.weight.value.scalars)
-        }
-        embedding = model.body.embedTokens.value.scalars
-        finalNorm = model.body.norm.weight.value.scalars
-        output = model.lmHead?.weight.value.scalars ?? embedding
+        self.layers = layers
+        self.embedding = embedding
+        self.finalNorm = finalNorm
+        self.output = output
         rotary = RotaryEmbedding(configuration: c, positions: maxSequence)
         let kvDimension = c.kvHeads * c.headDimension
         keys = [Float](repeating: 0, count: c.layers * maxSequence * kvDimension)
@@ -85,14 +98,14 @@ public final class LlamaRuntime {
     private func run(_ tokens: [Int], logitsFrom: Int) {
         let c = configuration, t = tokens.count, d = c.hiddenSize, hd = c.headDimension
         let kvDimension = c.kvHeads * hd, qDimension = c.heads * hd, start = length
-        for (row, token) in tokens.enumerated() {
-            for j in 0..<d { x[row * d + j] = embedding[token * d + j] }
+        x.withUnsafeMutableBufferPointer { xs in
+            for (row, token) in tokens.enumerated() { embedding.dequantizeRow(token, into: xs.baseAddress! + row * d) }
         }
         for (l, layer) in layers.enumerated() {
             rmsNorm(x, layer.attentionNorm, into: &normed, rows: t)
-            linear(normed, layer.q, into: &q, rows: t, inputs: d, outputs: qDimension)
-            linear(normed, layer.k, into: &k, rows: t, inputs: d, outputs: kvDimension)
-            linear(normed, layer.v, into: &v, rows: t, inputs: d, outputs: kvDimension)
+            linear(normed, layer.q, into: &q, rows: t)
+            linear(normed, layer.k, into: &k, rows: t)
+            linear(normed, layer.v, into: &v, rows: t)
             rotate(&q, rows: t, heads: c.heads, start: start)
             rotate(&k, rows: t, heads: c.kvHeads, start: start)
             let cacheBase = l * maxSequence * kvDimension
@@ -103,16 +116,16 @@ public final class LlamaRuntime {
                 }
             }
             attention(rows: t, start: start, cacheBase: cacheBase)
-            linear(attended, layer.o, into: &projected, rows: t, inputs: qDimension, outputs: d)
+            linear(attended, layer.o, into: &projected, rows: t)
             for i in 0..<(t * d) { x[i] += projected[i] }
             rmsNorm(x, layer.ffnNorm, into: &normed, rows: t)
-            linear(normed, layer.gate, into: &gateBuffer, rows: t, inputs: d, outputs: c.intermediateSize)
-            linear(normed, layer.up, into: &upBuffer, rows: t, inputs: d, outputs: c.intermediateSize)
+            linear(normed, layer.gate, into: &gateBuffer, rows: t)
+            linear(normed, layer.up, into: &upBuffer, rows: t)
             for i in 0..<(t * c.intermediateSize) {
                 let g = gateBuffer[i]
                 gateBuffer[i] = g / (1 + exp(-g)) * upBuffer[i]
             }
-            linear(gateBuffer, layer.down, into: &projected, rows: t, inputs: c.intermediateSize, outputs: d)
+            linear(gateBuffer, layer.down, into: &projected, rows: t)
             for i in 0..<(t * d) { x[i] += projected[i] }
         }
         length += t
@@ -120,18 +133,13 @@ public final class LlamaRuntime {
         guard rows > 0 else { return }
         let tail = Array(x[(logitsFrom * d)..<(t * d)])
         rmsNorm(tail, finalNorm, into: &normed, rows: rows)
-        linear(normed, output, into: &logitsBuffer, rows: rows, inputs: d, outputs: c.vocabularySize)
+        linear(normed, output, into: &logitsBuffer, rows: rows)
     }
 
-    /// y[rows × outputs] = x[rows × inputs] · Wᵀ.
-    private func linear(_ x: [Float], _ w: [Float], into y: inout [Float], rows: Int, inputs: Int, outputs: Int) {
+    /// y[rows × w.rows] = x[rows × w.columns] · Wᵀ.
+    private func linear(_ x: [Float], _ w: WeightMatrix, into y: inout [Float], rows: Int) {
         x.withUnsafeBufferPointer { xs in
-            w.withUnsafeBufferPointer { ws in
-                y.withUnsafeMutableBufferPointer { ys in
-                    Gemm.compute(.none, .transposed, m: rows, n: outputs, k: inputs, xs.baseAddress!, lda: inputs,
-                                 ws.baseAddress!, ldb: inputs, ys.baseAddress!, ldc: outputs, pool: pool)
-                }
-            }
+            y.withUnsafeMutableBufferPointer { ys in w.multiply(xs.baseAddress!, count: rows, into: ys.baseAddress!, pool: pool) }
         }
     }
 

@@ -111,3 +111,37 @@ import Testing
         #expect(merges.count > 127_000 && merges.first == .string("Ġ Ġ"))
     }
 }
+
+@Suite struct QuantizedRuntimeTests {
+    /// The runtime on the GGUF file's own blocks computes what the dequantized model computes, for
+    /// every storage type, prefill and decode.
+    @Test(arguments: [GGUFTensorType.f32, .f16, .q8_0, .q4_0])
+    func runtimeOnStoredBlocksMatchesTheDequantizedModel(type: GGUFTensorType) throws {
+        let (model, tokens, _) = try LlamaTests.fixture("untied")
+        let path = NSTemporaryDirectory() + "runtime-\(UUID().uuidString).gguf"
+        try LlamaGGUF.write(model, tokenizer: nil, type: type, to: path)
+        let widened = LlamaRuntime(model: try LlamaGGUF.load(path: path, maxSequence: 32), maxSequence: 32, maxBatch: 16)
+        let stored = try LlamaGGUF.runtime(path: path, maxSequence: 32, maxBatch: 16)
+        let expected = try widened.forward(tokens[0], allLogits: true)
+        let scale = expected.map(abs).max()!
+        let prefill = try stored.forward(tokens[0], allLogits: true)
+        #expect(zip(prefill, expected).allSatisfy { abs($0 - $1) / scale < 1e-4 }, "\(type) prefill")
+        stored.reset()
+        let vocabulary = model.configuration.vocabularySize
+        for (i, token) in tokens[0].enumerated() {
+            let logits = try stored.forward([token])
+            #expect(zip(logits, expected[(i * vocabulary)...]).allSatisfy { abs($0 - $1) / scale < 1e-4 }, "\(type) decode step \(i)")
+        }
+    }
+
+    @Test(arguments: WeightMatrix.Format.allCases)
+    func runtimeFormatsStayCloseToTheModel(format: WeightMatrix.Format) throws {
+        let (model, tokens, expected) = try LlamaTests.fixture("tied")
+        let t = tokens[0].count, vocabulary = model.configuration.vocabularySize
+        let reference = Array(expected.scalars[0..<(t * vocabulary)]), scale = reference.map(abs).max()!
+        let logits = try LlamaRuntime(model: model, format: format, maxSequence: 32).forward(tokens[0], allLogits: true)
+        let error = zip(logits, reference).map { abs($0 - $1) }.max()! / scale
+        let tolerance: Float = switch format { case .f32: 1e-4; case .f16: 5e-3; case .q8_0: 3e-2; case .q4_0: 0.5 }
+        #expect(error < tolerance, "\(format): \(error)")
+    }
+}

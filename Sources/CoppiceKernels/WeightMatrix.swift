@@ -1,0 +1,163 @@
+/// A weight matrix [rows × columns] kept in its storage format — F32, F16, or ggml's Q8_0 / Q4_0
+/// blocks along each row — and multiplied without widening it in memory: y[t × rows] =
+/// x[t × columns] · Wᵀ. One activation row (decode) runs a SIMD dot product per weight row, the
+/// blocks converted in registers, rows split across the pool's threads; several rows (prefill)
+/// dequantize 64-row panels into a per-task buffer and multiply them with BLAS, so the conversion
+/// is paid once per panel, not once per token.
+public struct WeightMatrix: @unchecked Sendable {
+    public enum Format: String, Sendable, CaseIterable { case f32, f16, q8_0, q4_0 }
+
+    public let rows: Int
+    public let columns: Int
+    public let format: Format
+    /// The rows in `format`, back to back.
+    public let storage: [UInt8]
+
+    public var rowBytes: Int {
+        switch format {
+        case .f32: 4 * columns
+        case .f16: 2 * columns
+        case .q8_0: BlockQuantization.q8_0.byteCount(columns)
+        case .q4_0: BlockQuantization.q4_0.byteCount(columns)
+        }
+    }
+
+    /// Stores row-major `values` in `format` (Q8_0 / Q4_0 need columns in whole blocks of 32).
+    public init(values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, format: Format) {
+        precondition(values.count == rows * columns, "\(values.count) values for a \(rows)×\(columns) matrix")
+        precondition(format == .f32 || format == .f16 || columns % BlockQuantization.blockSize == 0, "\(format) needs columns in blocks of 32, got \(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.format = format
+        var bytes = [UInt8]()
+        switch format {
+        case .f32: bytes = Array(UnsafeRawBufferPointer(values))
+        case .f16:
+            bytes = [UInt8](repeating: 0, count: 2 * values.count)
+            bytes.withUnsafeMutableBytes { raw in for i in 0..<values.count { raw.storeBytes(of: Float16(values[i]).bitPattern, toByteOffset: 2 * i, as: UInt16.self) } }
+        case .q8_0, .q4_0:
+            let q: BlockQuantization = format == .q8_0 ? .q8_0 : .q4_0
+            bytes = [UInt8](repeating: 0, count: q.byteCount(values.count))
+            bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
+        }
+        storage = bytes
+    }
+
+    /// Wraps bytes already in `format` (a GGUF tensor), checking their size.
+    public init(storage: [UInt8], rows: Int, columns: Int, format: Format) {
+        self.rows = rows
+        self.columns = columns
+        self.format = format
+        self.storage = storage
+        precondition(storage.count == rows * rowBytes, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(rows * rowBytes)")
+    }
+
+    /// Row `r` widened to F32.
+    public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        storage.withUnsafeBytes { raw in
+            let row = UnsafeRawBufferPointer(rebasing: raw[(r * rowBytes)..<((r + 1) * rowBytes)])
+            switch format {
+            case .f32: for j in 0..<columns { out[j] = row.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) }
+            case .f16: for j in 0..<columns { out[j] = Float(Float16(bitPattern: row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) }
+            case .q8_0: BlockQuantization.q8_0.dequantize(row, count: columns, into: out)
+            case .q4_0: BlockQuantization.q4_0.dequantize(row, count: columns, into: out)
+            }
+        }
+    }
+
+    public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        if format == .f32 {
+            storage.withUnsafeBytes { raw in
+                Gemm.compute(.none, .transposed, m: t, n: rows, k: columns, x, lda: columns,
+                             raw.baseAddress!.assumingMemoryBound(to: Float.self), ldb: columns, y, ldc: rows, pool: pool)
+            }
+        } else if t == 1 {
+            multiplyVector(x, into: y, pool: pool)
+        } else {
+            multiplyPanels(x, count: t, into: y, pool: pool)
+        }
+    }
+
+    private func multiplyPanels(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let panel = 64, panels = (rows + panel - 1) / panel
+        pool.parallelFor(panels) { p in
+            let r0 = p * panel, n = min(panel, self.rows - r0)
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: n * self.columns)
+            defer { buffer.deallocate() }
+            for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
+            Gemm.blas(.none, .transposed, m: t, n: n, k: self.columns, x, lda: self.columns, buffer, ldb: self.columns, y + r0, ldc: self.rows)
+        }
+    }
+
+    private func multiplyVector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        let pieces = rows * columns < 1 << 15 ? 1 : pool.threadCount * 4
+        storage.withUnsafeBytes { raw in
+            let base = raw.baseAddress!
+            let body = { (piece: Int) in
+                for r in ThreadPool.range(of: piece, in: pieces, count: self.rows) {
+                    y[r] = self.dot(base + r * self.rowBytes, x)
+                }
+            }
+            if pieces == 1 { body(0) } else { pool.parallelFor(pieces, body) }
+        }
+    }
+
+    /// One stored row · x.
+    @inline(__always)
+    func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>) -> Float {
+        var acc = SIMD16<Float>()
+        switch format {
+        case .f32:
+            var j = 0
+            while j + 16 <= columns {
+                acc.addProduct(row.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self), load(x + j))
+                j += 16
+            }
+            var sum = acc.sum()
+            while j < columns { sum += row.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) * x[j]; j += 1 }
+            return sum
+        case .f16:
+            var j = 0
+            while j + 16 <= columns {
+                let h = unsafeBitCast(row.loadUnaligned(fromByteOffset: 2 * j, as: SIMD16<UInt16>.self), to: SIMD16<Float16>.self)
+                acc.addProduct(SIMD16<Float>(h), load(x + j))
+                j += 16
+            }
+            var sum = acc.sum()
+            while j < columns { sum += Float(Float16(bitPattern: row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) * x[j]; j += 1 }
+            return sum
+        case .q8_0:
+            for b in 0..<(columns / 32) {
+                let block = row + 34 * b, xs = x + 32 * b
+                let d = SIMD16<Float>(repeating: Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self))))
+                let q = block.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
+                let low = SIMD16<Float>(q.lowHalf), high = SIMD16<Float>(q.highHalf)
+                acc.addProduct(d, low * load(xs) + high * load(xs + 16))
+            }
+            return acc.sum()
+        case .q4_0:
+            let eight = SIMD16<Float>(repeating: 8)
+            for b in 0..<(columns / 32) {
+                let block = row + 18 * b, xs = x + 32 * b
+                let d = SIMD16<Float>(repeating: Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self))))
+                let packed = block.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
+                let low = SIMD16<Float>(packed & 0x0F) - eight, high = SIMD16<Float>(packed &>> 4) - eight
+                acc.addProduct(d, low * load(xs) + high * load(xs + 16))
+            }
+            return acc.sum()
+        }
+    }
+
+    /// The plain definition: every row dequantized, then y = x · Wᵀ in scalar loops.
+    public func reference(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>) {
+        var row = [Float](repeating: 0, count: columns)
+        for r in 0..<rows {
+            row.withUnsafeMutableBufferPointer { dequantizeRow(r, into: $0.baseAddress!) }
+            for i in 0..<t {
+                var sum: Float = 0
+                for j in 0..<columns { sum += x[i * columns + j] * row[j] }
+                y[i * rows + r] = sum
+            }
+        }
+    }
+}
