@@ -260,7 +260,6 @@ public enum GGUFWriter {
             appendValue(value)
         }
         var offset = 0
-        var blobs: [Data] = []
         for (name, tensor, type) in tensors {
             if (type == .q4_0 || type == .q8_0) && (tensor.shape.last ?? 0) % BlockQuantization.blockSize != 0 {
                 throw .malformed(path: path, reason: "\(name): rows of \(tensor.shape.last ?? 0) cannot be quantized in blocks of 32")
@@ -270,17 +269,18 @@ public enum GGUFWriter {
             for n in tensor.shape.reversed() { append(UInt64(n)) }
             append(type.rawValue)
             append(UInt64(offset))
-            let blob = encode(tensor, type)
-            blobs.append(blob)
-            offset += (blob.count + alignment - 1) / alignment * alignment
+            offset += (type.byteCount(elements: tensor.count) + alignment - 1) / alignment * alignment
         }
-        let padding = (alignment - header.count % alignment) % alignment
-        header.append(Data(count: padding))
-        for blob in blobs {
-            header.append(blob)
-            header.append(Data(count: (alignment - blob.count % alignment) % alignment))
+        header.append(Data(count: (alignment - header.count % alignment) % alignment))
+        // Tensors are encoded and written one at a time, so a large model is not held twice.
+        try AtomicFile.write(to: path) { handle in
+            try handle.write(contentsOf: header)
+            for (_, tensor, type) in tensors {
+                let blob = encode(tensor, type)
+                try handle.write(contentsOf: blob)
+                try handle.write(contentsOf: Data(count: (alignment - blob.count % alignment) % alignment))
+            }
         }
-        try AtomicFile.write(header, to: path)
     }
 
     static func encode(_ tensor: Tensor, _ type: GGUFTensorType) -> Data {

@@ -24,6 +24,8 @@ public enum LlamaGGUF {
         return split.permuted([0, 2, 1, 3]).contiguous().reshaped([rows, columns])
     }
 
+    /// With a tokenizer, its vocabulary goes in too (cut to the model's vocabulary size: the lowest
+    /// BPE ranks, then the special tokens), so llama.cpp can load the file.
     public static func write(_ model: Llama, tokenizer: Llama3Tokenizer?, type: GGUFTensorType, to path: String) throws(LlamaError) {
         let c = model.configuration
         let state = model.stateDict()
@@ -37,7 +39,7 @@ public enum LlamaGGUF {
             ("llama.rope.dimension_count", .uint32(UInt32(c.headDimension))),
             ("llama.attention.layer_norm_rms_epsilon", .float32(c.normEpsilon)),
         ]
-        if let tokenizer { metadata += vocabulary(tokenizer) }
+        if let tokenizer { metadata += vocabulary(tokenizer, size: c.vocabularySize) }
         var tensors: [(name: String, tensor: Tensor, type: GGUFTensorType)] = []
         // Vectors stay F32, as llama.cpp keeps them.
         func add(_ name: String, _ t: Tensor) { tensors.append((name, t, t.rank == 1 ? .f32 : type)) }
@@ -161,7 +163,8 @@ public enum LlamaGGUF {
     /// The tokenizer as llama.cpp's `gpt2` BPE vocabulary: GPT-2's byte-to-character strings of
     /// every token, their types (special tokens are control) and the merges that build each token
     /// from two lower-ranked ones.
-    static func vocabulary(_ t: Llama3Tokenizer) -> [(String, GGUFValue)] {
+    static func vocabulary(_ t: Llama3Tokenizer, size: Int) -> [(String, GGUFValue)] {
+        let special = Llama3Tokenizer.specialTokenNames, ranks = min(t.tokens.count, max(0, size - special.count))
         var characters = [Character](repeating: " ", count: 256)
         var printable = Array(33...126) + Array(161...172) + Array(174...255), extra = 0
         for b in 0..<256 where !printable.contains(b) {
@@ -172,7 +175,7 @@ public enum LlamaGGUF {
         for b in Array(33...126) + Array(161...172) + Array(174...255) { characters[b] = Character(UnicodeScalar(b)!) }
         func text(_ bytes: [UInt8]) -> String { String(bytes.map { characters[Int($0)] }) }
         var merges: [GGUFValue] = []
-        for (rank, bytes) in t.tokens.enumerated() where bytes.count > 1 {
+        for (rank, bytes) in t.tokens.prefix(ranks).enumerated() where bytes.count > 1 {
             // Merge the bytes with the ranks below this token's until two parts remain.
             var parts = bytes.map { [$0] }
             while parts.count > 2 {
@@ -186,10 +189,12 @@ public enum LlamaGGUF {
             }
             if parts.count == 2 { merges.append(.string(text(parts[0]) + " " + text(parts[1]))) }
         }
-        let tokens = t.tokens.map { GGUFValue.string(text($0)) } + Llama3Tokenizer.specialTokenNames.map { .string($0) }
-        let types = Array(repeating: GGUFValue.int32(1), count: t.tokens.count) + Array(repeating: .int32(3), count: t.specialTokens.count)
+        let specials = Array(special.prefix(size - ranks))
+        let tokens = t.tokens.prefix(ranks).map { GGUFValue.string(text($0)) } + specials.map { .string($0) }
+        let types = Array(repeating: GGUFValue.int32(1), count: ranks) + Array(repeating: .int32(3), count: specials.count)
+        func id(_ name: String) -> UInt32 { UInt32(ranks + (special.firstIndex(of: name) ?? 0)) }
         return [("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("llama-bpe")), ("tokenizer.ggml.tokens", .array(tokens)),
                 ("tokenizer.ggml.token_type", .array(types)), ("tokenizer.ggml.merges", .array(merges)),
-                ("tokenizer.ggml.bos_token_id", .uint32(UInt32(t.beginOfText))), ("tokenizer.ggml.eos_token_id", .uint32(UInt32(t.endOfTurn)))]
+                ("tokenizer.ggml.bos_token_id", .uint32(id("<|begin_of_text|>"))), ("tokenizer.ggml.eos_token_id", .uint32(id("<|eot_id|>")))]
     }
 }

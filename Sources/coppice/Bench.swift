@@ -24,7 +24,7 @@ func printStage(_ stage: String) { FileHandle.standardError.write(Data("bench: \
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure Coppice's speed (build with -c release and -Xswiftc -target-cpu for real numbers).",
-        subcommands: [Engine.self, Sparse.self, Conv.self, DLRM.self]
+        subcommands: [Engine.self, Sparse.self, Conv.self, DLRM.self, LLM.self, LLMModel.self]
     )
 
     struct Sparse: ParsableCommand {
