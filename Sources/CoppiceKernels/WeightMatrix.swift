@@ -1,7 +1,8 @@
 /// A weight matrix [rows × columns] kept in its storage format — F32, F16, or ggml's Q8_0 / Q4_0
 /// blocks along each row — and multiplied without widening it in memory: y[t × rows] =
 /// x[t × columns] · Wᵀ. One activation row (decode) runs a SIMD dot product per weight row, the
-/// blocks converted in registers, rows split across the pool's threads; several rows (prefill)
+/// blocks converted in registers, rows split across the pool's threads (also for F32: faster than
+/// BLAS's GEMV here); several rows (prefill)
 /// dequantize 64-row panels into a per-task buffer and multiply them with BLAS, so the conversion
 /// is paid once per panel, not once per token.
 public struct WeightMatrix: @unchecked Sendable {
@@ -66,13 +67,13 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
-        if format == .f32 {
+        if t == 1 {
+            multiplyVector(x, into: y, pool: pool)
+        } else if format == .f32 {
             storage.withUnsafeBytes { raw in
                 Gemm.compute(.none, .transposed, m: t, n: rows, k: columns, x, lda: columns,
                              raw.baseAddress!.assumingMemoryBound(to: Float.self), ldb: columns, y, ldc: rows, pool: pool)
             }
-        } else if t == 1 {
-            multiplyVector(x, into: y, pool: pool)
         } else {
             multiplyPanels(x, count: t, into: y, pool: pool)
         }
@@ -159,9 +160,13 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The 32 weights of a Q4_0 block's 16 bytes, minus 8: low nibbles first, then high.
     @inline(__always)
     private func nibbles(_ p: UnsafePointer<UInt8>) -> (SIMD16<Float>, SIMD16<Float>) {
+        // Bytes to 32-bit lanes first: the nibble masks and shifts are then plain vector ops.
+        var w = SIMD16<Int32>()
+        for l in 0..<16 { w[l] = Int32(p[l]) }
+        let low = w & 15, high = w &>> 4
         var a = SIMD16<Float>(), b = SIMD16<Float>()
-        for l in 0..<16 { a[l] = Float(Int8(bitPattern: p[l] & 0x0F)) }
-        for l in 0..<16 { b[l] = Float(Int8(bitPattern: p[l] >> 4)) }
+        for l in 0..<16 { a[l] = Float(low[l]) }
+        for l in 0..<16 { b[l] = Float(high[l]) }
         let eight = SIMD16<Float>(repeating: 8)
         return (a - eight, b - eight)
     }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Coppice against llama.cpp (built from source by the PyPI package llama-cpp-python, in a venv outside
+# the repo) on the same random-weight GGUF files, 2 threads, one run: the Llama-57M shape and the
+# Llama-3.2-1B architecture in F32, F16, Q8_0 and Q4_0. Writes docs/results/llm-bench.md.
+# The 1B files take about 9 GB of disk under the model directory (default /tmp/coppice-llm).
+# Usage: scripts/llm-bench.sh [model directory] [presets, default "llama-57m llama-3.2-1b"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/fetch-data.sh
+swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
+venv=/opt/llamacpp-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install -q llama-cpp-python   # compiles llama.cpp (about 15 minutes here)
+fi
+dir="${1:-/tmp/coppice-llm}"
+presets="${2:-llama-57m llama-3.2-1b}"
+mkdir -p "$dir"
+files=()
+for preset in $presets; do
+    for type in f32 f16 q8_0 q4_0; do
+        file="$dir/$preset-$type.gguf"
+        [ -f "$file" ] || .build/release/coppice bench llm-model --preset "$preset" --type "$type" --output "$file"
+        files+=("$file")
+    done
+done
+"$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 "${files[@]}" | tee docs/results/llm-bench.md
