@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Reproduces docs/results/online/ (about 30 minutes on 2 cores): online training with dense-to-sparse
+# Reproduces docs/results/online/ (about 50 minutes on 2 cores): online training with dense-to-sparse
 # serving models (coppice online) at 50%, 70% and 90% MLP sparsity
 #   - on MovieLens-100K in weekly chunks (4 weeks of pre-training), every schedule (r = 1, 2, 4, ∞ and
 #     adaptive) with learned per-layer, uniform and global magnitude masks;
 #   - on the synthetic Criteo-schema stream with abrupt and with gradual drift of the planted truth and
-#     of category popularity (16 chunks of 20,000 examples, 4 of pre-training), schedules r = 1, 4, ∞
+#     of category popularity (16 chunks of 20,000 examples, 4 of pre-training), schedules r = 1, 2, 4, ∞
 #     and adaptive with learned, uniform and global masks.
 # Each run's summary.md, ne.svg and metrics.csv are copied to docs/results/online/<dataset>-<sparsity>/.
 # Usage: scripts/online-experiment.sh [run directory, default runs/online-experiment]
@@ -30,7 +30,7 @@ for drift in abrupt:100000 gradual:200000; do
         name="synthetic-${drift%%:*}-$s"
         "$coppice" online --dataset synthetic --drift "$drift" --chunk-size 20000 --chunks 16 --pretrain-chunks 4 \
             --learning-rate 0.2 --arch-mlp-bot 13-256-128-16 --arch-mlp-top 256-128-1 --sparsity "$s" \
-            --schedules r1,r4,once,adaptive:0.005 --pruning learned,uniform,global --output "$out/$name" >/dev/null
+            --schedules r1,r2,r4,once,adaptive:0.005 --pruning learned,uniform,global --output "$out/$name" >/dev/null
         publish "$name"
     done
 done
