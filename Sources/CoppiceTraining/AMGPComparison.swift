@@ -79,10 +79,10 @@ public enum AMGPComparison {
             for (i, r) in rows.enumerated() {
                 let v = panel.1(r)
                 guard v.isFinite else { continue }
-                let h = 200 * (v - low) / max(high - low, 1e-12), x = x0 + Double(i) * 65
+                let h = 200 * (v - low) / max(high - low, 1e-12), x = x0 + Double(i) * 72
                 out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"50\" height=\"%.1f\" fill=\"%@\"/>", x, 240 - h, h, colors[i % colors.count])
                 out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", x + 25, 234 - h, String(format: p == 0 ? "%.4f" : "%.3g", v))
-                out += String(format: "<text x=\"%.1f\" y=\"256\" text-anchor=\"middle\">%@</text>\n", x + 25, r.name)
+                out += String(format: "<text x=\"%.1f\" y=\"256\" text-anchor=\"middle\" font-size=\"11\">%@</text>\n", x + 25, r.name)
             }
         }
         return out + "</svg>\n"

@@ -90,10 +90,10 @@ public enum OnlineReport {
         let ne = LineChart(title: "NE per chunk (progressive validation)", x: x, series: series(\.ne), xLabel: "chunk", legend: false)
         let gap = LineChart(title: "NE − dense NE", x: x, series: series { r in r.ne.map { $0 - (denseNE[r.chunk] ?? .nan) } }, xLabel: "chunk", legend: false)
         let legendRows = (order.count + 2) / 3
-        let height = 300 + 18 * legendRows + 30
+        let height = 330 + 18 * legendRows + 24
         var legend = ""
         for (i, model) in order.enumerated() {
-            let lx = 60.0 + Double(i % 3) * 280, ly = 310.0 + Double(i / 3) * 18
+            let lx = 60.0 + Double(i % 3) * 280, ly = 330.0 + Double(i / 3) * 18
             legend += String(format: "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%@\" stroke-width=\"3\"/>", lx, lx + 20, ly - 4, ly - 4, palette[i % palette.count])
             legend += String(format: "<text x=\"%.0f\" y=\"%.0f\">%@</text>\n", lx + 25, ly, model)
         }
