@@ -117,16 +117,13 @@ public final class LlamaRuntime {
             }
             attention(rows: t, start: start, cacheBase: cacheBase)
             linear(attended, layer.o, into: &projected, rows: t)
-            for i in 0..<(t * d) { x[i] += projected[i] }
+            addInto(&x, projected, count: t * d)
             rmsNorm(x, layer.ffnNorm, into: &normed, rows: t)
             linear(normed, layer.gate, into: &gateBuffer, rows: t)
             linear(normed, layer.up, into: &upBuffer, rows: t)
-            for i in 0..<(t * c.intermediateSize) {
-                let g = gateBuffer[i]
-                gateBuffer[i] = g / (1 + exp(-g)) * upBuffer[i]
-            }
+            swiGLU(count: t * c.intermediateSize)
             linear(gateBuffer, layer.down, into: &projected, rows: t)
-            for i in 0..<(t * d) { x[i] += projected[i] }
+            addInto(&x, projected, count: t * d)
         }
         length += t
         let rows = t - logitsFrom
@@ -143,13 +140,40 @@ public final class LlamaRuntime {
         }
     }
 
+    /// y += x, on the pool's threads.
+    private func addInto(_ y: inout [Float], _ x: [Float], count: Int) {
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { ys in Elementwise.axpy(1, xs.baseAddress!, ys.baseAddress!, count: count, pool: pool) }
+        }
+    }
+
+    /// gate = silu(gate) · up, on the pool's threads.
+    private func swiGLU(count: Int) {
+        upBuffer.withUnsafeBufferPointer { up in
+            gateBuffer.withUnsafeMutableBufferPointer { gate in
+                Elementwise.unary(.silu, gate.baseAddress!, gate.baseAddress!, count: count, pool: pool)
+                Elementwise.binary(.multiply, gate.baseAddress!, up.baseAddress!, gate.baseAddress!, count: count, pool: pool)
+            }
+        }
+    }
+
+    /// Rows normalized in parallel.
     private func rmsNorm(_ x: [Float], _ weight: [Float], into y: inout [Float], rows: Int) {
         let d = weight.count, epsilon = configuration.normEpsilon
-        for r in 0..<rows {
-            var sum: Float = 0
-            for j in 0..<d { sum += x[r * d + j] * x[r * d + j] }
-            let scale = 1 / (sum / Float(d) + epsilon).squareRoot()
-            for j in 0..<d { y[r * d + j] = x[r * d + j] * scale * weight[j] }
+        x.withUnsafeBufferPointer { xs in
+            weight.withUnsafeBufferPointer { ws in
+                y.withUnsafeMutableBufferPointer { ys in
+                    let (xp, wp, yp) = (xs.baseAddress!, ws.baseAddress!, ys.baseAddress!)
+                    pool.parallelRanges(rows, grain: max(1, 16_384 / d)) { range in
+                        for r in range {
+                            var sum: Float = 0
+                            for j in 0..<d { sum += xp[r * d + j] * xp[r * d + j] }
+                            let scale = 1 / (sum / Float(d) + epsilon).squareRoot()
+                            for j in 0..<d { yp[r * d + j] = xp[r * d + j] * scale * wp[j] }
+                        }
+                    }
+                }
+            }
         }
     }
 
