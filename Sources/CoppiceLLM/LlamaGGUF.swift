@@ -165,15 +165,7 @@ public enum LlamaGGUF {
     /// from two lower-ranked ones.
     static func vocabulary(_ t: Llama3Tokenizer, size: Int) -> [(String, GGUFValue)] {
         let special = Llama3Tokenizer.specialTokenNames, ranks = min(t.tokens.count, max(0, size - special.count))
-        var characters = [Character](repeating: " ", count: 256)
-        var printable = Array(33...126) + Array(161...172) + Array(174...255), extra = 0
-        for b in 0..<256 where !printable.contains(b) {
-            printable.append(b)
-            characters[b] = Character(UnicodeScalar(256 + extra)!)
-            extra += 1
-        }
-        for b in Array(33...126) + Array(161...172) + Array(174...255) { characters[b] = Character(UnicodeScalar(b)!) }
-        func text(_ bytes: [UInt8]) -> String { String(bytes.map { characters[Int($0)] }) }
+        let text = ByteLevel.text
         var merges: [GGUFValue] = []
         for (rank, bytes) in t.tokens.prefix(ranks).enumerated() where bytes.count > 1 {
             // Merge the bytes with the ranks below this token's until two parts remain.

@@ -99,7 +99,10 @@ import Testing
     /// The vocabulary llama.cpp reads: 128,256 GPT-2-style strings, special tokens as control, and
     /// merges that rebuild each token from two lower-ranked ones.
     @Test func tokenizerVocabularyForLlamaCpp() throws {
-        let (model, _, _) = try LlamaTests.fixture("tied")
+        var rng = RandomGenerator(seed: 1)
+        var c = LlamaConfiguration(vocabularySize: 128_256, hiddenSize: 16, layers: 1, heads: 2, kvHeads: 1, intermediateSize: 32)
+        c.tieWordEmbeddings = true
+        let model = try Llama(c, maxSequence: 8, using: &rng)
         let path = temporary("vocab.gguf")
         try LlamaGGUF.write(model, tokenizer: TokenizerTests.tokenizer, type: .f32, to: path)
         let m = try GGUFFile(path: path).metadata

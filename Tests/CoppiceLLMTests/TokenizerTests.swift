@@ -75,3 +75,31 @@ import Testing
         #expect(LlamaGuard.parse("maybe") == nil)
     }
 }
+
+@Suite struct HuggingFaceTokenizerTests {
+    struct Case: Decodable { var text: String; var ids: [Int] }
+
+    /// Two tokenizer.json layouts (Llama 3's Split + ByteLevel with ignore_merges and added tokens;
+    /// GPT-2's ByteLevel regex with a prefix space) give the ids of the `tokenizers` library.
+    @Test(arguments: ["llama3", "gpt2"])
+    func idsEqualTheTokenizersLibrary(name: String) throws {
+        let fixtures = TokenizerTests.root.appendingPathComponent("Tests/CoppiceLLMTests/Fixtures")
+        let tokenizer = try HuggingFaceTokenizer(path: fixtures.appendingPathComponent("hf_tokenizer_\(name).json").path)
+        let cases = try JSONDecoder().decode([String: [Case]].self, from: Data(contentsOf: fixtures.appendingPathComponent("hf_tokenizer_cases.json")))
+        for c in cases[name] ?? [] {
+            let ids = tokenizer.encode(c.text)
+            #expect(ids == c.ids, "\(name): \(c.text.debugDescription)")
+            let decoded = tokenizer.decode(ids)
+            #expect(decoded == c.text || decoded == " " + c.text, "\(name) round trip")
+        }
+        #expect(cases[name]?.count == 5)
+    }
+
+    @Test func unsupportedFilesAreNamed() {
+        #expect(throws: LlamaError.self) { try HuggingFaceTokenizer(json: Data("{}".utf8)) }
+        #expect(throws: LlamaError.self) { try HuggingFaceTokenizer(json: Data(#"{"model": {"type": "Unigram"}}"#.utf8)) }
+        #expect(throws: LlamaError.self) {
+            try HuggingFaceTokenizer(json: Data(#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#.utf8))
+        }
+    }
+}
