@@ -30,7 +30,7 @@ struct OnlineCommand: ParsableCommand {
     @Option(name: .customLong("chunk-size"), help: "Examples per chunk (synthetic; MovieLens when given instead of days).")
     var chunkSize: Int?
     @Option(name: .customLong("chunks-per-day"), help: "Criteo: chunks per each of the 7 days of the reference split.") var chunksPerDay = 1
-    @Option(help: "Stop after this many chunks in all (synthetic: required; default 24).") var chunks: Int?
+    @Option(help: "Stop after this many chunks in all (default: the end of the stream; 24 for the synthetic stream, which has none).") var chunks: Int?
     @Option(help: "Synthetic drift: none, abrupt:N (new truth every N examples) or gradual:N.") var drift = "abrupt:200000"
     @Option(name: .customLong("max-ind-range"), help: "Criteo: categorical ids modulo this (the embedding rows per table).")
     var maxIndexRange = 100_000
