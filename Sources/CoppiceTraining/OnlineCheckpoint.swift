@@ -12,7 +12,8 @@ struct OnlineState: Codable, Equatable {
     /// Lifetime metrics: the dense model first, then each serving variant (no window: a chunk is the
     /// window, and its metrics are exact in the records).
     var metrics: [StreamingBinaryMetrics]
-    var records: [OnlineRecord] = []
+    /// Sizes of metrics.csv and metrics.jsonl up to the last chunk of this state.
+    var csvBytes = 0, jsonlBytes = 0
 
     init(configuration: OnlineConfiguration, variants: Int) {
         self.configuration = configuration
@@ -31,7 +32,7 @@ struct OnlineState: Codable, Equatable {
 extension OnlineTraining {
     static let checkpointFormat = "coppice-online-1"
 
-    /// Every model, mask and the state in one safetensors file, written atomically; then the logs.
+    /// Every model, mask and the state (with the logs' sizes) in one safetensors file, written atomically.
     func writeCheckpoint() throws {
         var tensors: [String: Tensor] = [:]
         for (name, value) in dense.stateDict() { tensors["dense." + name] = value }
@@ -49,7 +50,6 @@ extension OnlineTraining {
         } catch {
             throw TrainingError.checkpoint(error.description)
         }
-        try OnlineReport.writeLogs(state.records, to: outputDirectory)
     }
 
     func loadCheckpoint() throws {
@@ -87,6 +87,7 @@ extension OnlineTraining {
         } catch {
             throw TrainingError.checkpoint("\(checkpointPath): \(error)")
         }
+        try OnlineReport.truncateLogs(in: outputDirectory, to: (saved.csvBytes, saved.jsonlBytes))
         state = saved
     }
 }

@@ -4,25 +4,54 @@ import CoppiceRec
 import CoppiceTensor
 import Foundation
 
-/// The outputs of an online run: per-chunk metrics as CSV and JSONL, a plot of NE per chunk and of
+/// The outputs of an online run: per-chunk metrics as CSV and JSONL (appended chunk by chunk, so
+/// memory does not grow with the stream), a plot of NE per chunk and of
 /// each serving model's NE gap to the dense model, a summary table, and the measured inference
 /// speed of the sparse serving models against the dense one.
 public enum OnlineReport {
     static let csvHeader = "chunk,model,examples,ne,auc,log_loss,calibration,lifetime_ne,lifetime_auc,sparsity,regenerated,layer_sparsity"
 
-    /// `metrics.csv` and `metrics.jsonl` in `directory`, each written atomically.
-    public static func writeLogs(_ records: [OnlineRecord], to directory: String) throws {
+    /// Appends `records` to `metrics.csv` (with its header when new) and `metrics.jsonl` in
+    /// `directory`; returns the files' sizes after the append.
+    @discardableResult
+    public static func appendLogs(_ records: [OnlineRecord], to directory: String) throws -> (csv: Int, jsonl: Int) {
         func number(_ value: Double?) -> String { value.map { String(format: "%.6f", $0) } ?? "" }
         let csv = records.map { r in
             [String(r.chunk), r.model, String(r.examples), number(r.ne), number(r.auc), number(r.logLoss), number(r.calibration),
              number(r.lifetimeNE), number(r.lifetimeAUC), number(r.sparsity), r.regenerated ? "1" : "0",
-             r.layerSparsity.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? ""].joined(separator: ",")
-        }
+             r.layerSparsity.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? ""].joined(separator: ",") + "\n"
+        }.joined()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let jsonl = try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try AtomicFile.write(Data(([csvHeader] + csv).joined(separator: "\n").appending("\n").utf8), to: directory + "/metrics.csv")
-        try AtomicFile.write(Data(jsonl.map { $0 + "\n" }.joined().utf8), to: directory + "/metrics.jsonl")
+        let jsonl = try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+        func append(_ text: String, _ name: String, header: String?) throws -> Int {
+            let path = directory + "/" + name
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: Data((header ?? "").utf8)) }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainingError.checkpoint("cannot write \(path)") }
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(text.utf8))
+            return Int(try handle.offsetInFile)
+        }
+        return (try append(csv, "metrics.csv", header: csvHeader + "\n"), try append(jsonl, "metrics.jsonl", header: nil))
+    }
+
+    /// Cuts the logs back to the sizes a checkpoint recorded (a resumed run re-appends the rest).
+    static func truncateLogs(in directory: String, to sizes: (csv: Int, jsonl: Int)) throws {
+        for (name, size) in [("metrics.csv", sizes.csv), ("metrics.jsonl", sizes.jsonl)] {
+            let path = directory + "/" + name
+            if size == 0 && !FileManager.default.fileExists(atPath: path) { continue }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainingError.checkpoint("cannot open \(path) to resume") }
+            defer { try? handle.close() }
+            try handle.truncate(atOffset: UInt64(size))
+        }
+    }
+
+    /// Every record of a run, read back from its `metrics.jsonl`.
+    public static func readLogs(in directory: String) throws -> [OnlineRecord] {
+        guard let data = FileManager.default.contents(atPath: directory + "/metrics.jsonl") else { return [] }
+        let decoder = JSONDecoder()
+        return try data.split(separator: UInt8(ascii: "\n")).map { try decoder.decode(OnlineRecord.self, from: Data($0)) }
     }
 
     /// The run's table and its inference measurement, for `--format json`.

@@ -20,7 +20,8 @@ import Foundation
 ///    chunk and made r = 1 the worst schedule.
 /// NE is normalized by the CTR of everything trained on so far. A checkpoint (one safetensors file
 /// holding every model, mask and metric) is written every `checkpointEvery` chunks; a resumed run
-/// continues with identical metrics. Memory is bounded by one chunk and the models.
+/// continues with identical metrics. The logs are appended chunk by chunk (a resume cuts them back to
+/// the checkpoint), so memory is bounded by one chunk and the models however long the stream runs.
 public final class OnlineTraining {
     public struct Progress: Sendable {
         public var chunk: Int
@@ -41,7 +42,6 @@ public final class OnlineTraining {
     var state: OnlineState
     let end: Int
 
-    public var records: [OnlineRecord] { state.records }
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
 
     public init(configuration: OnlineConfiguration, stream: CTRStream, outputDirectory: String, resume: Bool = false) throws {
@@ -62,10 +62,16 @@ public final class OnlineTraining {
         } catch {
             throw TrainingError.checkpoint("cannot create \(outputDirectory): \(error)")
         }
-        if resume { try loadCheckpoint() }
+        if resume {
+            try loadCheckpoint()
+        } else {
+            // A new run starts new logs.
+            for name in ["metrics.csv", "metrics.jsonl"] { try? FileManager.default.removeItem(atPath: outputDirectory + "/" + name) }
+        }
     }
 
-    /// Streams to the end (or the configured number of chunks) and returns every record.
+    /// Streams to the end (or the configured number of chunks) and returns every record of the run
+    /// (read back from its log).
     @discardableResult
     public func run() throws -> [OnlineRecord] {
         let k0 = configuration.pretrainChunks
@@ -105,14 +111,14 @@ public final class OnlineTraining {
                     try train(serving[i], chunk, chunk: t, name: variant.description)
                 }
             }
-            state.records += rows
+            (state.csvBytes, state.jsonlBytes) = try OnlineReport.appendLogs(rows, to: outputDirectory)
             state.nextChunk = t + 1
             onChunk(rows)
             if configuration.checkpointEvery > 0 && streamed % configuration.checkpointEvery == 0 || state.nextChunk == end {
                 try writeCheckpoint()
             }
         }
-        return state.records
+        return try OnlineReport.readLogs(in: outputDirectory)
     }
 
     /// `epochsPerChunk` passes over `examples` in order.

@@ -73,16 +73,23 @@ import Testing
         let config = Self.configuration(variants: Self.variants)
         let straight = try OnlineTraining(configuration: config, stream: stream, outputDirectory: directory()).run()
         #expect(straight.count == 5 * 5)
+        // Checkpoints every 2 chunks: killed in chunk 5, the logs hold chunks 2-4 but the checkpoint
+        // only 2-3; resuming cuts the logs back and runs chunk 4 again.
+        var everyTwo = config
+        everyTwo.checkpointEvery = 2
+        let twoStraight = try OnlineTraining(configuration: everyTwo, stream: stream, outputDirectory: directory()).run()
+        #expect(twoStraight == straight, "checkpoint spacing does not change the metrics")
         let out = directory()
-        let killed = try OnlineTraining(configuration: config, stream: stream, outputDirectory: out)
+        let killed = try OnlineTraining(configuration: everyTwo, stream: stream, outputDirectory: out)
         struct Killed: Error {}
-        killed.onStep = { if $0.chunk == 4 && $0.model == "d2s-r2-uniform" && $0.step == 3 { throw Killed() } }
+        killed.onStep = { if $0.chunk == 5 && $0.model == "prune-once-global" && $0.step == 3 { throw Killed() } }
         #expect(throws: Killed.self) { try killed.run() }
         let log = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8)
-        #expect(log.split(separator: "\n").count == 1 + 2 * 5, "the logs hold the chunks up to the last checkpoint")
-        let resumed = try OnlineTraining(configuration: config, stream: stream, outputDirectory: out, resume: true).run()
+        #expect(log.split(separator: "\n").count == 1 + 3 * 5, "chunks 2, 3 and 4 were logged before the kill")
+        let resumed = try OnlineTraining(configuration: everyTwo, stream: stream, outputDirectory: out, resume: true).run()
         #expect(resumed == straight)
-        var other = config
+        #expect(try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8).split(separator: "\n").count == 1 + 5 * 5)
+        var other = everyTwo
         other.sparsity = 0.5
         #expect(throws: TrainingError.self, "another run's checkpoint") {
             try OnlineTraining(configuration: other, stream: stream, outputDirectory: out, resume: true)
