@@ -60,7 +60,7 @@ public struct LanguageModelTraining {
             optimizer.zeroGrad()
             let logits = try model(inputs).reshaped([batchSize * sequenceLength, model.configuration.vocabularySize])
             let loss = try Loss.crossEntropy(logits, labels: targets)
-            try loss.backward()
+            loss.backward()
             optimizer.step()
             losses.append(loss.scalars[0])
             step += 1

@@ -97,7 +97,7 @@ public final class LlamaRuntime {
     /// One batch through every layer; logits of rows `logitsFrom...` land in `logitsBuffer`.
     private func run(_ tokens: [Int], logitsFrom: Int) {
         let c = configuration, t = tokens.count, d = c.hiddenSize, hd = c.headDimension
-        let kvDimension = c.kvHeads * hd, qDimension = c.heads * hd, start = length
+        let kvDimension = c.kvHeads * hd, start = length
         x.withUnsafeMutableBufferPointer { xs in
             for (row, token) in tokens.enumerated() { embedding.dequantizeRow(token, into: xs.baseAddress! + row * d) }
         }

@@ -26,12 +26,14 @@ public enum OnlineReport {
         let jsonl = try records.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
         func append(_ text: String, _ name: String, header: String?) throws -> Int {
             let path = directory + "/" + name
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: Data((header ?? "").utf8)) }
+            if !FileManager.default.fileExists(atPath: path) && !FileManager.default.createFile(atPath: path, contents: Data((header ?? "").utf8)) {
+                throw TrainingError.checkpoint("cannot create \(path)")
+            }
             guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainingError.checkpoint("cannot write \(path)") }
             defer { try? handle.close() }
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(text.utf8))
-            return Int(try handle.offsetInFile)
+            return Int(handle.offsetInFile)
         }
         return (try append(csv, "metrics.csv", header: csvHeader + "\n"), try append(jsonl, "metrics.jsonl", header: nil))
     }
