@@ -57,7 +57,10 @@ public final class Llama3Tokenizer: @unchecked Sendable {
         self.ranks = ranks
         self.tokens = tokens
         specialTokens = Dictionary(uniqueKeysWithValues: Self.specialTokenNames.enumerated().map { ($1, tokens.count + $0) })
-        regex = try! NSRegularExpression(pattern: Self.pattern)
+        guard let regex = try? NSRegularExpression(pattern: Self.pattern) else {
+            throw .invalidConfiguration("this platform's regular expressions do not accept the Llama 3 pre-tokenization pattern")
+        }
+        self.regex = regex
     }
 
     /// Token ids of `text`; special-token text is encoded as special tokens only with
