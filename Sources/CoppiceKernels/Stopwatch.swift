@@ -5,13 +5,13 @@ public enum Stopwatch {
     public static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     /// Median seconds per call of `body` over at least `minimumRuns` runs and about `budget` seconds.
-    public static func median(minimumRuns: Int = 5, budget: Double = 1.0, _ body: () -> Void) -> Double {
-        body()
+    public static func median(minimumRuns: Int = 5, budget: Double = 1.0, _ body: () throws -> Void) rethrows -> Double {
+        try body()
         var samples: [Double] = []
         let start = now()
         while samples.count < minimumRuns || (now() - start < budget && samples.count < 1000) {
             let t = now()
-            body()
+            try body()
             samples.append(now() - t)
         }
         samples.sort()

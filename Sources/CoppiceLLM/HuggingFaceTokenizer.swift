@@ -92,19 +92,9 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
     public func decode(_ ids: [Int]) -> String { String(decoding: ids.flatMap { tokenBytes[$0] ?? [] }, as: UTF8.self) }
 
     private func merge(_ piece: String) -> [Int] {
-        var parts = piece.map(String.init)
-        while parts.count > 1 {
-            var best = Int.max, at = -1
-            for i in 0..<(parts.count - 1) {
-                if let rank = mergeRanks[parts[i] + " " + parts[i + 1]], rank < best { (best, at) = (rank, i) }
-            }
-            if at < 0 { break }
-            parts[at] += parts[at + 1]
-            parts.remove(at: at + 1)
-        }
         // Every byte-level character is in the vocabulary of a byte-level BPE; a malformed file's
         // missing one is dropped rather than guessed.
-        return parts.compactMap { vocabulary[$0] }
+        bytePairMerge(piece.map(String.init)) { mergeRanks[$0 + " " + $1] }.compactMap { vocabulary[$0] }
     }
 
     /// The text cut at every added token (longest match first), in order.

@@ -125,17 +125,7 @@ public final class Llama3Tokenizer: @unchecked Sendable {
 
     /// tiktoken's byte-pair merge: repeatedly join the adjacent pair whose bytes have the lowest rank.
     private func merge(_ piece: [UInt8]) -> [Int] {
-        var parts = piece.map { [$0] }
-        while parts.count > 1 {
-            var best = Int.max, at = -1
-            for i in 0..<(parts.count - 1) {
-                if let rank = ranks[parts[i] + parts[i + 1]], rank < best { (best, at) = (rank, i) }
-            }
-            if at < 0 { break }
-            parts[at] += parts[at + 1]
-            parts.remove(at: at + 1)
-        }
-        return parts.map { ranks[$0]! }
+        bytePairMerge(piece.map { [$0] }) { ranks[$0 + $1] }.map { ranks[$0]! }
     }
 
     /// Meta's `_split_whitespaces_or_nonwhitespaces`: no piece holds more than `limit` consecutive

@@ -169,16 +169,7 @@ public enum LlamaGGUF {
         var merges: [GGUFValue] = []
         for (rank, bytes) in t.tokens.prefix(ranks).enumerated() where bytes.count > 1 {
             // Merge the bytes with the ranks below this token's until two parts remain.
-            var parts = bytes.map { [$0] }
-            while parts.count > 2 {
-                var best = Int.max, at = -1
-                for i in 0..<(parts.count - 1) {
-                    if let r = t.ranks[parts[i] + parts[i + 1]], r < rank, r < best { (best, at) = (r, i) }
-                }
-                if at < 0 { break }
-                parts[at] += parts[at + 1]
-                parts.remove(at: at + 1)
-            }
+            let parts = bytePairMerge(bytes.map { [$0] }, stoppingAt: 2) { a, b in t.ranks[a + b].flatMap { $0 < rank ? $0 : nil } }
             if parts.count == 2 { merges.append(.string(text(parts[0]) + " " + text(parts[1]))) }
         }
         let specials = Array(special.prefix(size - ranks))

@@ -31,13 +31,7 @@ public struct BinaryMetrics: Sendable, Equatable {
 
     /// The summary of `predictions` (probabilities) against `labels` (0 or 1).
     public static func summary(predictions: [Float], labels: [Float], trainingCTR: Double?) throws(TrainingError) -> Summary {
-        guard predictions.count == labels.count else {
-            throw .data("metrics need one label per prediction, got \(predictions.count) predictions and \(labels.count) labels")
-        }
-        if let bad = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw .data("label \(bad) is \(labels[bad]), expected 0 or 1") }
-        if let bad = predictions.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
-            throw .data("prediction \(bad) is \(predictions[bad]), expected a probability in [0, 1]")
-        }
+        try validate(predictions: predictions, labels: labels)
         let n = predictions.count
         var loss = 0.0, correct = 0, positives = 0, predictedSum = 0.0
         for (p, y) in zip(predictions, labels) {
@@ -53,6 +47,17 @@ public struct BinaryMetrics: Sendable, Equatable {
         return Summary(count: n, auc: auc(predictions: predictions, labels: labels), logLoss: logLoss, normalizedEntropy: ne,
                        calibration: positives > 0 ? predictedSum / Double(positives) : nil,
                        accuracy: Double(correct) / count, ctr: Double(positives) / count)
+    }
+
+    /// One label (0 or 1) per prediction (a probability), or an error naming the first that is not.
+    static func validate(predictions: [Float], labels: [Float]) throws(TrainingError) {
+        guard predictions.count == labels.count else {
+            throw .data("metrics need one label per prediction, got \(predictions.count) predictions and \(labels.count) labels")
+        }
+        if let bad = labels.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw .data("label \(bad) is \(labels[bad]), expected 0 or 1") }
+        if let bad = predictions.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw .data("prediction \(bad) is \(predictions[bad]), expected a probability in [0, 1]")
+        }
     }
 
     /// Log loss over the entropy of the training CTR; nil unless the CTR is strictly between 0 and 1.

@@ -1,5 +1,6 @@
 import CoppiceData
 import CoppiceFormats
+import CoppiceKernels
 import CoppiceRec
 import CoppiceTensor
 import Foundation
@@ -140,7 +141,8 @@ public enum OnlineReport {
     }
 
     /// Measured inference time of each serving model through the sparse kernels against the dense
-    /// model, at each batch size: median of `repeats` forward passes on the first examples of `sample`.
+    /// model, at each batch size: median of `repeats` forward passes (after a warm-up) on the first
+    /// examples of `sample`.
     public struct Speed: Codable, Sendable {
         public var model: String
         public var batchSize: Int
@@ -154,13 +156,7 @@ public enum OnlineReport {
         for batchSize in batchSizes {
             let batch = DLRMTraining.batch(sample.prefix(batchSize))
             func median(_ model: DLRM) throws -> Double {
-                var times: [Double] = []
-                for _ in 0..<repeats {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    _ = try withoutGradient { try model(batch) }
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                }
-                return times.sorted()[repeats / 2]
+                try 1000 * Stopwatch.median(minimumRuns: repeats, budget: 0) { _ = try withoutGradient { try model(batch) } }
             }
             let dense = try median(training.dense)
             for (variant, model) in zip(training.configuration.variants, training.serving) {

@@ -27,9 +27,7 @@ public struct StreamingBinaryMetrics: Codable, Sendable, Equatable {
     public var examples: Int { count }
 
     public mutating func add(predictions p: [Float], labels y: [Float]) throws(TrainingError) {
-        guard p.count == y.count else { throw .data("\(p.count) predictions for \(y.count) labels") }
-        if let bad = y.firstIndex(where: { $0 != 0 && $0 != 1 }) { throw .data("label \(bad) is \(y[bad]), expected 0 or 1") }
-        if let bad = p.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) { throw .data("prediction \(bad) is \(p[bad]), expected a probability in [0, 1]") }
+        try BinaryMetrics.validate(predictions: p, labels: y)
         for (prediction, label) in zip(p, y) {
             let q = min(max(Double(prediction), BinaryMetrics.epsilon), 1 - BinaryMetrics.epsilon)
             lossSum -= label == 1 ? log(q) : log(1 - q)
