@@ -105,8 +105,6 @@ public final class DLRM: Module {
     public let bottom: Sequential
     public let embeddings: [EmbeddingBag]
     public let top: Sequential
-    /// Flat positions i·n + j (i > j) of the Gram matrix kept by the interaction.
-    private let lowerTriangle: [Int]
 
     /// Initialized as the reference does: Linear W ~ N(0, √(2/(in+out))), b ~ N(0, √(1/out)); tables
     /// U(±√(1/rows)).
@@ -129,8 +127,6 @@ public final class DLRM: Module {
             EmbeddingBag(count: $0, dimension: configuration.embeddingDimension, mode: configuration.pooling, using: &rng)
         }
         top = mlp([configuration.interactionWidth] + configuration.topMLP, sigmoidLast: true)
-        let vectors = configuration.tableSizes.count + 1
-        lowerTriangle = (0..<vectors).flatMap { i in (0..<i).map { j in i * vectors + j } }
     }
 
     public func visit(_ v: inout ParameterVisitor) {
@@ -154,11 +150,6 @@ public final class DLRM: Module {
             guard offsets.count == b else { throw .invalidBatch("every table needs \(b) bag offsets, got \(offsets.count)") }
             do { vectors.append(try table(indices, offsets: offsets)) } catch { throw .invalidBatch("\(error)") }
         }
-        let n = vectors.count
-        let t = stack(vectors, alongAxis: 1)                                   // [B, n, d]
-        let gram = matmul(t, t.permuted([0, 2, 1])).reshaped([b, n * n])      // [B, n·n]
-        let pairs: Tensor
-        do { pairs = try gram.indexSelect(lowerTriangle, alongAxis: 1) } catch { throw .invalidBatch("\(error)") }
-        return top(concatenate([x, pairs], alongAxis: 1))
+        return top(concatenate([x, dotInteraction(vectors)], alongAxis: 1))
     }
 }

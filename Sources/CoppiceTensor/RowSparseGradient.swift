@@ -16,22 +16,25 @@ public struct RowSparseGradient: Sendable {
 
     /// Each touched row once, in ascending order, with repeated rows summed.
     public func coalesced() -> (rows: [Int], values: [Float]) {
-        var slot: [Int: Int] = [:]
+        // Positions sorted by (row, position), packed in one integer key: repeated rows add in their
+        // original order, and sorting a batch's few hundred keys costs far less than hashing them.
+        let n = indices.count
+        let keys = indices.enumerated().map { $0.element * n + $0.offset }.sorted()
         var rows: [Int] = []
-        for index in indices where slot[index] == nil {
-            slot[index] = rows.count
-            rows.append(index)
+        rows.reserveCapacity(n)
+        var summed = [Float](repeating: 0, count: n * dimension)
+        values.withUnsafeBufferPointer { source in
+            summed.withUnsafeMutableBufferPointer { target in
+                for key in keys {
+                    let (row, position) = key.quotientAndRemainder(dividingBy: n)
+                    if rows.last != row { rows.append(row) }
+                    let t = (rows.count - 1) * dimension, s = position * dimension
+                    for c in 0..<dimension { target[t + c] += source[s + c] }
+                }
+            }
         }
-        var order = Array(rows.indices)
-        order.sort { rows[$0] < rows[$1] }
-        var rank = [Int](repeating: 0, count: rows.count)
-        for (position, original) in order.enumerated() { rank[original] = position }
-        var summed = [Float](repeating: 0, count: rows.count * dimension)
-        for (i, index) in indices.enumerated() {
-            let target = rank[slot[index]!] * dimension
-            for c in 0..<dimension { summed[target + c] += values[i * dimension + c] }
-        }
-        return (order.map { rows[$0] }, summed)
+        summed.removeLast((n - rows.count) * dimension)
+        return (rows, summed)
     }
 
     /// The dense [rowCount, dimension] equivalent.

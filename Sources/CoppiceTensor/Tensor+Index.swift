@@ -14,10 +14,16 @@ extension Tensor {
         newShape[a] = indices.count
         var out = Tensor(uninitializedShape: newShape)
         out.node = nil
-        for o in 0..<outer {
-            for (j, index) in indices.enumerated() {
-                (out.storage.pointer + (o * indices.count + j) * inner)
-                    .update(from: x.storage.pointer + x.offset + (o * length + index) * inner, count: inner)
+        let source = x.storage.pointer + x.offset, target = out.storage.pointer
+        indices.withUnsafeBufferPointer { picked in
+            for o in 0..<outer {
+                let row = target + o * picked.count * inner, from = source + o * length * inner
+                if inner == 1 {
+                    // Picking single elements (DLRM's lower triangle): a plain gather, no copy calls.
+                    for j in 0..<picked.count { row[j] = from[picked[j]] }
+                } else {
+                    for j in 0..<picked.count { (row + j * inner).update(from: from + picked[j] * inner, count: inner) }
+                }
             }
         }
         let original = shape
@@ -26,11 +32,13 @@ extension Tensor {
             defer { withExtendedLifetime(gc) {} }
             var grad = Tensor.zeros(original)
             grad.withUnsafeMutableBufferPointer { dst in
-                for o in 0..<outer {
-                    for (j, index) in indices.enumerated() {
-                        let src = gc.storage.pointer + gc.offset + (o * indices.count + j) * inner
-                        let target = (o * length + index) * inner
-                        for i in 0..<inner { dst[target + i] += src[i] }
+                indices.withUnsafeBufferPointer { picked in
+                    for o in 0..<outer {
+                        for (j, index) in picked.enumerated() {
+                            let src = gc.storage.pointer + gc.offset + (o * picked.count + j) * inner
+                            let target = (o * length + index) * inner
+                            for i in 0..<inner { dst[target + i] += src[i] }
+                        }
                     }
                 }
             }

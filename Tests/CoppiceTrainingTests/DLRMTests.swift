@@ -32,6 +32,19 @@ import Testing
         #expect(Self.configuration.interactionWidth == 10, "4 vectors: 6 pairs + the 4-wide bottom output")
     }
 
+    @Test func dotInteractionEqualsTheGramTriangleAndItsGradientChecks() throws {
+        // 11 vectors (two 8-lane blocks) of 13 (odd: every loop tail), batch 5.
+        let (b, n, d) = (5, 11, 13)
+        let vectors = (0..<n).map { testTensor([b, d], seed: UInt64(40 + $0)) }
+        let gram = matmul(stack(vectors, alongAxis: 1), stack(vectors, alongAxis: 1).permuted([0, 2, 1])).reshaped([b, n * n])
+        let triangle = (0..<n).flatMap { i in (0..<i).map { j in i * n + j } }
+        let expected = try gram.indexSelect(triangle, alongAxis: 1)
+        #expect(dotInteraction(vectors).shape == [b, n * (n - 1) / 2])
+        #expect(allClose(dotInteraction(vectors).scalars, expected.scalars, relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+        let bad = GradientCheck.mismatches(Array(vectors.prefix(9))) { dotInteraction($0) }
+        #expect(bad.isEmpty, "\(bad.prefix(3))")
+    }
+
     @Test func embeddingGradientsAndUpdatesTouchOnlyTheBatchRows() throws {
         let (model, batch, _) = try referenceModelAndBatch()
         let before = model.embeddings.map { $0.weight.value.scalars }
