@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces docs/results/amgp/ (about 5 minutes on 2 cores): alternate model growth and pruning next to
+# Reproduces docs/results/amgp/ (about 12 minutes on 2 cores; every comparison runs 3 rounds, median time): alternate model growth and pruning next to
 # dense, prune-only and a small dense model of the same average FLOPs (coppice dlrm --compare), on
 #   - the synthetic Criteo-schema stream (200,000 examples, the reference's MLPs 13-512-256-64-16 / 512-256-1):
 #     the paper-style schedule of docs/recipes/amgp-paper-schedule.json (and its variant pruning 60% of the
@@ -20,9 +20,9 @@ run() {  # name, then the options
     local name="$1"; shift
     { echo "\`coppice dlrm $* --compare\`"; echo; "$coppice" dlrm "$@" --compare --plot "$out/$name.svg" 2>/dev/null; } > "$out/$name.md"
 }
-run synthetic-paper-schedule-3-epochs "${synthetic[@]}" --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule.json
-run synthetic-paper-schedule-60-3-epochs "${synthetic[@]}" --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule-60.json
-run synthetic-equal-phases-1-epoch "${synthetic[@]}" --amgp-phases 0,0.5,0,0.5,0
-run movielens-paper-schedule --dataset movielens-100k --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-64-16 --arch-mlp-top 64-1 \
+run synthetic-paper-schedule-3-epochs "${synthetic[@]}" --repeats 3 --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule.json
+run synthetic-paper-schedule-60-3-epochs "${synthetic[@]}" --repeats 3 --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule-60.json
+run synthetic-equal-phases-1-epoch "${synthetic[@]}" --repeats 3 --amgp-phases 0,0.5,0,0.5,0
+run movielens-paper-schedule --dataset movielens-100k --repeats 3 --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-64-16 --arch-mlp-top 64-1 \
     --amgp-recipe docs/recipes/amgp-paper-schedule.json
 cat "$out"/*.md

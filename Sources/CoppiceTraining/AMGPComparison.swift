@@ -15,11 +15,19 @@ public enum AMGPComparison {
         public var auc: Double?
         public var logLoss: Double
         public var trainingFLOPs: Double
+        /// The median of `runSeconds`.
         public var seconds: Double
+        /// Training time of every repeat, in the order run.
+        public var runSeconds: [Double]
     }
 
-    /// `train` runs one configuration on the data (the caller decides which split).
-    public static func run(_ base: DLRMTraining, train: (DLRMTraining) throws -> DLRMTraining.Result) throws -> [Row] {
+    /// `train` runs one configuration on the data (the caller decides which split). With `repeats`
+    /// above 1 the four runs are repeated round after round (so that a slow spell of a shared machine
+    /// falls on all of them alike) and the time is the median; training is deterministic, so the
+    /// metrics of a repeat must equal the first run's, which is checked.
+    public static func run(_ base: DLRMTraining, repeats: Int = 1,
+                           train: (DLRMTraining) throws -> DLRMTraining.Result) throws -> [Row] {
+        guard repeats >= 1 else { throw TrainingError.invalidConfiguration("repeats must be at least 1, got \(repeats)") }
         guard base.phases.contains(where: { $0 > 0 }), base.phases.last == 0 else {
             throw TrainingError.invalidConfiguration("the comparison needs an AMGP schedule with a sparse phase that ends dense, got \(base.phases)")
         }
@@ -27,7 +35,7 @@ public enum AMGPComparison {
             let result = try train(training)
             return Row(name: name, bottomMLP: training.configuration.bottomMLP, topMLP: training.configuration.topMLP, phases: training.phases,
                        ne: result.test.normalizedEntropy, auc: result.test.auc, logLoss: result.test.logLoss,
-                       trainingFLOPs: 2 * result.trainingMultiplyAdds, seconds: result.seconds)
+                       trainingFLOPs: 2 * result.trainingMultiplyAdds, seconds: result.seconds, runSeconds: [result.seconds])
         }
         var dense = base
         dense.phases = []
@@ -46,14 +54,31 @@ public enum AMGPComparison {
         }
         var small = dense
         small.configuration = base.configuration.scalingHiddenWidths(by: (low + high) / 2)
-        return rows + [try row("small dense", small)]
+        var all = rows + [try row("small dense", small)]
+        let trainings = [dense, base, pruneOnly, small]
+        for _ in 1..<repeats {
+            for (index, training) in trainings.enumerated() {
+                let again = try row(all[index].name, training)
+                guard again.ne == all[index].ne, again.logLoss == all[index].logLoss else {
+                    throw TrainingError.invalidConfiguration("a repeat of \(again.name) gave different metrics (log loss \(again.logLoss) vs \(all[index].logLoss)): training is not deterministic")
+                }
+                all[index].runSeconds += again.runSeconds
+            }
+        }
+        for index in all.indices {
+            let sorted = all[index].runSeconds.sorted(), middle = sorted.count / 2
+            all[index].seconds = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        }
+        return all
     }
 
     public static func markdown(_ rows: [Row]) -> String {
         let dense = rows.first { $0.name == "dense" }
         func f(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "–" }
         func relative(_ v: Double, _ base: Double?) -> String { base.map { String(format: " (%+.1f%%)", 100 * (v / $0 - 1)) } ?? "" }
-        var out = "| run | MLPs (bottom / top) | phases | NE | ΔNE vs dense | AUC | log loss | training FLOPs | train time |\n"
+        let repeats = rows.map(\.runSeconds.count).max() ?? 1
+        let time = repeats > 1 ? "train time (median of \(repeats))" : "train time"
+        var out = "| run | MLPs (bottom / top) | phases | NE | ΔNE vs dense | AUC | log loss | training FLOPs | \(time) |\n"
         out += "|---|---|---|---:|---:|---:|---:|---:|---:|\n"
         for r in rows {
             var delta = "–"

@@ -39,14 +39,23 @@ public struct DLRMTraining {
     /// The DLRM input of `examples`: dense [B, D] and per table the flattened ids with bag offsets.
     public static func batch(_ examples: ArraySlice<CTRExample>) -> DLRMBatch {
         let tables = examples.first?.sparse.count ?? 0
-        var indices = [[Int]](repeating: [], count: tables), offsets = [[Int]](repeating: [], count: tables)
-        for example in examples {
-            for t in 0..<tables {
-                offsets[t].append(indices[t].count)
-                indices[t] += example.sparse[t]
+        let denseCount = examples.first?.dense.count ?? 0
+        var indices = [[Int]](), offsets = [[Int]]()
+        for t in 0..<tables {
+            var tableIndices = [Int](), tableOffsets = [Int]()
+            tableIndices.reserveCapacity(examples.count)
+            tableOffsets.reserveCapacity(examples.count)
+            for example in examples {
+                tableOffsets.append(tableIndices.count)
+                tableIndices.append(contentsOf: example.sparse[t])
             }
+            indices.append(tableIndices)
+            offsets.append(tableOffsets)
         }
-        let dense = Tensor(examples.flatMap(\.dense)).reshaped([examples.count, examples.first?.dense.count ?? 0])
+        var values = [Float]()
+        values.reserveCapacity(examples.count * denseCount)
+        for example in examples { values.append(contentsOf: example.dense) }
+        let dense = Tensor(values).reshaped([examples.count, denseCount])
         return DLRMBatch(dense: dense, indices: indices, offsets: offsets)
     }
 

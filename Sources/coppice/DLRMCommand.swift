@@ -45,6 +45,7 @@ struct DLRMCommand: ParsableCommand {
     @Flag(help: "Run dense, AMGP (the schedule given), prune-only and a small dense model of AMGP's average FLOPs, and print the comparison.")
     var compare = false
     @Option(help: "With --compare: write a bar chart of NE, FLOPs and time (SVG) here.") var plot: String?
+    @Option(help: "With --compare: run the four trainings this many rounds and report the median train time.") var repeats = 1
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
 
     func validate() throws {
@@ -61,7 +62,7 @@ struct DLRMCommand: ParsableCommand {
         guard let lengths = numberList(phaseLengths), lengths.isEmpty || (lengths.count == fractions.count && lengths.allSatisfy { $0 > 0 }) else {
             throw ValidationError("--amgp-phase-lengths must be one positive number per phase, got '\(phaseLengths)'")
         }
-        guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10, maxIndexRange > 0 else { throw ValidationError("sizes must be positive") }
+        guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10, maxIndexRange > 0, repeats > 0 else { throw ValidationError("sizes must be positive") }
     }
 
     func run() throws {
@@ -102,7 +103,7 @@ struct DLRMCommand: ParsableCommand {
             return try training.run(data!, progress: progress).result
         }
         if compare {
-            let rows = try AMGPComparison.run(training, train: train)
+            let rows = try AMGPComparison.run(training, repeats: repeats, train: train)
             if let plot { try AtomicFile.write(Data(AMGPComparison.svg(rows, title: "coppice dlrm --dataset \(dataset) --compare").utf8), to: plot) }
             if format == .json {
                 let encoder = JSONEncoder()

@@ -83,8 +83,11 @@ import Testing
         #expect(AlternateGrowthPruning(model: try DLRM(configuration, using: &rng)).forwardMultiplyAdds == configuration.forwardMultiplyAdds)
         var training = DLRMTraining(configuration: configuration)
         training.phases = [0, 0.5, 0]
-        let rows = try AMGPComparison.run(training) { try $0.run(data).result }
+        var trainings = 0
+        let rows = try AMGPComparison.run(training, repeats: 2) { trainings += 1; return try $0.run(data).result }
         #expect(rows.map(\.name) == ["dense", "AMGP", "prune-only", "small dense"])
+        #expect(trainings == 8 && rows.allSatisfy { $0.runSeconds.count == 2 && $0.seconds == $0.runSeconds.reduce(0, +) / 2 })
+        #expect(AMGPComparison.markdown(rows).contains("train time (median of 2)"))
         #expect(rows[1].trainingFLOPs < rows[0].trainingFLOPs && rows[2].trainingFLOPs < rows[1].trainingFLOPs)
         #expect(abs(rows[3].trainingFLOPs / rows[1].trainingFLOPs - 1) < 0.05, "\(rows[3].trainingFLOPs) vs \(rows[1].trainingFLOPs)")
         #expect(rows[3].bottomMLP.first == 3 && rows[3].bottomMLP.last == 8 && rows[3].topMLP.last == 1)
