@@ -5,7 +5,8 @@
 #     the paper-style schedule of docs/recipes/amgp-paper-schedule.json (and its variant pruning 60% of the
 #     neurons, amgp-paper-schedule-60.json) over 3 epochs, and equal phases
 #     0,0.5,0,0.5,0 over the reference's single epoch;
-#   - MovieLens-100K (3 epochs, lr 0.5, MLPs 2-64-16 / 64-1) with the paper-style schedule.
+#   - MovieLens-100K (3 epochs, lr 0.5, MLPs 2-64-16 / 64-1, and wider 2-256-128-16 / 256-128-1) with the
+#     paper-style schedule.
 # Usage: scripts/amgp-experiment.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,6 @@ run synthetic-paper-schedule-60-3-epochs "${synthetic[@]}" --repeats 3 --nepochs
 run synthetic-equal-phases-1-epoch "${synthetic[@]}" --repeats 3 --amgp-phases 0,0.5,0,0.5,0
 run movielens-paper-schedule --dataset movielens-100k --repeats 3 --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-64-16 --arch-mlp-top 64-1 \
     --amgp-recipe docs/recipes/amgp-paper-schedule.json
+run movielens-wide-paper-schedule --dataset movielens-100k --repeats 3 --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-256-128-16 \
+    --arch-mlp-top 256-128-1 --amgp-recipe docs/recipes/amgp-paper-schedule.json
 cat "$out"/*.md
