@@ -54,4 +54,19 @@ public enum BlockQuantization: String, Sendable, CaseIterable {
             }
         }
     }
+
+    /// Activations as llama.cpp quantizes them for integer dot products with Q8_0 / Q4_0 weights:
+    /// per 32 values a scale max|x| / 127 (kept in F32) and int8 values round(x / scale).
+    public static func quantizeActivations(_ x: UnsafePointer<Float>, count: Int, scales: UnsafeMutablePointer<Float>,
+                                           values: UnsafeMutablePointer<Int8>) {
+        precondition(count % blockSize == 0, "quantizing activations needs whole blocks of 32, got \(count)")
+        for block in 0..<(count / blockSize) {
+            let v = x + block * blockSize, q = values + block * blockSize
+            var amax: Float = 0
+            for i in 0..<blockSize { amax = max(amax, abs(v[i])) }
+            let d = amax / 127, inverse: Float = d == 0 ? 0 : 1 / d
+            scales[block] = d
+            for i in 0..<blockSize { q[i] = Int8((v[i] * inverse).rounded()) }
+        }
+    }
 }

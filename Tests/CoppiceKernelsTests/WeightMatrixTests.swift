@@ -15,10 +15,20 @@ import Testing
             #expect(w.storage.count == rows * w.rowBytes)
             for t in [1, 3, 70] {
                 let x = testValues(t * columns, seed: 11)
-                var fast = [Float](repeating: .nan, count: t * rows), slow = fast
+                var fast = [Float](repeating: .nan, count: t * rows), slow = fast, exact = fast
                 w.multiply(x, count: t, into: &fast)
-                w.reference(x, count: t, into: &slow)
+                // Integer decode is defined on the activations' int8 round trip; the exact product
+                // differs from it by the activation rounding only (about 1/254 of each |x|).
+                w.reference(w.quantizesActivations(count: t) ? activationRoundTrip(x) : x, count: t, into: &slow)
                 #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(format) \(rows)×\(columns) t=\(t)")
+                w.reference(x, count: t, into: &exact)
+                #expect(allClose(fast, exact, relativeTolerance: 2e-2, absoluteTolerance: 2e-2), "\(format) \(rows)×\(columns) t=\(t)")
+            }
+            if format == .q4_0 || format == .q8_0 {
+                #expect(w.quantizesActivations(count: 3) == false)
+                #if arch(x86_64)
+                #expect(WeightMatrix.integerKernelsAvailable && w.quantizesActivations(count: 1), "the CI and bench machines have AVX2")
+                #endif
             }
             if format == .f32 {
                 var row = [Float](repeating: 0, count: columns)
@@ -26,5 +36,23 @@ import Testing
                 #expect(row == Array(values.suffix(columns)))
             }
         }
+    }
+
+    func activationRoundTrip(_ x: [Float]) -> [Float] {
+        var scales = [Float](repeating: 0, count: x.count / 32), values = [Int8](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { BlockQuantization.quantizeActivations($0.baseAddress!, count: x.count, scales: &scales, values: &values) }
+        return x.indices.map { scales[$0 / 32] * Float(values[$0]) }
+    }
+
+    @Test func activationQuantizationMatchesLlamaCpp() {
+        // ggml's quantize_row_q8_0 on one block: d = max|x| / 127, q = round(x / d), ties away from zero.
+        var x = [Float](repeating: 0, count: 32)
+        x[0] = 2.54; x[1] = -1.27; x[2] = 0.01; x[3] = 0.03
+        var scales = [Float](repeating: 0, count: 1), values = [Int8](repeating: 0, count: 32)
+        BlockQuantization.quantizeActivations(x, count: 32, scales: &scales, values: &values)
+        #expect(scales == [0.02] && Array(values.prefix(4)) == [127, -64, 1, 2] && values[4] == 0)
+        var zeros = [Float](repeating: 0, count: 32)
+        BlockQuantization.quantizeActivations(&zeros, count: 32, scales: &scales, values: &values)
+        #expect(scales == [0] && values.allSatisfy { $0 == 0 })
     }
 }

@@ -117,7 +117,9 @@ import Testing
 
 @Suite struct QuantizedRuntimeTests {
     /// The runtime on the GGUF file's own blocks computes what the dequantized model computes, for
-    /// every storage type, prefill and decode.
+    /// every storage type, prefill and decode; Q8_0 / Q4_0 decode quantizes the activations to int8
+    /// blocks as llama.cpp does, which moves the logits by a bounded amount (up to 2e-2 of their
+    /// scale on this tiny random model, about what Q8_0 weights alone cost; Q4_0 weights cost 0.5).
     @Test(arguments: [GGUFTensorType.f32, .f16, .q8_0, .q4_0])
     func runtimeOnStoredBlocksMatchesTheDequantizedModel(type: GGUFTensorType) throws {
         let (model, tokens, _) = try LlamaTests.fixture("untied")
@@ -131,9 +133,11 @@ import Testing
         #expect(zip(prefill, expected).allSatisfy { abs($0 - $1) / scale < 1e-4 }, "\(type) prefill")
         stored.reset()
         let vocabulary = model.configuration.vocabularySize
+        let integerDecode = (type == .q8_0 || type == .q4_0) && WeightMatrix.integerKernelsAvailable
         for (i, token) in tokens[0].enumerated() {
             let logits = try stored.forward([token])
-            #expect(zip(logits, expected[(i * vocabulary)...]).allSatisfy { abs($0 - $1) / scale < 1e-4 }, "\(type) decode step \(i)")
+            let error = zip(logits, expected[(i * vocabulary)...]).map { abs($0 - $1) }.max()! / scale
+            #expect(error < (integerDecode ? 5e-2 : 1e-4), "\(type) decode step \(i): \(error)")
         }
     }
 
