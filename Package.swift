@@ -29,8 +29,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CQuantizedDot"),
         .target(name: "CoppiceKernels",
-                dependencies: [.target(name: "CCBLAS", condition: .when(platforms: [.linux]))], exclude: ["README.md"]),
+                dependencies: ["CQuantizedDot", .target(name: "CCBLAS", condition: .when(platforms: [.linux]))], exclude: ["README.md"]),
         .target(name: "CoppiceTensor", dependencies: ["CoppiceKernels"], exclude: ["README.md"]),
         .target(name: "CoppiceNN", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceOptimizers", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
