@@ -48,7 +48,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CoppiceTestSupport", dependencies: ["CoppiceTensor"]),
-        .testTarget(name: "CoppiceKernelsTests", dependencies: ["CoppiceKernels", "CoppiceTestSupport"]),
+        .testTarget(name: "CoppiceKernelsTests", dependencies: ["CoppiceKernels", "CQuantizedDot", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceNNTests", dependencies: ["CoppiceOptimizers", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceSparsityTests", dependencies: ["CoppiceSparsity", "CoppiceOptimizers", "CoppiceTestSupport"]),

@@ -56,9 +56,10 @@ public enum BlockQuantization: String, Sendable, CaseIterable {
     }
 
     /// Activations as llama.cpp quantizes them for integer dot products with Q8_0 / Q4_0 weights:
-    /// per 32 values a scale max|x| / 127 (kept in F32) and int8 values round(x / scale).
+    /// per 32 values a scale max|x| / 127 (kept in F32), int8 values round(x / scale) and their sum
+    /// (the kernels take the weights' offsets off through it).
     public static func quantizeActivations(_ x: UnsafePointer<Float>, count: Int, scales: UnsafeMutablePointer<Float>,
-                                           values: UnsafeMutablePointer<Int8>) {
+                                           values: UnsafeMutablePointer<Int8>, sums: UnsafeMutablePointer<Int32>) {
         precondition(count % blockSize == 0, "quantizing activations needs whole blocks of 32, got \(count)")
         for block in 0..<(count / blockSize) {
             let v = x + block * blockSize, q = values + block * blockSize
@@ -66,7 +67,12 @@ public enum BlockQuantization: String, Sendable, CaseIterable {
             for i in 0..<blockSize { amax = max(amax, abs(v[i])) }
             let d = amax / 127, inverse: Float = d == 0 ? 0 : 1 / d
             scales[block] = d
-            for i in 0..<blockSize { q[i] = Int8((v[i] * inverse).rounded()) }
+            var sum: Int32 = 0
+            for i in 0..<blockSize {
+                q[i] = Int8((v[i] * inverse).rounded())
+                sum += Int32(q[i])
+            }
+            sums[block] = sum
         }
     }
 }

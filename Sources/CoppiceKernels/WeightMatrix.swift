@@ -113,17 +113,18 @@ public struct WeightMatrix: @unchecked Sendable {
                 let blocks = columns / BlockQuantization.blockSize
                 // On the stack: decoding allocates nothing per token.
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { scales in
-                    withUnsafeTemporaryAllocation(of: Int8.self, capacity: columns) { values in
-                        let s = scales.baseAddress!, v = values.baseAddress!
-                        BlockQuantization.quantizeActivations(x, count: columns, scales: s, values: v)
-                        let q4 = format == .q4_0, n = Int32(blocks)
-                        let body = { (piece: Int) in
-                            for r in ThreadPool.range(of: piece, in: pieces, count: self.rows) {
-                                let row = (base + r * self.rowBytes).assumingMemoryBound(to: UInt8.self)
-                                y[r] = q4 ? coppice_dot_q4_0(n, row, s, v) : coppice_dot_q8_0(n, row, s, v)
+                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: blocks) { sums in
+                        withUnsafeTemporaryAllocation(of: Int8.self, capacity: columns) { values in
+                            let s = scales.baseAddress!, v = values.baseAddress!, m = sums.baseAddress!
+                            BlockQuantization.quantizeActivations(x, count: columns, scales: s, values: v, sums: m)
+                            let q4: Int32 = format == .q4_0 ? 1 : 0, n = Int32(blocks), stride = rowBytes
+                            let body = { (piece: Int) in
+                                let range = ThreadPool.range(of: piece, in: pieces, count: self.rows)
+                                let first = (base + range.lowerBound * stride).assumingMemoryBound(to: UInt8.self)
+                                coppice_dot_rows(q4, n, first, stride, Int32(range.count), s, v, m, y + range.lowerBound)
                             }
+                            if pieces == 1 { body(0) } else { pool.parallelFor(pieces, body) }
                         }
-                        if pieces == 1 { body(0) } else { pool.parallelFor(pieces, body) }
                     }
                 }
                 return

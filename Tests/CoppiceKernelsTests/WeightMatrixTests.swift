@@ -1,14 +1,27 @@
 import CoppiceKernels
+import CQuantizedDot
 import CoppiceTensor
 import CoppiceTestSupport
 import Testing
 
-@Suite struct WeightMatrixTests {
+@Suite(.serialized) struct WeightMatrixTests {
     /// Every storage format against its definition (dequantized rows times x), for one activation
     /// row (the SIMD dot products) and several (dequantized panels through BLAS), on odd row counts,
     /// partial panels and, for F32/F16, columns that are not a multiple of the vector width.
     @Test(arguments: WeightMatrix.Format.allCases)
     func productsMatchTheDefinition(format: WeightMatrix.Format) {
+        checkProducts(format)
+    }
+
+    /// The integer kernels' AVX2 variant, which a CPU with VNNI would not otherwise run.
+    @Test(arguments: [WeightMatrix.Format.q8_0, .q4_0])
+    func avx2IntegerKernelsMatchTheDefinition(format: WeightMatrix.Format) {
+        coppice_quantized_dot_prefer_avx2(1)
+        defer { coppice_quantized_dot_prefer_avx2(0) }
+        checkProducts(format)
+    }
+
+    func checkProducts(_ format: WeightMatrix.Format) {
         for (rows, columns) in [(1, 32), (67, 96), (130, 64)] + (format == .f32 || format == .f16 ? [(5, 37)] : []) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
@@ -40,7 +53,8 @@ import Testing
 
     func activationRoundTrip(_ x: [Float]) -> [Float] {
         var scales = [Float](repeating: 0, count: x.count / 32), values = [Int8](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { BlockQuantization.quantizeActivations($0.baseAddress!, count: x.count, scales: &scales, values: &values) }
+        var sums = [Int32](repeating: 0, count: x.count / 32)
+        x.withUnsafeBufferPointer { BlockQuantization.quantizeActivations($0.baseAddress!, count: x.count, scales: &scales, values: &values, sums: &sums) }
         return x.indices.map { scales[$0 / 32] * Float(values[$0]) }
     }
 
@@ -48,11 +62,11 @@ import Testing
         // ggml's quantize_row_q8_0 on one block: d = max|x| / 127, q = round(x / d), ties away from zero.
         var x = [Float](repeating: 0, count: 32)
         x[0] = 2.54; x[1] = -1.27; x[2] = 0.01; x[3] = 0.03
-        var scales = [Float](repeating: 0, count: 1), values = [Int8](repeating: 0, count: 32)
-        BlockQuantization.quantizeActivations(x, count: 32, scales: &scales, values: &values)
-        #expect(scales == [0.02] && Array(values.prefix(4)) == [127, -64, 1, 2] && values[4] == 0)
+        var scales = [Float](repeating: 0, count: 1), values = [Int8](repeating: 0, count: 32), sums: [Int32] = [0]
+        BlockQuantization.quantizeActivations(x, count: 32, scales: &scales, values: &values, sums: &sums)
+        #expect(scales == [0.02] && Array(values.prefix(4)) == [127, -64, 1, 2] && values[4] == 0 && sums == [66])
         var zeros = [Float](repeating: 0, count: 32)
-        BlockQuantization.quantizeActivations(&zeros, count: 32, scales: &scales, values: &values)
-        #expect(scales == [0] && values.allSatisfy { $0 == 0 })
+        BlockQuantization.quantizeActivations(&zeros, count: 32, scales: &scales, values: &values, sums: &sums)
+        #expect(scales == [0] && values.allSatisfy { $0 == 0 } && sums == [0])
     }
 }
