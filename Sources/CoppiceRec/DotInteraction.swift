@@ -13,6 +13,7 @@ public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
     let b = vectors.first?.shape.first ?? 0, d = vectors.first?.shape.last ?? 0
     checkArgument(vectors.allSatisfy { $0.shape == [b, d] }, "dot interaction needs n tensors of one shape [B, d], got \(vectors.map(\.shape))")
     let pairs = n * (n - 1) / 2
+    guard b > 0, d > 0, pairs > 0 else { return Tensor.zeros([b, pairs]) }
     // Packed [B, n, d] so that one example's vectors are adjacent.
     var packed = Tensor.zeros([b, n, d])
     packed.withUnsafeMutableBufferPointer { t in
@@ -39,7 +40,7 @@ public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
                         for c in 0..<d { transposed[c * lanes + i] = x[i * d + c] }
                     }
                     var p = row * pairs
-                    for i in 1..<max(n, 1) {
+                    for i in 1..<n {
                         for block in stride(from: 0, to: i, by: 8) {
                             // Four partial sums so that the multiply-adds do not wait on each other.
                             var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
@@ -75,7 +76,7 @@ public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
                         for row in rows {
                             let x = t + row * n * d, dxr = dx + row * n * d
                             var p = row * pairs
-                            for i in 1..<max(n, 1) {
+                            for i in 1..<n {
                                 for j in 0..<i {
                                     let w = g[p]
                                     p += 1

@@ -41,6 +41,7 @@ import Testing
         let expected = try gram.indexSelect(triangle, alongAxis: 1)
         #expect(dotInteraction(vectors).shape == [b, n * (n - 1) / 2])
         #expect(allClose(dotInteraction(vectors).scalars, expected.scalars, relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+        #expect(dotInteraction([Tensor.zeros([0, 4]), .zeros([0, 4])]).shape == [0, 1] && dotInteraction([vectors[0]]).shape == [b, 0])
         let bad = GradientCheck.mismatches(Array(vectors.prefix(9))) { dotInteraction($0) }
         #expect(bad.isEmpty, "\(bad.prefix(3))")
     }
