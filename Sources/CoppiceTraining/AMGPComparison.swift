@@ -91,6 +91,28 @@ public enum AMGPComparison {
         return out
     }
 
+    /// Each run's NE and time against dense's, seed by seed, and the means over seeds (`runs`: one
+    /// comparison per seed; seeds move NE more than the differences between schedules often are).
+    public static func seedSummary(_ runs: [(seed: UInt64, rows: [Row])]) -> String {
+        guard let names = runs.first?.rows.map(\.name) else { return "" }
+        func change(_ v: Double?, _ base: Double?) -> Double { v.flatMap { v in base.map { 100 * (v / $0 - 1) } } ?? .nan }
+        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
+        var out = "| run | " + runs.map { "seed \($0.seed): ΔNE / Δtime" }.joined(separator: " | ")
+        out += " | mean ΔNE | mean ΔFLOPs | mean Δtime |\n|---|" + String(repeating: "---:|", count: runs.count + 3) + "\n"
+        for name in names where name != "dense" {
+            var ne: [Double] = [], flops: [Double] = [], time: [Double] = []
+            for run in runs {
+                let dense = run.rows.first { $0.name == "dense" }, row = run.rows.first { $0.name == name }
+                ne.append(change(row?.ne, dense?.ne))
+                flops.append(change(row?.trainingFLOPs, dense?.trainingFLOPs))
+                time.append(change(row?.seconds, dense?.seconds))
+            }
+            out += "| \(name) | " + zip(ne, time).map { String(format: "%+.2f%% / %+.1f%%", $0, $1) }.joined(separator: " | ")
+            out += String(format: " | %+.2f%% | %+.1f%% | %+.1f%% |\n", mean(ne), mean(flops), mean(time))
+        }
+        return out
+    }
+
     /// Three bar panels: NE, training FLOPs and train time of each run, dense's value marked.
     public static func svg(_ rows: [Row], title: String) -> String {
         let colors = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"]

@@ -46,6 +46,8 @@ struct DLRMCommand: ParsableCommand {
     var compare = false
     @Option(help: "With --compare: write a bar chart of NE, FLOPs and time (SVG) here.") var plot: String?
     @Option(help: "With --compare: run the four trainings this many rounds and report the median train time.") var repeats = 1
+    @Option(help: "With --compare: seeds to compare on (initialization, and the data of the synthetic stream), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed).")
+    var seeds: String?
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
 
     func validate() throws {
@@ -63,6 +65,13 @@ struct DLRMCommand: ParsableCommand {
             throw ValidationError("--amgp-phase-lengths must be one positive number per phase, got '\(phaseLengths)'")
         }
         guard batchSize > 0, epochs > 0, embeddingDimension > 0, syntheticRows > 10, maxIndexRange > 0, repeats > 0 else { throw ValidationError("sizes must be positive") }
+        guard seedList != nil else { throw ValidationError("--seeds must be comma-separated non-negative integers, got '\(seeds ?? "")'") }
+    }
+
+    var seedList: [UInt64]? {
+        guard let seeds else { return [seed] }
+        let list = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        return list.isEmpty || list.contains(nil) ? nil : list.map { $0! }
     }
 
     func run() throws {
@@ -95,7 +104,7 @@ struct DLRMCommand: ParsableCommand {
         }
         let progress = { (line: String) in FileHandle.standardError.write(Data("dlrm: \(line)\n".utf8)) }
         // Criteo: days 1-6 train, the second half of day 7 tests.
-        let train = { (training: DLRMTraining) throws -> DLRMTraining.Result in
+        func train(_ training: DLRMTraining, on data: CTRDataset?) throws -> DLRMTraining.Result {
             if let c = criteo {
                 let k = c.chunksPerDay
                 return try training.run(train: c, chunks: 0..<6 * k, test: c, chunks: 6 * k + k / 2..<7 * k, progress: progress).result
@@ -103,18 +112,28 @@ struct DLRMCommand: ParsableCommand {
             return try training.run(data!, progress: progress).result
         }
         if compare {
-            let rows = try AMGPComparison.run(training, repeats: repeats, train: train)
-            if let plot { try AtomicFile.write(Data(AMGPComparison.svg(rows, title: "coppice dlrm --dataset \(dataset) --compare").utf8), to: plot) }
+            var runs: [(seed: UInt64, rows: [AMGPComparison.Row])] = []
+            for s in seedList! {
+                var seeded = training
+                seeded.seed = s
+                let seededData = dataset == "synthetic" && s != seed ? SyntheticCTR(seed: s).dataset(rows: syntheticRows) : data
+                runs.append((s, try AMGPComparison.run(seeded, repeats: repeats) { try train($0, on: seededData) }))
+            }
+            if let plot { try AtomicFile.write(Data(AMGPComparison.svg(runs[0].rows, title: "coppice dlrm --dataset \(dataset) --compare").utf8), to: plot) }
             if format == .json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+                let value = seeds == nil ? try encoder.encode(runs[0].rows) : try encoder.encode(runs.map { SeedRows(seed: $0.seed, rows: $0.rows) })
+                print(String(decoding: value, as: UTF8.self))
+            } else if runs.count == 1 {
+                print(AMGPComparison.markdown(runs[0].rows))
             } else {
-                print(AMGPComparison.markdown(rows))
+                for run in runs { print("seed \(run.seed)\n\n" + AMGPComparison.markdown(run.rows)) }
+                print(AMGPComparison.seedSummary(runs))
             }
             return
         }
-        let result = try train(training)
+        let result = try train(training, on: data)
         let name = "dlrm \(dataset) test"
         var rows: [BenchmarkResult] = [
             .init(suite: "dlrm", case: name, metric: "log loss", unit: "nats", value: result.test.logLoss),
@@ -127,4 +146,10 @@ struct DLRMCommand: ParsableCommand {
         if let calibration = result.test.calibration { rows.append(.init(suite: "dlrm", case: name, metric: "calibration", unit: "", value: calibration)) }
         print(try format.render(rows))
     }
+}
+
+/// One seed's comparison in `--seeds … --format json`.
+private struct SeedRows: Encodable {
+    var seed: UInt64
+    var rows: [AMGPComparison.Row]
 }

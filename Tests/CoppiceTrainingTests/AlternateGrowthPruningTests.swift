@@ -88,6 +88,13 @@ import Testing
         #expect(rows.map(\.name) == ["dense", "AMGP", "prune-only", "small dense"])
         #expect(trainings == 8 && rows.allSatisfy { $0.runSeconds.count == 2 && $0.seconds == $0.runSeconds.reduce(0, +) / 2 })
         #expect(AMGPComparison.markdown(rows).contains("train time (median of 2)"))
+        var slower = rows
+        slower[1].ne = rows[1].ne.map { $0 * 1.01 }
+        let summary = AMGPComparison.seedSummary([(seed: 1, rows: rows), (seed: 2, rows: slower)])
+        let amgpChange = 100 * (rows[1].ne! / rows[0].ne! - 1)
+        #expect(summary.contains("seed 2: ΔNE / Δtime") && !summary.contains("| dense |"))
+        #expect(summary.contains(String(format: "| AMGP | %+.2f%% /", amgpChange)))
+        #expect(summary.contains(String(format: " | %+.2f%% |", (amgpChange + 100 * (rows[1].ne! * 1.01 / rows[0].ne! - 1)) / 2)), "\(summary)")
         #expect(rows[1].trainingFLOPs < rows[0].trainingFLOPs && rows[2].trainingFLOPs < rows[1].trainingFLOPs)
         #expect(abs(rows[3].trainingFLOPs / rows[1].trainingFLOPs - 1) < 0.05, "\(rows[3].trainingFLOPs) vs \(rows[1].trainingFLOPs)")
         #expect(rows[3].bottomMLP.first == 3 && rows[3].bottomMLP.last == 8 && rows[3].topMLP.last == 1)

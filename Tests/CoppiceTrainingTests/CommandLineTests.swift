@@ -146,6 +146,11 @@ import Testing
         #expect(badPhase.status != 0 && badPhase.error.contains("--amgp-phases"))
         let bad = try run(["dlrm", "--arch-mlp-top", "64--1"])
         #expect(bad.status != 0 && bad.error.contains("dash-separated"))
+        let seeds = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
+                             "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4"])
+        #expect(seeds.status == 0 && seeds.output.contains("seed 4\n") && seeds.output.contains("| mean ΔNE |"), "\(seeds.error)")
+        let badSeeds = try run(["dlrm", "--compare", "--seeds", "1,x"])
+        #expect(badSeeds.status != 0 && badSeeds.error.contains("--seeds"))
     }
 
     /// `coppice train dlrm` on the Criteo sample: the text is parsed once into a binary cache beside
