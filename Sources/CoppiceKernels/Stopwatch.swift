@@ -14,7 +14,13 @@ public enum Stopwatch {
             try body()
             samples.append(now() - t)
         }
-        samples.sort()
-        return samples[samples.count / 2]
+        return median(of: samples)
+    }
+
+    /// The middle of `samples` (the mean of the two middle ones for an even count; 0 for none).
+    public static func median(of samples: [Double]) -> Double {
+        let sorted = samples.sorted(), middle = sorted.count / 2
+        if sorted.isEmpty { return 0 }
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }

@@ -1,3 +1,4 @@
+import CoppiceKernels
 import CoppiceRec
 import Foundation
 
@@ -65,10 +66,7 @@ public enum AMGPComparison {
                 all[index].runSeconds += again.runSeconds
             }
         }
-        for index in all.indices {
-            let sorted = all[index].runSeconds.sorted(), middle = sorted.count / 2
-            all[index].seconds = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        }
+        for index in all.indices { all[index].seconds = Stopwatch.median(of: all[index].runSeconds) }
         return all
     }
 
