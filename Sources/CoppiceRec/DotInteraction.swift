@@ -6,102 +6,142 @@ import CoppiceTensor
 /// (the strict lower triangle of T·Tᵀ, row by row): [B, n(n−1)/2].
 ///
 /// The same values as stacking, a batched T·Tᵀ and picking the triangle, without the n × n Gram
-/// matrix, B tiny GEMM calls each way and the scatter of its gradient; at batch 128 with 27 vectors of
-/// 16 that was a sizeable part of a training step.
+/// matrix, B tiny GEMM calls each way and the scatter of its gradient. Eight examples share a SIMD
+/// register (lane = example), so every pair's product is plain 8-lane multiply-adds over d with no
+/// horizontal sums; at batch 128 with 27 vectors of 16 this op was a third of a small DLRM's step.
 public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
     let n = vectors.count
     let b = vectors.first?.shape.first ?? 0, d = vectors.first?.shape.last ?? 0
     checkArgument(vectors.allSatisfy { $0.shape == [b, d] }, "dot interaction needs n tensors of one shape [B, d], got \(vectors.map(\.shape))")
     let pairs = n * (n - 1) / 2
     guard b > 0, d > 0, pairs > 0 else { return Tensor.zeros([b, pairs]) }
-    // Packed [B, n, d] so that one example's vectors are adjacent.
-    var packed = Tensor.zeros([b, n, d])
-    packed.withUnsafeMutableBufferPointer { t in
-        for (i, vector) in vectors.enumerated() {
-            vector.withUnsafeBufferPointer { v in
-                for row in 0..<b { (t.baseAddress! + (row * n + i) * d).update(from: v.baseAddress! + row * d, count: d) }
+    let groups = (b + 7) / 8
+    // Interleaved [B/8, n, d, 8]: group g, vector i, component c holds examples 8g..<8g+8 (zero padded).
+    let interleaved = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: groups * n * d)
+    interleaved.initialize(repeating: SIMD8(), count: groups * n * d)
+    for (i, vector) in vectors.enumerated() {
+        vector.withUnsafeBufferPointer { v in
+            for row in 0..<b {
+                let target = interleaved + ((row / 8) * n + i) * d
+                for c in 0..<d { target[c][row % 8] = v[row * d + c] }
             }
         }
     }
+    let packed = Interleaved(storage: interleaved, groups: groups, n: n, d: d)
     var out = Tensor.zeros([b, pairs])
-    // One example at a time with its vectors transposed to [d, n] (n padded to 8 lanes): the dot
-    // products of vector i with vectors 0..<i are then 8-lane multiply-adds of x_i[c] by row c.
-    let lanes = (n + 7) / 8 * 8
-    packed.withUnsafeBufferPointer { t in
-        out.withUnsafeMutableBufferPointer { o in
-            let t = t.baseAddress!, o = o.baseAddress!
-            ThreadPool.shared.parallelRanges(b, grain: 32) { rows in
-                let transposed = UnsafeMutablePointer<Float>.allocate(capacity: d * lanes)
-                defer { transposed.deallocate() }
-                transposed.initialize(repeating: 0, count: d * lanes)
-                for row in rows {
-                    let x = t + row * n * d
-                    for i in 0..<n {
-                        for c in 0..<d { transposed[c * lanes + i] = x[i * d + c] }
+    out.withUnsafeMutableBufferPointer { o in
+        let o = o.baseAddress!
+        ThreadPool.shared.parallelRanges(groups, grain: 2) { range in
+            let sums = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: pairs)
+            defer { sums.deallocate() }
+            for group in range {
+                let x = packed.group(group)
+                var p = 0
+                for i in 1..<n {
+                    for j in 0..<i {
+                        sums[p] = dot(x + i * d, x + j * d, d)
+                        p += 1
                     }
-                    var p = row * pairs
-                    for i in 1..<n {
-                        for block in stride(from: 0, to: i, by: 8) {
-                            // Four partial sums so that the multiply-adds do not wait on each other.
-                            var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-                            var c = 0
-                            func column(_ c: Int) -> SIMD8<Float> {
-                                UnsafeRawPointer(transposed + c * lanes + block).loadUnaligned(as: SIMD8<Float>.self)
-                            }
-                            while c + 4 <= d {
-                                acc.0.addProduct(x[i * d + c], column(c))
-                                acc.1.addProduct(x[i * d + c + 1], column(c + 1))
-                                acc.2.addProduct(x[i * d + c + 2], column(c + 2))
-                                acc.3.addProduct(x[i * d + c + 3], column(c + 3))
-                                c += 4
-                            }
-                            while c < d { acc.0.addProduct(x[i * d + c], column(c)); c += 1 }
-                            let sum = (acc.0 + acc.1) + (acc.2 + acc.3)
-                            for lane in 0..<min(8, i - block) { o[p + block + lane] = sum[lane] }
-                        }
-                        p += i
+                }
+                // Lane l of sums[p] is example 8·group + l, pair p.
+                let lanes = min(8, b - group * 8)
+                UnsafeRawPointer(sums).withMemoryRebound(to: Float.self, capacity: pairs * 8) { sums in
+                    for lane in 0..<lanes {
+                        let row = o + (group * 8 + lane) * pairs
+                        for p in 0..<pairs { row[p] = sums[p * 8 + lane] }
                     }
                 }
             }
         }
     }
     return Tensor.differentiable(out, inputs: vectors) { g in
-        // d vector_i = Σ_{j<i} g(i,j)·vector_j + Σ_{k>i} g(k,i)·vector_k, row by row.
-        var grads = Tensor.zeros([b, n, d])
-        packed.withUnsafeBufferPointer { t in
+        // d vector_i = Σ_{j≠i} g(i,j)·vector_j, with g(i,j) = g(j,i) the gradient of the pair.
+        var grads = Tensor.zeros([n, b, d])
+        grads.withUnsafeMutableBufferPointer { dx in
             g.withUnsafeBufferPointer { g in
-                grads.withUnsafeMutableBufferPointer { dx in
-                    let t = t.baseAddress!, g = g.baseAddress!, dx = dx.baseAddress!
-                    ThreadPool.shared.parallelRanges(b, grain: 32) { rows in
-                        for row in rows {
-                            let x = t + row * n * d, dxr = dx + row * n * d
-                            var p = row * pairs
-                            for i in 1..<n {
-                                for j in 0..<i {
-                                    let w = g[p]
-                                    p += 1
-                                    axpy(w, x + j * d, dxr + i * d, d)
-                                    axpy(w, x + i * d, dxr + j * d, d)
+                let dx = dx.baseAddress!, g = g.baseAddress!
+                ThreadPool.shared.parallelRanges(groups, grain: 2) { range in
+                    let weights = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: n * n)
+                    defer { weights.deallocate() }
+                    let accumulators = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: d)
+                    defer { accumulators.deallocate() }
+                    let pairGradients = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: pairs)
+                    defer { pairGradients.deallocate() }
+                    for group in range {
+                        let x = packed.group(group), lanes = min(8, b - group * 8)
+                        // The group's pair gradients with examples in lanes (zero past the batch), then
+                        // as a symmetric n × n matrix of 8-lane weights.
+                        pairGradients.initialize(repeating: SIMD8(), count: pairs)
+                        UnsafeMutableRawPointer(pairGradients).withMemoryRebound(to: Float.self, capacity: pairs * 8) { lanesOf in
+                            for lane in 0..<lanes {
+                                let row = g + (group * 8 + lane) * pairs
+                                for p in 0..<pairs { lanesOf[p * 8 + lane] = row[p] }
+                            }
+                        }
+                        for i in 0..<n { weights[i * n + i] = SIMD8() }  // so that the sums below can run over every j
+                        var p = 0
+                        for i in 1..<n {
+                            for j in 0..<i {
+                                weights[i * n + j] = pairGradients[p]
+                                weights[j * n + i] = pairGradients[p]
+                                p += 1
+                            }
+                        }
+                        for i in 0..<n {
+                            var c = 0
+                            // Eight components at a time in registers; the tail one at a time.
+                            while c + 8 <= d {
+                                var a = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                                         SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                                for j in 0..<n {
+                                    let w = weights[i * n + j], xj = x + j * d + c
+                                    a.0.addProduct(w, xj[0]); a.1.addProduct(w, xj[1]); a.2.addProduct(w, xj[2]); a.3.addProduct(w, xj[3])
+                                    a.4.addProduct(w, xj[4]); a.5.addProduct(w, xj[5]); a.6.addProduct(w, xj[6]); a.7.addProduct(w, xj[7])
                                 }
+                                (accumulators[c], accumulators[c + 1], accumulators[c + 2], accumulators[c + 3]) = (a.0, a.1, a.2, a.3)
+                                (accumulators[c + 4], accumulators[c + 5], accumulators[c + 6], accumulators[c + 7]) = (a.4, a.5, a.6, a.7)
+                                c += 8
+                            }
+                            while c < d {
+                                var a = SIMD8<Float>()
+                                for j in 0..<n { a.addProduct(weights[i * n + j], x[j * d + c]) }
+                                accumulators[c] = a
+                                c += 1
+                            }
+                            for lane in 0..<lanes {
+                                let row = dx + (i * b + group * 8 + lane) * d
+                                for c in 0..<d { row[c] = accumulators[c][lane] }
                             }
                         }
                     }
                 }
             }
         }
-        return (0..<n).map { i in grads.sliced(axis: 1, i..<(i + 1)).reshaped([b, d]) }
+        return (0..<n).map { i in grads.sliced(axis: 0, i..<(i + 1)).reshaped([b, d]) }
     }
 }
 
-/// y += w·x over d floats, 8 at a time.
+/// The interleaved copy of the vectors, freed with the last reference (the pullback keeps it).
+private final class Interleaved: @unchecked Sendable {
+    let storage: UnsafeMutablePointer<SIMD8<Float>>
+    let n: Int, d: Int
+    init(storage: UnsafeMutablePointer<SIMD8<Float>>, groups: Int, n: Int, d: Int) { (self.storage, self.n, self.d) = (storage, n, d) }
+    func group(_ g: Int) -> UnsafePointer<SIMD8<Float>> { UnsafePointer(storage + g * n * d) }
+    deinit { storage.deallocate() }
+}
+
+/// Σ_c x[c]·y[c] lane by lane, on four partial sums so that the multiply-adds do not wait on each other.
 @inline(__always)
-private func axpy(_ w: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ d: Int) {
+private func dot(_ x: UnsafePointer<SIMD8<Float>>, _ y: UnsafePointer<SIMD8<Float>>, _ d: Int) -> SIMD8<Float> {
+    var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
     var c = 0
-    while c + 8 <= d {
-        let sum = UnsafeRawPointer(y + c).loadUnaligned(as: SIMD8<Float>.self)
-            .addingProduct(w, UnsafeRawPointer(x + c).loadUnaligned(as: SIMD8<Float>.self))
-        UnsafeMutableRawPointer(y + c).storeBytes(of: sum, as: SIMD8<Float>.self)
-        c += 8
+    while c + 4 <= d {
+        acc.0.addProduct(x[c], y[c])
+        acc.1.addProduct(x[c + 1], y[c + 1])
+        acc.2.addProduct(x[c + 2], y[c + 2])
+        acc.3.addProduct(x[c + 3], y[c + 3])
+        c += 4
     }
-    while c < d { y[c] += w * x[c]; c += 1 }
+    while c < d { acc.0.addProduct(x[c], y[c]); c += 1 }
+    return (acc.0 + acc.1) + (acc.2 + acc.3)
 }

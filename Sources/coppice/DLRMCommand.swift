@@ -34,6 +34,8 @@ struct DLRMCommand: ParsableCommand {
     @Option(name: .customLong("learning-rate"), help: "SGD learning rate.") var learningRate: Float = 0.1
     @Option(name: .customLong("nepochs"), help: "Passes over the training part.") var epochs = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("data-seed"), help: "synthetic: the seed of the generated data (default: the seed of the run, so --seeds varies both; fixed, --seeds varies only the initialization).")
+    var dataSeed: UInt64?
     @Option(name: .customLong("amgp-phases"), help: "Alternate growth and pruning: comma-separated prune fractions of equal-length phases (AMGP ends dense: 0,0.5,0,0.5,0; prune-only: 0.5); empty: dense.")
     var phases = ""
     @Option(name: .customLong("amgp-phase-lengths"), help: "Relative lengths of the AMGP phases (default: equal), e.g. 0.1,0.2,0.1,0.2,0.1,0.2,0.1.")
@@ -46,7 +48,7 @@ struct DLRMCommand: ParsableCommand {
     var compare = false
     @Option(help: "With --compare: write a bar chart of NE, FLOPs and time (SVG) here.") var plot: String?
     @Option(help: "With --compare: run the four trainings this many rounds and report the median train time.") var repeats = 1
-    @Option(help: "With --compare: seeds to compare on (initialization, and the data of the synthetic stream), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed).")
+    @Option(help: "With --compare: seeds to compare on (initialization, and the data of the synthetic stream unless --data-seed), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed).")
     var seeds: String?
     @Option(help: "Result format: md, csv or json.") var format: ReportFormat = .md
 
@@ -81,7 +83,7 @@ struct DLRMCommand: ParsableCommand {
             let file = try criteoStream(path: rawDataFile!, maxIndexRange: maxIndexRange, chunksPerDay: 1).file
             criteo = CriteoCacheStream(file: file, tableSize: maxIndexRange, chunksPerDay: 2 * max(1, min(64, file.count / 7 / 140_000)))
         } else {
-            data = dataset == "synthetic" ? SyntheticCTR(seed: seed).dataset(rows: syntheticRows)
+            data = dataset == "synthetic" ? SyntheticCTR(seed: dataSeed ?? seed).dataset(rows: syntheticRows)
                 : try MovieLens100K.load(directory: dataDirectory ?? ".data/ml-100k")
         }
         let dense = criteo?.denseCount ?? data!.denseNames.count
@@ -116,7 +118,7 @@ struct DLRMCommand: ParsableCommand {
             for s in seedList! {
                 var seeded = training
                 seeded.seed = s
-                let seededData = dataset == "synthetic" && s != seed ? SyntheticCTR(seed: s).dataset(rows: syntheticRows) : data
+                let seededData = dataset == "synthetic" && dataSeed == nil && s != seed ? SyntheticCTR(seed: s).dataset(rows: syntheticRows) : data
                 runs.append((s, try AMGPComparison.run(seeded, repeats: repeats) { try train($0, on: seededData) }))
             }
             if let plot { try AtomicFile.write(Data(AMGPComparison.svg(runs[0].rows, title: "coppice dlrm --dataset \(dataset) --compare").utf8), to: plot) }

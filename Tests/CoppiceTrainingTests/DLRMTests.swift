@@ -33,8 +33,8 @@ import Testing
     }
 
     @Test func dotInteractionEqualsTheGramTriangleAndItsGradientChecks() throws {
-        // 11 vectors (two 8-lane blocks) of 13 (odd: every loop tail), batch 5.
-        let (b, n, d) = (5, 11, 13)
+        // 11 vectors of 13 (odd: every loop tail), batch 11 (a full group of 8 examples and a partial one).
+        let (b, n, d) = (11, 11, 13)
         let vectors = (0..<n).map { testTensor([b, d], seed: UInt64(40 + $0)) }
         let gram = matmul(stack(vectors, alongAxis: 1), stack(vectors, alongAxis: 1).permuted([0, 2, 1])).reshaped([b, n * n])
         let triangle = (0..<n).flatMap { i in (0..<i).map { j in i * n + j } }
