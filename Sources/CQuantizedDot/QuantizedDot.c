@@ -185,10 +185,12 @@ static int prefer_avx2 = 0;
 
 void coppice_quantized_dot_prefer_avx2(int prefer) { prefer_avx2 = prefer; }
 
+int coppice_quantized_dot_uses_vnni(void) { return has_vnni() && !prefer_avx2; }
+
 void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
                       const int8_t *values, const int32_t *sums, float *y) {
     int r = 0;
-    if (has_vnni() && !prefer_avx2) {
+    if (coppice_quantized_dot_uses_vnni()) {
         for (; q4 && r + 4 <= count; r += 4) q4_pairs_vnni_4(blocks, rows + r * stride, stride, scales, values, sums, y + r);
         for (; r < count; r++) (q4 ? q4_vnni_1 : q8_vnni_1)(blocks, rows + r * stride, scales, values, sums, y + r);
     } else {
@@ -203,6 +205,8 @@ void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, in
 int coppice_quantized_dot_available(void) { return 0; }
 
 void coppice_quantized_dot_prefer_avx2(int prefer) { (void)prefer; }
+
+int coppice_quantized_dot_uses_vnni(void) { return 0; }
 
 static float block_scale(const uint8_t *block) {
     _Float16 half;

@@ -7,17 +7,23 @@ import CQuantizedDot
 /// registers; Q8_0 / Q4_0 against the row quantized to int8 blocks with integer multiply-adds where
 /// the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
 /// (prefill) dequantize large panels into a per-task buffer and multiply them with BLAS, so the
-/// conversion is paid once per panel, not once per token.
+/// conversion is paid once per panel, not once per token; except interleaved Q4_0 (`interleaved`),
+/// which multiplies int8 activations directly in both cases.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable { case f32, f16, q8_0, q4_0 }
 
     public let rows: Int
     public let columns: Int
     public let format: Format
-    /// The rows in `format`, back to back.
+    /// The rows in `format`, back to back; interleaved by eight where `interleaved`.
     public let storage: [UInt8]
+    /// Q4_0 rows in groups of 8 on a CPU with the integer kernels are stored interleaved
+    /// (`coppice_q4_0_interleave`, the same bytes rearranged): eight rows per integer product.
+    public let interleaved: Bool
 
-    public var rowBytes: Int {
+    public var rowBytes: Int { Self.rowBytes(format, columns: columns) }
+
+    public static func rowBytes(_ format: Format, columns: Int) -> Int {
         switch format {
         case .f32: 4 * columns
         case .f16: 2 * columns
@@ -44,7 +50,8 @@ public struct WeightMatrix: @unchecked Sendable {
             bytes = [UInt8](repeating: 0, count: q.byteCount(values.count))
             bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
         }
-        storage = bytes
+        interleaved = Self.interleaves(format, rows: rows)
+        storage = interleaved ? Self.interleave(bytes, rows: rows, columns: columns) : bytes
     }
 
     /// Wraps bytes already in `format` (a GGUF tensor), checking their size.
@@ -52,12 +59,35 @@ public struct WeightMatrix: @unchecked Sendable {
         self.rows = rows
         self.columns = columns
         self.format = format
-        self.storage = storage
-        precondition(storage.count == rows * rowBytes, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(rows * rowBytes)")
+        let expected = rows * Self.rowBytes(format, columns: columns)
+        precondition(storage.count == expected, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(expected)")
+        interleaved = Self.interleaves(format, rows: rows)
+        self.storage = interleaved ? Self.interleave(storage, rows: rows, columns: columns) : storage
+    }
+
+    static func interleaves(_ format: Format, rows: Int) -> Bool { format == .q4_0 && rows % 8 == 0 && integerKernelsAvailable }
+
+    static func interleave(_ bytes: [UInt8], rows: Int, columns: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: bytes.count)
+        bytes.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { coppice_q4_0_interleave(Int32(rows), Int32(columns / 32), source.baseAddress, $0.baseAddress) }
+        }
+        return out
     }
 
     /// Row `r` widened to F32.
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        if interleaved {
+            let blocks = columns / BlockQuantization.blockSize
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rowBytes) { row in
+                storage.withUnsafeBytes { raw in
+                    let group = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + (r / 8) * 8 * rowBytes
+                    coppice_q4_0_deinterleave_row(Int32(blocks), group, Int32(r % 8), row.baseAddress!)
+                }
+                BlockQuantization.q4_0.dequantize(UnsafeRawBufferPointer(row), count: columns, into: out)
+            }
+            return
+        }
         storage.withUnsafeBytes { raw in
             let row = UnsafeRawBufferPointer(rebasing: raw[(r * rowBytes)..<((r + 1) * rowBytes)])
             switch format {
@@ -72,6 +102,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         if t == 1 {
             multiplyVector(x, into: y, pool: pool)
+        } else if interleaved {
+            multiplyInterleaved(x, count: t, into: y, pool: pool)
         } else if format == .f32 {
             storage.withUnsafeBytes { raw in
                 Gemm.compute(.none, .transposed, m: t, n: rows, k: columns, x, lda: columns,
@@ -97,44 +129,100 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// Whether `multiply` with `t` activation rows quantizes them to int8 blocks first, as llama.cpp
-    /// decodes: Q8_0 / Q4_0 weights, one row, a CPU with the integer kernels (`CQuantizedDot`).
+    /// does: Q8_0 / Q4_0 weights, one row, a CPU with the integer kernels (`CQuantizedDot`); any
+    /// number of rows for interleaved Q4_0.
     public func quantizesActivations(count t: Int) -> Bool {
-        t == 1 && (format == .q8_0 || format == .q4_0) && Self.integerKernelsAvailable
+        (t == 1 || interleaved) && (format == .q8_0 || format == .q4_0) && Self.integerKernelsAvailable
     }
 
     /// Whether this CPU runs the integer Q8_0 / Q4_0 kernels (x86-64 with AVX2, FMA and F16C).
     public static var integerKernelsAvailable: Bool { coppice_quantized_dot_available() != 0 }
 
     private func multiplyVector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        let pieces = rows * columns < 1 << 15 ? 1 : pool.threadCount * 4
-        storage.withUnsafeBytes { raw in
-            let base = raw.baseAddress!
-            if quantizesActivations(count: 1) {
-                let blocks = columns / BlockQuantization.blockSize
-                // On the stack: decoding allocates nothing per token.
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { scales in
-                    withUnsafeTemporaryAllocation(of: Int32.self, capacity: blocks) { sums in
-                        withUnsafeTemporaryAllocation(of: Int8.self, capacity: columns) { values in
-                            let s = scales.baseAddress!, v = values.baseAddress!, m = sums.baseAddress!
-                            BlockQuantization.quantizeActivations(x, count: columns, scales: s, values: v, sums: m)
-                            let q4: Int32 = format == .q4_0 ? 1 : 0, n = Int32(blocks), stride = rowBytes
-                            let body = { (piece: Int) in
-                                let range = ThreadPool.range(of: piece, in: pieces, count: self.rows)
-                                let first = (base + range.lowerBound * stride).assumingMemoryBound(to: UInt8.self)
-                                coppice_dot_rows(q4, n, first, stride, Int32(range.count), s, v, m, y + range.lowerBound)
-                            }
-                            if pieces == 1 { body(0) } else { pool.parallelFor(pieces, body) }
-                        }
+        withUnsafeTemporaryAllocation(of: WeightMatrix.self, capacity: 1) { matrices in
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 1) { outputs in
+                matrices.initializeElement(at: 0, to: self)
+                defer { matrices.deinitialize() }
+                outputs[0] = y
+                Self.multiplyVector(UnsafeBufferPointer(matrices), x, into: UnsafeBufferPointer(outputs), pool: pool)
+            }
+        }
+    }
+
+    /// outputs[m] = matrices[m] · x for one activation row and matrices of one format and width (a
+    /// layer's q, k and v, or gate and up) in a single parallel dispatch, x quantized once: for a small
+    /// model's decode the dispatches and the quantization are a sizeable part of a token.
+    public static func multiplyVector(_ matrices: UnsafeBufferPointer<WeightMatrix>, _ x: UnsafePointer<Float>,
+                                      into outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>, pool: ThreadPool = .shared) {
+        guard let first = matrices.first else { return }
+        checkArgument(outputs.count == matrices.count && matrices.allSatisfy {
+            $0.columns == first.columns && $0.format == first.format && $0.interleaved == first.interleaved
+        }, "one output per matrix, all of one format, layout and width")
+        // Pieces split whole interleaved groups of 8 rows.
+        let unit = first.interleaved ? 8 : 1, columns = first.columns, total = matrices.reduce(0) { $0 + $1.rows } / unit
+        let pieces = total * unit * columns < 1 << 15 ? 1 : pool.threadCount * 4
+        withStorageAddresses(matrices) { bases in
+            // Row `row` of the matrices stacked: the pieces split that range, crossing matrix borders.
+            func run(_ activations: QuantizedActivations?) {
+                let body = { (piece: Int) in
+                    let range = ThreadPool.range(of: piece, in: pieces, count: total)
+                    var offset = 0
+                    for (m, matrix) in matrices.enumerated() {
+                        let low = max(range.lowerBound, offset), high = min(range.upperBound, offset + matrix.rows / unit)
+                        if low < high { matrix.multiplyRows((unit * (low - offset))..<(unit * (high - offset)), bases[m], x, activations, into: outputs[m]) }
+                        offset += matrix.rows / unit
                     }
                 }
-                return
+                if pieces == 1 { body(0) } else { pool.parallelFor(pieces, body) }
             }
-            let body = { (piece: Int) in
-                for r in ThreadPool.range(of: piece, in: pieces, count: self.rows) {
-                    y[r] = self.dot(base + r * self.rowBytes, x)
+            guard first.quantizesActivations(count: 1) else { return run(nil) }
+            let blocks = columns / BlockQuantization.blockSize
+            // On the stack: decoding allocates nothing per token.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { scales in
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: blocks) { sums in
+                    withUnsafeTemporaryAllocation(of: Int8.self, capacity: columns) { values in
+                        let a = QuantizedActivations(scales: scales.baseAddress!, values: values.baseAddress!, sums: sums.baseAddress!)
+                        BlockQuantization.quantizeActivations(x, count: columns, scales: a.scales, values: a.values, sums: a.sums)
+                        run(a)
+                    }
                 }
             }
-            if pieces == 1 { body(0) } else { pool.parallelFor(pieces, body) }
+        }
+    }
+
+    /// x quantized to int8 blocks (`BlockQuantization.quantizeActivations`).
+    private struct QuantizedActivations {
+        var scales: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Int8>, sums: UnsafeMutablePointer<Int32>
+    }
+
+    /// y[r] = row r · x for the rows in `range`; `base` is the storage's address.
+    private func multiplyRows(_ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
+                              into y: UnsafeMutablePointer<Float>) {
+        if let a = activations, interleaved {
+            let groups = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
+            coppice_q4_0x8_multiply(Int32(columns / BlockQuantization.blockSize), groups, Int32(range.count / 8), 1, a.scales, a.values, a.sums,
+                                    y + range.lowerBound, rows)
+        } else if let a = activations {
+            let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
+            coppice_dot_rows(format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
+                             a.scales, a.values, a.sums, y + range.lowerBound)
+        } else {
+            for r in range { y[r] = dot(base + r * rowBytes, x) }
+        }
+    }
+
+    /// The storages' base addresses, valid inside `body` (one nested access per matrix, on the stack).
+    private static func withStorageAddresses<R>(_ matrices: UnsafeBufferPointer<WeightMatrix>, _ body: (UnsafeBufferPointer<UnsafeRawPointer>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: matrices.count) { bases in
+            func nest(_ m: Int) -> R {
+                guard m < matrices.count else { return body(UnsafeBufferPointer(bases)) }
+                return matrices[m].storage.withUnsafeBytes { raw in
+                    // An empty storage (no rows) has no address; it is never read.
+                    bases.initializeElement(at: m, to: raw.baseAddress ?? UnsafeRawPointer(bitPattern: MemoryLayout<Float>.alignment)!)
+                    return nest(m + 1)
+                }
+            }
+            return nest(0)
         }
     }
 

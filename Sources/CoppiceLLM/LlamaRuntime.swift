@@ -18,6 +18,17 @@ public final class LlamaRuntime {
     struct Layer {
         var attentionNorm: [Float], ffnNorm: [Float]
         var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix, gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
+        /// The matrices that decode multiplies by one input together (sharing the storages above).
+        let qkv: [WeightMatrix], gateUp: [WeightMatrix]
+
+        init(attentionNorm: [Float], ffnNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix,
+             gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix) {
+            (self.attentionNorm, self.ffnNorm) = (attentionNorm, ffnNorm)
+            (self.q, self.k, self.v, self.o, self.gate, self.up, self.down) = (q, k, v, o, gate, up, down)
+            let fused = { (m: [WeightMatrix]) in m.allSatisfy { $0.format == m[0].format && $0.columns == m[0].columns } ? m : [] }
+            qkv = fused([q, k, v])
+            gateUp = fused([gate, up])
+        }
     }
 
     let layers: [Layer]
@@ -103,9 +114,17 @@ public final class LlamaRuntime {
         }
         for (l, layer) in layers.enumerated() {
             rmsNorm(x, layer.attentionNorm, into: &normed, rows: t)
-            linear(normed, layer.q, into: &q, rows: t)
-            linear(normed, layer.k, into: &k, rows: t)
-            linear(normed, layer.v, into: &v, rows: t)
+            if t == 1 && !layer.qkv.isEmpty {
+                q.withUnsafeMutableBufferPointer { q in
+                    k.withUnsafeMutableBufferPointer { k in
+                        v.withUnsafeMutableBufferPointer { v in linearVector(normed, layer.qkv, into: q.baseAddress!, k.baseAddress!, v.baseAddress!) }
+                    }
+                }
+            } else {
+                linear(normed, layer.q, into: &q, rows: t)
+                linear(normed, layer.k, into: &k, rows: t)
+                linear(normed, layer.v, into: &v, rows: t)
+            }
             rotate(&q, rows: t, heads: c.heads, start: start)
             rotate(&k, rows: t, heads: c.kvHeads, start: start)
             let cacheBase = l * maxSequence * kvDimension
@@ -119,8 +138,14 @@ public final class LlamaRuntime {
             linear(attended, layer.o, into: &projected, rows: t)
             addInto(&x, projected, count: t * d)
             rmsNorm(x, layer.ffnNorm, into: &normed, rows: t)
-            linear(normed, layer.gate, into: &gateBuffer, rows: t)
-            linear(normed, layer.up, into: &upBuffer, rows: t)
+            if t == 1 && !layer.gateUp.isEmpty {
+                gateBuffer.withUnsafeMutableBufferPointer { gate in
+                    upBuffer.withUnsafeMutableBufferPointer { up in linearVector(normed, layer.gateUp, into: gate.baseAddress!, up.baseAddress!) }
+                }
+            } else {
+                linear(normed, layer.gate, into: &gateBuffer, rows: t)
+                linear(normed, layer.up, into: &upBuffer, rows: t)
+            }
             swiGLU(count: t * c.intermediateSize)
             linear(gateBuffer, layer.down, into: &projected, rows: t)
             addInto(&x, projected, count: t * d)
@@ -137,6 +162,15 @@ public final class LlamaRuntime {
     private func linear(_ x: [Float], _ w: WeightMatrix, into y: inout [Float], rows: Int) {
         x.withUnsafeBufferPointer { xs in
             y.withUnsafeMutableBufferPointer { ys in w.multiply(xs.baseAddress!, count: rows, into: ys.baseAddress!, pool: pool) }
+        }
+    }
+
+    /// One row through several matrices at once (decode's q, k, v and gate, up): one dispatch.
+    private func linearVector(_ x: [Float], _ matrices: [WeightMatrix], into outputs: UnsafeMutablePointer<Float>...) {
+        x.withUnsafeBufferPointer { xs in
+            matrices.withUnsafeBufferPointer { ms in
+                outputs.withUnsafeBufferPointer { WeightMatrix.multiplyVector(ms, xs.baseAddress!, into: $0, pool: pool) }
+            }
         }
     }
 
@@ -194,7 +228,7 @@ public final class LlamaRuntime {
         }
     }
 
-    /// Causal attention of the new rows over the cache, one task per query head.
+    /// Causal attention of the new rows over the cache, the query heads split over the threads.
     private func attention(rows t: Int, start: Int, cacheBase: Int) {
         let c = configuration, hd = c.headDimension, group = c.heads / c.kvHeads
         let kvDimension = c.kvHeads * hd, qDimension = c.heads * hd, span = start + t
@@ -205,11 +239,13 @@ public final class LlamaRuntime {
                     scores.withUnsafeMutableBufferPointer { ss in
                         attended.withUnsafeMutableBufferPointer { out in
                             let (qp, kp, vp, sp, op) = (qs.baseAddress!, ks.baseAddress! + cacheBase, vs.baseAddress! + cacheBase, ss.baseAddress!, out.baseAddress!)
-                            // Heads in waves of one per thread, each wave's heads using their own score slot.
-                            let slots = self.pool.threadCount
-                            for wave in stride(from: 0, to: c.heads, by: slots) {
-                                self.pool.parallelFor(min(slots, c.heads - wave)) { slot in
-                                    let h = wave + slot, g = h / group, s = sp + slot * self.maxBatch * self.maxSequence
+                            // One task per thread, each with its own score slot and a contiguous run of heads:
+                            // one dispatch per layer (waves of one head per thread were 16 per 1B layer).
+                            let slots = min(self.pool.threadCount, c.heads)
+                            self.pool.parallelFor(slots) { slot in
+                                let s = sp + slot * self.maxBatch * self.maxSequence
+                                for h in ThreadPool.range(of: slot, in: slots, count: c.heads) {
+                                    let g = h / group
                                     Gemm.blas(.none, .transposed, m: t, n: span, k: hd, alpha: scale, qp + h * hd, lda: qDimension,
                                               kp + g * hd, ldb: kvDimension, s, ldc: span)
                                     for row in 0..<(t - 1) {

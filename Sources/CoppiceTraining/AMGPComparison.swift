@@ -95,8 +95,12 @@ public enum AMGPComparison {
         guard let names = runs.first?.rows.map(\.name) else { return "" }
         func change(_ v: Double?, _ base: Double?) -> Double { v.flatMap { v in base.map { 100 * (v / $0 - 1) } } ?? .nan }
         func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
+        // Sample standard deviation across seeds: how far one seed's result says anything.
+        func deviation(_ v: [Double]) -> Double {
+            v.count < 2 ? .nan : (v.map { ($0 - mean(v)) * ($0 - mean(v)) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
+        }
         var out = "| run | " + runs.map { "seed \($0.seed): ΔNE / Δtime" }.joined(separator: " | ")
-        out += " | mean ΔNE | mean ΔFLOPs | mean Δtime |\n|---|" + String(repeating: "---:|", count: runs.count + 3) + "\n"
+        out += " | mean ΔNE | sd ΔNE | mean ΔFLOPs | mean Δtime |\n|---|" + String(repeating: "---:|", count: runs.count + 4) + "\n"
         for name in names where name != "dense" {
             var ne: [Double] = [], flops: [Double] = [], time: [Double] = []
             for run in runs {
@@ -106,7 +110,12 @@ public enum AMGPComparison {
                 time.append(change(row?.seconds, dense?.seconds))
             }
             out += "| \(name) | " + zip(ne, time).map { String(format: "%+.2f%% / %+.1f%%", $0, $1) }.joined(separator: " | ")
-            out += String(format: " | %+.2f%% | %+.1f%% | %+.1f%% |\n", mean(ne), mean(flops), mean(time))
+            out += String(format: " | %+.2f%% | %.2f%% | %+.1f%% | %+.1f%% |\n", mean(ne), deviation(ne), mean(flops), mean(time))
+        }
+        let denseNE = runs.compactMap { $0.rows.first { $0.name == "dense" }?.ne }
+        if denseNE.count >= 2 {
+            out += String(format: "\nDense NE across the seeds: mean %.4f, sd %.4f (%.2f%% of the mean): the spread of one dense training.\n",
+                          mean(denseNE), deviation(denseNE), 100 * deviation(denseNE) / mean(denseNE))
         }
         return out
     }

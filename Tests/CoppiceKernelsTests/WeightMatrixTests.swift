@@ -21,8 +21,35 @@ import Testing
         checkProducts(format)
     }
 
+    /// Several matrices times one row in one dispatch (decode's q, k, v) equal each one alone, with
+    /// the pieces crossing matrix borders (odd row counts, enough rows to split over threads; rows in
+    /// eights: interleaved Q4_0).
+    @Test(arguments: WeightMatrix.Format.allCases)
+    func fusedProductsEqualSeparateOnes(format: WeightMatrix.Format) {
+        let columns = 96, x = testValues(columns, seed: 5)
+        for rowCounts in [[67, 1, 301], [64, 8, 304]] {
+            let matrices = rowCounts.enumerated().map { i, rows in
+                testValues(rows * columns, seed: UInt64(20 + i)).withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
+            }
+            // The outputs back to back in one buffer.
+            let starts = rowCounts.indices.map { rowCounts[..<$0].reduce(0, +) }
+            var fused = [Float](repeating: .nan, count: rowCounts.reduce(0, +))
+            fused.withUnsafeMutableBufferPointer { f in
+                let outputs = starts.map { f.baseAddress! + $0 }
+                matrices.withUnsafeBufferPointer { ms in outputs.withUnsafeBufferPointer { WeightMatrix.multiplyVector(ms, x, into: $0) } }
+            }
+            for (m, matrix) in matrices.enumerated() {
+                var alone = [Float](repeating: .nan, count: matrix.rows)
+                matrix.multiply(x, count: 1, into: &alone)
+                #expect(allClose(Array(fused[starts[m]..<(starts[m] + matrix.rows)]), alone, relativeTolerance: 1e-6, absoluteTolerance: 1e-6),
+                        "\(format) \(rowCounts) matrix \(m)")
+            }
+        }
+    }
+
     func checkProducts(_ format: WeightMatrix.Format) {
-        for (rows, columns) in [(1, 32), (67, 96), (130, 64)] + (format == .f32 || format == .f16 ? [(5, 37)] : []) {
+        // 8 and 136 rows: Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
+        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format == .f32 || format == .f16 ? [(5, 37)] : []) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
             #expect(w.storage.count == rows * w.rowBytes)
@@ -35,10 +62,26 @@ import Testing
                 w.reference(w.quantizesActivations(count: t) ? activationRoundTrip(x) : x, count: t, into: &slow)
                 #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(format) \(rows)×\(columns) t=\(t)")
                 w.reference(x, count: t, into: &exact)
-                #expect(allClose(fast, exact, relativeTolerance: 2e-2, absoluteTolerance: 2e-2), "\(format) \(rows)×\(columns) t=\(t)")
+                // From the exact product at most by the rounding carried through the weights.
+                let rounded = w.quantizesActivations(count: t) ? activationRoundTrip(x) : x
+                let bounds = roundingBounds(w, x, rounded, count: t)
+                #expect(zip(zip(fast, exact), bounds).allSatisfy { abs($0.0 - $0.1) <= $1 + 1e-4 * (1 + abs($0.1)) }, "\(format) \(rows)×\(columns) t=\(t)")
             }
             if format == .q4_0 || format == .q8_0 {
-                #expect(w.quantizesActivations(count: 3) == false)
+                #expect(w.quantizesActivations(count: 3) == w.interleaved)
+                #expect(w.interleaved == (format == .q4_0 && rows % 8 == 0 && WeightMatrix.integerKernelsAvailable))
+                // Rows read back from either layout are the GGML blocks' values.
+                var blocks = [UInt8](repeating: 0, count: rows * w.rowBytes)
+                values.withUnsafeBufferPointer { v in blocks.withUnsafeMutableBytes { (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).quantize(v, into: $0) } }
+                for r in [0, rows / 2, rows - 1] {
+                    var stored = [Float](repeating: 0, count: columns), expected = stored
+                    w.dequantizeRow(r, into: &stored)
+                    blocks.withUnsafeBytes { raw in
+                        (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).dequantize(UnsafeRawBufferPointer(rebasing: raw[(r * w.rowBytes)..<((r + 1) * w.rowBytes)]),
+                                                                                     count: columns, into: &expected)
+                    }
+                    #expect(stored == expected, "\(format) \(rows)×\(columns) row \(r)")
+                }
                 #if arch(x86_64)
                 #expect(WeightMatrix.integerKernelsAvailable && w.quantizesActivations(count: 1), "the CI and bench machines have AVX2")
                 #endif
@@ -49,6 +92,18 @@ import Testing
                 #expect(row == Array(values.suffix(columns)))
             }
         }
+    }
+
+    /// Σ_j |W[r, j]| · |x[i, j] − rounded[i, j]| for every output [i, r].
+    func roundingBounds(_ w: WeightMatrix, _ x: [Float], _ rounded: [Float], count t: Int) -> [Float] {
+        var bounds = [Float](repeating: 0, count: t * w.rows), row = [Float](repeating: 0, count: w.columns)
+        for r in 0..<w.rows {
+            w.dequantizeRow(r, into: &row)
+            for i in 0..<t {
+                bounds[i * w.rows + r] = (0..<w.columns).reduce(0) { $0 + abs(row[$1]) * abs(x[i * w.columns + $1] - rounded[i * w.columns + $1]) }
+            }
+        }
+        return bounds
     }
 
     func activationRoundTrip(_ x: [Float]) -> [Float] {

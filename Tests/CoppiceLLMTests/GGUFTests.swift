@@ -117,8 +117,8 @@ import Testing
 
 @Suite struct QuantizedRuntimeTests {
     /// The runtime on the GGUF file's own blocks computes what the dequantized model computes, for
-    /// every storage type, prefill and decode; Q8_0 / Q4_0 decode quantizes the activations to int8
-    /// blocks as llama.cpp does, which moves the logits by a bounded amount (up to 2e-2 of their
+    /// every storage type, prefill and decode; Q8_0 / Q4_0 decode (and interleaved Q4_0 prefill)
+    /// quantizes the activations to int8 blocks as llama.cpp does, which moves the logits by a bounded amount (up to 2e-2 of their
     /// scale on this tiny random model, about what Q8_0 weights alone cost; Q4_0 weights cost 0.5).
     @Test(arguments: [GGUFTensorType.f32, .f16, .q8_0, .q4_0])
     func runtimeOnStoredBlocksMatchesTheDequantizedModel(type: GGUFTensorType) throws {
@@ -129,11 +129,14 @@ import Testing
         let stored = try LlamaGGUF.runtime(path: path, maxSequence: 32, maxBatch: 16)
         let expected = try widened.forward(tokens[0], allLogits: true)
         let scale = expected.map(abs).max()!
+        // Q4_0 matrices with rows in eights are interleaved and quantize the activations in prefill too.
+        let integerDecode = (type == .q8_0 || type == .q4_0) && WeightMatrix.integerKernelsAvailable
+        let integerPrefill = type == .q4_0 && WeightMatrix.integerKernelsAvailable
         let prefill = try stored.forward(tokens[0], allLogits: true)
-        #expect(zip(prefill, expected).allSatisfy { abs($0 - $1) / scale < 1e-4 }, "\(type) prefill")
+        let prefillError = zip(prefill, expected).map { abs($0 - $1) }.max()! / scale
+        #expect(prefillError < (integerPrefill ? 5e-2 : 1e-4), "\(type) prefill: \(prefillError)")
         stored.reset()
         let vocabulary = model.configuration.vocabularySize
-        let integerDecode = (type == .q8_0 || type == .q4_0) && WeightMatrix.integerKernelsAvailable
         for (i, token) in tokens[0].enumerated() {
             let logits = try stored.forward([token])
             let error = zip(logits, expected[(i * vocabulary)...]).map { abs($0 - $1) }.max()! / scale
