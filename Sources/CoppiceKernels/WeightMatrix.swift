@@ -7,8 +7,8 @@ import CQuantizedDot
 /// registers; Q8_0 / Q4_0 against the row quantized to int8 blocks with integer multiply-adds where
 /// the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
 /// (prefill) dequantize large panels into a per-task buffer and multiply them with BLAS, so the
-/// conversion is paid once per panel, not once per token; except interleaved Q4_0 (`interleaved`),
-/// which multiplies int8 activations directly in both cases.
+/// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
+/// (`interleaved`), which multiply int8 activations directly in both cases.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable { case f32, f16, q8_0, q4_0 }
 
@@ -17,8 +17,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let format: Format
     /// The rows in `format`, back to back; interleaved by eight where `interleaved`.
     public let storage: [UInt8]
-    /// Q4_0 rows in groups of 8 on a CPU with the integer kernels are stored interleaved
-    /// (`coppice_q4_0_interleave`, the same bytes rearranged): eight rows per integer product.
+    /// Q8_0 / Q4_0 rows in groups of 8 on a CPU with the integer kernels are stored interleaved
+    /// (`coppice_interleave`, the same bytes rearranged): eight rows per integer product.
     public let interleaved: Bool
 
     public var rowBytes: Int { Self.rowBytes(format, columns: columns) }
@@ -51,7 +51,7 @@ public struct WeightMatrix: @unchecked Sendable {
             bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
         }
         interleaved = Self.interleaves(format, rows: rows)
-        storage = interleaved ? Self.interleave(bytes, rows: rows, columns: columns) : bytes
+        storage = interleaved ? Self.interleave(bytes, format: format, rows: rows, columns: columns) : bytes
     }
 
     /// Wraps bytes already in `format` (a GGUF tensor), checking their size.
@@ -62,15 +62,19 @@ public struct WeightMatrix: @unchecked Sendable {
         let expected = rows * Self.rowBytes(format, columns: columns)
         precondition(storage.count == expected, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(expected)")
         interleaved = Self.interleaves(format, rows: rows)
-        self.storage = interleaved ? Self.interleave(storage, rows: rows, columns: columns) : storage
+        self.storage = interleaved ? Self.interleave(storage, format: format, rows: rows, columns: columns) : storage
     }
 
-    static func interleaves(_ format: Format, rows: Int) -> Bool { format == .q4_0 && rows % 8 == 0 && integerKernelsAvailable }
+    static func interleaves(_ format: Format, rows: Int) -> Bool {
+        (format == .q4_0 || format == .q8_0) && rows % 8 == 0 && integerKernelsAvailable
+    }
 
-    static func interleave(_ bytes: [UInt8], rows: Int, columns: Int) -> [UInt8] {
+    static func interleave(_ bytes: [UInt8], format: Format, rows: Int, columns: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: bytes.count)
         bytes.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { coppice_q4_0_interleave(Int32(rows), Int32(columns / 32), source.baseAddress, $0.baseAddress) }
+            out.withUnsafeMutableBufferPointer {
+                coppice_interleave(format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, $0.baseAddress)
+            }
         }
         return out
     }
@@ -82,9 +86,9 @@ public struct WeightMatrix: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rowBytes) { row in
                 storage.withUnsafeBytes { raw in
                     let group = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + (r / 8) * 8 * rowBytes
-                    coppice_q4_0_deinterleave_row(Int32(blocks), group, Int32(r % 8), row.baseAddress!)
+                    coppice_deinterleave_row(format == .q4_0 ? 1 : 0, Int32(blocks), group, Int32(r % 8), row.baseAddress!)
                 }
-                BlockQuantization.q4_0.dequantize(UnsafeRawBufferPointer(row), count: columns, into: out)
+                (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).dequantize(UnsafeRawBufferPointer(row), count: columns, into: out)
             }
             return
         }
@@ -199,9 +203,7 @@ public struct WeightMatrix: @unchecked Sendable {
     private func multiplyRows(_ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
                               into y: UnsafeMutablePointer<Float>) {
         if let a = activations, interleaved {
-            let groups = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
-            coppice_q4_0x8_multiply(Int32(columns / BlockQuantization.blockSize), groups, Int32(range.count / 8), 1, a.scales, a.values, a.sums,
-                                    y + range.lowerBound, rows)
+            multiplyGroups(base + range.lowerBound * rowBytes, count: range.count / 8, tokens: 1, a.scales, a.values, a.sums, into: y + range.lowerBound)
         } else if let a = activations {
             let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
             coppice_dot_rows(format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),

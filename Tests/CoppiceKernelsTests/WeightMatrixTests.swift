@@ -48,7 +48,7 @@ import Testing
     }
 
     func checkProducts(_ format: WeightMatrix.Format) {
-        // 8 and 136 rows: Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
+        // 8 and 136 rows: Q8_0 / Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
         for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format == .f32 || format == .f16 ? [(5, 37)] : []) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
@@ -69,7 +69,7 @@ import Testing
             }
             if format == .q4_0 || format == .q8_0 {
                 #expect(w.quantizesActivations(count: 3) == w.interleaved)
-                #expect(w.interleaved == (format == .q4_0 && rows % 8 == 0 && WeightMatrix.integerKernelsAvailable))
+                #expect(w.interleaved == (rows % 8 == 0 && WeightMatrix.integerKernelsAvailable))
                 // Rows read back from either layout are the GGML blocks' values.
                 var blocks = [UInt8](repeating: 0, count: rows * w.rowBytes)
                 values.withUnsafeBufferPointer { v in blocks.withUnsafeMutableBytes { (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).quantize(v, into: $0) } }

@@ -26,17 +26,21 @@ void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, in
 /// Whether the VNNI variants run (the CPU has AVX-512-VNNI and the AVX2 ones are not preferred).
 int coppice_quantized_dot_uses_vnni(void);
 
-/// Interleaved Q4_0 (InterleavedQ4.c): `rows` (a multiple of 8) GGML Q4_0 rows of `blocks` blocks
-/// rearranged so that eight rows' blocks lie side by side; the same number of bytes.
-void coppice_q4_0_interleave(int rows, int blocks, const uint8_t *source, uint8_t *target);
+/// Interleaved Q4_0 / Q8_0 (Interleaved.c): `rows` (a multiple of 8) GGML rows of `blocks` blocks
+/// (Q4_0 where `q4` ≠ 0) rearranged so that eight rows' blocks lie side by side; the same bytes.
+void coppice_interleave(int q4, int rows, int blocks, const uint8_t *source, uint8_t *target);
 
-/// Row `lane` (< 8) of one interleaved group back in GGML's layout (`blocks` × 18 bytes).
-void coppice_q4_0_deinterleave_row(int blocks, const uint8_t *group, int lane, uint8_t *row);
+/// Row `lane` (< 8) of one interleaved group back in GGML's layout (`blocks` GGML blocks).
+void coppice_deinterleave_row(int q4, int blocks, const uint8_t *group, int lane, uint8_t *row);
 
 /// y[t · ldy + 8g + r] = row 8g + r · x_t for `count` interleaved groups of 8 rows starting at `groups`
 /// and `tokens` activation rows quantized to int8 blocks one after another (`scales[t · blocks + b]`,
 /// `values[t · 32 · blocks …]`, `sums[t · blocks + b]`), as in `coppice_dot_rows`.
 void coppice_q4_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
                              const int8_t *values, const int32_t *sums, float *y, size_t ldy);
+
+/// The same for interleaved Q8_0 (the activations' sums are not needed).
+void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
+                             const int8_t *values, float *y, size_t ldy);
 
 #endif
