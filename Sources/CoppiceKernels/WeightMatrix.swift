@@ -208,6 +208,9 @@ public struct WeightMatrix: @unchecked Sendable {
             let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
             coppice_dot_rows(format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
                              a.scales, a.values, a.sums, y + range.lowerBound)
+        } else if format == .f16 && Self.integerKernelsAvailable {
+            coppice_f16_dot_rows((base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt16.self), columns, Int32(range.count),
+                                 Int32(columns), x, y + range.lowerBound)
         } else {
             for r in range { y[r] = dot(base + r * rowBytes, x) }
         }

@@ -43,4 +43,8 @@ void coppice_q4_0x8_multiply(int blocks, const uint8_t *groups, int count, int t
 void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
                              const int8_t *values, float *y, size_t ldy);
 
+/// y[r] = row r · x for `count` F16 rows of `columns`, `stride` halves apart (HalfDot.c; the vector
+/// kernel where `coppice_quantized_dot_available`).
+void coppice_f16_dot_rows(const uint16_t *rows, size_t stride, int count, int columns, const float *x, float *y);
+
 #endif
