@@ -1,5 +1,4 @@
 #include "CQuantizedDot.h"
-#include <stdlib.h>
 #include <string.h>
 
 /* Interleaved Q4_0 / Q8_0: eight rows' blocks side by side (as many bytes as their eight GGML
@@ -116,7 +115,7 @@ void coppice_q4_0x8_multiply(int blocks, const uint8_t *groups, int count, int t
     }
 }
 
-/* Q8_0: the weights are signed. VNNI multiplies unsigned activations (x + 128, made by the driver)
+/* Q8_0: the weights are signed. VNNI multiplies unsigned activations (x + 128, from the caller)
    by them and takes 128 · Σw back out, Σw from the block's chunks once for every token; AVX2 moves
    the weights' signs onto x (|w| · ±x) and widens each chunk's pairs before they could saturate. */
 #define Q8_TILE_VNNI(NT)                                                                            \
@@ -183,19 +182,15 @@ typedef void (*q8_tile)(int, const uint8_t *, const float *, const uint8_t *, fl
 static const q8_tile q8x8_vnni_tiles[5] = {0, q8x8_vnni_1, q8x8_vnni_2, q8x8_vnni_3, q8x8_vnni_4};
 static const q8_tile q8x8_avx2_tiles[5] = {0, q8x8_avx2_1, q8x8_avx2_2, q8x8_avx2_3, q8x8_avx2_4};
 
+void coppice_shift_activations(const int8_t *values, size_t count, uint8_t *shifted) {
+    for (size_t i = 0; i < count; i++) shifted[i] = (uint8_t)values[i] ^ 0x80;
+}
+
 void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
-                             const int8_t *values, float *y, size_t ldy) {
+                             const int8_t *values, const uint8_t *shifted, float *y, size_t ldy) {
     const size_t columns = 32 * (size_t)blocks;
     int vnni = coppice_quantized_dot_uses_vnni();
-    const uint8_t *activations = (const uint8_t *)values;
-    uint8_t *shifted = 0;
-    if (vnni) {  /* x + 128: the unsigned operand */
-        shifted = malloc(tokens * columns);
-        if (!shifted) { vnni = 0; } else {
-            for (size_t i = 0; i < tokens * columns; i++) shifted[i] = (uint8_t)values[i] ^ 0x80;
-            activations = shifted;
-        }
-    }
+    const uint8_t *activations = vnni ? shifted : (const uint8_t *)values;
     for (int g = 0; g < count; g++) {
         const uint8_t *w = groups + (size_t)g * blocks * 272;
         for (int t = 0; t < tokens; t += 4) {
@@ -204,7 +199,6 @@ void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int t
                                                          y + t * ldy + 8 * g, ldy);
         }
     }
-    free(shifted);
 }
 
 #else
@@ -229,8 +223,13 @@ void coppice_q4_0x8_multiply(int blocks, const uint8_t *groups, int count, int t
     multiply_rows(1, blocks, groups, count, tokens, scales, values, sums, y, ldy);
 }
 
+void coppice_shift_activations(const int8_t *values, size_t count, uint8_t *shifted) {
+    for (size_t i = 0; i < count; i++) shifted[i] = (uint8_t)values[i] ^ 0x80;
+}
+
 void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
-                             const int8_t *values, float *y, size_t ldy) {
+                             const int8_t *values, const uint8_t *shifted, float *y, size_t ldy) {
+    (void)shifted;
     multiply_rows(0, blocks, groups, count, tokens, scales, values, 0, y, ldy);
 }
 

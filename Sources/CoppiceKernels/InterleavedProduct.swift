@@ -6,35 +6,40 @@ extension WeightMatrix {
     /// groups of 8 rows split over the pool's threads. No F32 copy of the weights is made.
     func multiplyInterleaved(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let blocks = columns / BlockQuantization.blockSize, groups = rows / 8
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: t * blocks)
-        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: t * blocks)
-        let values = UnsafeMutablePointer<Int8>.allocate(capacity: t * columns)
-        defer { scales.deallocate(); sums.deallocate(); values.deallocate() }
+        // One buffer, reused through the cache: scales, sums, values and values + 128 (the Q8_0 VNNI
+        // kernel's operand, made once here rather than in every thread's call).
+        let bytes = t * blocks * 8 + 2 * t * columns, buffer = BufferCache.shared.allocate(byteCount: bytes)
+        defer { BufferCache.shared.deallocate(buffer, byteCount: bytes) }
+        let scales = buffer.bindMemory(to: Float.self, capacity: t * blocks)
+        let sums = (buffer + 4 * t * blocks).bindMemory(to: Int32.self, capacity: t * blocks)
+        let values = (buffer + 8 * t * blocks).bindMemory(to: Int8.self, capacity: t * columns)
+        let shifted = (buffer + 8 * t * blocks + t * columns).bindMemory(to: UInt8.self, capacity: t * columns)
         pool.parallelRanges(t, grain: max(1, 1 << 14 / columns)) { tokens in
             for i in tokens {
                 BlockQuantization.quantizeActivations(x + i * columns, count: columns, scales: scales + i * blocks,
                                                       values: values + i * columns, sums: sums + i * blocks)
+                if self.format == .q8_0 { coppice_shift_activations(values + i * columns, self.columns, shifted + i * self.columns) }
             }
         }
         storage.withUnsafeBytes { raw in
             let base = raw.baseAddress!, groupBytes = 8 * rowBytes
             // One contiguous run of groups per thread; each group reads every token once (from cache).
             pool.parallelRanges(groups, grain: 1) { range in
-                self.multiplyGroups(base + range.lowerBound * groupBytes, count: range.count, tokens: t, scales, values, sums,
+                self.multiplyGroups(base + range.lowerBound * groupBytes, count: range.count, tokens: t, scales, values, sums, shifted,
                                     into: y + 8 * range.lowerBound)
             }
         }
     }
 
     /// y[i · rows + r] for the `count` interleaved groups of 8 rows at `groups` and `tokens` rows of
-    /// quantized activations.
+    /// quantized activations (`shifted`: the values + 128, read by Q8_0 only).
     func multiplyGroups(_ groups: UnsafeRawPointer, count: Int, tokens: Int, _ scales: UnsafePointer<Float>, _ values: UnsafePointer<Int8>,
-                        _ sums: UnsafePointer<Int32>, into y: UnsafeMutablePointer<Float>) {
+                        _ sums: UnsafePointer<Int32>, _ shifted: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<Float>) {
         let blocks = Int32(columns / BlockQuantization.blockSize), bytes = groups.assumingMemoryBound(to: UInt8.self)
         if format == .q4_0 {
             coppice_q4_0x8_multiply(blocks, bytes, Int32(count), Int32(tokens), scales, values, sums, y, rows)
         } else {
-            coppice_q8_0x8_multiply(blocks, bytes, Int32(count), Int32(tokens), scales, values, y, rows)
+            coppice_q8_0x8_multiply(blocks, bytes, Int32(count), Int32(tokens), scales, values, shifted, y, rows)
         }
     }
 }

@@ -124,9 +124,10 @@ public struct WeightMatrix: @unchecked Sendable {
         let perThread = (rows + pool.threadCount - 1) / pool.threadCount
         let panel = max(16, min(perThread, (1 << 22) / columns)), panels = (rows + panel - 1) / panel
         pool.parallelFor(panels) { p in
-            let r0 = p * panel, n = min(panel, self.rows - r0)
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: n * self.columns)
-            defer { buffer.deallocate() }
+            let r0 = p * panel, n = min(panel, self.rows - r0), bytes = n * self.columns * MemoryLayout<Float>.stride
+            // Reused through the cache, as tensors' buffers are (the same sizes every layer).
+            let buffer = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: Float.self, capacity: n * self.columns)
+            defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(buffer), byteCount: bytes) }
             for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
             Gemm.blas(.none, .transposed, m: t, n: n, k: self.columns, x, lda: self.columns, buffer, ldb: self.columns, y + r0, ldc: self.rows)
         }
@@ -184,9 +185,12 @@ public struct WeightMatrix: @unchecked Sendable {
             // On the stack: decoding allocates nothing per token.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { scales in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: blocks) { sums in
-                    withUnsafeTemporaryAllocation(of: Int8.self, capacity: columns) { values in
-                        let a = QuantizedActivations(scales: scales.baseAddress!, values: values.baseAddress!, sums: sums.baseAddress!)
+                    // Twice the row: the int8 values, then the same + 128 (interleaved Q8_0's operand).
+                    withUnsafeTemporaryAllocation(of: Int8.self, capacity: 2 * columns) { values in
+                        let a = QuantizedActivations(scales: scales.baseAddress!, values: values.baseAddress!, sums: sums.baseAddress!,
+                                                     shifted: UnsafeMutableRawPointer(values.baseAddress! + columns).assumingMemoryBound(to: UInt8.self))
                         BlockQuantization.quantizeActivations(x, count: columns, scales: a.scales, values: a.values, sums: a.sums)
+                        if first.interleaved && first.format == .q8_0 { coppice_shift_activations(a.values, columns, a.shifted) }
                         run(a)
                     }
                 }
@@ -197,13 +201,15 @@ public struct WeightMatrix: @unchecked Sendable {
     /// x quantized to int8 blocks (`BlockQuantization.quantizeActivations`).
     private struct QuantizedActivations {
         var scales: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Int8>, sums: UnsafeMutablePointer<Int32>
+        var shifted: UnsafeMutablePointer<UInt8>
     }
 
     /// y[r] = row r · x for the rows in `range`; `base` is the storage's address.
     private func multiplyRows(_ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
                               into y: UnsafeMutablePointer<Float>) {
         if let a = activations, interleaved {
-            multiplyGroups(base + range.lowerBound * rowBytes, count: range.count / 8, tokens: 1, a.scales, a.values, a.sums, into: y + range.lowerBound)
+            multiplyGroups(base + range.lowerBound * rowBytes, count: range.count / 8, tokens: 1, a.scales, a.values, a.sums, a.shifted,
+                           into: y + range.lowerBound)
         } else if let a = activations {
             let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
             coppice_dot_rows(format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),

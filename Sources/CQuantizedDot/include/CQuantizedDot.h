@@ -39,9 +39,13 @@ void coppice_deinterleave_row(int q4, int blocks, const uint8_t *group, int lane
 void coppice_q4_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
                              const int8_t *values, const int32_t *sums, float *y, size_t ldy);
 
-/// The same for interleaved Q8_0 (the activations' sums are not needed).
+/// The same for interleaved Q8_0 (the activations' sums are not needed); `shifted` holds the same
+/// values + 128 (`coppice_shift_activations`), the unsigned operand of the VNNI kernel.
 void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int tokens, const float *scales,
-                             const int8_t *values, float *y, size_t ldy);
+                             const int8_t *values, const uint8_t *shifted, float *y, size_t ldy);
+
+/// shifted[i] = values[i] + 128 as unsigned bytes.
+void coppice_shift_activations(const int8_t *values, size_t count, uint8_t *shifted);
 
 /// y[r] = row r · x for `count` F16 rows of `columns`, `stride` halves apart (HalfDot.c; the vector
 /// kernel where `coppice_quantized_dot_available`).
