@@ -1,6 +1,6 @@
 import CQuantizedDot
 
-/// A weight matrix [rows × columns] kept in its storage format — F32, F16, or ggml's Q8_0 / Q4_0
+/// A weight matrix [rows × columns] kept in its storage format — F32, F16, BF16, or ggml's Q8_0 / Q4_0
 /// blocks along each row — and multiplied without widening it in memory: y[t × rows] =
 /// x[t × columns] · Wᵀ. One activation row (decode) runs a SIMD dot product per weight row, rows
 /// split across the pool's threads (also for F32: faster than BLAS's GEMV here): F16 converted in
@@ -10,7 +10,11 @@ import CQuantizedDot
 /// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
 /// (`interleaved`), which multiply int8 activations directly in both cases.
 public struct WeightMatrix: @unchecked Sendable {
-    public enum Format: String, Sendable, CaseIterable { case f32, f16, q8_0, q4_0 }
+    public enum Format: String, Sendable, CaseIterable {
+        case f32, f16, bf16, q8_0, q4_0
+        /// Q8_0 / Q4_0: rows in blocks of 32 weights with a scale each.
+        public var isBlockQuantized: Bool { self == .q8_0 || self == .q4_0 }
+    }
 
     public let rows: Int
     public let columns: Int
@@ -26,7 +30,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public static func rowBytes(_ format: Format, columns: Int) -> Int {
         switch format {
         case .f32: 4 * columns
-        case .f16: 2 * columns
+        case .f16, .bf16: 2 * columns
         case .q8_0: BlockQuantization.q8_0.byteCount(columns)
         case .q4_0: BlockQuantization.q4_0.byteCount(columns)
         }
@@ -35,7 +39,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Stores row-major `values` in `format` (Q8_0 / Q4_0 need columns in whole blocks of 32).
     public init(values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, format: Format) {
         precondition(values.count == rows * columns, "\(values.count) values for a \(rows)×\(columns) matrix")
-        precondition(format == .f32 || format == .f16 || columns % BlockQuantization.blockSize == 0, "\(format) needs columns in blocks of 32, got \(columns)")
+        precondition(!format.isBlockQuantized || columns % BlockQuantization.blockSize == 0, "\(format) needs columns in blocks of 32, got \(columns)")
         self.rows = rows
         self.columns = columns
         self.format = format
@@ -45,6 +49,9 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f16:
             bytes = [UInt8](repeating: 0, count: 2 * values.count)
             bytes.withUnsafeMutableBytes { raw in for i in 0..<values.count { raw.storeBytes(of: Float16(values[i]).bitPattern, toByteOffset: 2 * i, as: UInt16.self) } }
+        case .bf16:
+            bytes = [UInt8](repeating: 0, count: 2 * values.count)
+            bytes.withUnsafeMutableBytes { raw in for i in 0..<values.count { raw.storeBytes(of: bfloat16Bits(values[i]), toByteOffset: 2 * i, as: UInt16.self) } }
         case .q8_0, .q4_0:
             let q: BlockQuantization = format == .q8_0 ? .q8_0 : .q4_0
             bytes = [UInt8](repeating: 0, count: q.byteCount(values.count))
@@ -97,6 +104,7 @@ public struct WeightMatrix: @unchecked Sendable {
             switch format {
             case .f32: for j in 0..<columns { out[j] = row.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) }
             case .f16: for j in 0..<columns { out[j] = Float(Float16(bitPattern: row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) }
+            case .bf16: for j in 0..<columns { out[j] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)) << 16) }
             case .q8_0: BlockQuantization.q8_0.dequantize(row, count: columns, into: out)
             case .q4_0: BlockQuantization.q4_0.dequantize(row, count: columns, into: out)
             }
@@ -263,6 +271,17 @@ public struct WeightMatrix: @unchecked Sendable {
             }
             var sum = acc.sum()
             while j < columns { sum += Float(Float16(bitPattern: row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) * x[j]; j += 1 }
+            return sum
+        case .bf16:
+            var j = 0
+            while j + 16 <= columns {
+                var w = SIMD16<Float>()
+                for l in 0..<16 { w[l] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * (j + l), as: UInt16.self)) << 16) }
+                acc.addProduct(w, load(x + j))
+                j += 16
+            }
+            var sum = acc.sum()
+            while j < columns { sum += Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)) << 16) * x[j]; j += 1 }
             return sum
         case .q8_0:
             for b in 0..<(columns / 32) {

@@ -1,5 +1,7 @@
 // Float16 and BFloat16 storage conversion (the value type stays Float32).
 
+import CoppiceKernels
+
 extension Tensor {
     /// The values rounded to IEEE half precision, as raw bits (round to nearest even).
     public func float16Bits() -> [UInt16] {
@@ -19,10 +21,5 @@ extension Tensor {
         try self.init(shape: shape, values: bfloat16Bits.map { Float(bitPattern: UInt32($0) << 16) })
     }
 
-    static func bfloat16(_ value: Float) -> UInt16 {
-        let bits = value.bitPattern
-        if value.isNaN { return UInt16(bits >> 16) | 0x0040 }
-        let rounding = 0x7FFF + ((bits >> 16) & 1)
-        return UInt16((bits &+ rounding) >> 16)
-    }
+    static func bfloat16(_ value: Float) -> UInt16 { CoppiceKernels.bfloat16Bits(value) }
 }

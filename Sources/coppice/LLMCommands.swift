@@ -1,5 +1,6 @@
 import ArgumentParser
 import CoppiceFormats
+import CoppiceKernels
 import CoppiceLLM
 import CoppiceTensor
 import Foundation
@@ -10,12 +11,20 @@ struct LlamaOptions: ParsableArguments {
     var model: String
     @Option(help: "Meta's Llama 3 tokenizer.model.") var tokenizer = ".data/llama3/tokenizer.model"
     @Option(help: "Context length (KV cache size).") var context = 2048
+    @Option(name: .customLong("weight-type"), help: "Weights at inference: f32, f16, bf16, q8_0 or q4_0 (Q8_0/Q4_0: widths in blocks of 32).")
+    var weightType: WeightMatrix.Format = .f32
 
     func load() throws -> (LlamaRuntime, Llama3Tokenizer) {
         let llama = try LlamaCheckpoint.load(directory: model, maxSequence: context)
-        return (LlamaRuntime(model: llama, maxSequence: context, maxBatch: min(512, context)), try Llama3Tokenizer(path: tokenizer))
+        let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize]
+        if weightType.isBlockQuantized, let bad = widths.first(where: { $0 % 32 != 0 }) {
+            throw ValidationError("--weight-type \(weightType.rawValue) needs every matrix width in blocks of 32; this model has \(bad) (widths \(widths))")
+        }
+        return (LlamaRuntime(model: llama, format: weightType, maxSequence: context, maxBatch: min(512, context)), try Llama3Tokenizer(path: tokenizer))
     }
 }
+
+extension WeightMatrix.Format: ExpressibleByArgument {}
 
 struct SamplingOptions: ParsableArguments {
     @Option(help: "Temperature (0: greedy).") var temperature: Float = 0.6

@@ -49,7 +49,7 @@ import Testing
 
     func checkProducts(_ format: WeightMatrix.Format) {
         // 8 and 136 rows: Q8_0 / Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
-        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format == .f32 || format == .f16 ? [(5, 37)] : []) {
+        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : [(5, 37)]) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
             #expect(w.storage.count == rows * w.rowBytes)
@@ -86,10 +86,11 @@ import Testing
                 #expect(WeightMatrix.integerKernelsAvailable && w.quantizesActivations(count: 1), "the CI and bench machines have AVX2")
                 #endif
             }
-            if format == .f32 {
+            if format == .f32 || format == .bf16 {
                 var row = [Float](repeating: 0, count: columns)
                 w.dequantizeRow(rows - 1, into: &row)
-                #expect(row == Array(values.suffix(columns)))
+                let last = Array(values.suffix(columns))
+                #expect(row == (format == .f32 ? last : last.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }))
             }
         }
     }
