@@ -73,7 +73,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     static func interleaves(_ format: Format, rows: Int) -> Bool {
-        (format == .q4_0 || format == .q8_0) && rows % 8 == 0 && integerKernelsAvailable
+        format.isBlockQuantized && rows % 8 == 0 && integerKernelsAvailable
     }
 
     static func interleave(_ bytes: [UInt8], format: Format, rows: Int, columns: Int) -> [UInt8] {
@@ -143,9 +143,9 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Whether `multiply` with `t` activation rows quantizes them to int8 blocks first, as llama.cpp
     /// does: Q8_0 / Q4_0 weights, one row, a CPU with the integer kernels (`CQuantizedDot`); any
-    /// number of rows for interleaved Q4_0.
+    /// number of rows when they are interleaved.
     public func quantizesActivations(count t: Int) -> Bool {
-        (t == 1 || interleaved) && (format == .q8_0 || format == .q4_0) && Self.integerKernelsAvailable
+        (t == 1 || interleaved) && format.isBlockQuantized && Self.integerKernelsAvailable
     }
 
     /// Whether this CPU runs the integer Q8_0 / Q4_0 kernels (x86-64 with AVX2, FMA and F16C).
@@ -175,7 +175,8 @@ public struct WeightMatrix: @unchecked Sendable {
         let unit = first.interleaved ? 8 : 1, columns = first.columns, total = matrices.reduce(0) { $0 + $1.rows } / unit
         let pieces = total * unit * columns < 1 << 15 ? 1 : pool.threadCount * 4
         withStorageAddresses(matrices) { bases in
-            // Row `row` of the matrices stacked: the pieces split that range, crossing matrix borders.
+            // The matrices' units (rows, or interleaved groups of 8) stacked: the pieces split that
+            // range, crossing matrix borders.
             func run(_ activations: QuantizedActivations?) {
                 let body = { (piece: Int) in
                     let range = ThreadPool.range(of: piece, in: pieces, count: total)

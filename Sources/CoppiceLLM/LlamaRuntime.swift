@@ -25,7 +25,9 @@ public final class LlamaRuntime {
              gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix) {
             (self.attentionNorm, self.ffnNorm) = (attentionNorm, ffnNorm)
             (self.q, self.k, self.v, self.o, self.gate, self.up, self.down) = (q, k, v, o, gate, up, down)
-            let fused = { (m: [WeightMatrix]) in m.allSatisfy { $0.format == m[0].format && $0.columns == m[0].columns } ? m : [] }
+            let fused = { (m: [WeightMatrix]) in
+                m.allSatisfy { $0.format == m[0].format && $0.columns == m[0].columns && $0.interleaved == m[0].interleaved } ? m : []
+            }
             qkv = fused([q, k, v])
             gateUp = fused([gate, up])
         }
