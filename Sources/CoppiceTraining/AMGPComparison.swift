@@ -89,6 +89,20 @@ public enum AMGPComparison {
         return out
     }
 
+    /// One line per run and seed (`--format csv`): MLP widths dash-separated, phases semicolon-separated.
+    public static func csv(_ runs: [(seed: UInt64, rows: [Row])]) -> String {
+        var out = "seed,run,bottom_mlp,top_mlp,phases,ne,auc,log_loss,training_flops,train_seconds\n"
+        for run in runs {
+            for r in run.rows {
+                let fields = ["\(run.seed)", r.name, r.bottomMLP.map(String.init).joined(separator: "-"), r.topMLP.map(String.init).joined(separator: "-"),
+                              r.phases.map { String(format: "%g", $0) }.joined(separator: ";"), r.ne.map { "\($0)" } ?? "", r.auc.map { "\($0)" } ?? "",
+                              "\(r.logLoss)", "\(r.trainingFLOPs)", "\(r.seconds)"]
+                out += fields.joined(separator: ",") + "\n"
+            }
+        }
+        return out
+    }
+
     /// Each run's NE and time against dense's, seed by seed, and the means over seeds (`runs`: one
     /// comparison per seed; seeds move NE more than the differences between schedules often are).
     public static func seedSummary(_ runs: [(seed: UInt64, rows: [Row])]) -> String {

@@ -127,6 +127,8 @@ struct DLRMCommand: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 let value = seeds == nil ? try encoder.encode(runs[0].rows) : try encoder.encode(runs.map { SeedRows(seed: $0.seed, rows: $0.rows) })
                 print(String(decoding: value, as: UTF8.self))
+            } else if format == .csv {
+                print(AMGPComparison.csv(runs), terminator: "")
             } else if runs.count == 1 {
                 print(AMGPComparison.markdown(runs[0].rows))
             } else {

@@ -149,6 +149,12 @@ import Testing
         let seeds = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
                              "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4"])
         #expect(seeds.status == 0 && seeds.output.contains("seed 4\n") && seeds.output.contains("| mean ΔNE |"), "\(seeds.error)")
+        let csv = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
+                           "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4", "--format", "csv"])
+        let lines = csv.output.split(separator: "\n")
+        #expect(csv.status == 0 && lines.first == "seed,run,bottom_mlp,top_mlp,phases,ne,auc,log_loss,training_flops,train_seconds", "\(csv.error)")
+        #expect(lines.count == 9 && lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 10 })
+        #expect(lines.contains { $0.hasPrefix("4,AMGP,") && $0.contains(",0;0.5;0,") }, "\(csv.output)")
         let badSeeds = try run(["dlrm", "--compare", "--seeds", "1,x"])
         #expect(badSeeds.status != 0 && badSeeds.error.contains("--seeds"))
     }
