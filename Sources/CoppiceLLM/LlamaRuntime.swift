@@ -167,11 +167,18 @@ public final class LlamaRuntime {
         }
     }
 
-    /// One row through several matrices at once (decode's q, k, v and gate, up): one dispatch.
-    private func linearVector(_ x: [Float], _ matrices: [WeightMatrix], into outputs: UnsafeMutablePointer<Float>...) {
-        x.withUnsafeBufferPointer { xs in
-            matrices.withUnsafeBufferPointer { ms in
-                outputs.withUnsafeBufferPointer { WeightMatrix.multiplyVector(ms, xs.baseAddress!, into: $0, pool: pool) }
+    /// One row through two or three matrices at once (decode's q, k, v and gate, up): one dispatch,
+    /// the output pointers on the stack (decode allocates nothing per token).
+    private func linearVector(_ x: [Float], _ matrices: [WeightMatrix], into a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+                              _ c: UnsafeMutablePointer<Float>? = nil) {
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 3) { outputs in
+            outputs[0] = a
+            outputs[1] = b
+            if let c { outputs[2] = c }
+            x.withUnsafeBufferPointer { xs in
+                matrices.withUnsafeBufferPointer { ms in
+                    WeightMatrix.multiplyVector(ms, xs.baseAddress!, into: UnsafeBufferPointer(rebasing: outputs[0..<ms.count]), pool: pool)
+                }
             }
         }
     }
