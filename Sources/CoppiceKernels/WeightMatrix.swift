@@ -103,8 +103,7 @@ public struct WeightMatrix: @unchecked Sendable {
             let row = UnsafeRawBufferPointer(rebasing: raw[(r * rowBytes)..<((r + 1) * rowBytes)])
             switch format {
             case .f32: for j in 0..<columns { out[j] = row.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) }
-            case .f16: for j in 0..<columns { out[j] = Float(Float16(bitPattern: row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))) }
-            case .bf16: for j in 0..<columns { out[j] = Float(bitPattern: UInt32(row.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self)) << 16) }
+            case .f16, .bf16: coppice_float_widen(floatCode, row.baseAddress!, columns, out)
             case .q8_0: BlockQuantization.q8_0.dequantize(row, count: columns, into: out)
             case .q4_0: BlockQuantization.q4_0.dequantize(row, count: columns, into: out)
             }
@@ -136,7 +135,11 @@ public struct WeightMatrix: @unchecked Sendable {
             // Reused through the cache, as tensors' buffers are (the same sizes every layer).
             let buffer = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: Float.self, capacity: n * self.columns)
             defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(buffer), byteCount: bytes) }
-            for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
+            if self.format.isBlockQuantized {
+                for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
+            } else {
+                self.storage.withUnsafeBytes { raw in coppice_float_widen(self.floatCode, raw.baseAddress! + r0 * self.rowBytes, n * self.columns, buffer) }
+            }
             Gemm.blas(.none, .transposed, m: t, n: n, k: self.columns, x, lda: self.columns, buffer, ldb: self.columns, y + r0, ldc: self.rows)
         }
     }
@@ -223,9 +226,8 @@ public struct WeightMatrix: @unchecked Sendable {
             let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
             coppice_dot_rows(format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
                              a.scales, a.values, a.sums, y + range.lowerBound)
-        } else if format == .f16 && Self.integerKernelsAvailable {
-            coppice_f16_dot_rows((base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt16.self), columns, Int32(range.count),
-                                 Int32(columns), x, y + range.lowerBound)
+        } else if Self.integerKernelsAvailable && !format.isBlockQuantized {
+            coppice_float_dot_rows(floatCode, base + range.lowerBound * rowBytes, rowBytes, Int32(range.count), Int32(columns), x, y + range.lowerBound)
         } else {
             for r in range { y[r] = dot(base + r * rowBytes, x) }
         }
@@ -246,7 +248,10 @@ public struct WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// One stored row · x.
+    /// The C kernels' name for F32 (0), F16 (1) and BF16 (2) storage (`coppice_float_dot_rows`).
+    private var floatCode: Int32 { format == .f32 ? 0 : format == .f16 ? 1 : 2 }
+
+    /// One stored row · x (the path of CPUs without the C kernels).
     @inline(__always)
     func dot(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>) -> Float {
         var acc = SIMD16<Float>()

@@ -130,12 +130,7 @@ public final class LlamaRuntime {
             rotate(&q, rows: t, heads: c.heads, start: start)
             rotate(&k, rows: t, heads: c.kvHeads, start: start)
             let cacheBase = l * maxSequence * kvDimension
-            for row in 0..<t {
-                for j in 0..<kvDimension {
-                    keys[cacheBase + (start + row) * kvDimension + j] = k[row * kvDimension + j]
-                    values[cacheBase + (start + row) * kvDimension + j] = v[row * kvDimension + j]
-                }
-            }
+            appendToCache(at: cacheBase + start * kvDimension, count: t * kvDimension)
             attention(rows: t, start: start, cacheBase: cacheBase)
             linear(attended, layer.o, into: &projected, rows: t)
             addInto(&x, projected, count: t * d)
@@ -158,6 +153,16 @@ public final class LlamaRuntime {
         let tail = Array(x[(logitsFrom * d)..<(t * d)])
         rmsNorm(tail, finalNorm, into: &normed, rows: rows)
         linear(normed, output, into: &logitsBuffer, rows: rows)
+    }
+
+    /// The batch's keys and values into the cache at `offset` (its rows are contiguous there).
+    private func appendToCache(at offset: Int, count: Int) {
+        k.withUnsafeBufferPointer { k in
+            keys.withUnsafeMutableBufferPointer { keys in (keys.baseAddress! + offset).update(from: k.baseAddress!, count: count) }
+        }
+        v.withUnsafeBufferPointer { v in
+            values.withUnsafeMutableBufferPointer { values in (values.baseAddress! + offset).update(from: v.baseAddress!, count: count) }
+        }
     }
 
     /// y[rows × w.rows] = x[rows × w.columns] · Wᵀ.
@@ -257,11 +262,13 @@ public final class LlamaRuntime {
                                     let g = h / group
                                     Gemm.blas(.none, .transposed, m: t, n: span, k: hd, alpha: scale, qp + h * hd, lda: qDimension,
                                               kp + g * hd, ldb: kvDimension, s, ldc: span)
-                                    for row in 0..<(t - 1) {
-                                        let r = s + row * span
-                                        for p in (start + row + 1)..<span { r[p] = -.infinity }
+                                    // Row `row` sees positions ..< start + row + 1: the softmax over those,
+                                    // zeros after them.
+                                    for row in 0..<t {
+                                        let r = s + row * span, seen = start + row + 1
+                                        Softmax.forward(r, r, rows: 1, columns: seen, pool: .serial)
+                                        (r + seen).update(repeating: 0, count: span - seen)
                                     }
-                                    Softmax.forward(s, s, rows: t, columns: span, pool: .serial)
                                     Gemm.blas(.none, .none, m: t, n: hd, k: span, s, lda: span, vp + g * hd, ldb: kvDimension,
                                               op + h * hd, ldc: qDimension)
                                 }

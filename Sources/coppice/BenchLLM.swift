@@ -26,6 +26,13 @@ extension Bench {
         @Option(name: .customShort("p"), help: "Prompt tokens.") var promptTokens = 512
         @Option(name: .customShort("n"), help: "Generated tokens.") var generatedTokens = 128
         @Option(name: .customShort("r"), help: "Repetitions.") var repetitions = 3
+        @Flag(inversion: .prefixedNo, help: "An untimed prompt and one generated token first, as llama-bench does.") var warmup = true
+
+        func validate() throws {
+            guard promptTokens >= 1, generatedTokens >= 1, repetitions >= 1 else {
+                throw ValidationError("-p, -n and -r must be at least 1 (got \(promptTokens), \(generatedTokens), \(repetitions))")
+            }
+        }
 
         func run() throws {
             var rows: [BenchmarkResult] = []
@@ -42,6 +49,11 @@ extension Bench {
                         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
                     }
                     return times.sorted()[repetitions / 2]
+                }
+                if warmup {
+                    runtime.reset()
+                    _ = try runtime.forward(tokens)
+                    _ = try runtime.forward([tokens[0]])
                 }
                 let prefill = try median { runtime.reset(); _ = try runtime.forward(tokens) }
                 let decode = try median {

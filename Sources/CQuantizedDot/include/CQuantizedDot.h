@@ -47,8 +47,11 @@ void coppice_q8_0x8_multiply(int blocks, const uint8_t *groups, int count, int t
 /// shifted[i] = values[i] + 128 as unsigned bytes.
 void coppice_shift_activations(const int8_t *values, size_t count, uint8_t *shifted);
 
-/// y[r] = row r · x for `count` F16 rows of `columns`, `stride` halves apart (HalfDot.c; the vector
-/// kernel where `coppice_quantized_dot_available`).
-void coppice_f16_dot_rows(const uint16_t *rows, size_t stride, int count, int columns, const float *x, float *y);
+/// y[r] = row r · x for `count` rows of `columns` F32 (`format` 0), F16 (1) or BF16 (2) values, `stride`
+/// bytes apart (FloatRows.c; the vector kernel where `coppice_quantized_dot_available`).
+void coppice_float_dot_rows(int format, const void *rows, size_t stride, int count, int columns, const float *x, float *y);
+
+/// target[i] = source[i] widened to F32 for `count` values in those formats.
+void coppice_float_widen(int format, const void *source, size_t count, float *target);
 
 #endif
