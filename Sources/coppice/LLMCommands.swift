@@ -7,20 +7,25 @@ import Foundation
 
 /// Options every command running a Llama shares.
 struct LlamaOptions: ParsableArguments {
-    @Option(help: "Hugging Face model directory (config.json, model.safetensors or sharded with model.safetensors.index.json).")
+    @Option(help: "Hugging Face model directory (config.json, model.safetensors or sharded with model.safetensors.index.json) or a GGUF file.")
     var model: String
     @Option(help: "Meta's Llama 3 tokenizer.model.") var tokenizer = ".data/llama3/tokenizer.model"
     @Option(help: "Context length (KV cache size).") var context = 2048
-    @Option(name: .customLong("weight-type"), help: "Weights at inference: f32, f16, bf16, q8_0 or q4_0 (Q8_0/Q4_0: widths in blocks of 32).")
-    var weightType: WeightMatrix.Format = .f32
+    @Option(name: .customLong("weight-type"),
+            help: "Weights at inference: f32, f16, bf16, q8_0 or q4_0 (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
+    var weightType: WeightMatrix.Format?
 
     func load() throws -> (LlamaRuntime, Llama3Tokenizer) {
-        let llama = try LlamaCheckpoint.load(directory: model, maxSequence: context)
-        let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize]
-        if weightType.isBlockQuantized, let bad = widths.first(where: { $0 % 32 != 0 }) {
-            throw ValidationError("--weight-type \(weightType.rawValue) needs every matrix width in blocks of 32; this model has \(bad) (widths \(widths))")
+        let tokenizer = try Llama3Tokenizer(path: tokenizer), batch = min(512, context)
+        let gguf = model.lowercased().hasSuffix(".gguf")
+        // A GGUF file runs on its weights as stored unless another type is asked for.
+        if gguf && weightType == nil { return (try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch), tokenizer) }
+        let llama = gguf ? try LlamaGGUF.load(path: model, maxSequence: context) : try LlamaCheckpoint.load(directory: model, maxSequence: context)
+        let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize], format = weightType ?? .f32
+        if format.isBlockQuantized, let bad = widths.first(where: { $0 % 32 != 0 }) {
+            throw ValidationError("--weight-type \(format.rawValue) needs every matrix width in blocks of 32; this model has \(bad) (widths \(widths))")
         }
-        return (LlamaRuntime(model: llama, format: weightType, maxSequence: context, maxBatch: min(512, context)), try Llama3Tokenizer(path: tokenizer))
+        return (LlamaRuntime(model: llama, format: format, maxSequence: context, maxBatch: batch), tokenizer)
     }
 }
 

@@ -234,6 +234,19 @@ import Testing
         #expect(bfloat.status == 0 && bfloat.error.contains("3 generated tokens"), "\(bfloat.error)")
         let blocks = try run(["generate"] + common + ["--prompt", "x", "--weight-type", "q4_0"])
         #expect(blocks.status != 0 && blocks.error.contains("blocks of 32") && blocks.error.contains("16"), "\(blocks.error)")
+        // The trained directory as a GGUF file: it runs as stored, greedy text equal to the directory's at F16.
+        let gguf = directory + "/model-f16.gguf"
+        let converted = try run(["convert-llama", directory + "/model", gguf, "--tokenizer", tokenizer])
+        #expect(converted.status == 0 && FileManager.default.fileExists(atPath: gguf), "\(converted.error)")
+        let greedy = ["--tokenizer", tokenizer, "--context", "64", "--prompt", "It is a truth", "--max-tokens", "6", "--temperature", "0"]
+        let fromDirectory = try run(["generate", "--model", directory + "/model", "--weight-type", "f16"] + greedy)
+        let fromGGUF = try run(["generate", "--model", gguf] + greedy)
+        #expect(fromDirectory.status == 0 && fromGGUF.status == 0 && fromGGUF.error.contains("6 generated tokens") && fromGGUF.output == fromDirectory.output,
+                "\(fromGGUF.output) vs \(fromDirectory.output): \(fromGGUF.error)")
+        let speed = try run(["bench", "llm", "--model", gguf, "-p", "8", "-n", "4", "-r", "1", "--format", "csv"])
+        #expect(speed.status == 0 && speed.output.contains("pp8") && speed.output.contains("tg4"), "\(speed.error)")
+        let narrow = try run(["convert-llama", directory + "/model", directory + "/q4.gguf", "--type", "q4_0", "--tokenizer", tokenizer])
+        #expect(narrow.status != 0 && narrow.error.contains("blocks of 32") && !FileManager.default.fileExists(atPath: directory + "/q4.gguf"), "\(narrow.error)")
         let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])
         #expect(bad.status != 0 && bad.error.contains("top-p"))
         let missing = try run(["generate", "--model", "/nonexistent", "--prompt", "x"])
