@@ -5,7 +5,7 @@ import Foundation
 /// GGUF version 3 (llama.cpp's file format): a header, typed metadata key/values, tensor infos,
 /// then the tensor data, each tensor at an offset aligned to `general.alignment` (32). Dimensions
 /// are listed innermost first (a [rows, columns] matrix is stored as ne = [columns, rows]).
-/// Tensors of type F32, F16, Q8_0 and Q4_0 are read (as Float32) and written; the reader checks
+/// Tensors of type F32, F16, BF16, Q8_0 and Q4_0 are read (as Float32) and written; the reader checks
 /// every size and offset against the file before touching the data.
 public enum GGUFValue: Equatable, Sendable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32), float32(Float), bool(Bool)
@@ -57,12 +57,12 @@ public enum GGUFValue: Equatable, Sendable {
 
 /// ggml tensor types Coppice reads and writes.
 public enum GGUFTensorType: UInt32, Sendable, CaseIterable {
-    case f32 = 0, f16 = 1, q4_0 = 2, q8_0 = 8
+    case f32 = 0, f16 = 1, q4_0 = 2, q8_0 = 8, bf16 = 30
 
     public func byteCount(elements: Int) -> Int {
         switch self {
         case .f32: 4 * elements
-        case .f16: 2 * elements
+        case .f16, .bf16: 2 * elements
         case .q4_0: BlockQuantization.q4_0.byteCount(elements)
         case .q8_0: BlockQuantization.q8_0.byteCount(elements)
         }
@@ -111,7 +111,7 @@ public struct GGUFFile {
             for _ in 0..<dimensions { ne.append(try reader.count()) }
             let code = try reader.read(UInt32.self)
             guard let type = GGUFTensorType(rawValue: code) else {
-                throw .malformed(path: path, reason: "tensor \(name) has ggml type \(code); F32 (0), F16 (1), Q4_0 (2) and Q8_0 (8) are read")
+                throw .malformed(path: path, reason: "tensor \(name) has ggml type \(code); F32 (0), F16 (1), Q4_0 (2), Q8_0 (8) and BF16 (30) are read")
             }
             let offset = try reader.count()
             var elements = 1
@@ -160,6 +160,7 @@ public struct GGUFFile {
                 switch info.type {
                 case .f32: for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: region.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
                 case .f16: for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+                case .bf16: for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
                 case .q4_0: BlockQuantization.q4_0.dequantize(region, count: count, into: out.baseAddress!)
                 case .q8_0: BlockQuantization.q8_0.dequantize(region, count: count, into: out.baseAddress!)
                 }
@@ -288,6 +289,7 @@ public enum GGUFWriter {
         switch type {
         case .f32: return values.withUnsafeBufferPointer { Data(buffer: $0) }
         case .f16: return values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
+        case .bf16: return values.map { bfloat16Bits($0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
         case .q4_0, .q8_0:
             let format: BlockQuantization = type == .q4_0 ? .q4_0 : .q8_0
             var out = Data(count: format.byteCount(values.count))

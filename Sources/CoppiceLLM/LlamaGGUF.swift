@@ -31,7 +31,7 @@ public enum LlamaGGUF {
         let state = model.stateDict()
         var metadata: [(String, GGUFValue)] = [
             ("general.architecture", .string("llama")), ("general.name", .string("coppice-llama")),
-            ("general.file_type", .uint32(type == .f32 ? 0 : type == .f16 ? 1 : type == .q4_0 ? 2 : 7)),
+            ("general.file_type", .uint32(fileType(type))),
             ("llama.vocab_size", .uint32(UInt32(c.vocabularySize))), ("llama.context_length", .uint32(UInt32(c.maxPositions))),
             ("llama.embedding_length", .uint32(UInt32(c.hiddenSize))), ("llama.block_count", .uint32(UInt32(c.layers))),
             ("llama.feed_forward_length", .uint32(UInt32(c.intermediateSize))), ("llama.attention.head_count", .uint32(UInt32(c.heads))),
@@ -56,6 +56,11 @@ public enum LlamaGGUF {
         add("output_norm.weight", state["model.norm.weight"]!)
         if let head = state["lm_head.weight"] { add("output.weight", head) }
         do { try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path) } catch { throw .weights("\(error)") }
+    }
+
+    /// llama.cpp's `llama_ftype` of a file whose matrices are all `type` (ALL_F32, MOSTLY_F16, …).
+    static func fileType(_ type: GGUFTensorType) -> UInt32 {
+        switch type { case .f32: 0; case .f16: 1; case .q4_0: 2; case .q8_0: 7; case .bf16: 32 }
     }
 
     /// The hyperparameters of a llama.cpp-layout GGUF file.
@@ -115,7 +120,7 @@ public enum LlamaGGUF {
             let c = try configuration(file)
             func matrix(_ name: String, heads: Int? = nil) throws -> WeightMatrix {
                 let info = file.tensors[name]!
-                let format: WeightMatrix.Format = switch info.type { case .f32: .f32; case .f16: .f16; case .q8_0: .q8_0; case .q4_0: .q4_0 }
+                let format: WeightMatrix.Format = switch info.type { case .f32: .f32; case .f16: .f16; case .bf16: .bf16; case .q8_0: .q8_0; case .q4_0: .q4_0 }
                 var bytes = try file.bytes(name)
                 let (rows, columns) = (info.shape[0], info.shape.count > 1 ? info.shape[1] : 1)
                 if let heads {

@@ -8,10 +8,10 @@ import Foundation
 
 /// GGUF matrix types by llama.cpp's names (GGUFTensorType's raw values are GGML's type numbers).
 enum GGUFMatrixType: String, CaseIterable, ExpressibleByArgument {
-    case f32, f16, q8_0, q4_0
+    case f32, f16, bf16, q8_0, q4_0
 
     var tensorType: GGUFTensorType {
-        switch self { case .f32: .f32; case .f16: .f16; case .q8_0: .q8_0; case .q4_0: .q4_0 }
+        switch self { case .f32: .f32; case .f16: .f16; case .bf16: .bf16; case .q8_0: .q8_0; case .q4_0: .q4_0 }
     }
 }
 
@@ -76,7 +76,7 @@ extension Bench {
             commandName: "llm-model",
             abstract: "Write a random-weight Llama GGUF (N(0, 0.02) weights) at a real shape, with the Llama 3 vocabulary llama.cpp needs.")
         @Option(help: "llama-57m (dim 512, 8 layers, 8 heads, 2 KV heads, FFN 1536, vocab 32000) or llama-3.2-1b.") var preset = "llama-57m"
-        @Option(help: "f32, f16, q8_0 or q4_0.") var type: GGUFMatrixType = .f32
+        @Option(help: "Matrix storage.") var type: GGUFMatrixType = .f32
         @Option(help: "Meta's Llama 3 tokenizer.model (its vocabulary goes into the file).") var tokenizer = ".data/llama3/tokenizer.model"
         @Option(help: "Output .gguf file.") var output: String
         @Option(help: "Random seed.") var seed: UInt64 = 0

@@ -13,7 +13,7 @@ struct ConvertLlama: ParsableCommand {
 
     @Argument(help: "Hugging Face model directory (config.json + safetensors) or GGUF file.") var input: String
     @Argument(help: "Output .gguf file (written atomically).") var output: String
-    @Option(help: "Matrix storage: f32, f16, q8_0 or q4_0 (Q8_0/Q4_0: widths in blocks of 32); vectors stay F32.") var type: GGUFMatrixType = .f16
+    @Option(help: "Matrix storage (Q8_0/Q4_0: widths in blocks of 32); vectors stay F32.") var type: GGUFMatrixType = .f16
     @Option(help: "Meta's Llama 3 tokenizer.model (its vocabulary goes into the file; llama.cpp needs it).")
     var tokenizer = ".data/llama3/tokenizer.model"
 

@@ -43,15 +43,17 @@ import Testing
         let metadata: [(String, GGUFValue)] = [("general.architecture", .string("test")), ("a.u8", .uint8(7)), ("a.i64", .int64(-5)),
                                                ("a.f64", .float64(0.25)), ("a.bool", .bool(true)),
                                                ("a.list", .array([.string("x"), .string("y")])), ("general.alignment", .uint32(64))]
-        try GGUFWriter.write(metadata: metadata, tensors: [("m32", matrix, .f32), ("m16", matrix, .f16), ("q8", matrix, .q8_0), ("q4", matrix, .q4_0)],
+        try GGUFWriter.write(metadata: metadata, tensors: [("m32", matrix, .f32), ("m16", matrix, .f16), ("q8", matrix, .q8_0), ("q4", matrix, .q4_0),
+                                                                   ("b16", matrix, .bf16)],
                              to: path, alignment: 64)
         let file = try GGUFFile(path: path)
-        #expect(file.version == 3 && file.tensorOrder == ["m32", "m16", "q8", "q4"])
+        #expect(file.version == 3 && file.tensorOrder == ["m32", "m16", "q8", "q4", "b16"])
         for (key, value) in metadata { #expect(file.metadata[key] == value, "\(key)") }
         #expect(try file.tensor("m32").scalars == matrix.scalars && file.tensors["m32"]?.shape == [3, 64])
         #expect(zip(try file.tensor("m16").scalars, matrix.scalars).allSatisfy { abs($0 - $1) <= abs($1) * 1e-3 })
         #expect(zip(try file.tensor("q8").scalars, matrix.scalars).allSatisfy { abs($0 - $1) < 0.02 })
         #expect(zip(try file.tensor("q4").scalars, matrix.scalars).allSatisfy { abs($0 - $1) < 0.3 })
+        #expect(try file.tensor("b16").scalars == matrix.scalars.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) })
         #expect(throws: FormatError.self) { try file.tensor("missing") }
         #expect(throws: FormatError.self, "rows not in blocks of 32") {
             try GGUFWriter.write(metadata: [], tensors: [("bad", Tensor([1, 2, 3]), .q8_0)], to: temporary("bad.gguf"))
@@ -85,7 +87,7 @@ import Testing
         let (model, tokens, _) = try LlamaTests.fixture(name)
         let reference = try withoutGradient { try model(tokens) }.scalars
         let scale = reference.map(abs).max()!
-        for (type, tolerance) in [(GGUFTensorType.f32, Float(1e-5)), (.f16, 5e-3), (.q8_0, 3e-2), (.q4_0, 0.5)] {
+        for (type, tolerance) in [(GGUFTensorType.f32, Float(1e-5)), (.f16, 5e-3), (.bf16, 3e-2), (.q8_0, 3e-2), (.q4_0, 0.5)] {
             let path = temporary("\(name)-\(type).gguf")
             try LlamaGGUF.write(model, tokenizer: nil, type: type, to: path)
             let loaded = try LlamaGGUF.load(path: path, maxSequence: 64)
@@ -120,7 +122,7 @@ import Testing
     /// every storage type, prefill and decode; Q8_0 / Q4_0 decode (and prefill with rows in eights)
     /// quantizes the activations to int8 blocks as llama.cpp does, which moves the logits by a bounded amount (up to 2e-2 of their
     /// scale on this tiny random model, about what Q8_0 weights alone cost; Q4_0 weights cost 0.5).
-    @Test(arguments: [GGUFTensorType.f32, .f16, .q8_0, .q4_0])
+    @Test(arguments: GGUFTensorType.allCases)
     func runtimeOnStoredBlocksMatchesTheDequantizedModel(type: GGUFTensorType) throws {
         let (model, tokens, _) = try LlamaTests.fixture("untied")
         let path = NSTemporaryDirectory() + "runtime-\(UUID().uuidString).gguf"
