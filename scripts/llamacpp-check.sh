@@ -8,11 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
 swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
-venv=/opt/llamacpp-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install -q llama-cpp-python   # compiles llama.cpp (about 15 minutes here)
-fi
+venv=$(scripts/llamacpp-venv.sh)
 work="${1:-$(mktemp -d)}"
 tokenizer=.data/llama3/tokenizer.model
 printf 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. %.0s' {1..40} > "$work/text.txt"

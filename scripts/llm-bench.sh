@@ -9,11 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
 swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
-venv=/opt/llamacpp-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install -q llama-cpp-python   # compiles llama.cpp (about 15 minutes here)
-fi
+venv=$(scripts/llamacpp-venv.sh)
 dir="${1:-/tmp/coppice-llm}"
 presets="${2:-llama-57m llama-3.2-1b}"
 mkdir -p "$dir"
