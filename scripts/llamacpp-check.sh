@@ -5,10 +5,7 @@
 # Usage: scripts/llamacpp-check.sh [work directory, default a fresh temporary one]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/fetch-data.sh
-swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
-venv=$(scripts/llamacpp-venv.sh)
+venv=$(scripts/llamacpp-prepare.sh)
 work="${1:-$(mktemp -d)}"
 tokenizer=.data/llama3/tokenizer.model
 printf 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. %.0s' {1..40} > "$work/text.txt"

@@ -6,10 +6,7 @@
 # Usage: scripts/llm-bench.sh [model directory] [presets, default "llama-57m llama-3.2-1b"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/fetch-data.sh
-swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
-venv=$(scripts/llamacpp-venv.sh)
+venv=$(scripts/llamacpp-prepare.sh)
 dir="${1:-/tmp/coppice-llm}"
 presets="${2:-llama-57m llama-3.2-1b}"
 mkdir -p "$dir"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# What the scripts that compare with llama.cpp need first: the repo's set-up and data, a release
+# build of `coppice`, and llama-cpp-python in a virtual environment outside the repo (the PyPI
+# package compiles llama.cpp from source, about 15 minutes here). Prints the environment's path;
+# everything else goes to stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >&2
+scripts/fetch-data.sh >&2
+swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
+venv=/opt/llamacpp-venv
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" >&2
+    CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install -q llama-cpp-python >&2
+fi
+echo "$venv"
