@@ -49,7 +49,8 @@ import Testing
 
     func checkProducts(_ format: WeightMatrix.Format) {
         // 8 and 136 rows: Q8_0 / Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
-        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : [(5, 37)]) {
+        // (7, 4103): F32/F16/BF16 rows wide enough for the decode kernel that takes four rows a step.
+        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : [(5, 37), (7, 4103)]) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
             #expect(w.storage.count == rows * w.rowBytes)
