@@ -5,7 +5,15 @@
    chains of 8 lanes over 32 columns a step keep the loads, widenings and multiply-adds in flight (as
    llama.cpp's ggml_vec_dot_f16 does), so the rows stream at what memory gives. Also whole rows widened
    to F32 for prefill's BLAS panels: Swift vectorized that loop where it was inlined but not in the
-   copy the pool's workers ran, which left the calling thread waiting on them. */
+   copy the pool's workers ran, which left the calling thread waiting on them.
+
+   Wide matrices (x of 16 KB or more in F32) are stored with eight rows interleaved by eight columns
+   (`coppice_float_interleave`). One row at a time, an x of 8,192 F32 (a 1B model's FFN down
+   projection) fills the 32 KB L1 and the streaming rows evict it, so x came from L2 as often as the
+   weights from memory. benchmarks/row_stream.c, F16 rows of 8,192 on two threads: one row at a time
+   10-19 GB/s against a plain read's 32-34; four rows side by side (four streams, x loaded once for
+   them) 26-30; interleaved groups, one sequential stream that loads each x vector once for eight
+   rows, 28-31. At 2,048 columns one row at a time is as fast as either. */
 
 /* One value widened, the portable way (tails and CPUs without the vector kernels). */
 static float widen(int format, const void *w, size_t j) {
@@ -20,6 +28,23 @@ static float widen(int format, const void *w, size_t j) {
     float f;
     __builtin_memcpy(&f, &wide, 4);
     return f;
+}
+
+static size_t element_size(int format) { return format == 0 ? 4 : 2; }
+
+void coppice_float_interleave(int format, int rows, int columns, const uint8_t *source, uint8_t *target) {
+    size_t size = element_size(format), piece = 8 * size;
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *row = source + (size_t)r * columns * size;
+        uint8_t *lane = target + (size_t)(r / 8) * 8 * columns * size + (size_t)(r % 8) * piece;
+        for (int c = 0; c < columns / 8; c++) __builtin_memcpy(lane + (size_t)c * 8 * piece, row + (size_t)c * piece, piece);
+    }
+}
+
+/* The first value of row `lane`'s piece `c` in an interleaved group. */
+static const uint8_t *interleaved_piece(int format, const uint8_t *group, int lane, int c) {
+    size_t size = element_size(format);
+    return group + ((size_t)c * 64 + (size_t)lane * 8) * size;
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -63,47 +88,50 @@ ROW_DOT(row_dot_f32, load_f32, 0)
 ROW_DOT(row_dot_f16, load_f16, 1)
 ROW_DOT(row_dot_bf16, load_bf16, 2)
 
-/* Four rows a step, each x vector loaded once for them, two chains per row; the tail scalar. For wide
-   rows only: an x of 8,192 F32 (a 1B model's FFN down projection) fills the 32 KB L1, the streaming
-   rows evict it, and one row at a time then reads x from L2 as often as the weights from memory. The
-   1B F16 and F32 decode gained 9-10% against llama.cpp (alternating runs, docs/llama.md); at 2,048
-   columns, where x stays in L1, four rows a step was slower. */
-enum { wide_row = 4096 };
-#define ROWS4_DOT(name, load, format)                                                                    \
-    TARGET void name(const uint8_t *w, size_t stride, const float *x, int columns, float *y) {          \
+/* One interleaved group: eight rows, one chain each, x loaded once per eight columns. */
+#define GROUP_DOT(name, load, size)                                                                      \
+    TARGET void name(const uint8_t *group, int columns, const float *x, float *y) {                     \
         __m256 a[8];                                                                                     \
-        for (int i = 0; i < 8; i++) a[i] = _mm256_setzero_ps();                                          \
-        int j = 0;                                                                                       \
-        for (; j + 16 <= columns; j += 16) {                                                             \
-            __m256 x0 = _mm256_loadu_ps(x + j), x1 = _mm256_loadu_ps(x + j + 8);                         \
-            for (int r = 0; r < 4; r++) {                                                                \
-                a[2 * r] = _mm256_fmadd_ps(load(w + r * stride, j), x0, a[2 * r]);                       \
-                a[2 * r + 1] = _mm256_fmadd_ps(load(w + r * stride, j + 8), x1, a[2 * r + 1]);           \
-            }                                                                                            \
+        for (int r = 0; r < 8; r++) a[r] = _mm256_setzero_ps();                                          \
+        for (int j = 0; j < columns; j += 8, group += 64 * size) {                                       \
+            __m256 xj = _mm256_loadu_ps(x + j);                                                          \
+            for (int r = 0; r < 8; r++) a[r] = _mm256_fmadd_ps(load(group, 8 * r), xj, a[r]);           \
         }                                                                                                \
         __m256 zero = _mm256_setzero_ps();                                                               \
-        for (int r = 0; r < 4; r++) {                                                                    \
-            float sum = horizontal_sum(a[2 * r], a[2 * r + 1], zero, zero);                              \
-            for (int k = j; k < columns; k++) sum += widen(format, w + r * stride, k) * x[k];            \
-            y[r] = sum;                                                                                  \
-        }                                                                                                \
+        for (int r = 0; r < 8; r++) y[r] = horizontal_sum(a[r], zero, zero, zero);                       \
     }
 
-ROWS4_DOT(rows4_dot_f32, load_f32, 0)
-ROWS4_DOT(rows4_dot_f16, load_f16, 1)
-ROWS4_DOT(rows4_dot_bf16, load_bf16, 2)
+GROUP_DOT(group_dot_f32, load_f32, 4)
+GROUP_DOT(group_dot_f16, load_f16, 2)
+GROUP_DOT(group_dot_bf16, load_bf16, 2)
+
+void coppice_float_dot_groups(int format, const void *groups, int count, int columns, const float *x, float *y) {
+    const uint8_t *group = groups;
+    for (int g = 0; g < count; g++, group += 8 * (size_t)columns * element_size(format), y += 8) {
+        switch (format) {
+        case 0: group_dot_f32(group, columns, x, y); break;
+        case 1: group_dot_f16(group, columns, x, y); break;
+        default: group_dot_bf16(group, columns, x, y); break;
+        }
+    }
+}
+
+TARGET void widen_interleaved(int format, const uint8_t *groups, int first, int count, int columns, float *target) {
+    for (int r = first; r < first + count; r++, target += columns) {
+        const uint8_t *group = groups + (size_t)(r / 8) * 8 * columns * element_size(format);
+        for (int c = 0; c < columns / 8; c++) {
+            const uint8_t *piece = interleaved_piece(format, group, r % 8, c);
+            _mm256_storeu_ps(target + 8 * c, format == 0 ? load_f32(piece, 0) : format == 1 ? load_f16(piece, 0) : load_bf16(piece, 0));
+        }
+    }
+}
+
+void coppice_float_widen_interleaved(int format, const void *groups, int first, int count, int columns, float *target) {
+    widen_interleaved(format, groups, first, count, columns, target);
+}
 
 void coppice_float_dot_rows(int format, const void *rows, size_t stride, int count, int columns, const float *x, float *y) {
     const uint8_t *row = rows;
-    if (columns >= wide_row) {
-        for (; count >= 4; count -= 4, row += 4 * stride, y += 4) {
-            switch (format) {
-            case 0: rows4_dot_f32(row, stride, x, columns, y); break;
-            case 1: rows4_dot_f16(row, stride, x, columns, y); break;
-            default: rows4_dot_bf16(row, stride, x, columns, y); break;
-            }
-        }
-    }
     for (int r = 0; r < count; r++, row += stride) {
         switch (format) {
         case 0: y[r] = row_dot_f32(row, x, columns); break;
@@ -141,6 +169,30 @@ void coppice_float_widen(int format, const void *source, size_t count, float *ta
 }
 
 #else
+
+/* The interleaved layout's plain definitions: Swift interleaves only where the vector kernels run, so
+   these serve the linker off x86 (and state what the kernels above compute). */
+void coppice_float_dot_groups(int format, const void *groups, int count, int columns, const float *x, float *y) {
+    const uint8_t *group = groups;
+    for (int g = 0; g < count; g++, group += 8 * (size_t)columns * element_size(format)) {
+        for (int lane = 0; lane < 8; lane++) {
+            float sum = 0;
+            for (int c = 0; c < columns / 8; c++) {
+                const uint8_t *piece = interleaved_piece(format, group, lane, c);
+                for (int k = 0; k < 8; k++) sum += widen(format, piece, k) * x[8 * c + k];
+            }
+            y[8 * g + lane] = sum;
+        }
+    }
+}
+
+void coppice_float_widen_interleaved(int format, const void *groups, int first, int count, int columns, float *target) {
+    for (int r = first; r < first + count; r++, target += columns) {
+        const uint8_t *group = (const uint8_t *)groups + (size_t)(r / 8) * 8 * columns * element_size(format);
+        for (int c = 0; c < columns / 8; c++)
+            for (int k = 0; k < 8; k++) target[8 * c + k] = widen(format, interleaved_piece(format, group, r % 8, c), k);
+    }
+}
 
 void coppice_float_widen(int format, const void *source, size_t count, float *target) {
     for (size_t i = 0; i < count; i++) target[i] = widen(format, source, i);

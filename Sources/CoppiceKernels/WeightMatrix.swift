@@ -8,7 +8,8 @@ import CQuantizedDot
 /// the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
 /// (prefill) dequantize large panels into a per-task buffer and multiply them with BLAS, so the
 /// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
-/// (`interleaved`), which multiply int8 activations directly in both cases.
+/// (`interleaved`), which multiply int8 activations directly in both cases. Wide F32/F16/BF16 matrices
+/// are interleaved too, for decode (`coppice_float_dot_groups`); prefill widens them back to rows.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable {
         case f32, f16, bf16, q8_0, q4_0
@@ -22,8 +23,13 @@ public struct WeightMatrix: @unchecked Sendable {
     /// The rows in `format`, back to back; interleaved by eight where `interleaved`.
     public let storage: [UInt8]
     /// Q8_0 / Q4_0 rows in groups of 8 on a CPU with the integer kernels are stored interleaved
-    /// (`coppice_interleave`, the same bytes rearranged): eight rows per integer product.
+    /// (`coppice_interleave`, the same bytes rearranged): eight rows per integer product. So are
+    /// F32/F16/BF16 rows of `wideRow` columns or more (`coppice_float_interleave`): eight rows per
+    /// decode step, so that x stays in L1.
     public let interleaved: Bool
+
+    /// Columns from which F32/F16/BF16 rows are interleaved: x (in F32) fills half the L1 or more.
+    public static let wideRow = 4096
 
     public var rowBytes: Int { Self.rowBytes(format, columns: columns) }
 
@@ -57,7 +63,7 @@ public struct WeightMatrix: @unchecked Sendable {
             bytes = [UInt8](repeating: 0, count: q.byteCount(values.count))
             bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
         }
-        interleaved = Self.interleaves(format, rows: rows)
+        interleaved = Self.interleaves(format, rows: rows, columns: columns)
         storage = interleaved ? Self.interleave(bytes, format: format, rows: rows, columns: columns) : bytes
     }
 
@@ -68,19 +74,23 @@ public struct WeightMatrix: @unchecked Sendable {
         self.format = format
         let expected = rows * Self.rowBytes(format, columns: columns)
         precondition(storage.count == expected, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(expected)")
-        interleaved = Self.interleaves(format, rows: rows)
+        interleaved = Self.interleaves(format, rows: rows, columns: columns)
         self.storage = interleaved ? Self.interleave(storage, format: format, rows: rows, columns: columns) : storage
     }
 
-    static func interleaves(_ format: Format, rows: Int) -> Bool {
-        format.isBlockQuantized && rows % 8 == 0 && integerKernelsAvailable
+    static func interleaves(_ format: Format, rows: Int, columns: Int) -> Bool {
+        rows % 8 == 0 && integerKernelsAvailable && (format.isBlockQuantized || (columns >= wideRow && columns % 8 == 0))
     }
 
     static func interleave(_ bytes: [UInt8], format: Format, rows: Int, columns: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: bytes.count)
         bytes.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer {
-                coppice_interleave(format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, $0.baseAddress)
+                if format.isBlockQuantized {
+                    coppice_interleave(format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, $0.baseAddress)
+                } else {
+                    coppice_float_interleave(floatCode(format), Int32(rows), Int32(columns), source.baseAddress, $0.baseAddress)
+                }
             }
         }
         return out
@@ -88,6 +98,10 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Row `r` widened to F32.
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        if interleaved && !format.isBlockQuantized {
+            storage.withUnsafeBytes { coppice_float_widen_interleaved(floatCode, $0.baseAddress!, Int32(r), 1, Int32(columns), out) }
+            return
+        }
         if interleaved {
             let blocks = columns / BlockQuantization.blockSize
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rowBytes) { row in
@@ -113,9 +127,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         if t == 1 {
             multiplyVector(x, into: y, pool: pool)
-        } else if interleaved {
+        } else if interleaved && format.isBlockQuantized {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
-        } else if format == .f32 {
+        } else if format == .f32 && !interleaved {
             storage.withUnsafeBytes { raw in
                 Gemm.compute(.none, .transposed, m: t, n: rows, k: columns, x, lda: columns,
                              raw.baseAddress!.assumingMemoryBound(to: Float.self), ldb: columns, y, ldc: rows, pool: pool)
@@ -137,6 +151,8 @@ public struct WeightMatrix: @unchecked Sendable {
             defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(buffer), byteCount: bytes) }
             if self.format.isBlockQuantized {
                 for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
+            } else if self.interleaved {
+                self.storage.withUnsafeBytes { coppice_float_widen_interleaved(self.floatCode, $0.baseAddress!, Int32(r0), Int32(n), Int32(self.columns), buffer) }
             } else {
                 self.storage.withUnsafeBytes { raw in coppice_float_widen(self.floatCode, raw.baseAddress! + r0 * self.rowBytes, n * self.columns, buffer) }
             }
@@ -219,7 +235,9 @@ public struct WeightMatrix: @unchecked Sendable {
     /// y[r] = row r · x for the rows in `range`; `base` is the storage's address.
     private func multiplyRows(_ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
                               into y: UnsafeMutablePointer<Float>) {
-        if let a = activations, interleaved {
+        if interleaved && !format.isBlockQuantized {
+            coppice_float_dot_groups(floatCode, base + range.lowerBound * rowBytes, Int32(range.count / 8), Int32(columns), x, y + range.lowerBound)
+        } else if let a = activations, interleaved {
             multiplyGroups(base + range.lowerBound * rowBytes, count: range.count / 8, tokens: 1, a.scales, a.values, a.sums, a.shifted,
                            into: y + range.lowerBound)
         } else if let a = activations {
@@ -249,7 +267,8 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// The C kernels' name for F32 (0), F16 (1) and BF16 (2) storage (`coppice_float_dot_rows`).
-    private var floatCode: Int32 { format == .f32 ? 0 : format == .f16 ? 1 : 2 }
+    private var floatCode: Int32 { Self.floatCode(format) }
+    private static func floatCode(_ format: Format) -> Int32 { format == .f32 ? 0 : format == .f16 ? 1 : 2 }
 
     /// One stored row · x (the path of CPUs without the C kernels).
     @inline(__always)

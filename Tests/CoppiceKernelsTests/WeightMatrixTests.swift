@@ -49,8 +49,10 @@ import Testing
 
     func checkProducts(_ format: WeightMatrix.Format) {
         // 8 and 136 rows: Q8_0 / Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
-        // (7, 4103): F32/F16/BF16 rows wide enough for the decode kernel that takes four rows a step.
-        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : [(5, 37), (7, 4103)]) {
+        // (40, 4104): F32/F16/BF16 rows wide enough to be interleaved (prefill panels then start inside
+        // a group of 8); (7, 4103): as wide, but not in eights.
+        let wide = [(5, 37), (7, 4103), (40, 4104)]
+        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : wide) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
             #expect(w.storage.count == rows * w.rowBytes)
@@ -88,16 +90,19 @@ import Testing
                 #endif
             }
             if !format.isBlockQuantized {
-                // Widened rows (vector bodies and scalar tails) equal the formats' definitions.
-                var row = [Float](repeating: 0, count: columns)
-                w.dequantizeRow(rows - 1, into: &row)
-                let last = Array(values.suffix(columns))
-                let expected = switch format {
-                case .f16: last.map { Float(Float16($0)) }
-                case .bf16: last.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }
-                default: last
+                #expect(w.interleaved == (rows % 8 == 0 && columns >= WeightMatrix.wideRow && WeightMatrix.integerKernelsAvailable))
+                // Widened rows (vector bodies and scalar tails, either layout) equal the formats' definitions.
+                for r in Set([0, rows / 2, rows - 1]) {
+                    var row = [Float](repeating: 0, count: columns)
+                    w.dequantizeRow(r, into: &row)
+                    let stored = Array(values[(r * columns)..<((r + 1) * columns)])
+                    let expected = switch format {
+                    case .f16: stored.map { Float(Float16($0)) }
+                    case .bf16: stored.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }
+                    default: stored
+                    }
+                    #expect(row == expected, "\(format) \(rows)×\(columns) row \(r)")
                 }
-                #expect(row == expected, "\(format) \(rows)×\(columns)")
             }
         }
     }

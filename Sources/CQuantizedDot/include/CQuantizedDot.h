@@ -54,4 +54,15 @@ void coppice_float_dot_rows(int format, const void *rows, size_t stride, int cou
 /// target[i] = source[i] widened to F32 for `count` values in those formats.
 void coppice_float_widen(int format, const void *source, size_t count, float *target);
 
+/// F32/F16/BF16 rows (a multiple of 8, `columns` a multiple of 8) rearranged in groups of eight rows,
+/// each group eight rows' first 8 values, then their next 8, … (the same bytes).
+void coppice_float_interleave(int format, int rows, int columns, const uint8_t *source, uint8_t *target);
+
+/// y[8g + r] = row 8g + r · x for `count` interleaved groups starting at `groups`.
+void coppice_float_dot_groups(int format, const void *groups, int count, int columns, const float *x, float *y);
+
+/// Rows first ..< first + count of an interleaved matrix (`groups`: its first group) widened to F32,
+/// row-major into `target`.
+void coppice_float_widen_interleaved(int format, const void *groups, int first, int count, int columns, float *target);
+
 #endif
