@@ -1,6 +1,6 @@
 """Coppice against llama.cpp on the same GGUF files, same thread count, one run:
 llama-bench's pp (one batch of P random tokens into an empty cache) and tg (N single-token steps
-from an empty cache), tokens per second, median of 3 rounds.
+from an empty cache), tokens per second, median of 3 rounds (scripts/llm-bench.sh asks for 5).
 
     python3 -m venv /opt/llamacpp-venv && CMAKE_ARGS=-DGGML_NATIVE=ON /opt/llamacpp-venv/bin/pip install llama-cpp-python
     scripts/llm-bench.sh                      # writes the random-weight GGUF files, then runs this

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Coppice against llama.cpp (built from source by the PyPI package llama-cpp-python, in a venv outside
 # the repo) on the same random-weight GGUF files, 2 threads, one run: the Llama-57M shape and the
-# Llama-3.2-1B architecture in F32, F16, Q8_0 and Q4_0. Writes docs/results/llm-bench.md.
+# Llama-3.2-1B architecture in F32, F16, Q8_0 and Q4_0, median of 5 alternating rounds (about 17
+# minutes). Writes docs/results/llm-bench.md.
 # The 1B files take about 9 GB of disk under the model directory (default /tmp/coppice-llm).
 # Usage: scripts/llm-bench.sh [model directory] [presets, default "llama-57m llama-3.2-1b"]
 set -euo pipefail
@@ -18,4 +19,4 @@ for preset in $presets; do
         files+=("$file")
     done
 done
-"$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 "${files[@]}" | tee docs/results/llm-bench.md
+"$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 --rounds 5 "${files[@]}" | tee docs/results/llm-bench.md
