@@ -49,10 +49,10 @@ import Testing
 
     func checkProducts(_ format: WeightMatrix.Format) {
         // 8 and 136 rows: Q8_0 / Q4_0 interleaved in groups of 8 (where the CPU has the integer kernels).
-        // (40, 4104): F32/F16/BF16 rows wide enough to be interleaved (prefill panels then start inside
-        // a group of 8); (7, 4103): as wide, but not in eights.
-        let wide = [(5, 37), (7, 4103), (40, 4104)]
-        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : wide) {
+        // F32/F16/BF16 only: (5, 37) a scalar tail; (40, 4104) rows wide enough to be interleaved
+        // (prefill panels then start inside a group of 8); (7, 4103) as wide, but not in eights.
+        let floatShapes = [(5, 37), (7, 4103), (40, 4104)]
+        for (rows, columns) in [(1, 32), (67, 96), (130, 64), (8, 32), (136, 96)] + (format.isBlockQuantized ? [] : floatShapes) {
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
             #expect(w.storage.count == rows * w.rowBytes)
@@ -90,7 +90,7 @@ import Testing
                 #endif
             }
             if !format.isBlockQuantized {
-                #expect(w.interleaved == (rows % 8 == 0 && columns >= WeightMatrix.wideRow && WeightMatrix.integerKernelsAvailable))
+                #expect(w.interleaved == (rows % 8 == 0 && columns >= WeightMatrix.wideRow && columns % 8 == 0 && WeightMatrix.integerKernelsAvailable))
                 // Widened rows (vector bodies and scalar tails, either layout) equal the formats' definitions.
                 for r in Set([0, rows / 2, rows - 1]) {
                     var row = [Float](repeating: 0, count: columns)
