@@ -1,4 +1,5 @@
 import CoppiceKernels
+import CoppiceRuns
 import CoppiceTensor
 
 /// `coppice bench conv`: forward (inference) time of every convolution algorithm on the 3×3 layer

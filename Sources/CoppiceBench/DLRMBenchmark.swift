@@ -2,6 +2,7 @@ import CoppiceKernels
 import CoppiceNN
 import CoppiceOptimizers
 import CoppiceRec
+import CoppiceRuns
 import CoppiceTensor
 
 /// `coppice bench dlrm`: a DLRM training step (forward, BCE loss, backward with row-sparse embedding

@@ -1,6 +1,7 @@
 import CoppiceKernels
 import CoppiceNN
 import CoppiceOptimizers
+import CoppiceRuns
 import CoppiceTensor
 import Foundation
 

@@ -1,4 +1,5 @@
 import CoppiceKernels
+import CoppiceRuns
 import CoppiceTensor
 
 /// `coppice bench sparse`: CSR SpMV/SpMM against dense OpenBLAS on the same weight, shapes and layout

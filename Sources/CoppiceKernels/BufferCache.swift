@@ -18,8 +18,9 @@ public final class BufferCache: Sendable {
     /// Buffers below this size are not cached.
     public static let minimumBytes = 64 << 10
 
+    // Addresses, not pointers: the lock's state must be Sendable.
     private struct State {
-        var free: [Int: [UnsafeMutableRawPointer]] = [:]
+        var free: [Int: [UInt]] = [:]
         var cachedBytes = 0
     }
 
@@ -36,12 +37,12 @@ public final class BufferCache: Sendable {
     public func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(byteCount, 1)
         if size >= Self.minimumBytes {
-            let reused = state.withLock { state -> UnsafeMutableRawPointer? in
-                guard let pointer = state.free[size]?.popLast() else { return nil }
+            let reused = state.withLock { state -> UInt? in
+                guard let address = state.free[size]?.popLast() else { return nil }
                 state.cachedBytes -= size
-                return pointer
+                return address
             }
-            if let reused { return reused }
+            if let reused, let pointer = UnsafeMutableRawPointer(bitPattern: reused) { return pointer }
         }
         return Self.systemAllocate(size)
     }
@@ -72,9 +73,10 @@ public final class BufferCache: Sendable {
     public func deallocate(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         let size = max(byteCount, 1)
         if size >= Self.minimumBytes {
+            let address = UInt(bitPattern: pointer)
             let kept = state.withLock { state -> Bool in
                 guard state.cachedBytes + size <= limitBytes else { return false }
-                state.free[size, default: []].append(pointer)
+                state.free[size, default: []].append(address)
                 state.cachedBytes += size
                 return true
             }
@@ -85,11 +87,13 @@ public final class BufferCache: Sendable {
 
     /// Frees every cached buffer.
     public func clear() {
-        let buffers = state.withLock { state -> [(UnsafeMutableRawPointer, Int)] in
+        let buffers = state.withLock { state -> [(UInt, Int)] in
             defer { state.free = [:]; state.cachedBytes = 0 }
-            return state.free.flatMap { size, pointers in pointers.map { ($0, size) } }
+            return state.free.flatMap { size, addresses in addresses.map { ($0, size) } }
         }
-        for (pointer, size) in buffers { Self.systemDeallocate(pointer, size) }
+        for (address, size) in buffers {
+            if let pointer = UnsafeMutableRawPointer(bitPattern: address) { Self.systemDeallocate(pointer, size) }
+        }
     }
 }
 

@@ -1,0 +1,51 @@
+import CoppiceLLM
+import CoppiceRuns
+import CoppiceTensor
+import Foundation
+
+/// llama-bench's two numbers on GGUF files: pp (prompt processing: one batch of P random tokens into
+/// an empty cache) and tg (text generation: N single-token steps from an empty cache), in tokens per
+/// second, the median of the repetitions.
+public struct LLMBenchmark: Sendable {
+    public var models: [String]
+    public var promptTokens = 512
+    public var generatedTokens = 128
+    public var repetitions = 3
+    /// An untimed prompt and one generated token first, as llama-bench does.
+    public var warmup = true
+
+    public init(models: [String]) { self.models = models }
+
+    public func run(progress: (String) -> Void = { _ in }) throws -> [BenchmarkResult] {
+        var rows: [BenchmarkResult] = []
+        for path in models {
+            progress(path)
+            let runtime = try LlamaGGUF.runtime(path: path, maxSequence: max(promptTokens, generatedTokens) + 1, maxBatch: promptTokens)
+            var rng = RandomGenerator(seed: 1)
+            let tokens = (0..<promptTokens).map { _ in Int(rng.nextUniform() * Float(runtime.configuration.vocabularySize - 1)) }
+            func median(_ body: () throws -> Void) rethrows -> Double {
+                var times: [Double] = []
+                for _ in 0..<repetitions {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    try body()
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                return times.sorted()[repetitions / 2]
+            }
+            if warmup {
+                runtime.reset()
+                _ = try runtime.forward(tokens)
+                _ = try runtime.forward([tokens[0]])
+            }
+            let prefill = try median { runtime.reset(); _ = try runtime.forward(tokens) }
+            let decode = try median {
+                runtime.reset()
+                for i in 0..<generatedTokens { _ = try runtime.forward([tokens[i % tokens.count]]) }
+            }
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            rows.append(.init(suite: "llm", case: name, metric: "pp\(promptTokens)", unit: "tokens/s", value: Double(promptTokens) / prefill))
+            rows.append(.init(suite: "llm", case: name, metric: "tg\(generatedTokens)", unit: "tokens/s", value: Double(generatedTokens) / decode))
+        }
+        return rows
+    }
+}

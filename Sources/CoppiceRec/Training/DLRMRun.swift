@@ -1,0 +1,145 @@
+import CoppiceData
+import CoppiceRuns
+import Foundation
+
+/// `coppice dlrm` as a library call: a DLRM trained on a dataset chosen by name (flag names follow
+/// facebookresearch/dlrm), alone or in the AMGP comparison over seeds.
+///
+/// MovieLens and synthetic: the first 90% of the examples in time order train, the rest test.
+/// criteo-kaggle: the reference's split (7 equal days; days 1-6 train, the second half of day 7
+/// tests), streamed from a binary cache in chunks, so memory stays bounded.
+public struct DLRMRun: Sendable {
+    public var data: CTRDataOptions
+    /// Examples of the synthetic stream.
+    public var syntheticRows = 200_000
+    /// The synthetic data's seed (nil: the run's seed, so `compare(seeds:)` varies both).
+    public var dataSeed: UInt64?
+    /// Bottom MLP widths; nil: D-64-E (D dense features, E the embedding dimension).
+    public var bottomMLP: [Int]?
+    public var topMLP = [64, 1]
+    public var embeddingDimension = 16
+    public var batchSize = 128
+    public var learningRate: Float = 0.1
+    public var epochs = 1
+    public var seed: UInt64 = 0
+    public var phases: [Double] = []
+    public var phaseLengths: [Double] = []
+    public var regrowth: AlternateGrowthPruning.Regrowth = .restore
+    /// An AMGP recipe file whose schedule replaces `phases`, `phaseLengths` and (if it names one) `regrowth`.
+    public var amgpRecipe: String?
+
+    public init(data: CTRDataOptions) { self.data = data }
+
+    /// One seed's comparison rows.
+    public struct SeedRows: Codable, Sendable {
+        public var seed: UInt64
+        public var rows: [AMGPComparison.Row]
+    }
+
+    /// Trains once and returns the test metrics as result rows.
+    public func run(progress: (String) -> Void = { _ in }) throws -> [BenchmarkResult] {
+        let source = try Source(self)
+        let result = try source.train(try training(source), synthetic: nil, progress: progress)
+        return Self.rows(result, dataset: data.dataset)
+    }
+
+    /// Dense, AMGP (the schedule given), prune-only and a small dense model of AMGP's FLOPs, per seed
+    /// (initialization, and the synthetic data unless `dataSeed` fixes it).
+    public func compare(seeds: [UInt64], repeats: Int = 1, progress: (String) -> Void = { _ in }) throws -> [SeedRows] {
+        let source = try Source(self)
+        let base = try training(source)
+        return try seeds.map { s in
+            var seeded = base
+            seeded.seed = s
+            let synthetic = data.dataset == .synthetic && dataSeed == nil && s != seed ? try SyntheticCTR(seed: s).dataset(rows: syntheticRows) : nil
+            return SeedRows(seed: s, rows: try AMGPComparison.run(seeded, repeats: repeats) { try source.train($0, synthetic: synthetic, progress: progress) })
+        }
+    }
+
+    /// The comparison as `format`: json (one seed's rows, or every seed's when `perSeed`), csv (one
+    /// line per run and seed), md (the table, or each seed's and the changes by seed).
+    public static func render(_ runs: [SeedRows], format: ReportFormat, perSeed: Bool) throws -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let value = perSeed ? try encoder.encode(runs) : try encoder.encode(runs.first?.rows ?? [])
+            return String(decoding: value, as: UTF8.self) + "\n"
+        case .csv:
+            return AMGPComparison.csv(runs.map { ($0.seed, $0.rows) })
+        case .md:
+            if runs.count == 1 { return AMGPComparison.markdown(runs[0].rows) + "\n" }
+            return runs.map { "seed \($0.seed)\n\n" + AMGPComparison.markdown($0.rows) + "\n" }.joined()
+                + AMGPComparison.seedSummary(runs.map { ($0.seed, $0.rows) }) + "\n"
+        }
+    }
+
+    /// The test metrics of one training as result rows.
+    public static func rows(_ result: DLRMTraining.Result, dataset: CTRDatasetName) -> [BenchmarkResult] {
+        let name = "dlrm \(dataset.rawValue) test"
+        var rows: [BenchmarkResult] = [
+            .init(suite: "dlrm", case: name, metric: "log loss", unit: "nats", value: result.test.logLoss),
+            .init(suite: "dlrm", case: name, metric: "accuracy", unit: "%", value: 100 * result.test.accuracy),
+            .init(suite: "dlrm", case: name, metric: "train time", unit: "s", value: result.seconds),
+            .init(suite: "dlrm", case: name, metric: "training FLOPs", unit: "FLOP", value: 2 * result.trainingMultiplyAdds),
+        ]
+        if let ne = result.test.normalizedEntropy { rows.insert(.init(suite: "dlrm", case: name, metric: "NE", unit: "", value: ne), at: 0) }
+        if let auc = result.test.auc { rows.insert(.init(suite: "dlrm", case: name, metric: "AUC", unit: "", value: auc), at: 1) }
+        if let calibration = result.test.calibration { rows.append(.init(suite: "dlrm", case: name, metric: "calibration", unit: "", value: calibration)) }
+        return rows
+    }
+
+    func training(_ source: Source) throws -> DLRMTraining {
+        let dense = source.denseCount
+        let configuration = DLRMConfiguration(bottomMLP: bottomMLP ?? [dense, 64, embeddingDimension], topMLP: topMLP,
+                                              embeddingDimension: embeddingDimension, tableSizes: source.tableSizes)
+        var training = DLRMTraining(configuration: configuration)
+        training.batchSize = batchSize
+        training.learningRate = learningRate
+        training.epochs = epochs
+        training.seed = seed
+        training.phases = phases
+        training.phaseLengths = phaseLengths
+        training.regrowth = regrowth
+        if let amgpRecipe {
+            let loaded = try AMGPRecipe.load(from: amgpRecipe)
+            training.phases = loaded.phases
+            training.phaseLengths = loaded.phaseLengths ?? []
+            training.regrowth = loaded.regrowth ?? regrowth
+        }
+        return training
+    }
+
+    /// The data of a run: an in-memory dataset, or the Criteo cache as a stream.
+    struct Source {
+        var dataset: CTRDataset?
+        var criteo: CriteoCacheStream?
+
+        init(_ run: DLRMRun) throws {
+            switch run.data.dataset {
+            case .criteoKaggle:
+                // Chunks of at most about 70,000 rows (a day of the full file is 6.5M), an even number a day.
+                let file = try run.data.criteoStream(chunksPerDay: 1).file
+                criteo = try CriteoCacheStream(file: file, tableSize: run.data.maxIndexRange,
+                                           chunksPerDay: 2 * max(1, min(64, file.count / 7 / 140_000)))
+            case .synthetic:
+                dataset = try SyntheticCTR(seed: run.dataSeed ?? run.seed).dataset(rows: run.syntheticRows)
+            case .movieLens100K:
+                dataset = try MovieLens100K.load(directory: run.data.dataDirectory ?? CTRDataOptions.movieLensDirectory)
+            }
+        }
+
+        var denseCount: Int { criteo?.denseCount ?? dataset?.denseNames.count ?? 0 }
+        var tableSizes: [Int] { criteo?.tableSizes ?? dataset?.tableSizes ?? [] }
+
+        /// Criteo: days 1-6 train, the second half of day 7 tests; otherwise the time-ordered split
+        /// of `synthetic` (another seed's data) or the run's dataset.
+        func train(_ training: DLRMTraining, synthetic: CTRDataset?, progress: (String) -> Void) throws -> DLRMTraining.Result {
+            if let c = criteo {
+                let k = c.chunksPerDay
+                return try training.run(train: c, chunks: 0..<6 * k, test: c, chunks: 6 * k + k / 2..<7 * k, progress: progress).result
+            }
+            return try training.run(synthetic ?? dataset!, progress: progress).result
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import CoppiceKernels
+import CoppiceLLM
+
+/// Options every command running a Llama shares.
+struct LlamaOptions: ParsableArguments {
+    @Option(help: "Hugging Face model directory (config.json, model.safetensors or sharded with model.safetensors.index.json) or a GGUF file.")
+    var model: String
+    @Option(help: "Meta's Llama 3 tokenizer.model.") var tokenizer = ".data/llama3/tokenizer.model"
+    @Option(help: "Context length (KV cache size).") var context = 2048
+    @Option(name: .customLong("weight-type"),
+            help: "Weights at inference (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
+    var weightType: WeightMatrix.Format?
+
+    func load() throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
+        try LlamaRuntime.load(model: model, tokenizer: tokenizer, context: context, weightType: weightType)
+    }
+}
