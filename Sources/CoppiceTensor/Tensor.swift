@@ -10,7 +10,7 @@ public struct Tensor: @unchecked Sendable {
     public internal(set) var shape: [Int]
     public internal(set) var strides: [Int]
     public internal(set) var offset: Int
-    public internal(set) var storage: TensorStorage
+    var storage: TensorStorage
     var node: GradNode?
 
     init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int = 0) {

@@ -2,19 +2,19 @@ import CoppiceKernels
 
 /// A fixed-size, 64-byte aligned Float32 buffer shared by tensors until one of them writes.
 /// Large buffers come from and return to `BufferCache.shared`.
-public final class TensorStorage: @unchecked Sendable {
+final class TensorStorage: @unchecked Sendable {
     // Invariant for @unchecked Sendable: a storage is written only through `Tensor`'s mutating
     // accessors, which first make it uniquely referenced (copy-on-write); shared storage is read-only.
-    public let pointer: UnsafeMutablePointer<Float>
-    public let count: Int
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
 
-    public init(count: Int) {
+    init(count: Int) {
         self.count = count
         pointer = BufferCache.shared.allocate(byteCount: count * MemoryLayout<Float>.stride)
             .bindMemory(to: Float.self, capacity: max(1, count))
     }
 
-    public convenience init(repeating value: Float, count: Int) {
+    convenience init(repeating value: Float, count: Int) {
         self.init(count: count)
         pointer.initialize(repeating: value, count: count)
     }

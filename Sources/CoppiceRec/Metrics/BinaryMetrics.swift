@@ -4,7 +4,7 @@ import Foundation
 /// Metrics of a binary classifier's probabilities (click-through-rate prediction): exact ROC-AUC,
 /// log loss, normalized entropy, calibration and accuracy, over everything seen (lifetime) and over
 /// the last `window` examples. Checked against scikit-learn on a committed fixture
-/// (Tests/CoppiceTrainingTests/Fixtures/make_binary_metrics_fixture.py).
+/// (Tests/CoppiceRecTests/Fixtures/make_binary_metrics_fixture.py).
 public struct BinaryMetrics: Sendable, Equatable {
     /// Predictions are clamped to [ε, 1 − ε] before the logarithm, so a confident mistake costs
     /// −log ε ≈ 16.1 nats instead of infinity.
