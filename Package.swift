@@ -24,14 +24,15 @@ let package = Package(
         .executable(name: "coppice", targets: ["coppice"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CQuantizedDot"),
-        .target(name: "CoppiceKernels",
-                dependencies: ["CQuantizedDot", .target(name: "CCBLAS", condition: .when(platforms: [.linux]))], exclude: ["README.md"]),
+        .target(
+            name: "CoppiceKernels",
+            dependencies: ["CQuantizedDot", .target(name: "CCBLAS", condition: .when(platforms: [.linux]))], exclude: ["README.md"]),
         .target(name: "CoppiceTensor", dependencies: ["CoppiceKernels"], exclude: ["README.md"]),
         .target(name: "CoppiceNN", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceOptimizers", dependencies: ["CoppiceNN"], exclude: ["README.md"]),
@@ -43,10 +44,12 @@ let package = Package(
         .target(name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
         .target(name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec", "CoppiceLLM", "CoppiceRuns"], exclude: ["README.md"]),
-        .executableTarget(name: "coppice", dependencies: [
-            "CoppiceBench", "CoppiceVision", "CoppiceRec", "CoppiceLLM",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "coppice",
+            dependencies: [
+                "CoppiceBench", "CoppiceVision", "CoppiceRec", "CoppiceLLM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .target(name: "CoppiceTestSupport", dependencies: ["CoppiceTensor", "CoppiceData"]),
         .testTarget(name: "CoppiceKernelsTests", dependencies: ["CoppiceKernels", "CQuantizedDot", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceTensorTests", dependencies: ["CoppiceTensor", "CoppiceTestSupport"]),

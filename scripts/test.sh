@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
 python3 scripts/check-architecture.py
+# The code stays as swift-format (configured in .swift-format) writes it; apply with
+#   swift format format -i -r Sources Tests Package.swift
+swift format lint --strict -r Sources Tests Package.swift
 swift test -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-haswell}" "$@"

@@ -43,8 +43,9 @@ public struct ConvBenchmark {
             for batch in batches {
                 let name = Self.name(shape, batch: batch)
                 progress(name)
-                let g = Conv2DGeometry(batch: batch, inChannels: shape.inChannels, outChannels: shape.outChannels, height: shape.size,
-                                       width: shape.size, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
+                let g = Conv2DGeometry(
+                    batch: batch, inChannels: shape.inChannels, outChannels: shape.outChannels, height: shape.size,
+                    width: shape.size, kernelHeight: 3, kernelWidth: 3, padding: (1, 1))
                 let x = Tensor.normal([batch * g.inChannels * g.inPlane], using: &rng).scalars
                 let w = Tensor.normal([g.outChannels * g.patchSize], using: &rng).scalars
                 var y = [Float](repeating: 0, count: batch * g.outChannels * g.outPlane)
@@ -63,10 +64,14 @@ public struct ConvBenchmark {
                 let keep = (0..<q4.count).map { _ in rng.nextUniform() }
                 for sparsity in sparsities {
                     let masked = zip(q4, keep).map { $1 < Float(sparsity) ? 0 : $0 }
-                    let sparse = SparseWinogradWeights(winogradWeights: masked, outChannels: g.outChannels, inChannels: g.inChannels,
-                                                       transform: .f4x3)
-                    rows.append(("sparse winograd F4x3 \(Int((sparsity * 100).rounded()))%",
-                                 time { Conv2DWinograd.forward(x, sparseWeights: sparse, bias: nil, &y, plan) }))
+                    let sparse = SparseWinogradWeights(
+                        winogradWeights: masked, outChannels: g.outChannels, inChannels: g.inChannels,
+                        transform: .f4x3)
+                    rows.append(
+                        (
+                            "sparse winograd F4x3 \(Int((sparsity * 100).rounded()))%",
+                            time { Conv2DWinograd.forward(x, sparseWeights: sparse, bias: nil, &y, plan) }
+                        ))
                 }
                 for (algorithm, ms) in rows {
                     results.append(.init(suite: "conv", case: name, metric: algorithm + " time", unit: "ms", value: ms))

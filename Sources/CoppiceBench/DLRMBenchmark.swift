@@ -12,8 +12,9 @@ import CoppiceTensor
 public struct DLRMBenchmark {
     public var budget: Double
     public var batches: [Int] = [128, 2048]
-    public var configuration = DLRMConfiguration(bottomMLP: [13, 512, 256, 64], topMLP: [512, 256, 1], embeddingDimension: 64,
-                                                 tableSizes: Array(repeating: 100_000, count: 8))
+    public var configuration = DLRMConfiguration(
+        bottomMLP: [13, 512, 256, 64], topMLP: [512, 256, 1], embeddingDimension: 64,
+        tableSizes: Array(repeating: 100_000, count: 8))
 
     public init(budget: Double = 1.0) { self.budget = budget }
 
@@ -24,9 +25,10 @@ public struct DLRMBenchmark {
         var results: [BenchmarkResult] = []
         for batch in batches {
             progress("dlrm batch \(batch)")
-            let input = DLRMBatch(dense: .uniform([batch, 13], using: &rng),
-                                  indices: configuration.tableSizes.map { rows in (0..<batch).map { _ in Int(rng.next() % UInt64(rows)) } },
-                                  offsets: configuration.tableSizes.map { _ in Array(0..<batch) })
+            let input = DLRMBatch(
+                dense: .uniform([batch, 13], using: &rng),
+                indices: configuration.tableSizes.map { rows in (0..<batch).map { _ in Int(rng.next() % UInt64(rows)) } },
+                offsets: configuration.tableSizes.map { _ in Array(0..<batch) })
             let labels = Tensor((0..<batch).map { _ in Float(rng.next() % 2) }).reshaped([batch, 1])
             var failure: Error?
             let train = Stopwatch.median(budget: budget) {

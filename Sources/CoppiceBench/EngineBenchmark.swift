@@ -18,7 +18,8 @@ public struct EngineBenchmark {
         var results: [BenchmarkResult] = []
         progress("ceilings")
         let ceiling = rawGemmGFLOPs(m: 1024, n: 1024, k: 1024, .none, .none)
-        results.append(.init(suite: "ceiling", case: "cblas_sgemm 1024x1024x1024 (\(threads) threads)", metric: "throughput", unit: "GFLOP/s", value: ceiling))
+        results.append(
+            .init(suite: "ceiling", case: "cblas_sgemm 1024x1024x1024 (\(threads) threads)", metric: "throughput", unit: "GFLOP/s", value: ceiling))
         let bandwidth = copyBandwidth()
         results.append(.init(suite: "ceiling", case: "memory copy 16 MiB", metric: "bandwidth", unit: "GB/s", value: bandwidth))
 
@@ -46,7 +47,8 @@ public struct EngineBenchmark {
         results += [
             .init(suite: "gemm", case: "matmul GEMV 4096x4096", metric: "time", unit: "ms", value: gemv * 1e3),
             .init(suite: "gemm", case: "matmul GEMV 4096x4096", metric: "bandwidth", unit: "GB/s", value: gemvBytes / gemv / 1e9),
-            .init(suite: "gemm", case: "matmul GEMV 4096x4096", metric: "fraction of ceiling", unit: "ratio", value: gemvBytes / gemv / 1e9 / bandwidth),
+            .init(
+                suite: "gemm", case: "matmul GEMV 4096x4096", metric: "fraction of ceiling", unit: "ratio", value: gemvBytes / gemv / 1e9 / bandwidth),
         ]
 
         progress("conv2d")
@@ -56,10 +58,14 @@ public struct EngineBenchmark {
         results += [
             .init(suite: "conv2d", case: convCase + " forward", metric: "time", unit: "ms", value: forward * 1e3),
             .init(suite: "conv2d", case: convCase + " forward", metric: "throughput", unit: "GFLOP/s", value: convFlops / forward / 1e9),
-            .init(suite: "conv2d", case: convCase + " forward", metric: "fraction of ceiling", unit: "ratio", value: convFlops / forward / 1e9 / ceiling),
+            .init(
+                suite: "conv2d", case: convCase + " forward", metric: "fraction of ceiling", unit: "ratio", value: convFlops / forward / 1e9 / ceiling
+            ),
             .init(suite: "conv2d", case: convCase + " forward+backward", metric: "time", unit: "ms", value: both * 1e3),
             .init(suite: "conv2d", case: convCase + " forward+backward", metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / both / 1e9),
-            .init(suite: "conv2d", case: convCase + " forward+backward", metric: "fraction of ceiling", unit: "ratio", value: 3 * convFlops / both / 1e9 / ceiling),
+            .init(
+                suite: "conv2d", case: convCase + " forward+backward", metric: "fraction of ceiling", unit: "ratio",
+                value: 3 * convFlops / both / 1e9 / ceiling),
         ]
         for algorithm in Conv2DAlgorithm.allCases {
             let (forward, both) = convSeconds(algorithm: algorithm)
@@ -68,7 +74,9 @@ public struct EngineBenchmark {
                 .init(suite: "conv2d", case: convCase + " forward" + label, metric: "time", unit: "ms", value: forward * 1e3),
                 .init(suite: "conv2d", case: convCase + " forward" + label, metric: "throughput", unit: "GFLOP/s", value: convFlops / forward / 1e9),
                 .init(suite: "conv2d", case: convCase + " forward+backward" + label, metric: "time", unit: "ms", value: both * 1e3),
-                .init(suite: "conv2d", case: convCase + " forward+backward" + label, metric: "throughput", unit: "GFLOP/s", value: 3 * convFlops / both / 1e9),
+                .init(
+                    suite: "conv2d", case: convCase + " forward+backward" + label, metric: "throughput", unit: "GFLOP/s",
+                    value: 3 * convFlops / both / 1e9),
             ]
         }
 
@@ -78,7 +86,9 @@ public struct EngineBenchmark {
         results += [
             .init(suite: "mlp", case: "train step 784-512-512-10 batch 128 SGD", metric: "time", unit: "ms", value: step * 1e3),
             .init(suite: "mlp", case: "train step 784-512-512-10 batch 128 SGD", metric: "throughput", unit: "GFLOP/s", value: mlpFlops / step / 1e9),
-            .init(suite: "mlp", case: "train step 784-512-512-10 batch 128 SGD", metric: "fraction of ceiling", unit: "ratio", value: mlpFlops / step / 1e9 / ceiling),
+            .init(
+                suite: "mlp", case: "train step 784-512-512-10 batch 128 SGD", metric: "fraction of ceiling", unit: "ratio",
+                value: mlpFlops / step / 1e9 / ceiling),
         ]
 
         progress("elementwise")
@@ -173,7 +183,9 @@ public struct EngineBenchmark {
         results += [
             .init(suite: "elementwise", case: "softmax 4096x1000", metric: "time", unit: "ms", value: seconds * 1e3),
             .init(suite: "elementwise", case: "softmax 4096x1000", metric: "bandwidth", unit: "GB/s", value: bytes / seconds / 1e9),
-            .init(suite: "elementwise", case: "softmax 4096x1000", metric: "fraction of ceiling", unit: "ratio", value: bytes / seconds / 1e9 / bandwidth),
+            .init(
+                suite: "elementwise", case: "softmax 4096x1000", metric: "fraction of ceiling", unit: "ratio",
+                value: bytes / seconds / 1e9 / bandwidth),
         ]
         return results
     }

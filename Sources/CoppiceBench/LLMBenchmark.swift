@@ -37,7 +37,9 @@ public struct LLMBenchmark: Sendable {
                 _ = try runtime.forward(tokens)
                 _ = try runtime.forward([tokens[0]])
             }
-            let prefill = try median { runtime.reset(); _ = try runtime.forward(tokens) }
+            let prefill = try median {
+                runtime.reset(); _ = try runtime.forward(tokens)
+            }
             let decode = try median {
                 runtime.reset()
                 for i in 0..<generatedTokens { _ = try runtime.forward([tokens[i % tokens.count]]) }

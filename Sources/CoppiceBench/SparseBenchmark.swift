@@ -38,16 +38,19 @@ public struct SparseBenchmark {
                         .init(suite: "sparse", case: name, metric: "speedup", unit: "x", value: denseSeconds / sparseSeconds),
                     ]
                 }
-                results += structured(dense: dense, keep: keep, rows: rows, columns: columns, batch: batch, x: x,
-                                      denseSeconds: denseSeconds)
+                results += structured(
+                    dense: dense, keep: keep, rows: rows, columns: columns, batch: batch, x: x,
+                    denseSeconds: denseSeconds)
             }
         }
         return results
     }
 
     /// 2:4 in the packed N:M format, and 90% in 4×4 blocks in BSR, on the same weight and batch.
-    private func structured(dense: [Float], keep: [Float], rows: Int, columns: Int, batch: Int, x: [Float],
-                            denseSeconds: Double) -> [BenchmarkResult] {
+    private func structured(
+        dense: [Float], keep: [Float], rows: Int, columns: Int, batch: Int, x: [Float],
+        denseSeconds: Double
+    ) -> [BenchmarkResult] {
         var y = [Float](repeating: 0, count: rows * batch)
         var twoOfFour = dense
         for start in stride(from: 0, to: dense.count, by: 4) {
@@ -58,16 +61,22 @@ public struct SparseBenchmark {
         if let nm = twoOfFour.withUnsafeBufferPointer({ NMSparseMatrix(dense: $0.baseAddress!, rows: rows, columns: columns, n: 2, m: 4) }) {
             let seconds = Stopwatch.median(budget: budget) { SparseProduct.spmm(nm, x, &y, batch: batch) }
             let name = "\(rows)x\(columns) batch \(batch) 2:4 (N:M format)"
-            results += [.init(suite: "sparse", case: name, metric: "time", unit: "ms", value: seconds * 1e3),
-                        .init(suite: "sparse", case: name, metric: "speedup", unit: "x", value: denseSeconds / seconds)]
+            results += [
+                .init(suite: "sparse", case: name, metric: "time", unit: "ms", value: seconds * 1e3),
+                .init(suite: "sparse", case: name, metric: "speedup", unit: "x", value: denseSeconds / seconds),
+            ]
         }
         let blockColumns = (columns + 3) / 4
         let blocked = dense.enumerated().map { i, v in keep[((i / columns) / 4) * blockColumns + (i % columns) / 4] < 0.9 ? 0 : v }
-        let bsr = blocked.withUnsafeBufferPointer { BlockCSRMatrix(dense: $0.baseAddress!, rows: rows, columns: columns, blockRows: 4, blockColumns: 4) }
+        let bsr = blocked.withUnsafeBufferPointer {
+            BlockCSRMatrix(dense: $0.baseAddress!, rows: rows, columns: columns, blockRows: 4, blockColumns: 4)
+        }
         let seconds = Stopwatch.median(budget: budget) { SparseProduct.spmm(bsr, x, &y, batch: batch) }
         let name = "\(rows)x\(columns) batch \(batch) 90% in 4x4 blocks (BSR)"
-        results += [.init(suite: "sparse", case: name, metric: "time", unit: "ms", value: seconds * 1e3),
-                    .init(suite: "sparse", case: name, metric: "speedup", unit: "x", value: denseSeconds / seconds)]
+        results += [
+            .init(suite: "sparse", case: name, metric: "time", unit: "ms", value: seconds * 1e3),
+            .init(suite: "sparse", case: name, metric: "speedup", unit: "x", value: denseSeconds / seconds),
+        ]
         return results
     }
 }

@@ -22,7 +22,8 @@ public enum CIFAR {
         for path in paths {
             let bytes = [UInt8](try readMaybeGzip(path))
             guard !bytes.isEmpty, bytes.count % variant.recordSize == 0 else {
-                throw .malformed(path: path, reason: "\(bytes.count) bytes is not a whole number of \(variant.recordSize)-byte \(variant.rawValue) records")
+                throw .malformed(
+                    path: path, reason: "\(bytes.count) bytes is not a whole number of \(variant.recordSize)-byte \(variant.rawValue) records")
             }
             for start in stride(from: 0, to: bytes.count, by: variant.recordSize) {
                 let label = Int(bytes[start + variant.labelBytes - 1])

@@ -43,12 +43,17 @@ public struct DataLoader: Sendable {
     public let augmentation: Augmentation
     public let seed: UInt64
 
-    public init(dataset: ImageDataset, batchSize: Int, shuffle: Bool, dropLast: Bool = false,
-                augmentation: Augmentation = Augmentation(), seed: UInt64 = 0) throws(DataError) {
+    public init(
+        dataset: ImageDataset, batchSize: Int, shuffle: Bool, dropLast: Bool = false,
+        augmentation: Augmentation = Augmentation(), seed: UInt64 = 0
+    ) throws(DataError) {
         guard batchSize > 0 else { throw .malformed(path: "batch size", reason: "must be positive, got \(batchSize)") }
         guard augmentation.mean.count == dataset.channels, augmentation.standardDeviation.count == dataset.channels,
-              augmentation.standardDeviation.allSatisfy({ $0 > 0 }) else {
-            throw .malformed(path: "normalization", reason: "needs \(dataset.channels) means and positive deviations, got \(augmentation.mean) and \(augmentation.standardDeviation)")
+            augmentation.standardDeviation.allSatisfy({ $0 > 0 })
+        else {
+            throw .malformed(
+                path: "normalization",
+                reason: "needs \(dataset.channels) means and positive deviations, got \(augmentation.mean) and \(augmentation.standardDeviation)")
         }
         self.dataset = dataset
         self.batchSize = batchSize

@@ -32,7 +32,8 @@ public enum Gzip {
             } while status == Z_OK
         }
         guard status == Z_STREAM_END else {
-            throw .malformed(path: path, reason: status == Z_BUF_ERROR ? "gzip stream is truncated" : "gzip stream is corrupt (zlib status \(status))")
+            throw .malformed(
+                path: path, reason: status == Z_BUF_ERROR ? "gzip stream is truncated" : "gzip stream is corrupt (zlib status \(status))")
         }
         return output
     }

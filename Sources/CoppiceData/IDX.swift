@@ -35,8 +35,10 @@ public enum IDX {
         }
         let available = bytes.count - headerSize
         guard total == available else {
-            throw .malformed(path: path, reason: "dimensions \(dimensions) need \(total) value bytes, file has \(available)" +
-                             (total > available ? " (truncated)" : " (trailing bytes)"))
+            throw .malformed(
+                path: path,
+                reason: "dimensions \(dimensions) need \(total) value bytes, file has \(available)"
+                    + (total > available ? " (truncated)" : " (trailing bytes)"))
         }
         return (dimensions, Array(bytes[headerSize...]))
     }
@@ -63,8 +65,9 @@ public enum IDX {
         if let bad = labelBytes.firstIndex(where: { Int($0) >= classCount }) {
             throw .malformed(path: labels, reason: "label \(labelBytes[bad]) at index \(bad) is not below \(classCount) classes")
         }
-        return ImageDataset(pixels: pixels, labels: labelBytes.map(Int.init), channels: 1, height: imageDims[1],
-                            width: imageDims[2], classCount: classCount)
+        return ImageDataset(
+            pixels: pixels, labels: labelBytes.map(Int.init), channels: 1, height: imageDims[1],
+            width: imageDims[2], classCount: classCount)
     }
 
     static func hex(_ b: UInt8) -> String { String(format: "%02X", b) }

@@ -24,8 +24,9 @@ public struct ImageDataset: Sendable {
     /// The first `n` examples (for quick runs).
     public func prefix(_ n: Int) -> ImageDataset {
         let n = min(n, count)
-        return ImageDataset(pixels: Array(pixels[0..<(n * imageSize)]), labels: Array(labels[0..<n]), channels: channels,
-                            height: height, width: width, classCount: classCount)
+        return ImageDataset(
+            pixels: Array(pixels[0..<(n * imageSize)]), labels: Array(labels[0..<n]), channels: channels,
+            height: height, width: width, classCount: classCount)
     }
 
     /// The examples at `indices`, in that order (e.g. to split off a validation set).
@@ -33,8 +34,9 @@ public struct ImageDataset: Sendable {
         var selected: [UInt8] = []
         selected.reserveCapacity(indices.count * imageSize)
         for i in indices { selected += pixels[(i * imageSize)..<((i + 1) * imageSize)] }
-        return ImageDataset(pixels: selected, labels: indices.map { labels[$0] }, channels: channels, height: height,
-                            width: width, classCount: classCount)
+        return ImageDataset(
+            pixels: selected, labels: indices.map { labels[$0] }, channels: channels, height: height,
+            width: width, classCount: classCount)
     }
 }
 

@@ -15,7 +15,8 @@ public enum PixelCSV {
             if line.isEmpty || line == "\r" { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count == size + 1 else {
-                throw .malformed(path: path, reason: "line \(lineNumber): expected \(size + 1) fields (\(size) pixels and a label), found \(fields.count)")
+                throw .malformed(
+                    path: path, reason: "line \(lineNumber): expected \(size + 1) fields (\(size) pixels and a label), found \(fields.count)")
             }
             for (i, field) in fields.enumerated() {
                 guard let value = Int(field.trimmingCharacters(in: .whitespacesAndNewlines)) else {

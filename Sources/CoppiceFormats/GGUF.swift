@@ -111,13 +111,16 @@ public struct GGUFFile {
             for _ in 0..<dimensions { ne.append(try reader.count()) }
             let code = try reader.read(UInt32.self)
             guard let type = GGUFTensorType(rawValue: code) else {
-                throw .malformed(path: path, reason: "tensor \(name) has ggml type \(code); F32 (0), F16 (1), Q4_0 (2), Q8_0 (8) and BF16 (30) are read")
+                throw .malformed(
+                    path: path, reason: "tensor \(name) has ggml type \(code); F32 (0), F16 (1), Q4_0 (2), Q8_0 (8) and BF16 (30) are read")
             }
             let offset = try reader.count()
             var elements = 1
             for n in ne {
                 let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-                guard !overflow, product <= data.count * 8 else { throw .malformed(path: path, reason: "tensor \(name) of shape \(ne) is larger than the file") }
+                guard !overflow, product <= data.count * 8 else {
+                    throw .malformed(path: path, reason: "tensor \(name) of shape \(ne) is larger than the file")
+                }
                 elements = product
             }
             if type == .q4_0 || type == .q8_0, ne[0] % BlockQuantization.blockSize != 0 {
@@ -133,7 +136,11 @@ public struct GGUFFile {
             let elements = info.shape.reduce(1, *)
             let end = dataStart + info.offset + info.type.byteCount(elements: elements)
             guard info.offset % alignment == 0, end <= data.count else {
-                throw .malformed(path: path, reason: "tensor \(info.name) (\(info.type), shape \(info.shape)) at offset \(info.offset) runs past the end of the \(data.count)-byte file")
+                throw .malformed(
+                    path: path,
+                    reason:
+                        "tensor \(info.name) (\(info.type), shape \(info.shape)) at offset \(info.offset) runs past the end of the \(data.count)-byte file"
+                )
             }
         }
         self.metadata = metadata
@@ -158,9 +165,18 @@ public struct GGUFFile {
             let region = UnsafeRawBufferPointer(rebasing: raw[start..<(start + bytes)])
             values.withUnsafeMutableBufferPointer { out in
                 switch info.type {
-                case .f32: for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: region.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-                case .f16: for i in 0..<count { out[i] = Float(Float16(bitPattern: UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
-                case .bf16: for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+                case .f32:
+                    for i in 0..<count {
+                        out[i] = Float(bitPattern: UInt32(littleEndian: region.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    }
+                case .f16:
+                    for i in 0..<count {
+                        out[i] = Float(Float16(bitPattern: UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                    }
+                case .bf16:
+                    for i in 0..<count {
+                        out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: region.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                    }
                 case .q4_0: BlockQuantization.q4_0.dequantize(region, count: count, into: out.baseAddress!)
                 case .q8_0: BlockQuantization.q8_0.dequantize(region, count: count, into: out.baseAddress!)
                 }
@@ -186,13 +202,17 @@ struct GGUFReader {
     /// A uint64 count that must fit what is left of the file.
     mutating func count() throws(FormatError) -> Int {
         let value = try read(UInt64.self)
-        guard value <= UInt64(data.count) * 8 else { throw .malformed(path: path, reason: "count \(value) at byte \(position - 8) is larger than the file allows") }
+        guard value <= UInt64(data.count) * 8 else {
+            throw .malformed(path: path, reason: "count \(value) at byte \(position - 8) is larger than the file allows")
+        }
         return Int(value)
     }
 
     mutating func string() throws(FormatError) -> String {
         let length = try count()
-        guard position + length <= data.count else { throw .malformed(path: path, reason: "a string of \(length) bytes runs past the end at byte \(position)") }
+        guard position + length <= data.count else {
+            throw .malformed(path: path, reason: "a string of \(length) bytes runs past the end at byte \(position)")
+        }
         let text = String(decoding: data[(data.startIndex + position)..<(data.startIndex + position + length)], as: UTF8.self)
         position += length
         return text
@@ -226,8 +246,10 @@ struct GGUFReader {
 
 /// Writes GGUF v3 atomically: metadata in the order given, tensors converted to their types.
 public enum GGUFWriter {
-    public static func write(metadata: [(String, GGUFValue)], tensors: [(name: String, tensor: Tensor, type: GGUFTensorType)],
-                             to path: String, alignment: Int = 32) throws(FormatError) {
+    public static func write(
+        metadata: [(String, GGUFValue)], tensors: [(name: String, tensor: Tensor, type: GGUFTensorType)],
+        to path: String, alignment: Int = 32
+    ) throws(FormatError) {
         var header = Data()
         func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
         func appendString(_ s: String) { append(UInt64(s.utf8.count)); header.append(contentsOf: s.utf8) }

@@ -72,9 +72,13 @@ public final class SafetensorsFile {
         case .f32:
             for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         case .f16:
-            for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))) }
+            for i in 0..<count {
+                values[i] = Float(Float16(bitPattern: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+            }
         case .bf16:
-            for i in 0..<count { values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+            for i in 0..<count {
+                values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+            }
         case .i32:
             for i in 0..<count { values[i] = Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
         }
@@ -98,7 +102,8 @@ public final class SafetensorsFile {
     }
 
     static func parseHeader(_ file: UnsafeRawBufferPointer, path: String) throws(FormatError)
-        -> ([String: SafetensorsEntry], [String: String], Int) {
+        -> ([String: SafetensorsEntry], [String: String], Int)
+    {
         let headerLength = UInt64(littleEndian: file.loadUnaligned(as: UInt64.self))
         guard headerLength <= UInt64(file.count - 8) else {
             throw .malformed(path: path, reason: "header length \(headerLength) runs past the end of the \(file.count)-byte file")
@@ -122,7 +127,8 @@ public final class SafetensorsFile {
                 continue
             }
             guard let object = value as? [String: Any], let dtypeName = object["dtype"] as? String,
-                  let shapeValues = object["shape"] as? [Any], let offsets = object["data_offsets"] as? [Any], offsets.count == 2 else {
+                let shapeValues = object["shape"] as? [Any], let offsets = object["data_offsets"] as? [Any], offsets.count == 2
+            else {
                 throw .malformed(path: path, reason: "entry '\(name)' needs dtype, shape and two data_offsets")
             }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
@@ -144,7 +150,10 @@ public final class SafetensorsFile {
                 elements = product
             }
             guard elements * dtype.byteCount == end - begin else {
-                throw .malformed(path: path, reason: "entry '\(name)': shape \(shape) of \(dtype.rawValue) needs \(elements * dtype.byteCount) bytes, offsets give \(end - begin)")
+                throw .malformed(
+                    path: path,
+                    reason:
+                        "entry '\(name)': shape \(shape) of \(dtype.rawValue) needs \(elements * dtype.byteCount) bytes, offsets give \(end - begin)")
             }
             entries[name] = SafetensorsEntry(dtype: dtype, shape: shape, begin: begin, end: end)
         }
@@ -160,8 +169,10 @@ public enum Safetensors {
     /// Writes `tensors` (stored as `dtype`, F16/BF16 rounded to nearest even) with `metadata`,
     /// atomically. Names are written in sorted order, the header padded with spaces to 8 bytes as
     /// Hugging Face's writer does.
-    public static func write(_ tensors: [String: Tensor], integers: [String: (shape: [Int], values: [Int32])] = [:],
-                             metadata: [String: String] = [:], dtype: SafetensorsDType = .f32, to path: String) throws(FormatError) {
+    public static func write(
+        _ tensors: [String: Tensor], integers: [String: (shape: [Int], values: [Int32])] = [:],
+        metadata: [String: String] = [:], dtype: SafetensorsDType = .f32, to path: String
+    ) throws(FormatError) {
         guard dtype != .i32 else { throw .malformed(path: path, reason: "float tensors cannot be stored as I32; pass them as integers") }
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }

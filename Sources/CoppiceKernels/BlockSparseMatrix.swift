@@ -82,8 +82,9 @@ public struct NMSparseMatrix: Sendable, Equatable {
         }
         self.rows = rows; self.columns = columns; self.n = n; self.m = m
         self.values = values; self.positions = positions
-        execution = CSRMatrix(rows: rows, columns: columns, rowStarts: (0...rows).map { Int32($0 * (columns / m) * n) },
-                              columnIndices: positions.enumerated().map { Int32((($0.offset / n) % (columns / m)) * m + Int($0.element)) }, values: values)
+        execution = CSRMatrix(
+            rows: rows, columns: columns, rowStarts: (0...rows).map { Int32($0 * (columns / m) * n) },
+            columnIndices: positions.enumerated().map { Int32((($0.offset / n) % (columns / m)) * m + Int($0.element)) }, values: values)
     }
 
     public func densified() -> [Float] {
@@ -102,8 +103,10 @@ public struct NMSparseMatrix: Sendable, Equatable {
 
 extension SparseProduct {
     /// Yᵀ = A · Xᵀ for a block-sparse A (batch 1 is a matrix-vector product).
-    public static func spmm(_ a: BlockCSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
-                            pool: ThreadPool = .shared) {
+    public static func spmm(
+        _ a: BlockCSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
+        pool: ThreadPool = .shared
+    ) {
         let (r, c) = (a.blockRows, a.blockColumns)
         let blockRowCount = a.blockStarts.count - 1
         let pieces = a.values.count >= parallelThreshold ? pool.threadCount : 1
@@ -158,8 +161,10 @@ extension SparseProduct {
     }
 
     /// Yᵀ = A · Xᵀ for a packed N:M A (its reference twin is the CSR one, on the same nonzeros).
-    public static func spmm(_ a: NMSparseMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
-                            pool: ThreadPool = .shared) {
+    public static func spmm(
+        _ a: NMSparseMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
+        pool: ThreadPool = .shared
+    ) {
         spmm(a.execution, xT, yT, batch: n, pool: pool)
     }
 }

@@ -3,8 +3,10 @@
 /// error without both shapes named is hard to act on. Input that comes from files or the command line
 /// is validated before it reaches these checks and throws instead.
 @inline(__always)
-public func checkArgument(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                          file: StaticString = #fileID, line: UInt = #line) {
+public func checkArgument(
+    _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+    file: StaticString = #fileID, line: UInt = #line
+) {
     if _slowPath(!condition()) { argumentFailure(message(), file: file, line: line) }
 }
 

@@ -21,8 +21,7 @@ public enum Conv2DDirect {
     static let weightChunk = 1
 
     public static func supports(_ g: Conv2DGeometry) -> Bool {
-        g.isValid && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1 &&
-            g.padH < g.kernelHeight && g.padW < g.kernelWidth
+        g.isValid && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1 && g.padH < g.kernelHeight && g.padW < g.kernelWidth
     }
 
     /// Padded-plane geometry shared by the passes.
@@ -42,8 +41,10 @@ public enum Conv2DDirect {
         }
     }
 
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         checkArgument(supports(g), "Conv2DDirect needs stride 1, dilation 1 and padding below the kernel size, got \(g)")
         let layout = Layout(g)
         let taps = g.kernelHeight * g.kernelWidth
@@ -92,8 +93,10 @@ public enum Conv2DDirect {
     }
 
     /// gx = ∂(Σ y·gy)/∂x: the forward kernel over gy with w flipped in space and transposed in channels.
-    public static func backwardData(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                    _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func backwardData(
+        _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         checkArgument(supports(g), "Conv2DDirect needs stride 1, dilation 1 and padding below the kernel size, got \(g)")
         let (r, s) = (g.kernelHeight, g.kernelWidth)
         let flipped = ScratchBuffer(count: g.outChannels * g.patchSize)
@@ -107,17 +110,20 @@ public enum Conv2DDirect {
                 }
             }
         }
-        let adjoint = Conv2DGeometry(batch: g.batch, inChannels: g.outChannels, outChannels: g.inChannels,
-                                     height: g.outHeight, width: g.outWidth, kernelHeight: r, kernelWidth: s,
-                                     padding: (r - 1 - g.padH, s - 1 - g.padW))
+        let adjoint = Conv2DGeometry(
+            batch: g.batch, inChannels: g.outChannels, outChannels: g.inChannels,
+            height: g.outHeight, width: g.outWidth, kernelHeight: r, kernelWidth: s,
+            padding: (r - 1 - g.padH, s - 1 - g.padW))
         forward(gy, flipped.pointer, bias: nil, gx, adjoint, pool: pool)
         withExtendedLifetime(flipped) {}
     }
 
     /// gw = ∂(Σ y·gy)/∂w and gb = Σ gy per output channel, by one GEMM per tap over flat planes.
-    public static func backwardWeights(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
-                                       _ gw: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
-                                       _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func backwardWeights(
+        _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
+        _ gw: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
+        _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         checkArgument(supports(g), "Conv2DDirect needs stride 1, dilation 1 and padding below the kernel size, got \(g)")
         let layout = Layout(g)
         let plane = layout.paddedHeight * layout.paddedWidth
@@ -164,8 +170,9 @@ public enum Conv2DDirect {
                     }
                 }
                 for (t, offset) in layout.taps.enumerated() {
-                    Gemm.blas(.none, .transposed, m: k, n: c, k: length, ys, lda: length, xs + offset, ldb: length,
-                              beta: 1, partial + t * k * c, ldc: c)
+                    Gemm.blas(
+                        .none, .transposed, m: k, n: c, k: length, ys, lda: length, xs + offset, ldb: length,
+                        beta: 1, partial + t * k * c, ldc: c)
                 }
                 start += count
             }

@@ -16,9 +16,11 @@ public struct Conv2DGeometry: Sendable, Hashable {
     public var dilationH: Int
     public var dilationW: Int
 
-    public init(batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
-                kernelHeight: Int, kernelWidth: Int, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                dilation: (Int, Int) = (1, 1)) {
+    public init(
+        batch: Int, inChannels: Int, outChannels: Int, height: Int, width: Int,
+        kernelHeight: Int, kernelWidth: Int, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1)
+    ) {
         self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
         self.height = height; self.width = width
         self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
@@ -38,9 +40,8 @@ public struct Conv2DGeometry: Sendable, Hashable {
 
     /// Whether the window fits the padded input and every size is positive.
     public var isValid: Bool {
-        batch > 0 && inChannels > 0 && outChannels > 0 && height > 0 && width > 0 && kernelHeight > 0 &&
-            kernelWidth > 0 && strideH > 0 && strideW > 0 && padH >= 0 && padW >= 0 && dilationH > 0 &&
-            dilationW > 0 && outHeight > 0 && outWidth > 0
+        batch > 0 && inChannels > 0 && outChannels > 0 && height > 0 && width > 0 && kernelHeight > 0 && kernelWidth > 0 && strideH > 0 && strideW > 0
+            && padH >= 0 && padW >= 0 && dilationH > 0 && dilationW > 0 && outHeight > 0 && outWidth > 0
     }
 
     /// A 1×1, stride-1, unpadded convolution is a plain product: im2col would copy the input unchanged.

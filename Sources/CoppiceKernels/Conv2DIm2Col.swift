@@ -5,8 +5,10 @@
 /// its own patch buffer; a single image instead uses the multithreaded GEMM.
 public enum Conv2DIm2Col {
     /// Forward pass by im2col + GEMM: y[n] = w[K, CRS] · cols(x[n]) + bias.
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         forEachImage(g, pool: pool, workspace: g.isPointwise ? 0 : g.patchSize * g.outPlane) { n, cols, gemmPool in
             let image = x + n * g.inChannels * g.inPlane
             let out = y + n * g.outChannels * g.outPlane
@@ -15,24 +17,29 @@ public enum Conv2DIm2Col {
             if let bias {
                 for k in 0..<g.outChannels { (out + k * g.outPlane).update(repeating: bias[k], count: g.outPlane) }
             }
-            Gemm.compute(.none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize, w, lda: g.patchSize,
-                         patches, ldb: g.outPlane, beta: bias == nil ? 0 : 1, out, ldc: g.outPlane, pool: gemmPool)
+            Gemm.compute(
+                .none, .none, m: g.outChannels, n: g.outPlane, k: g.patchSize, w, lda: g.patchSize,
+                patches, ldb: g.outPlane, beta: bias == nil ? 0 : 1, out, ldc: g.outPlane, pool: gemmPool)
         }
     }
 
     /// Input gradient: gx[n] = fold(wᵀ · gy[n]).
-    public static func backwardData(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                    _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func backwardData(
+        _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         forEachImage(g, pool: pool, workspace: g.patchSize * g.outPlane) { n, cols, gemmPool in
             let gradOut = gy + n * g.outChannels * g.outPlane
             let gradIn = gx + n * g.inChannels * g.inPlane
             if g.isPointwise {
-                Gemm.compute(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels, w, lda: g.patchSize,
-                             gradOut, ldb: g.outPlane, gradIn, ldc: g.outPlane, pool: gemmPool)
+                Gemm.compute(
+                    .transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels, w, lda: g.patchSize,
+                    gradOut, ldb: g.outPlane, gradIn, ldc: g.outPlane, pool: gemmPool)
                 return
             }
-            Gemm.compute(.transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels, w, lda: g.patchSize,
-                         gradOut, ldb: g.outPlane, cols, ldc: g.outPlane, pool: gemmPool)
+            Gemm.compute(
+                .transposed, .none, m: g.patchSize, n: g.outPlane, k: g.outChannels, w, lda: g.patchSize,
+                gradOut, ldb: g.outPlane, cols, ldc: g.outPlane, pool: gemmPool)
             gradIn.update(repeating: 0, count: g.inChannels * g.inPlane)
             Im2Col.fold(cols, g, gradIn)
         }
@@ -40,9 +47,11 @@ public enum Conv2DIm2Col {
 
     /// Weight and bias gradients: gw = Σn gy[n] · cols(x[n])ᵀ, gb = Σ gy over n, p, q.
     /// Each thread sums into its own buffer; the buffers are added at the end in a fixed order.
-    public static func backwardWeights(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
-                                       _ gw: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
-                                       _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func backwardWeights(
+        _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
+        _ gw: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
+        _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         let weightCount = g.outChannels * g.patchSize
         let threads = g.batch >= pool.threadCount && pool.threadCount > 1 ? pool.threadCount : 1
         let partialBuffer = ScratchBuffer(count: threads * weightCount)
@@ -59,9 +68,10 @@ public enum Conv2DIm2Col {
                 let image = x + n * g.inChannels * g.inPlane
                 let patches: UnsafePointer<Float>
                 if g.isPointwise { patches = image } else { Im2Col.unfold(image, g, myCols); patches = UnsafePointer(myCols) }
-                Gemm.compute(.none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
-                             gy + n * g.outChannels * g.outPlane, lda: g.outPlane, patches, ldb: g.outPlane,
-                             beta: 1, partial + thread * weightCount, ldc: g.patchSize, pool: gemmPool)
+                Gemm.compute(
+                    .none, .transposed, m: g.outChannels, n: g.patchSize, k: g.outPlane,
+                    gy + n * g.outChannels * g.outPlane, lda: g.outPlane, patches, ldb: g.outPlane,
+                    beta: 1, partial + thread * weightCount, ldc: g.patchSize, pool: gemmPool)
             }
         }
         if threads > 1 { pool.parallelFor(threads, body) } else { body(0) }
@@ -79,8 +89,10 @@ public enum Conv2DIm2Col {
 
     /// Runs `body(image, workspace, gemmPool)` for every image: in parallel over images with
     /// single-threaded GEMMs when there are enough images, else one image at a time with threaded GEMMs.
-    static func forEachImage(_ g: Conv2DGeometry, pool: ThreadPool, workspace: Int,
-                             _ body: @escaping (Int, UnsafeMutablePointer<Float>, ThreadPool) -> Void) {
+    static func forEachImage(
+        _ g: Conv2DGeometry, pool: ThreadPool, workspace: Int,
+        _ body: @escaping (Int, UnsafeMutablePointer<Float>, ThreadPool) -> Void
+    ) {
         let threads = g.batch >= pool.threadCount && pool.threadCount > 1 ? pool.threadCount : 1
         let scratch = ScratchBuffer(count: threads * workspace)
         let buffer = scratch.pointer

@@ -2,8 +2,10 @@
 ///
 /// Legend (see `Conv2DGeometry`): x[N, C, H, W], w[K, C, R, S], y[N, K, P, Q].
 public enum Conv2DReference {
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+    ) {
         for n in 0..<g.batch {
             for k in 0..<g.outChannels {
                 for p in 0..<g.outHeight {
@@ -18,8 +20,10 @@ public enum Conv2DReference {
     }
 
     /// gx = ∂(Σ y·gy)/∂x.
-    public static func backwardData(_ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                                    _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
+    public static func backwardData(
+        _ gy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+    ) {
         var sums = [Double](repeating: 0, count: g.batch * g.inChannels * g.inPlane)
         for n in 0..<g.batch {
             for k in 0..<g.outChannels {
@@ -35,9 +39,11 @@ public enum Conv2DReference {
     }
 
     /// gw = ∂(Σ y·gy)/∂w, gb = Σ gy per output channel.
-    public static func backwardWeights(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
-                                       _ gw: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
-                                       _ g: Conv2DGeometry) {
+    public static func backwardWeights(
+        _ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
+        _ gw: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
+        _ g: Conv2DGeometry
+    ) {
         var sums = [Double](repeating: 0, count: g.outChannels * g.patchSize)
         var biasSums = [Double](repeating: 0, count: g.outChannels)
         for n in 0..<g.batch {
@@ -65,8 +71,9 @@ public enum Conv2DReference {
                 for s in 0..<g.kernelWidth {
                     let iw = q * g.strideW - g.padW + s * g.dilationW
                     if iw < 0 || iw >= g.width { continue }
-                    body(((n * g.inChannels + c) * g.height + ih) * g.width + iw,
-                         ((k * g.inChannels + c) * g.kernelHeight + r) * g.kernelWidth + s)
+                    body(
+                        ((n * g.inChannels + c) * g.height + ih) * g.width + iw,
+                        ((k * g.inChannels + c) * g.kernelHeight + r) * g.kernelWidth + s)
                 }
             }
         }

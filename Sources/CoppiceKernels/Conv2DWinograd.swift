@@ -51,15 +51,16 @@ public struct WinogradPlan: Sendable {
 
 public enum Conv2DWinograd {
     public static func supports(_ g: Conv2DGeometry) -> Bool {
-        g.isValid && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 &&
-            g.dilationH == 1 && g.dilationW == 1
+        g.isValid && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
     }
 
     /// Q = G w Gᵀ for every filter of w [K][C][3][3], written position-major to q [n²][K][C].
     /// Q = G w Gᵀ for every filter of w [K][C][3][3], written position-major to q [n²][K][C];
     /// 16 filters per SIMD lane group.
-    public static func transformWeights(_ w: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
-                                        _ t: WinogradTransform, _ q: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+    public static func transformWeights(
+        _ w: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
+        _ t: WinogradTransform, _ q: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
+    ) {
         let filters = k * c, positions = t.n * t.n
         let transform = t.weightTransform
         pool.parallelRanges((filters + 15) / 16, grain: 64) { blocks in
@@ -83,8 +84,10 @@ public enum Conv2DWinograd {
     }
 
     /// ∂L/∂w [K][C][3][3] from ∂L/∂Q [n²][K][C]: the pullback of `transformWeights`, Gᵀ (∂L/∂Q) G.
-    public static func weightGradient(_ dq: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
-                                      _ t: WinogradTransform, _ dw: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+    public static func weightGradient(
+        _ dq: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
+        _ t: WinogradTransform, _ dw: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
+    ) {
         let filters = k * c, positions = t.n * t.n
         let transform = t.weightGradientTransform
         pool.parallelRanges((filters + 15) / 16, grain: 64) { blocks in
@@ -95,7 +98,9 @@ public enum Conv2DWinograd {
                 let live = Swift.min(16, filters - block * 16)
                 for p in 0..<positions {
                     let src = dq + p * filters + block * 16
-                    if live == 16 { tile[p] = load(src) } else {
+                    if live == 16 {
+                        tile[p] = load(src)
+                    } else {
                         tile[p] = FloatVector()
                         for l in 0..<live { tile[p][l] = src[l] }
                     }
@@ -128,8 +133,10 @@ public enum Conv2DWinograd {
 
     /// V = Bᵀ d B for the tiles of `blocks` (16 tiles each) and every input channel, from the padded
     /// input: v [n²][C][rowLength], tile t in column t − columnBase.
-    static func transformInput(padded xp: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
-                               blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool) {
+    static func transformInput(
+        padded xp: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+        blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool
+    ) {
         let n = plan.transform.n, c = plan.geometry.inChannels
         let transform = plan.transform.inputTransform
         let (positions, width, planeSize) = (n * n, plan.paddedWidth, plan.paddedPlane)
@@ -161,8 +168,10 @@ public enum Conv2DWinograd {
 
     /// y [N][K][P][Q] = Aᵀ M A per tile (cropped) + bias for the tiles of `blocks`, from
     /// m [n²][K][rowLength] with tile t in column t − columnBase.
-    static func transformOutput(_ mt: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
-                                _ plan: WinogradPlan, blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool) {
+    static func transformOutput(
+        _ mt: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+        _ plan: WinogradPlan, blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool
+    ) {
         let g = plan.geometry, n = plan.transform.n, m = plan.transform.m, k = g.outChannels
         let transform = plan.transform.outputTransform
         let positions = n * n
@@ -201,11 +210,14 @@ public enum Conv2DWinograd {
     }
 
     /// m[p] = q[p] · v[p] for every tile position, over `tiles` columns of rows `rowLength` long.
-    static func multiply(_ q: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ mt: UnsafeMutablePointer<Float>,
-                         _ plan: WinogradPlan, tiles: Int, rowLength t: Int, pool: ThreadPool) {
+    static func multiply(
+        _ q: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ mt: UnsafeMutablePointer<Float>,
+        _ plan: WinogradPlan, tiles: Int, rowLength t: Int, pool: ThreadPool
+    ) {
         let (k, c) = (plan.geometry.outChannels, plan.geometry.inChannels)
-        Gemm.batched(.none, .none, batch: plan.positions, m: k, n: tiles, k: c, q, lda: c, strideA: k * c,
-                     v, ldb: t, strideB: c * t, mt, ldc: t, strideC: k * t, pool: pool)
+        Gemm.batched(
+            .none, .none, batch: plan.positions, m: k, n: tiles, k: c, q, lda: c, strideA: k * c,
+            v, ldb: t, strideB: c * t, mt, ldc: t, strideC: k * t, pool: pool)
     }
 
     /// Tiles per pass: V and M of one pass stay within about 4 MiB, so they are reread from cache.
@@ -217,18 +229,22 @@ public enum Conv2DWinograd {
     /// y = conv(x, Q) + bias with Winograd-domain weights q [n²][K][C]. With `savedInput`, the whole
     /// of V is kept there for the backward pass (`transformedCount(channels: C)` floats); otherwise
     /// the tiles go through in passes that stay in cache.
-    public static func forward(_ x: UnsafePointer<Float>, winogradWeights q: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
-                               savedInput: UnsafeMutablePointer<Float>? = nil, pool: ThreadPool = .shared) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, winogradWeights q: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+        savedInput: UnsafeMutablePointer<Float>? = nil, pool: ThreadPool = .shared
+    ) {
         forward(x, bias: bias, y, plan, savedInput: savedInput, pool: pool) { v, mt, tiles, rowLength in
             multiply(q, v, mt, plan, tiles: tiles, rowLength: rowLength, pool: pool)
         }
     }
 
     /// The forward pass around a Winograd-domain product `multiply(v, m, tiles, rowLength)`.
-    static func forward(_ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
-                        savedInput: UnsafeMutablePointer<Float>?, pool: ThreadPool,
-                        multiply: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+    static func forward(
+        _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+        savedInput: UnsafeMutablePointer<Float>?, pool: ThreadPool,
+        multiply: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
+    ) {
         let g = plan.geometry
         let padded = padInput(x, plan, pool: pool)
         let pass = savedInput == nil ? Swift.min(tilesPerPass(plan), plan.paddedTiles) : plan.paddedTiles
@@ -245,9 +261,11 @@ public enum Conv2DWinograd {
     }
 
     /// y = conv(x, w) + bias for spatial weights w [K][C][3][3], through the Winograd domain.
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, transform t: WinogradTransform,
-                               pool: ThreadPool = .shared) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, transform t: WinogradTransform,
+        pool: ThreadPool = .shared
+    ) {
         let plan = WinogradPlan(g, transform: t)
         let q = ScratchBuffer(count: plan.positions * g.outChannels * g.inChannels)
         transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, t, q.pointer)
@@ -257,21 +275,25 @@ public enum Conv2DWinograd {
 
     /// The backward pass of `forward(_:winogradWeights:...)`: from ∂L/∂y, the saved V and Q, writes
     /// ∂L/∂x [N][C][H][W] and ∂L/∂Q [n²][K][C] where asked.
-    public static func backward(_ dy: UnsafePointer<Float>, winogradWeights q: UnsafePointer<Float>, savedInput v: UnsafePointer<Float>,
-                                _ plan: WinogradPlan, inputGradient dx: UnsafeMutablePointer<Float>?,
-                                weightGradient dq: UnsafeMutablePointer<Float>?, pool: ThreadPool = .shared) {
+    public static func backward(
+        _ dy: UnsafePointer<Float>, winogradWeights q: UnsafePointer<Float>, savedInput v: UnsafePointer<Float>,
+        _ plan: WinogradPlan, inputGradient dx: UnsafeMutablePointer<Float>?,
+        weightGradient dq: UnsafeMutablePointer<Float>?, pool: ThreadPool = .shared
+    ) {
         let g = plan.geometry
         let (k, c, t) = (g.outChannels, g.inChannels, plan.paddedTiles)
         let dm = ScratchBuffer(count: plan.transformedCount(channels: k))
         transformOutputGradient(dy, dm.pointer, plan, pool: pool)
         if let dq {
-            Gemm.batched(.none, .transposed, batch: plan.positions, m: k, n: c, k: plan.tiles, dm.pointer, lda: t, strideA: k * t,
-                         v, ldb: t, strideB: c * t, dq, ldc: c, strideC: k * c, pool: pool)
+            Gemm.batched(
+                .none, .transposed, batch: plan.positions, m: k, n: c, k: plan.tiles, dm.pointer, lda: t, strideA: k * t,
+                v, ldb: t, strideB: c * t, dq, ldc: c, strideC: k * c, pool: pool)
         }
         if let dx {
             let dv = ScratchBuffer(count: plan.transformedCount(channels: c))
-            Gemm.batched(.transposed, .none, batch: plan.positions, m: c, n: plan.tiles, k: k, q, lda: c, strideA: k * c,
-                         dm.pointer, ldb: t, strideB: k * t, dv.pointer, ldc: t, strideC: c * t, pool: pool)
+            Gemm.batched(
+                .transposed, .none, batch: plan.positions, m: c, n: plan.tiles, k: k, q, lda: c, strideA: k * c,
+                dm.pointer, ldb: t, strideB: k * t, dv.pointer, ldc: t, strideC: c * t, pool: pool)
             transformInputGradient(dv.pointer, dx, plan, pool: pool)
             withExtendedLifetime(dv) {}
         }
@@ -279,8 +301,10 @@ public enum Conv2DWinograd {
     }
 
     /// ∂L/∂M = A (∂L/∂Y) Aᵀ per tile, with zeros where the tile was cropped or is padding.
-    static func transformOutputGradient(_ dy: UnsafePointer<Float>, _ dm: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
-                                        pool: ThreadPool) {
+    static func transformOutputGradient(
+        _ dy: UnsafePointer<Float>, _ dm: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+        pool: ThreadPool
+    ) {
         let g = plan.geometry, n = plan.transform.n, m = plan.transform.m, k = g.outChannels
         let transform = plan.transform.outputGradientTransform
         let (positions, rowLength) = (n * n, plan.paddedTiles)
@@ -311,8 +335,10 @@ public enum Conv2DWinograd {
 
     /// ∂L/∂x from ∂L/∂V: B (∂L/∂V) Bᵀ per tile, added into the padded plane (tiles overlap, so each
     /// thread owns whole channels), then cropped.
-    static func transformInputGradient(_ dv: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
-                                       pool: ThreadPool) {
+    static func transformInputGradient(
+        _ dv: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
+        pool: ThreadPool
+    ) {
         let g = plan.geometry, n = plan.transform.n, c = g.inChannels
         let transform = plan.transform.inputGradientTransform
         let (positions, rowLength, width, planeSize) = (n * n, plan.paddedTiles, plan.paddedWidth, plan.paddedPlane)

@@ -17,8 +17,10 @@ public enum Elementwise {
     // MARK: Unary
 
     /// z[i] = op(x[i]) for i in 0..<n.
-    public static func unary(_ op: Unary, _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count n: Int,
-                             pool: ThreadPool = .shared) {
+    public static func unary(
+        _ op: Unary, _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count n: Int,
+        pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
             let x = x + range.lowerBound, z = z + range.lowerBound, n = range.count
             switch op {
@@ -38,8 +40,10 @@ public enum Elementwise {
     }
 
     /// The reference twin of `unary`: one scalar libm call per element.
-    public static func unaryReference(_ op: Unary, _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
-                                      count n: Int) {
+    public static func unaryReference(
+        _ op: Unary, _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
+        count n: Int
+    ) {
         for i in 0..<n {
             let v = Double(x[i])
             let r: Double
@@ -71,8 +75,10 @@ public enum Elementwise {
     }
 
     @inline(__always)
-    static func map(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, _ n: Int,
-                    _ vector: (FloatVector) -> FloatVector, _ scalar: (Float) -> Float) {
+    static func map(
+        _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, _ n: Int,
+        _ vector: (FloatVector) -> FloatVector, _ scalar: (Float) -> Float
+    ) {
         var i = 0
         while i &+ FloatVector.scalarCount <= n {
             store(vector(load(x + i)), z + i)
@@ -89,19 +95,24 @@ public enum Elementwise {
     // MARK: Binary
 
     /// z[i] = x[i] op y[i]; a stride of 0 broadcasts that operand's first element.
-    public static func binary(_ op: Binary, _ x: UnsafePointer<Float>, xStride: Int = 1,
-                              _ y: UnsafePointer<Float>, yStride: Int = 1,
-                              _ z: UnsafeMutablePointer<Float>, count n: Int, pool: ThreadPool = .shared) {
+    public static func binary(
+        _ op: Binary, _ x: UnsafePointer<Float>, xStride: Int = 1,
+        _ y: UnsafePointer<Float>, yStride: Int = 1,
+        _ z: UnsafeMutablePointer<Float>, count n: Int, pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
-            binaryRun(op, x + range.lowerBound * xStride, xStride, y + range.lowerBound * yStride, yStride,
-                      z + range.lowerBound, range.count)
+            binaryRun(
+                op, x + range.lowerBound * xStride, xStride, y + range.lowerBound * yStride, yStride,
+                z + range.lowerBound, range.count)
         }
     }
 
     /// Single-threaded body of `binary` for callers that already split the work (broadcast loops).
     @inline(__always)
-    public static func binaryRun(_ op: Binary, _ x: UnsafePointer<Float>, _ xStride: Int,
-                                 _ y: UnsafePointer<Float>, _ yStride: Int, _ z: UnsafeMutablePointer<Float>, _ n: Int) {
+    public static func binaryRun(
+        _ op: Binary, _ x: UnsafePointer<Float>, _ xStride: Int,
+        _ y: UnsafePointer<Float>, _ yStride: Int, _ z: UnsafeMutablePointer<Float>, _ n: Int
+    ) {
         switch op {
         case .add: zip(x, xStride, y, yStride, z, n, { $0 + $1 }, { $0 + $1 })
         case .subtract: zip(x, xStride, y, yStride, z, n, { $0 - $1 }, { $0 - $1 })
@@ -113,9 +124,11 @@ public enum Elementwise {
     }
 
     /// The reference twin of `binary`.
-    public static func binaryReference(_ op: Binary, _ x: UnsafePointer<Float>, xStride: Int = 1,
-                                       _ y: UnsafePointer<Float>, yStride: Int = 1,
-                                       _ z: UnsafeMutablePointer<Float>, count n: Int) {
+    public static func binaryReference(
+        _ op: Binary, _ x: UnsafePointer<Float>, xStride: Int = 1,
+        _ y: UnsafePointer<Float>, yStride: Int = 1,
+        _ z: UnsafeMutablePointer<Float>, count n: Int
+    ) {
         for i in 0..<n {
             let a = x[i * xStride], b = y[i * yStride]
             switch op {
@@ -130,9 +143,11 @@ public enum Elementwise {
     }
 
     @inline(__always)
-    static func zip(_ x: UnsafePointer<Float>, _ xs: Int, _ y: UnsafePointer<Float>, _ ys: Int,
-                    _ z: UnsafeMutablePointer<Float>, _ n: Int,
-                    _ vector: (FloatVector, FloatVector) -> FloatVector, _ scalar: (Float, Float) -> Float) {
+    static func zip(
+        _ x: UnsafePointer<Float>, _ xs: Int, _ y: UnsafePointer<Float>, _ ys: Int,
+        _ z: UnsafeMutablePointer<Float>, _ n: Int,
+        _ vector: (FloatVector, FloatVector) -> FloatVector, _ scalar: (Float, Float) -> Float
+    ) {
         var i = 0
         let w = FloatVector.scalarCount
         if xs == 1 && ys == 1 {
@@ -150,8 +165,10 @@ public enum Elementwise {
     // MARK: Fused updates used by backward passes and optimizers
 
     /// y[i] += alpha · x[i].
-    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int,
-                            pool: ThreadPool = .shared) {
+    public static func axpy(
+        _ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int,
+        pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
             axpyRun(alpha, x + range.lowerBound, y + range.lowerBound, range.count)
         }
@@ -170,8 +187,10 @@ public enum Elementwise {
     }
 
     /// z[i] = alpha · x[i] + beta.
-    public static func affine(_ x: UnsafePointer<Float>, alpha: Float, beta: Float, _ z: UnsafeMutablePointer<Float>,
-                              count n: Int, pool: ThreadPool = .shared) {
+    public static func affine(
+        _ x: UnsafePointer<Float>, alpha: Float, beta: Float, _ z: UnsafeMutablePointer<Float>,
+        count n: Int, pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
             affineRun(x + range.lowerBound, alpha, beta, z + range.lowerBound, range.count)
         }
@@ -185,16 +204,20 @@ public enum Elementwise {
     }
 
     /// Memory copy, split across threads for large buffers.
-    public static func copy(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count n: Int,
-                            pool: ThreadPool = .shared) {
+    public static func copy(
+        _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, count n: Int,
+        pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: parallelGrain * 4) { range in
             (z + range.lowerBound).update(from: x + range.lowerBound, count: range.count)
         }
     }
 
     /// z[i] = x[i] > 0 ? g[i] : 0, the ReLU pullback.
-    public static func reluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
-                                    count n: Int, pool: ThreadPool = .shared) {
+    public static func reluBackward(
+        _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>,
+        count n: Int, pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: parallelGrain) { range in
             let lo = range.lowerBound
             zip(x + lo, 1, g + lo, 1, z + lo, range.count, { $1.replacing(with: 0, where: $0 .<= 0) }, { $0 > 0 ? $1 : 0 })

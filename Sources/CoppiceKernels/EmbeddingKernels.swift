@@ -6,16 +6,20 @@ public enum EmbeddingKernels {
     public enum Mode: Sendable { case sum, mean }
 
     /// out[i, :] = table[indices[i], :].
-    public static func gather(_ table: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
-                              _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+    public static func gather(
+        _ table: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
+        _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(n, grain: max(1, Elementwise.parallelGrain / max(1, d))) { range in
             for i in range { (out + i * d).update(from: table + Int(indices[i]) * d, count: d) }
         }
     }
 
     /// grad[indices[i], :] += g[i, :]; serial, so repeated indices add up deterministically.
-    public static func scatterAdd(_ g: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
-                                  _ grad: UnsafeMutablePointer<Float>) {
+    public static func scatterAdd(
+        _ g: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
+        _ grad: UnsafeMutablePointer<Float>
+    ) {
         for i in 0..<n {
             let row = grad + Int(indices[i]) * d
             Elementwise.binaryRun(.add, row, 1, g + i * d, 1, row, d)
@@ -23,9 +27,11 @@ public enum EmbeddingKernels {
     }
 
     /// out[b, :] = sum (or mean) of table[indices[j], :] for j in bag b; empty bags give zeros.
-    public static func forward(_ table: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
-                               offsets: UnsafePointer<Int32>, bags: Int, mode: Mode,
-                               _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+    public static func forward(
+        _ table: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
+        offsets: UnsafePointer<Int32>, bags: Int, mode: Mode,
+        _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
+    ) {
         pool.parallelRanges(bags, grain: max(1, Elementwise.parallelGrain / max(1, d * max(1, n / max(1, bags))))) { range in
             for b in range {
                 let (start, end) = bounds(b, offsets, bags, n)
@@ -42,8 +48,10 @@ public enum EmbeddingKernels {
     }
 
     /// grad[indices[j], :] += g[b, :] (divided by the bag's size for mean) for every j in bag b.
-    public static func backward(_ g: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
-                                offsets: UnsafePointer<Int32>, bags: Int, mode: Mode, _ grad: UnsafeMutablePointer<Float>) {
+    public static func backward(
+        _ g: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
+        offsets: UnsafePointer<Int32>, bags: Int, mode: Mode, _ grad: UnsafeMutablePointer<Float>
+    ) {
         for b in 0..<bags {
             let (start, end) = bounds(b, offsets, bags, n)
             let scale: Float = mode == .mean && end > start ? 1 / Float(end - start) : 1
@@ -54,8 +62,10 @@ public enum EmbeddingKernels {
     }
 
     /// The reference twin of `forward`.
-    public static func reference(_ table: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
-                                 offsets: UnsafePointer<Int32>, bags: Int, mode: Mode, _ out: UnsafeMutablePointer<Float>) {
+    public static func reference(
+        _ table: UnsafePointer<Float>, dimension d: Int, indices: UnsafePointer<Int32>, count n: Int,
+        offsets: UnsafePointer<Int32>, bags: Int, mode: Mode, _ out: UnsafeMutablePointer<Float>
+    ) {
         for b in 0..<bags {
             let (start, end) = bounds(b, offsets, bags, n)
             for c in 0..<d {

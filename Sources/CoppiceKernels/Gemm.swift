@@ -53,18 +53,21 @@ public enum Gemm {
             // c[:,0] = op(A) · b, where b is a column of op(B).
             let incb = transB == .none ? ldb : 1
             let rows = transA == .none ? m : k, cols = transA == .none ? k : m
-            cblas_sgemv(CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
-                        Int32(rows), Int32(cols), alpha, a, Int32(lda), b, Int32(incb), beta, c, Int32(ldc))
+            cblas_sgemv(
+                CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
+                Int32(rows), Int32(cols), alpha, a, Int32(lda), b, Int32(incb), beta, c, Int32(ldc))
         } else if m == 1 {
             // c[0,:] = a · op(B) = op(B)ᵀ · aᵀ.
             let inca = transA == .none ? 1 : lda
             let rows = transB == .none ? k : n, cols = transB == .none ? n : k
-            cblas_sgemv(CblasRowMajor, transB == .none ? CblasTrans : CblasNoTrans,
-                        Int32(rows), Int32(cols), alpha, b, Int32(ldb), a, Int32(inca), beta, c, 1)
+            cblas_sgemv(
+                CblasRowMajor, transB == .none ? CblasTrans : CblasNoTrans,
+                Int32(rows), Int32(cols), alpha, b, Int32(ldb), a, Int32(inca), beta, c, 1)
         } else {
-            cblas_sgemm(CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
-                        transB == .none ? CblasNoTrans : CblasTrans, Int32(m), Int32(n), Int32(k),
-                        alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,
+                transB == .none ? CblasNoTrans : CblasTrans, Int32(m), Int32(n), Int32(k),
+                alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
     }
 
@@ -86,15 +89,17 @@ public enum Gemm {
             pool.parallelFor(pieces) { piece in
                 let cols = ThreadPool.range(of: piece, in: pieces, count: n)
                 let bPanel = transB == .none ? b + cols.lowerBound : b + cols.lowerBound * ldb
-                blas(transA, transB, m: m, n: cols.count, k: k, alpha: alpha, a, lda: lda,
-                     bPanel, ldb: ldb, beta: beta, c + cols.lowerBound, ldc: ldc)
+                blas(
+                    transA, transB, m: m, n: cols.count, k: k, alpha: alpha, a, lda: lda,
+                    bPanel, ldb: ldb, beta: beta, c + cols.lowerBound, ldc: ldc)
             }
         } else {
             pool.parallelFor(pieces) { piece in
                 let rows = ThreadPool.range(of: piece, in: pieces, count: m)
                 let aPanel = transA == .none ? a + rows.lowerBound * lda : a + rows.lowerBound
-                blas(transA, transB, m: rows.count, n: n, k: k, alpha: alpha, aPanel, lda: lda,
-                     b, ldb: ldb, beta: beta, c + rows.lowerBound * ldc, ldc: ldc)
+                blas(
+                    transA, transB, m: rows.count, n: n, k: k, alpha: alpha, aPanel, lda: lda,
+                    b, ldb: ldb, beta: beta, c + rows.lowerBound * ldc, ldc: ldc)
             }
         }
     }
@@ -107,13 +112,15 @@ public enum Gemm {
     ) {
         if batch >= pool.threadCount && batch * m * n * k >= parallelThreshold {
             pool.parallelFor(batch) { index in
-                blas(transA, transB, m: m, n: n, k: k, alpha: alpha, a + index * strideA, lda: lda,
-                     b + index * strideB, ldb: ldb, beta: beta, c + index * strideC, ldc: ldc)
+                blas(
+                    transA, transB, m: m, n: n, k: k, alpha: alpha, a + index * strideA, lda: lda,
+                    b + index * strideB, ldb: ldb, beta: beta, c + index * strideC, ldc: ldc)
             }
         } else {
             for index in 0..<batch {
-                compute(transA, transB, m: m, n: n, k: k, alpha: alpha, a + index * strideA, lda: lda,
-                        b + index * strideB, ldb: ldb, beta: beta, c + index * strideC, ldc: ldc, pool: pool)
+                compute(
+                    transA, transB, m: m, n: n, k: k, alpha: alpha, a + index * strideA, lda: lda,
+                    b + index * strideB, ldb: ldb, beta: beta, c + index * strideC, ldc: ldc, pool: pool)
             }
         }
     }

@@ -16,8 +16,9 @@ extension WeightMatrix {
         let shifted = (buffer + 8 * t * blocks + t * columns).bindMemory(to: UInt8.self, capacity: t * columns)
         pool.parallelRanges(t, grain: max(1, 1 << 14 / columns)) { tokens in
             for i in tokens {
-                BlockQuantization.quantizeActivations(x + i * columns, count: columns, scales: scales + i * blocks,
-                                                      values: values + i * columns, sums: sums + i * blocks)
+                BlockQuantization.quantizeActivations(
+                    x + i * columns, count: columns, scales: scales + i * blocks,
+                    values: values + i * columns, sums: sums + i * blocks)
                 if self.format == .q8_0 { coppice_shift_activations(values + i * columns, self.columns, shifted + i * self.columns) }
             }
         }
@@ -25,16 +26,19 @@ extension WeightMatrix {
             let base = raw.baseAddress!, groupBytes = 8 * rowBytes
             // One contiguous run of groups per thread; each group reads every token once (from cache).
             pool.parallelRanges(groups, grain: 1) { range in
-                self.multiplyGroups(base + range.lowerBound * groupBytes, count: range.count, tokens: t, scales, values, sums, shifted,
-                                    into: y + 8 * range.lowerBound)
+                self.multiplyGroups(
+                    base + range.lowerBound * groupBytes, count: range.count, tokens: t, scales, values, sums, shifted,
+                    into: y + 8 * range.lowerBound)
             }
         }
     }
 
     /// y[i · rows + r] for the `count` interleaved groups of 8 rows at `groups` and `tokens` rows of
     /// quantized activations (`shifted`: the values + 128, read by Q8_0 only).
-    func multiplyGroups(_ groups: UnsafeRawPointer, count: Int, tokens: Int, _ scales: UnsafePointer<Float>, _ values: UnsafePointer<Int8>,
-                        _ sums: UnsafePointer<Int32>, _ shifted: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<Float>) {
+    func multiplyGroups(
+        _ groups: UnsafeRawPointer, count: Int, tokens: Int, _ scales: UnsafePointer<Float>, _ values: UnsafePointer<Int8>,
+        _ sums: UnsafePointer<Int32>, _ shifted: UnsafePointer<UInt8>, into y: UnsafeMutablePointer<Float>
+    ) {
         let blocks = Int32(columns / BlockQuantization.blockSize), bytes = groups.assumingMemoryBound(to: UInt8.self)
         if format == .q4_0 {
             coppice_q4_0x8_multiply(blocks, bytes, Int32(count), Int32(tokens), scales, values, sums, y, rows)

@@ -3,12 +3,15 @@
 /// Legend: x[N·C, H, W] planes in, y[N·C, P, Q] out; `argmax` holds, per output, the flat index in its
 /// input plane of the maximum (PyTorch's `return_indices`), used by the backward scatter.
 public enum Pooling {
-    public static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                  argmax: UnsafeMutablePointer<Int32>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func maxForward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>, _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         let planes = g.batch * g.inChannels
         let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
-        let pairs = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideH == 2 && g.strideW == 2 &&
-            g.padH == 0 && g.padW == 0 && g.dilationH == 1 && g.dilationW == 1
+        let pairs =
+            g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 && g.dilationH == 1
+            && g.dilationW == 1
         pool.parallelRanges(planes, grain: grain) { range in
             for plane in range {
                 let src = x + plane * g.inPlane
@@ -36,8 +39,10 @@ public enum Pooling {
     /// real activations the comparisons are unpredictable, and the branchy form ran 5× slower.
     /// NaN wins, as in PyTorch.
     @inline(__always)
-    static func maxPairs(_ src: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>,
-                         _ g: Conv2DGeometry) {
+    static func maxPairs(
+        _ src: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ argmax: UnsafeMutablePointer<Int32>,
+        _ g: Conv2DGeometry
+    ) {
         let w = g.width
         for p in 0..<g.outHeight {
             let top = src + 2 * p * w, bottom = top + w
@@ -63,8 +68,10 @@ public enum Pooling {
     }
 
     /// gx[plane, argmax] += gy: the adjoint of the max selection (gx is overwritten).
-    public static func maxBackward(_ gy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
-                                   _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func maxBackward(
+        _ gy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+        _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         let planes = g.batch * g.inChannels
         let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
         pool.parallelRanges(planes, grain: grain) { range in
@@ -81,8 +88,10 @@ public enum Pooling {
 
     /// Average over each window; padding counts as zeros in the divisor (PyTorch's default
     /// `count_include_pad=True`).
-    public static func averageForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                      _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func averageForward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         let planes = g.batch * g.inChannels
         let scale = 1 / Float(g.kernelHeight * g.kernelWidth)
         let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
@@ -100,8 +109,10 @@ public enum Pooling {
         }
     }
 
-    public static func averageBackward(_ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
-                                       _ g: Conv2DGeometry, pool: ThreadPool = .shared) {
+    public static func averageBackward(
+        _ gy: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>,
+        _ g: Conv2DGeometry, pool: ThreadPool = .shared
+    ) {
         let planes = g.batch * g.inChannels
         let scale = 1 / Float(g.kernelHeight * g.kernelWidth)
         let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))

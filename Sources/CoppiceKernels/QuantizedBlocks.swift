@@ -58,8 +58,10 @@ public enum BlockQuantization: String, Sendable, CaseIterable {
     /// Activations as llama.cpp quantizes them for integer dot products with Q8_0 / Q4_0 weights:
     /// per 32 values a scale max|x| / 127 (kept in F32), int8 values round(x / scale) and their sum
     /// (the kernels take the weights' offsets off through it).
-    public static func quantizeActivations(_ x: UnsafePointer<Float>, count: Int, scales: UnsafeMutablePointer<Float>,
-                                           values: UnsafeMutablePointer<Int8>, sums: UnsafeMutablePointer<Int32>) {
+    public static func quantizeActivations(
+        _ x: UnsafePointer<Float>, count: Int, scales: UnsafeMutablePointer<Float>,
+        values: UnsafeMutablePointer<Int8>, sums: UnsafeMutablePointer<Int32>
+    ) {
         precondition(count % blockSize == 0, "quantizing activations needs whole blocks of 32, got \(count)")
         for block in 0..<(count / blockSize) {
             let v = x + block * blockSize, q = values + block * blockSize

@@ -6,8 +6,10 @@ public enum Reduce {
     public enum Operation: Sendable { case sum, max, min }
 
     /// z[o, i] = op over r of x[o, r, i]; z has outer × inner elements.
-    public static func reduce(_ op: Operation, _ x: UnsafePointer<Float>, outer: Int, length: Int, inner: Int,
-                              _ z: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+    public static func reduce(
+        _ op: Operation, _ x: UnsafePointer<Float>, outer: Int, length: Int, inner: Int,
+        _ z: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
+    ) {
         let total = outer * length * inner
         if outer == 1 && inner == 1 && length >= 2 * Elementwise.parallelGrain {
             // One long row: partial results per thread, combined in a fixed order.
@@ -26,8 +28,9 @@ public enum Reduce {
         } else if inner >= 2 * 1024 && total >= 2 * Elementwise.parallelGrain {
             pool.parallelRanges(inner, grain: 1024) { range in
                 for o in 0..<outer {
-                    reduceColumns(op, x + o * length * inner + range.lowerBound, length, inner, range.count,
-                                  z + o * inner + range.lowerBound)
+                    reduceColumns(
+                        op, x + o * length * inner + range.lowerBound, length, inner, range.count,
+                        z + o * inner + range.lowerBound)
                 }
             }
         } else {
@@ -36,8 +39,10 @@ public enum Reduce {
     }
 
     /// The reference twin: a Double accumulator per output element.
-    public static func reference(_ op: Operation, _ x: UnsafePointer<Float>, outer: Int, length: Int, inner: Int,
-                                 _ z: UnsafeMutablePointer<Float>) {
+    public static func reference(
+        _ op: Operation, _ x: UnsafePointer<Float>, outer: Int, length: Int, inner: Int,
+        _ z: UnsafeMutablePointer<Float>
+    ) {
         for o in 0..<outer {
             for i in 0..<inner {
                 var acc: Double = op == .sum ? 0 : (op == .max ? -.infinity : .infinity)
@@ -55,8 +60,10 @@ public enum Reduce {
     }
 
     @inline(__always)
-    static func reduceSlice(_ op: Operation, _ x: UnsafePointer<Float>, _ length: Int, _ inner: Int,
-                            _ z: UnsafeMutablePointer<Float>) {
+    static func reduceSlice(
+        _ op: Operation, _ x: UnsafePointer<Float>, _ length: Int, _ inner: Int,
+        _ z: UnsafeMutablePointer<Float>
+    ) {
         if inner == 1 {
             z[0] = reduceRow(op, x, length)
         } else {
@@ -93,8 +100,10 @@ public enum Reduce {
 
     /// z[j] = op over r of x[r·rowStride + j] for j in 0..<count.
     @inline(__always)
-    static func reduceColumns(_ op: Operation, _ x: UnsafePointer<Float>, _ length: Int, _ rowStride: Int, _ count: Int,
-                              _ z: UnsafeMutablePointer<Float>) {
+    static func reduceColumns(
+        _ op: Operation, _ x: UnsafePointer<Float>, _ length: Int, _ rowStride: Int, _ count: Int,
+        _ z: UnsafeMutablePointer<Float>
+    ) {
         if length == 0 {
             z.update(repeating: op == .sum ? 0 : (op == .max ? -.infinity : .infinity), count: count)
             return

@@ -1,8 +1,10 @@
 /// Row-wise softmax and log-softmax over the last axis of a contiguous [rows, columns] buffer.
 public enum Softmax {
     /// z[r, :] = softmax(x[r, :]) (or its logarithm), computed with the row maximum subtracted.
-    public static func forward(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                               logarithm: Bool = false, pool: ThreadPool = .shared) {
+    public static func forward(
+        _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        logarithm: Bool = false, pool: ThreadPool = .shared
+    ) {
         let grain = max(1, Elementwise.parallelGrain / max(1, columns))
         pool.parallelRanges(rows, grain: grain) { range in
             for r in range { row(x + r * columns, z + r * columns, columns, logarithm) }
@@ -11,9 +13,11 @@ public enum Softmax {
 
     /// The gradient through a softmax row given its output y: gx = y ⊙ (g − ⟨g, y⟩);
     /// through a log-softmax row: gx = g − e^y · Σg.
-    public static func backward(output y: UnsafePointer<Float>, gradient g: UnsafePointer<Float>,
-                                _ gx: UnsafeMutablePointer<Float>, rows: Int, columns: Int, logarithm: Bool = false,
-                                pool: ThreadPool = .shared) {
+    public static func backward(
+        output y: UnsafePointer<Float>, gradient g: UnsafePointer<Float>,
+        _ gx: UnsafeMutablePointer<Float>, rows: Int, columns: Int, logarithm: Bool = false,
+        pool: ThreadPool = .shared
+    ) {
         let grain = max(1, Elementwise.parallelGrain / max(1, columns))
         pool.parallelRanges(rows, grain: grain) { range in
             for r in range {
@@ -31,8 +35,10 @@ public enum Softmax {
     }
 
     /// The reference twin of `forward`, in Double.
-    public static func reference(_ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                                 logarithm: Bool = false) {
+    public static func reference(
+        _ x: UnsafePointer<Float>, _ z: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        logarithm: Bool = false
+    ) {
         for r in 0..<rows {
             let x = x + r * columns, z = z + r * columns
             var m = -Double.infinity

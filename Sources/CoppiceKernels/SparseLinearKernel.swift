@@ -6,8 +6,10 @@
 public enum SparseLinearKernel {
     static let panel = 64
 
-    public static func forward(_ a: CSRMatrix, _ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+    public static func forward(
+        _ a: CSRMatrix, _ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
+    ) {
         let (m, k) = (a.rows, a.columns)
         if batch == 1 {
             SparseProduct.spmv(a, x, y, pool: pool)
@@ -43,8 +45,10 @@ public enum SparseLinearKernel {
     }
 
     /// The plain definition: y[b, r] = Σ_j A[r, j] · x[b, j] + bias[r].
-    public static func reference(_ a: CSRMatrix, _ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>?,
-                                 _ y: UnsafeMutablePointer<Float>) {
+    public static func reference(
+        _ a: CSRMatrix, _ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>
+    ) {
         for b in 0..<batch {
             for r in 0..<a.rows {
                 var sum = bias?[r] ?? 0

@@ -18,8 +18,10 @@ public enum SparseProduct {
 
     /// y = A·x over row ranges; 16 nonzeros at a time: vector loads of values and indices, x gathered.
     @inline(__always)
-    static func spmvRows<Index: FixedWidthInteger & Sendable>(_ a: CSRMatrix, _ indices: UnsafePointer<Index>, _ x: UnsafePointer<Float>,
-                                                              _ y: UnsafeMutablePointer<Float>, _ pool: ThreadPool) {
+    static func spmvRows<Index: FixedWidthInteger & Sendable>(
+        _ a: CSRMatrix, _ indices: UnsafePointer<Index>, _ x: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>, _ pool: ThreadPool
+    ) {
         forEachRowRange(a, pool) { rows in
             a.rowStarts.withUnsafeBufferPointer { starts in
                 a.values.withUnsafeBufferPointer { values in
@@ -44,16 +46,20 @@ public enum SparseProduct {
     }
 
     /// Yᵀ = A · Xᵀ for `batch` columns: xT is [k × batch], yT is [m × batch], both row-major.
-    public static func spmm(_ a: CSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
-                            pool: ThreadPool = .shared) {
+    public static func spmm(
+        _ a: CSRMatrix, _ xT: UnsafePointer<Float>, _ yT: UnsafeMutablePointer<Float>, batch n: Int,
+        pool: ThreadPool = .shared
+    ) {
         if n == 1 { return spmv(a, xT, yT, pool: pool) }
         forEachRowRange(a, pool) { rows in spmmRows(a, rows, xT, ldx: n, yT, ldy: n, columns: n) }
     }
 
     /// Rows `rows` of Yᵀ = A · Xᵀ over `columns` columns on the calling thread, with row strides
     /// `ldx` and `ldy` (so that a panel of a wider matrix can be multiplied in place).
-    public static func spmmRows(_ a: CSRMatrix, _ rows: Range<Int>, _ xT: UnsafePointer<Float>, ldx: Int,
-                                _ yT: UnsafeMutablePointer<Float>, ldy: Int, columns n: Int) {
+    public static func spmmRows(
+        _ a: CSRMatrix, _ rows: Range<Int>, _ xT: UnsafePointer<Float>, ldx: Int,
+        _ yT: UnsafeMutablePointer<Float>, ldy: Int, columns n: Int
+    ) {
         let w = FloatVector.scalarCount
         a.rowStarts.withUnsafeBufferPointer { starts in
             a.columnIndices.withUnsafeBufferPointer { indices in

@@ -28,19 +28,22 @@ public struct SparseWinogradWeights: Sendable, Equatable {
 extension Conv2DWinograd {
     /// y = conv(x, Q) + bias with sparse Winograd-domain weights; the positions' products are spread
     /// over the pool's threads.
-    public static func forward(_ x: UnsafePointer<Float>, sparseWeights q: SparseWinogradWeights, bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan, pool: ThreadPool = .shared) {
-        checkArgument(q.transform == plan.transform && q.outChannels == plan.geometry.outChannels &&
-                      q.inChannels == plan.geometry.inChannels,
-                      "sparse Winograd weights for F(\(q.transform.m)×\(q.transform.m),3×3) \(q.outChannels)×\(q.inChannels) do not fit \(plan.geometry)")
+    public static func forward(
+        _ x: UnsafePointer<Float>, sparseWeights q: SparseWinogradWeights, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, _ plan: WinogradPlan, pool: ThreadPool = .shared
+    ) {
+        checkArgument(
+            q.transform == plan.transform && q.outChannels == plan.geometry.outChannels && q.inChannels == plan.geometry.inChannels,
+            "sparse Winograd weights for F(\(q.transform.m)×\(q.transform.m),3×3) \(q.outChannels)×\(q.inChannels) do not fit \(plan.geometry)")
         let (k, c) = (q.outChannels, q.inChannels)
         forward(x, bias: bias, y, plan, savedInput: nil, pool: pool) { v, mt, tiles, rowLength in
             // Whole vectors of 16 tiles: the padding columns hold copies of a real tile (finite) and are
             // never read back, and a scalar tail would cost more than they do.
             let columns = Swift.min(rowLength, (tiles + 15) / 16 * 16)
             pool.parallelFor(q.positions.count) { p in
-                SparseProduct.spmmRows(q.positions[p], 0..<k, v + p * c * rowLength, ldx: rowLength,
-                                       mt + p * k * rowLength, ldy: rowLength, columns: columns)
+                SparseProduct.spmmRows(
+                    q.positions[p], 0..<k, v + p * c * rowLength, ldx: rowLength,
+                    mt + p * k * rowLength, ldy: rowLength, columns: columns)
             }
         }
     }

@@ -45,7 +45,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Stores row-major `values` in `format` (Q8_0 / Q4_0 need columns in whole blocks of 32).
     public init(values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, format: Format) {
         precondition(values.count == rows * columns, "\(values.count) values for a \(rows)×\(columns) matrix")
-        precondition(!format.isBlockQuantized || columns % BlockQuantization.blockSize == 0, "\(format) needs columns in blocks of 32, got \(columns)")
+        precondition(
+            !format.isBlockQuantized || columns % BlockQuantization.blockSize == 0, "\(format) needs columns in blocks of 32, got \(columns)")
         self.rows = rows
         self.columns = columns
         self.format = format
@@ -54,10 +55,14 @@ public struct WeightMatrix: @unchecked Sendable {
         case .f32: bytes = Array(UnsafeRawBufferPointer(values))
         case .f16:
             bytes = [UInt8](repeating: 0, count: 2 * values.count)
-            bytes.withUnsafeMutableBytes { raw in for i in 0..<values.count { raw.storeBytes(of: Float16(values[i]).bitPattern, toByteOffset: 2 * i, as: UInt16.self) } }
+            bytes.withUnsafeMutableBytes { raw in
+                for i in 0..<values.count { raw.storeBytes(of: Float16(values[i]).bitPattern, toByteOffset: 2 * i, as: UInt16.self) }
+            }
         case .bf16:
             bytes = [UInt8](repeating: 0, count: 2 * values.count)
-            bytes.withUnsafeMutableBytes { raw in for i in 0..<values.count { raw.storeBytes(of: bfloat16Bits(values[i]), toByteOffset: 2 * i, as: UInt16.self) } }
+            bytes.withUnsafeMutableBytes { raw in
+                for i in 0..<values.count { raw.storeBytes(of: bfloat16Bits(values[i]), toByteOffset: 2 * i, as: UInt16.self) }
+            }
         case .q8_0, .q4_0:
             let q: BlockQuantization = format == .q8_0 ? .q8_0 : .q4_0
             bytes = [UInt8](repeating: 0, count: q.byteCount(values.count))
@@ -87,7 +92,8 @@ public struct WeightMatrix: @unchecked Sendable {
         bytes.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer {
                 if format.isBlockQuantized {
-                    coppice_interleave(format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, $0.baseAddress)
+                    coppice_interleave(
+                        format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, $0.baseAddress)
                 } else {
                     coppice_float_interleave(floatCode(format), Int32(rows), Int32(columns), source.baseAddress, $0.baseAddress)
                 }
@@ -131,8 +137,9 @@ public struct WeightMatrix: @unchecked Sendable {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
         } else if format == .f32 && !interleaved {
             storage.withUnsafeBytes { raw in
-                Gemm.compute(.none, .transposed, m: t, n: rows, k: columns, x, lda: columns,
-                             raw.baseAddress!.assumingMemoryBound(to: Float.self), ldb: columns, y, ldc: rows, pool: pool)
+                Gemm.compute(
+                    .none, .transposed, m: t, n: rows, k: columns, x, lda: columns,
+                    raw.baseAddress!.assumingMemoryBound(to: Float.self), ldb: columns, y, ldc: rows, pool: pool)
             }
         } else {
             multiplyPanels(x, count: t, into: y, pool: pool)
@@ -152,9 +159,13 @@ public struct WeightMatrix: @unchecked Sendable {
             if self.format.isBlockQuantized {
                 for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
             } else if self.interleaved {
-                self.storage.withUnsafeBytes { coppice_float_widen_interleaved(self.floatCode, $0.baseAddress!, Int32(r0), Int32(n), Int32(self.columns), buffer) }
+                self.storage.withUnsafeBytes {
+                    coppice_float_widen_interleaved(self.floatCode, $0.baseAddress!, Int32(r0), Int32(n), Int32(self.columns), buffer)
+                }
             } else {
-                self.storage.withUnsafeBytes { raw in coppice_float_widen(self.floatCode, raw.baseAddress! + r0 * self.rowBytes, n * self.columns, buffer) }
+                self.storage.withUnsafeBytes { raw in
+                    coppice_float_widen(self.floatCode, raw.baseAddress! + r0 * self.rowBytes, n * self.columns, buffer)
+                }
             }
             Gemm.blas(.none, .transposed, m: t, n: n, k: self.columns, x, lda: self.columns, buffer, ldb: self.columns, y + r0, ldc: self.rows)
         }
@@ -184,12 +195,16 @@ public struct WeightMatrix: @unchecked Sendable {
     /// outputs[m] = matrices[m] · x for one activation row and matrices of one format and width (a
     /// layer's q, k and v, or gate and up) in a single parallel dispatch, x quantized once: for a small
     /// model's decode the dispatches and the quantization are a sizeable part of a token.
-    public static func multiplyVector(_ matrices: UnsafeBufferPointer<WeightMatrix>, _ x: UnsafePointer<Float>,
-                                      into outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>, pool: ThreadPool = .shared) {
+    public static func multiplyVector(
+        _ matrices: UnsafeBufferPointer<WeightMatrix>, _ x: UnsafePointer<Float>,
+        into outputs: UnsafeBufferPointer<UnsafeMutablePointer<Float>>, pool: ThreadPool = .shared
+    ) {
         guard let first = matrices.first else { return }
-        checkArgument(outputs.count == matrices.count && matrices.allSatisfy {
-            $0.columns == first.columns && $0.format == first.format && $0.interleaved == first.interleaved
-        }, "one output per matrix, all of one format, layout and width")
+        checkArgument(
+            outputs.count == matrices.count
+                && matrices.allSatisfy {
+                    $0.columns == first.columns && $0.format == first.format && $0.interleaved == first.interleaved
+                }, "one output per matrix, all of one format, layout and width")
         // Pieces split whole interleaved groups of 8 rows.
         let unit = first.interleaved ? 8 : 1, columns = first.columns, total = matrices.reduce(0) { $0 + $1.rows } / unit
         let pieces = total * unit * columns < 1 << 15 ? 1 : pool.threadCount * 4
@@ -202,7 +217,9 @@ public struct WeightMatrix: @unchecked Sendable {
                     var offset = 0
                     for (m, matrix) in matrices.enumerated() {
                         let low = max(range.lowerBound, offset), high = min(range.upperBound, offset + matrix.rows / unit)
-                        if low < high { matrix.multiplyRows((unit * (low - offset))..<(unit * (high - offset)), bases[m], x, activations, into: outputs[m]) }
+                        if low < high {
+                            matrix.multiplyRows((unit * (low - offset))..<(unit * (high - offset)), bases[m], x, activations, into: outputs[m])
+                        }
                         offset += matrix.rows / unit
                     }
                 }
@@ -215,8 +232,9 @@ public struct WeightMatrix: @unchecked Sendable {
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: blocks) { sums in
                     // Twice the row: the int8 values, then the same + 128 (interleaved Q8_0's operand).
                     withUnsafeTemporaryAllocation(of: Int8.self, capacity: 2 * columns) { values in
-                        let a = QuantizedActivations(scales: scales.baseAddress!, values: values.baseAddress!, sums: sums.baseAddress!,
-                                                     shifted: UnsafeMutableRawPointer(values.baseAddress! + columns).assumingMemoryBound(to: UInt8.self))
+                        let a = QuantizedActivations(
+                            scales: scales.baseAddress!, values: values.baseAddress!, sums: sums.baseAddress!,
+                            shifted: UnsafeMutableRawPointer(values.baseAddress! + columns).assumingMemoryBound(to: UInt8.self))
                         BlockQuantization.quantizeActivations(x, count: columns, scales: a.scales, values: a.values, sums: a.sums)
                         if first.interleaved && first.format == .q8_0 { coppice_shift_activations(a.values, columns, a.shifted) }
                         run(a)
@@ -233,26 +251,33 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// y[r] = row r · x for the rows in `range`; `base` is the storage's address.
-    private func multiplyRows(_ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
-                              into y: UnsafeMutablePointer<Float>) {
+    private func multiplyRows(
+        _ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
+        into y: UnsafeMutablePointer<Float>
+    ) {
         if interleaved && !format.isBlockQuantized {
             coppice_float_dot_groups(floatCode, base + range.lowerBound * rowBytes, Int32(range.count / 8), Int32(columns), x, y + range.lowerBound)
         } else if let a = activations, interleaved {
-            multiplyGroups(base + range.lowerBound * rowBytes, count: range.count / 8, tokens: 1, a.scales, a.values, a.sums, a.shifted,
-                           into: y + range.lowerBound)
+            multiplyGroups(
+                base + range.lowerBound * rowBytes, count: range.count / 8, tokens: 1, a.scales, a.values, a.sums, a.shifted,
+                into: y + range.lowerBound)
         } else if let a = activations {
             let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
-            coppice_dot_rows(format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
-                             a.scales, a.values, a.sums, y + range.lowerBound)
+            coppice_dot_rows(
+                format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
+                a.scales, a.values, a.sums, y + range.lowerBound)
         } else if Self.integerKernelsAvailable && !format.isBlockQuantized {
-            coppice_float_dot_rows(floatCode, base + range.lowerBound * rowBytes, rowBytes, Int32(range.count), Int32(columns), x, y + range.lowerBound)
+            coppice_float_dot_rows(
+                floatCode, base + range.lowerBound * rowBytes, rowBytes, Int32(range.count), Int32(columns), x, y + range.lowerBound)
         } else {
             for r in range { y[r] = dot(base + r * rowBytes, x) }
         }
     }
 
     /// The storages' base addresses, valid inside `body` (one nested access per matrix, on the stack).
-    private static func withStorageAddresses<R>(_ matrices: UnsafeBufferPointer<WeightMatrix>, _ body: (UnsafeBufferPointer<UnsafeRawPointer>) -> R) -> R {
+    private static func withStorageAddresses<R>(_ matrices: UnsafeBufferPointer<WeightMatrix>, _ body: (UnsafeBufferPointer<UnsafeRawPointer>) -> R)
+        -> R
+    {
         withUnsafeTemporaryAllocation(of: UnsafeRawPointer.self, capacity: matrices.count) { bases in
             func nest(_ m: Int) -> R {
                 guard m < matrices.count else { return body(UnsafeBufferPointer(bases)) }

@@ -21,10 +21,14 @@ public struct WinogradTransform: Sendable, Equatable {
     /// F(4×4, 3×3): 6×6 tiles.
     public static let f4x3 = WinogradTransform(
         m: 4,
-        G: [1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-            1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1],
-        BT: [4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
-             0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1],
+        G: [
+            1.0 / 4, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1,
+        ],
+        BT: [
+            4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0,
+            0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1,
+        ],
         AT: [1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0, 0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1])
 
     /// The transform with output tile m (2 or 4).
@@ -158,7 +162,7 @@ struct LaneTransform: Sendable {
             starts.withUnsafeBufferPointer { starts in
                 columnOf.withUnsafeBufferPointer { columnOf in
                     coefficient.withUnsafeBufferPointer { coefficient in
-                        for r in 0..<rows {            // scratch = L x
+                        for r in 0..<rows {  // scratch = L x
                             for c in 0..<columns {
                                 var acc = FloatVector()
                                 for e in starts[r]..<starts[r &+ 1] {
@@ -167,7 +171,7 @@ struct LaneTransform: Sendable {
                                 scratch[r &* columns &+ c] = acc
                             }
                         }
-                        for r in 0..<rows {            // y = scratch Lᵀ
+                        for r in 0..<rows {  // y = scratch Lᵀ
                             for s in 0..<rows {
                                 var acc = FloatVector()
                                 for e in starts[s]..<starts[s &+ 1] {

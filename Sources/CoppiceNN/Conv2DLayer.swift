@@ -12,11 +12,14 @@ public final class Conv2D: Layer {
     /// The algorithm to run; nil picks automatically (see `Conv2DAlgorithm.automatic`).
     public var algorithm: Conv2DAlgorithm?
 
-    public init(inChannels: Int, outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
-                padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), bias: Bool = true,
-                using rng: inout RandomGenerator) {
-        checkArgument(inChannels > 0 && outChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0,
-                     "Conv2D needs positive sizes, got \(inChannels)→\(outChannels) with kernel \(kernelSize)")
+    public init(
+        inChannels: Int, outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), bias: Bool = true,
+        using rng: inout RandomGenerator
+    ) {
+        checkArgument(
+            inChannels > 0 && outChannels > 0 && kernelSize.0 > 0 && kernelSize.1 > 0,
+            "Conv2D needs positive sizes, got \(inChannels)→\(outChannels) with kernel \(kernelSize)")
         let bound = 1 / Float(inChannels * kernelSize.0 * kernelSize.1).squareRoot()
         weight = Parameter(Initializer.uniform(bound: bound).make([outChannels, inChannels, kernelSize.0, kernelSize.1], using: &rng))
         self.bias = bias ? Parameter(Initializer.uniform(bound: bound).make([outChannels], using: &rng)) : nil
@@ -25,10 +28,13 @@ public final class Conv2D: Layer {
         self.dilation = dilation
     }
 
-    public convenience init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                            bias: Bool = true, using rng: inout RandomGenerator) {
-        self.init(inChannels: inChannels, outChannels: outChannels, kernelSize: (kernelSize, kernelSize),
-                  stride: (stride, stride), padding: (padding, padding), bias: bias, using: &rng)
+    public convenience init(
+        inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, using rng: inout RandomGenerator
+    ) {
+        self.init(
+            inChannels: inChannels, outChannels: outChannels, kernelSize: (kernelSize, kernelSize),
+            stride: (stride, stride), padding: (padding, padding), bias: bias, using: &rng)
     }
 
     public func visit(_ v: inout ParameterVisitor) {
@@ -37,7 +43,8 @@ public final class Conv2D: Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        conv2d(x, weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding, dilation: dilation,
-               algorithm: algorithm)
+        conv2d(
+            x, weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding, dilation: dilation,
+            algorithm: algorithm)
     }
 }

@@ -28,8 +28,10 @@ public final class EmbeddingBag: Module {
     public let mode: EmbeddingBagMode
     public let sparseGradient: Bool
 
-    public init(count: Int, dimension: Int, mode: EmbeddingBagMode = .sum, sparseGradient: Bool = true,
-                using rng: inout RandomGenerator) {
+    public init(
+        count: Int, dimension: Int, mode: EmbeddingBagMode = .sum, sparseGradient: Bool = true,
+        using rng: inout RandomGenerator
+    ) {
         checkArgument(count > 0 && dimension > 0, "EmbeddingBag needs positive sizes, got \(count)×\(dimension)")
         let bound = (1 / Float(count)).squareRoot()
         weight = Parameter(.uniform([count, dimension], in: -bound..<bound, using: &rng))

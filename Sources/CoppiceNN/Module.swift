@@ -106,9 +106,11 @@ extension Module {
     /// Switches this module and all submodules to training or evaluation behaviour.
     public func setTraining(_ training: Bool) {
         (self as? TrainingModeAware)?.isTraining = training
-        var visitor = ParameterVisitor(onParameter: { _, _, _ in }, onModule: { _, module in
-            (module as? TrainingModeAware)?.isTraining = training
-        })
+        var visitor = ParameterVisitor(
+            onParameter: { _, _, _ in },
+            onModule: { _, module in
+                (module as? TrainingModeAware)?.isTraining = training
+            })
         visit(&visitor)
     }
 

@@ -32,8 +32,9 @@ public class BatchNorm: Layer, TrainingModeAware {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        checkArgument(x.rank == expectedRank && x.shape[1] == weight.shape[0],
-                     "BatchNorm expects rank \(expectedRank) with \(weight.shape[0]) channels on axis 1, got \(x.shape)")
+        checkArgument(
+            x.rank == expectedRank && x.shape[1] == weight.shape[0],
+            "BatchNorm expects rank \(expectedRank) with \(weight.shape[0]) channels on axis 1, got \(x.shape)")
         let axes = [0] + Array(2..<x.rank)
         var statShape = [Int](repeating: 1, count: x.rank)
         statShape[1] = weight.shape[0]

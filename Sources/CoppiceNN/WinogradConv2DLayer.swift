@@ -14,15 +14,18 @@ public final class WinogradConv2D: Layer {
     public var gradientScale: Tensor? {
         didSet {
             if let gradientScale {
-                checkArgument(gradientScale.shape == [transform.n, transform.n],
-                             "gradient scale of shape \(gradientScale.shape) for \(transform.n)×\(transform.n) tiles")
+                checkArgument(
+                    gradientScale.shape == [transform.n, transform.n],
+                    "gradient scale of shape \(gradientScale.shape) for \(transform.n)×\(transform.n) tiles")
             }
         }
     }
 
     /// Initialized as the paper's code does: spatial W ~ U(±1/√(C·9)), then Q = G W Gᵀ.
-    public convenience init(inChannels: Int, outChannels: Int, padding: Int = 1, bias: Bool = true,
-                            transform: WinogradTransform = .f4x3, using rng: inout RandomGenerator) {
+    public convenience init(
+        inChannels: Int, outChannels: Int, padding: Int = 1, bias: Bool = true,
+        transform: WinogradTransform = .f4x3, using rng: inout RandomGenerator
+    ) {
         let spatial = Conv2D(inChannels: inChannels, outChannels: outChannels, kernelSize: 3, padding: padding, bias: bias, using: &rng)
         self.init(converting: spatial, transform: transform)
     }
@@ -30,8 +33,9 @@ public final class WinogradConv2D: Layer {
     /// The same convolution as a trained 3×3, stride-1, dilation-1 `Conv2D`, with Q = G W Gᵀ.
     public init(converting conv: Conv2D, transform: WinogradTransform = .f4x3) {
         let shape = conv.weight.shape
-        checkArgument(shape[2] == 3 && shape[3] == 3 && conv.stride == (1, 1) && conv.dilation == (1, 1),
-                     "only 3×3, stride-1, dilation-1 convolutions have a Winograd form, got weight \(shape) stride \(conv.stride) dilation \(conv.dilation)")
+        checkArgument(
+            shape[2] == 3 && shape[3] == 3 && conv.stride == (1, 1) && conv.dilation == (1, 1),
+            "only 3×3, stride-1, dilation-1 convolutions have a Winograd form, got weight \(shape) stride \(conv.stride) dilation \(conv.dilation)")
         weight = Parameter(winogradWeights(conv.weight.value, transform: transform))
         bias = conv.bias.map { Parameter($0.value) }
         padding = conv.padding

@@ -57,8 +57,10 @@ func saveBuffers(_ parameters: [Parameter], _ buffers: [ObjectIdentifier: StateB
 }
 
 /// Restores buffers saved by `saveBuffers`, creating them as needed.
-func loadBuffers(_ state: [String: Tensor], _ parameters: [Parameter], _ buffers: inout [ObjectIdentifier: StateBuffer],
-                 prefix: String) throws(OptimizerStateError) {
+func loadBuffers(
+    _ state: [String: Tensor], _ parameters: [Parameter], _ buffers: inout [ObjectIdentifier: StateBuffer],
+    prefix: String
+) throws(OptimizerStateError) {
     for key in state.keys where key.hasPrefix(prefix + ".") {
         guard let position = Int(key.dropFirst(prefix.count + 1)), parameters.indices.contains(position) else {
             throw OptimizerStateError("optimizer state '\(key)' names no parameter (there are \(parameters.count))")
@@ -72,8 +74,10 @@ func loadBuffers(_ state: [String: Tensor], _ parameters: [Parameter], _ buffers
 
 /// Runs `body(weights, gradient, mask)` over a parameter's dense buffers, then zeroes masked weights
 /// and the masked entries of `states`.
-func withDenseUpdate(_ parameter: Parameter, states: [StateBuffer],
-                     _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void) {
+func withDenseUpdate(
+    _ parameter: Parameter, states: [StateBuffer],
+    _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
+) {
     guard let grad = parameter.grad else { return }
     grad.withUnsafeBufferPointer { g in
         parameter.update { w in body(w.baseAddress!, g.baseAddress!, w.count) }
@@ -94,8 +98,10 @@ func applyMask(_ parameter: Parameter, states: [StateBuffer]) {
 }
 
 /// Rows of a parameter's row-sparse gradient, coalesced, with a mask applied to just those rows after `body`.
-func withSparseUpdate(_ parameter: Parameter, states: [StateBuffer],
-                      _ body: (_ weights: UnsafeMutablePointer<Float>, _ rows: [Int], _ values: [Float], _ dimension: Int) -> Void) {
+func withSparseUpdate(
+    _ parameter: Parameter, states: [StateBuffer],
+    _ body: (_ weights: UnsafeMutablePointer<Float>, _ rows: [Int], _ values: [Float], _ dimension: Int) -> Void
+) {
     guard let sparse = parameter.sparseGrad else { return }
     let (rows, values) = sparse.coalesced()
     parameter.update { w in body(w.baseAddress!, rows, values, sparse.dimension) }

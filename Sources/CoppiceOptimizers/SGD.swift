@@ -13,8 +13,10 @@ public final class SGD: Optimizer {
     public let weightDecay: Float
     private var buffers: [ObjectIdentifier: StateBuffer] = [:]
 
-    public init(parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
-                weightDecay: Float = 0) {
+    public init(
+        parameters: [Parameter], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+        weightDecay: Float = 0
+    ) {
         checkArgument(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
         self.parameters = parameters.filter(\.isTrainable)
         self.learningRate = learningRate
@@ -60,8 +62,10 @@ public final class SGD: Optimizer {
         return created
     }
 
-    private func update(_ parameter: Parameter, _ grad: Tensor, _ buffer: StateBuffer?, _ lr: Float, _ mu: Float,
-                        _ wd: Float, _ nesterov: Bool) {
+    private func update(
+        _ parameter: Parameter, _ grad: Tensor, _ buffer: StateBuffer?, _ lr: Float, _ mu: Float,
+        _ wd: Float, _ nesterov: Bool
+    ) {
         grad.withUnsafeBufferPointer { gb in
             parameter.update { wb in
                 let w = wb.baseAddress!, g = gb.baseAddress!

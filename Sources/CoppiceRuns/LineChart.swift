@@ -9,8 +9,10 @@ public struct LineChart: Sendable {
     /// Draws the legend above the plot (room for two or three series); off when the caller draws one.
     public var legend = true
 
-    public init(title: String, x: [Double], series: [(name: String, color: String, values: [Double])],
-                xLabel: String = "epoch", legend: Bool = true) {
+    public init(
+        title: String, x: [Double], series: [(name: String, color: String, values: [Double])],
+        xLabel: String = "epoch", legend: Bool = true
+    ) {
         (self.title, self.x, self.series, self.xLabel, self.legend) = (title, x, series, xLabel, legend)
     }
 
@@ -39,11 +41,15 @@ public struct LineChart: Sendable {
         for (index, s) in series.enumerated() {
             let points = zip(x, s.values).filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }
             out += "<polyline fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
-            for p in points { out += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"3\" fill=\"\(s.color)\"/>\n" }
+            for p in points {
+                out += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"3\" fill=\"\(s.color)\"/>\n"
+            }
             guard legend else { continue }
             // Legend above the plot area, so it never covers a curve.
             let lx = left + width - 140 + Double(index) * 70, ly = 18.0
-            out += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", lx, lx + 20, ly - 4, ly - 4, s.color)
+            out += String(
+                format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%@\" stroke-width=\"2\"/>", lx, lx + 20, ly - 4, ly - 4,
+                s.color)
             out += String(format: "<text x=\"%.1f\" y=\"%.1f\">%@</text>\n", lx + 25, ly, s.name)
         }
         return out

@@ -29,4 +29,3 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         field.contains(",") || field.contains("\"") ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
     }
 }
-

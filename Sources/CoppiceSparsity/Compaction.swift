@@ -18,8 +18,8 @@ public enum Compaction {
         public var parametersAfter: Int
 
         public static func == (a: Summary, b: Summary) -> Bool {
-            a.parametersBefore == b.parametersBefore && a.parametersAfter == b.parametersAfter &&
-                a.layers.map { [$0.index, $0.before, $0.after] } == b.layers.map { [$0.index, $0.before, $0.after] }
+            a.parametersBefore == b.parametersBefore && a.parametersAfter == b.parametersAfter
+                && a.layers.map { [$0.index, $0.before, $0.after] } == b.layers.map { [$0.index, $0.before, $0.after] }
         }
     }
 
@@ -100,8 +100,9 @@ public enum Compaction {
         }
         let conv = layer as! Conv2D
         let shape = conv.weight.shape
-        let out = Conv2D(inChannels: shape[1], outChannels: keep.count, kernelSize: (shape[2], shape[3]), stride: conv.stride,
-                         padding: conv.padding, dilation: conv.dilation, bias: conv.bias != nil, using: &rng)
+        let out = Conv2D(
+            inChannels: shape[1], outChannels: keep.count, kernelSize: (shape[2], shape[3]), stride: conv.stride,
+            padding: conv.padding, dilation: conv.dilation, bias: conv.bias != nil, using: &rng)
         out.weight.value = pick(conv.weight.value, rows: keep)
         if let bias = conv.bias { out.bias!.value = pick(bias.value, rows: keep) }
         out.algorithm = conv.algorithm
@@ -110,10 +111,14 @@ public enum Compaction {
 
     static func shrinkChannels(_ layer: Layer, keep: [Int]) -> Layer {
         guard let bn = layer as? BatchNorm else { return layer }
-        let out: BatchNorm = bn is BatchNorm1D ? BatchNorm1D(features: keep.count, epsilon: bn.epsilon, momentum: bn.momentum)
-                                               : BatchNorm2D(features: keep.count, epsilon: bn.epsilon, momentum: bn.momentum)
-        for (source, target) in [(bn.weight, out.weight), (bn.bias, out.bias), (bn.runningMean, out.runningMean),
-                                 (bn.runningVariance, out.runningVariance)] {
+        let out: BatchNorm =
+            bn is BatchNorm1D
+            ? BatchNorm1D(features: keep.count, epsilon: bn.epsilon, momentum: bn.momentum)
+            : BatchNorm2D(features: keep.count, epsilon: bn.epsilon, momentum: bn.momentum)
+        for (source, target) in [
+            (bn.weight, out.weight), (bn.bias, out.bias), (bn.runningMean, out.runningMean),
+            (bn.runningVariance, out.runningVariance),
+        ] {
             target.value = pick(source.value, rows: keep)
         }
         out.isTraining = false
@@ -137,8 +142,9 @@ public enum Compaction {
         }
         let conv = layer as! Conv2D
         let shape = conv.weight.shape
-        let out = Conv2D(inChannels: keep.count, outChannels: shape[0], kernelSize: (shape[2], shape[3]), stride: conv.stride,
-                         padding: conv.padding, dilation: conv.dilation, bias: true, using: &rng)
+        let out = Conv2D(
+            inChannels: keep.count, outChannels: shape[0], kernelSize: (shape[2], shape[3]), stride: conv.stride,
+            padding: conv.padding, dilation: conv.dilation, bias: true, using: &rng)
         out.weight.value = pick(conv.weight.value.transposed(0, 1).contiguous(), rows: keep).transposed(0, 1).contiguous()
         var bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: shape[0])
         let w = conv.weight.value.scalars
@@ -158,8 +164,9 @@ public enum Compaction {
     public static func compact(_ embedding: Embedding, consumer: Linear) -> (embedding: Embedding, consumer: Linear) {
         let table = embedding.weight.value
         let (count, dimension) = (table.shape[0], table.shape[1])
-        checkArgument(consumer.inFeatures == dimension,
-                      "the consumer reads \(consumer.inFeatures) features, the embedding has \(dimension) dimensions")
+        checkArgument(
+            consumer.inFeatures == dimension,
+            "the consumer reads \(consumer.inFeatures) features, the embedding has \(dimension) dimensions")
         let values = table.scalars
         let kept = (0..<dimension).filter { d in (0..<count).contains { values[$0 * dimension + d] != 0 } }
         guard !kept.isEmpty, kept.count < dimension else { return (embedding, consumer) }

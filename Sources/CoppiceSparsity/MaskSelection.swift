@@ -8,8 +8,10 @@ import CoppiceTensor
 public enum MaskSelection {
     /// The mask pruning `amount` of the groups of `granularity` with the lowest scores (higher scores
     /// matter more; a group's score is the sum of its elements' scores).
-    public static func mask(scores: Tensor, previous: Tensor?, amount: PruningAmount,
-                            granularity: Granularity) throws(PruningError) -> Tensor {
+    public static func mask(
+        scores: Tensor, previous: Tensor?, amount: PruningAmount,
+        granularity: Granularity
+    ) throws(PruningError) -> Tensor {
         if let previous, previous.shape != scores.shape {
             throw .shapeMismatch("previous mask \(previous.shape) for scores \(scores.shape)")
         }
@@ -89,7 +91,9 @@ public enum MaskSelection {
             let inner = shape[(axis + 1)...].reduce(1, *)
             return ((0..<total).map { ($0 / inner) % shape[axis] }, shape[axis])
         case .blocks(let r, let c):
-            guard shape.count >= 2, r > 0, c > 0 else { throw .invalidGranularity("blocks need a weight of rank ≥ 2 and positive sizes, got \(shape)") }
+            guard shape.count >= 2, r > 0, c > 0 else {
+                throw .invalidGranularity("blocks need a weight of rank ≥ 2 and positive sizes, got \(shape)")
+            }
             let rows = shape[0], columns = total / rows
             let blockColumns = (columns + c - 1) / c
             let blockRows = (rows + r - 1) / r

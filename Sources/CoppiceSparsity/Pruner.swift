@@ -52,9 +52,11 @@ public final class Pruner {
             masks = []
             for (name, parameter) in targets {
                 do {
-                    masks.append(try method.mask(weight: parameter.value, gradient: parameter.grad,
-                                                 movement: movement[ObjectIdentifier(parameter)], previous: parameter.mask,
-                                                 amount: .fraction(sparsity)))
+                    masks.append(
+                        try method.mask(
+                            weight: parameter.value, gradient: parameter.grad,
+                            movement: movement[ObjectIdentifier(parameter)], previous: parameter.mask,
+                            amount: .fraction(sparsity)))
                 } catch {
                     throw error.naming(name)
                 }
@@ -63,8 +65,10 @@ public final class Pruner {
             var scores: [Tensor] = []
             for (name, parameter) in targets {
                 do {
-                    scores.append(try method.scores(weight: parameter.value, gradient: parameter.grad,
-                                                    movement: movement[ObjectIdentifier(parameter)]))
+                    scores.append(
+                        try method.scores(
+                            weight: parameter.value, gradient: parameter.grad,
+                            movement: movement[ObjectIdentifier(parameter)]))
                 } catch {
                     throw error.naming(name)
                 }

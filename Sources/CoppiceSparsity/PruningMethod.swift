@@ -54,9 +54,12 @@ public struct PruningMethod: Codable, Sendable, Equatable {
         }
     }
 
-    public func mask(weight: Tensor, gradient: Tensor? = nil, movement: Tensor? = nil, previous: Tensor?,
-                     amount: PruningAmount) throws(PruningError) -> Tensor {
-        try MaskSelection.mask(scores: scores(weight: weight, gradient: gradient, movement: movement), previous: previous,
-                               amount: amount, granularity: granularity)
+    public func mask(
+        weight: Tensor, gradient: Tensor? = nil, movement: Tensor? = nil, previous: Tensor?,
+        amount: PruningAmount
+    ) throws(PruningError) -> Tensor {
+        try MaskSelection.mask(
+            scores: scores(weight: weight, gradient: gradient, movement: movement), previous: previous,
+            amount: amount, granularity: granularity)
     }
 }

@@ -60,10 +60,15 @@ func matches(_ name: String, pattern: String) -> Bool {
     let n = Array(name), p = Array(pattern)
     var i = 0, j = 0, star = -1, mark = 0
     while i < n.count {
-        if j < p.count && (p[j] == "?" || p[j] == n[i]) { i += 1; j += 1 }
-        else if j < p.count && p[j] == "*" { star = j; mark = i; j += 1 }
-        else if star >= 0 { j = star + 1; mark += 1; i = mark }
-        else { return false }
+        if j < p.count && (p[j] == "?" || p[j] == n[i]) {
+            i += 1; j += 1
+        } else if j < p.count && p[j] == "*" {
+            star = j; mark = i; j += 1
+        } else if star >= 0 {
+            j = star + 1; mark += 1; i = mark
+        } else {
+            return false
+        }
     }
     while j < p.count && p[j] == "*" { j += 1 }
     return j == p.count

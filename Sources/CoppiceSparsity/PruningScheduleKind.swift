@@ -14,8 +14,9 @@ public enum PruningScheduleKind: String, CaseIterable, Codable, Sendable {
         case .iterative: return .iterative(sparsity: sparsity, start: 0, stages: 10, frequency: max(1, totalSteps * 2 / 3 / 10))
         case .gmp:
             let frequency = max(1, totalSteps / 40)
-            return .gradual(initial: 0, final: sparsity, start: 0, end: max(frequency, (totalSteps * 2 / 3) / frequency * frequency),
-                            frequency: frequency)
+            return .gradual(
+                initial: 0, final: sparsity, start: 0, end: max(frequency, (totalSteps * 2 / 3) / frequency * frequency),
+                frequency: frequency)
         }
     }
 }

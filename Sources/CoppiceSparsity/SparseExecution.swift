@@ -54,8 +54,9 @@ public enum SparseExecution {
         var generator = RandomGenerator(seed: 0)
         let baselines: [Layer] = model.layers.map { layer in
             guard let winograd = layer as? WinogradConv2D else { return layer }
-            return Conv2D(inChannels: winograd.inChannels, outChannels: winograd.outChannels, kernelSize: (3, 3),
-                          padding: winograd.padding, bias: winograd.bias != nil, using: &generator)
+            return Conv2D(
+                inChannels: winograd.inChannels, outChannels: winograd.outChannels, kernelSize: (3, 3),
+                padding: winograd.padding, bias: winograd.bias != nil, using: &generator)
         }
         let denseModel = Sequential(baselines)
         let dense = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = denseModel(input) } }
@@ -93,23 +94,27 @@ public enum SparseExecution {
             var paths = ["dense": denseSeconds * 1e3]
             var best = (name: "dense", seconds: Double.infinity, layer: layer)
             for candidate in candidates {
-                let seconds = candidate.layer === baseline ? denseSeconds
+                let seconds =
+                    candidate.layer === baseline
+                    ? denseSeconds
                     : withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = candidate.layer(layerInput) } }
                 paths[candidate.name] = seconds * 1e3
                 if seconds < best.seconds { best = (candidate.name, seconds, candidate.layer) }
             }
             if best.layer !== layer { model.replaceLayer(at: index, with: best.layer) }
-            reports.append(LayerReport(
-                name: String(index) + ".weight", kind: kind, shape: weight.shape, parameters: weight.count, nonzeros: nonzeros,
-                sparsity: 1 - Double(nonzeros) / Double(max(weight.count, 1)),
-                denseFLOPs: flopsPerWeight * Double(weight.count), sparseFLOPs: flopsPerWeight * Double(nonzeros),
-                denseBytes: 4 * weight.count, sparseBytes: 8 * nonzeros + 4 * (weight.shape[0] + 1),
-                denseMilliseconds: denseSeconds * 1e3, sparseMilliseconds: best.seconds * 1e3,
-                speedup: denseSeconds / best.seconds, chosen: best.name, paths: paths))
+            reports.append(
+                LayerReport(
+                    name: String(index) + ".weight", kind: kind, shape: weight.shape, parameters: weight.count, nonzeros: nonzeros,
+                    sparsity: 1 - Double(nonzeros) / Double(max(weight.count, 1)),
+                    denseFLOPs: flopsPerWeight * Double(weight.count), sparseFLOPs: flopsPerWeight * Double(nonzeros),
+                    denseBytes: 4 * weight.count, sparseBytes: 8 * nonzeros + 4 * (weight.shape[0] + 1),
+                    denseMilliseconds: denseSeconds * 1e3, sparseMilliseconds: best.seconds * 1e3,
+                    speedup: denseSeconds / best.seconds, chosen: best.name, paths: paths))
         }
         let chosen = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = model(input) } }
-        return ModelReport(layers: reports, batchSize: input.shape.first ?? 1,
-                           parameters: reports.map(\.parameters).reduce(0, +), nonzeros: reports.map(\.nonzeros).reduce(0, +),
-                           denseMilliseconds: dense * 1e3, chosenMilliseconds: chosen * 1e3)
+        return ModelReport(
+            layers: reports, batchSize: input.shape.first ?? 1,
+            parameters: reports.map(\.parameters).reduce(0, +), nonzeros: reports.map(\.nonzeros).reduce(0, +),
+            denseMilliseconds: dense * 1e3, chosenMilliseconds: chosen * 1e3)
     }
 }

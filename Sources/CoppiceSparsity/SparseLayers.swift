@@ -23,8 +23,9 @@ public final class SparseLinear: Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        checkArgument(x.rank == 2 && x.shape[1] == matrix.columns,
-                      "SparseLinear expects [batch, \(matrix.columns)], got \(x.shape)")
+        checkArgument(
+            x.rank == 2 && x.shape[1] == matrix.columns,
+            "SparseLinear expects [batch, \(matrix.columns)], got \(x.shape)")
         let batch = x.shape[0]
         let input = x.detached().contiguous()
         var out = [Float](repeating: 0, count: batch * matrix.rows)

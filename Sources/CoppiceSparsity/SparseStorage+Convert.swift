@@ -12,8 +12,10 @@ extension SparseStorage {
 
     /// `coppice convert`: a safetensors file (Coppice's sparse layout or plain) written again in
     /// `layout`, keeping its metadata; returns the tensor count and both file sizes.
-    public static func convert(_ input: String, to output: String, layout: Layout,
-                               minimumSparsity: Double = 0.5) throws -> (tensors: Int, bytesBefore: Int, bytesAfter: Int) {
+    public static func convert(
+        _ input: String, to output: String, layout: Layout,
+        minimumSparsity: Double = 0.5
+    ) throws -> (tensors: Int, bytesBefore: Int, bytesAfter: Int) {
         let tensors = try read(input)
         let metadata = (try SafetensorsFile(path: input).metadata).filter { $0.key != metadataKey }
         switch layout {

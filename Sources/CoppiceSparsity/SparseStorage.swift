@@ -13,8 +13,10 @@ public enum SparseStorage {
     struct Entry: Codable { var format: String; var shape: [Int] }
 
     /// Writes `tensors`, storing as CSR every one with at least `minimumSparsity` of exact zeros.
-    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:], minimumSparsity: Double = 0.5,
-                             to path: String) throws(FormatError) {
+    public static func write(
+        _ tensors: [String: Tensor], metadata: [String: String] = [:], minimumSparsity: Double = 0.5,
+        to path: String
+    ) throws(FormatError) {
         var dense: [String: Tensor] = [:]
         var integers: [String: (shape: [Int], values: [Int32])] = [:]
         var entries: [String: Entry] = [:]
@@ -62,7 +64,8 @@ public enum SparseStorage {
             let indices = try file.int32s(name + ".csr_column_indices")
             let starts = try file.int32s(name + ".csr_row_starts")
             guard starts.count == rows + 1, starts.first == 0, Int(starts.last!) == values.count, indices.count == values.count,
-                  zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }), indices.allSatisfy({ $0 >= 0 && Int($0) < columns }) else {
+                zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }), indices.allSatisfy({ $0 >= 0 && Int($0) < columns })
+            else {
                 throw .malformed(path: path, reason: "'\(name)': CSR arrays do not describe a \(rows)×\(columns) matrix")
             }
             var dense = [Float](repeating: 0, count: rows * columns)

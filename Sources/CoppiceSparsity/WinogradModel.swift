@@ -18,10 +18,12 @@ public enum WinogradModel {
     /// dotted path (`3`, `5.body.0`).
     public static func convolutions(in model: Module) -> [Convolution] {
         var found: [Convolution] = []
-        var visitor = ParameterVisitor(onParameter: { _, _, _ in }, onModule: { name, module in
-            if let conv = module as? Conv2D, isEligible(conv) { found.append(Convolution(name: name, layer: conv)) }
-            if let winograd = module as? WinogradConv2D { found.append(Convolution(name: name, layer: winograd)) }
-        })
+        var visitor = ParameterVisitor(
+            onParameter: { _, _, _ in },
+            onModule: { name, module in
+                if let conv = module as? Conv2D, isEligible(conv) { found.append(Convolution(name: name, layer: conv)) }
+                if let winograd = module as? WinogradConv2D { found.append(Convolution(name: name, layer: winograd)) }
+            })
         model.visit(&visitor)
         return found
     }
@@ -34,8 +36,10 @@ public enum WinogradModel {
     /// Q = G W Gᵀ; pruned spatial weights become exact zeros of Q, and each new Q gets the mask of its
     /// nonzeros. Returns the names converted.
     @discardableResult
-    public static func convert(_ model: Sequential, transform: WinogradTransform = .f4x3,
-                               include: (String) -> Bool = { _ in true }) -> [String] {
+    public static func convert(
+        _ model: Sequential, transform: WinogradTransform = .f4x3,
+        include: (String) -> Bool = { _ in true }
+    ) -> [String] {
         var converted: [String] = []
         replace(in: model, prefix: "") { name, layer in
             guard let conv = layer as? Conv2D, isEligible(conv), include(name) else { return nil }
@@ -80,12 +84,15 @@ public enum WinogradModel {
     /// Per-layer Winograd-domain sparsity: exact zeros of G W Gᵀ for spatial layers (with `transform`)
     /// or of Q for Winograd layers.
     public static func sparsity(of model: Module, transform: WinogradTransform = .f4x3) -> WinogradSparsityReport {
-        WinogradSparsityReport(layers: convolutions(in: model).map { conv in
-            let (zeros, count) = conv.isWinograd ? WinogradPruning.zeros(of: conv.weight.value)
-                : WinogradPruning.winogradZeros(spatialWeight: conv.weight.value, transform: transform)
-            let spatial = conv.isWinograd ? nil : WinogradPruning.zeros(of: conv.weight.value)
-            return .init(name: conv.name, zeros: zeros, count: count, spatialZeros: spatial?.zeros, spatialCount: spatial?.count)
-        })
+        WinogradSparsityReport(
+            layers: convolutions(in: model).map { conv in
+                let (zeros, count) =
+                    conv.isWinograd
+                    ? WinogradPruning.zeros(of: conv.weight.value)
+                    : WinogradPruning.winogradZeros(spatialWeight: conv.weight.value, transform: transform)
+                let spatial = conv.isWinograd ? nil : WinogradPruning.zeros(of: conv.weight.value)
+                return .init(name: conv.name, zeros: zeros, count: count, spatialZeros: spatial?.zeros, spatialCount: spatial?.count)
+            })
     }
 }
 
@@ -154,10 +161,12 @@ public final class SparseWinogradConv2D: Layer {
 
     /// Inference only: the output carries no gradient.
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        checkArgument(x.rank == 4 && x.shape[1] == weights.inChannels,
-                     "SparseWinogradConv2D needs input [N, \(weights.inChannels), H, W], got \(x.shape)")
-        let g = Conv2DGeometry(batch: x.shape[0], inChannels: weights.inChannels, outChannels: weights.outChannels, height: x.shape[2],
-                               width: x.shape[3], kernelHeight: 3, kernelWidth: 3, padding: padding)
+        checkArgument(
+            x.rank == 4 && x.shape[1] == weights.inChannels,
+            "SparseWinogradConv2D needs input [N, \(weights.inChannels), H, W], got \(x.shape)")
+        let g = Conv2DGeometry(
+            batch: x.shape[0], inChannels: weights.inChannels, outChannels: weights.outChannels, height: x.shape[2],
+            width: x.shape[3], kernelHeight: 3, kernelWidth: 3, padding: padding)
         let input = x.detached().contiguous()
         var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane)
         let b = bias?.value.scalars

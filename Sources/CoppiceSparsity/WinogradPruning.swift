@@ -25,7 +25,8 @@ public enum WinogradPruning {
     /// G (W ⊙ mask) Gᵀ) first reaches `target`, found by bisection on [0, max |w|] as the paper's code
     /// does. Returns the mask, its threshold and the sparsity reached.
     public static func structuredMask(weight: Tensor, winogradSparsity target: Double, transform: WinogradTransform = .f4x3)
-        throws(PruningError) -> (mask: Tensor, threshold: Float, sparsity: Double) {
+        throws(PruningError) -> (mask: Tensor, threshold: Float, sparsity: Double)
+    {
         guard (0...1).contains(target) else { throw .invalidAmount("Winograd sparsity must be in [0, 1], got \(target)") }
         let kernels = try checkedKernels(weight)
         let table = SupportTable(transform)
@@ -50,8 +51,10 @@ public enum WinogradPruning {
     /// pruned (exactly that count: the lowest importances go first, ties by position). `importance` is
     /// the n×n matrix F (`WinogradTransform.importanceFactors`); nil ranks by |Q| alone (Li et al. 2017).
     /// What `previous` pruned stays pruned.
-    public static func winogradDomainMask(weight q: Tensor, sparsity: Double, importance: [Float]?,
-                                          previous: Tensor? = nil) throws(PruningError) -> Tensor {
+    public static func winogradDomainMask(
+        weight q: Tensor, sparsity: Double, importance: [Float]?,
+        previous: Tensor? = nil
+    ) throws(PruningError) -> Tensor {
         guard q.rank == 4, q.shape[2] == q.shape[3] else { throw .shapeMismatch("Winograd weights must be [K, C, n, n], got \(q.shape)") }
         let n = q.shape[2]
         if let importance, importance.count != n * n {

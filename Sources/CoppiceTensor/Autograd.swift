@@ -72,8 +72,10 @@ extension Tensor {
     /// Records `output` as computed from `inputs` with the given pullback (the gradient of the output
     /// mapped to one gradient per input, `nil` where an input needs none). Use it to define new
     /// differentiable ops; when recording is off or no input is on the tape, `output` is returned as is.
-    public static func differentiable(_ output: Tensor, inputs: [Tensor],
-                                      pullback: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    public static func differentiable(
+        _ output: Tensor, inputs: [Tensor],
+        pullback: @escaping (Tensor) -> [Tensor?]
+    ) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return output }
         return output.withNode(GradNode(shape: output.shape, inputs: inputs.map(\.node), pullback: pullback))
     }

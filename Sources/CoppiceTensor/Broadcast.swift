@@ -27,8 +27,9 @@ enum Broadcast {
     static func binary(_ op: Elementwise.Binary, _ a: Tensor, _ b: Tensor) -> Tensor {
         if a.shape == b.shape && a.isContiguous && b.isContiguous {
             var out = Tensor(uninitializedShape: a.shape)
-            Elementwise.binary(op, a.storage.pointer + a.offset, b.storage.pointer + b.offset, out.storage.pointer,
-                               count: a.count)
+            Elementwise.binary(
+                op, a.storage.pointer + a.offset, b.storage.pointer + b.offset, out.storage.pointer,
+                count: a.count)
             out.node = nil
             return out
         }

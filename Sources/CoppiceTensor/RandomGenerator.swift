@@ -67,8 +67,10 @@ extension Tensor {
     }
 
     /// Values drawn from a normal distribution.
-    public static func normal(_ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
-                              using rng: inout RandomGenerator) -> Tensor {
+    public static func normal(
+        _ shape: [Int], mean: Float = 0, standardDeviation: Float = 1,
+        using rng: inout RandomGenerator
+    ) -> Tensor {
         var t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count { t.storage.pointer[i] = mean + standardDeviation * rng.nextNormal() }
         t.node = nil

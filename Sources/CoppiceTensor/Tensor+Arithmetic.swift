@@ -35,8 +35,10 @@ public func / (a: Tensor, b: Tensor) -> Tensor {
     let out = Broadcast.binary(.divide, a, b)
     let (ga, gb) = (a.requiresGrad, b.requiresGrad)
     return Tensor.differentiable(out, inputs: [a, b]) { g in
-        [ga ? (g / b).summed(toShape: a.shape) : nil,
-         gb ? (-(g * a) / (b * b)).summed(toShape: b.shape) : nil]
+        [
+            ga ? (g / b).summed(toShape: a.shape) : nil,
+            gb ? (-(g * a) / (b * b)).summed(toShape: b.shape) : nil,
+        ]
     }
 }
 
@@ -60,8 +62,10 @@ private func select(_ op: Elementwise.Binary, _ a: Tensor, _ b: Tensor) -> Tenso
     let (ga, gb) = (a.requiresGrad, b.requiresGrad)
     return Tensor.differentiable(out, inputs: [a, b]) { g in
         let takesA = op == .maximum ? a.isGreaterOrEqual(b) : b.isGreaterOrEqual(a)
-        return [ga ? (g * takesA).summed(toShape: a.shape) : nil,
-                gb ? (g * (1 - takesA)).summed(toShape: b.shape) : nil]
+        return [
+            ga ? (g * takesA).summed(toShape: a.shape) : nil,
+            gb ? (g * (1 - takesA)).summed(toShape: b.shape) : nil,
+        ]
     }
 }
 

@@ -28,19 +28,24 @@ public enum Conv2DAlgorithm: String, CaseIterable, Sendable {
 extension Conv2DGeometry {
     /// The geometry of `x` [N, C, H, W] convolved with `weight` [K, C, R, S].
     public init(input x: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)) {
-        checkArgument(x.count == 4 && weight.count == 4 && x[1] == weight[1],
-                     "conv2d needs input [N, C, H, W] and weight [K, C, R, S] with equal C, got \(x) and \(weight)")
-        self.init(batch: x[0], inChannels: x[1], outChannels: weight[0], height: x[2], width: x[3],
-                  kernelHeight: weight[2], kernelWidth: weight[3], stride: stride, padding: padding, dilation: dilation)
-        checkArgument(isValid, "conv2d geometry is invalid for input \(x), weight \(weight), stride \(stride), padding \(padding), dilation \(dilation)")
+        checkArgument(
+            x.count == 4 && weight.count == 4 && x[1] == weight[1],
+            "conv2d needs input [N, C, H, W] and weight [K, C, R, S] with equal C, got \(x) and \(weight)")
+        self.init(
+            batch: x[0], inChannels: x[1], outChannels: weight[0], height: x[2], width: x[3],
+            kernelHeight: weight[2], kernelWidth: weight[3], stride: stride, padding: padding, dilation: dilation)
+        checkArgument(
+            isValid, "conv2d geometry is invalid for input \(x), weight \(weight), stride \(stride), padding \(padding), dilation \(dilation)")
     }
 }
 
 /// 2-D convolution of `x` [N, C, H, W] with `weight` [K, C, R, S] and optional `bias` [K] (NCHW, as PyTorch).
 /// `algorithm` is used where it `supports` the geometry; elsewhere `Conv2DAlgorithm.automatic` runs.
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
-                   padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
-                   algorithm: Conv2DAlgorithm? = nil) -> Tensor {
+public func conv2d(
+    _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+    padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+    algorithm: Conv2DAlgorithm? = nil
+) -> Tensor {
     let g = Conv2DGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation)
     if let bias { checkArgument(bias.shape == [g.outChannels], "conv2d bias of shape \(bias.shape) for \(g.outChannels) output channels") }
     // A requested algorithm that cannot run this geometry (Winograd off 3×3 stride 1) falls back.
@@ -141,10 +146,12 @@ public func globalAveragePool2d(_ x: Tensor) -> Tensor {
 
 private func poolGeometry(_ x: Tensor, _ k: (Int, Int), _ s: (Int, Int), _ p: (Int, Int)) -> Conv2DGeometry {
     checkArgument(x.rank == 4, "pooling needs [N, C, H, W], got \(x.shape)")
-    let g = Conv2DGeometry(batch: x.shape[0], inChannels: x.shape[1], outChannels: x.shape[1], height: x.shape[2],
-                           width: x.shape[3], kernelHeight: k.0, kernelWidth: k.1, stride: s, padding: p)
-    checkArgument(g.isValid && p.0 * 2 <= k.0 && p.1 * 2 <= k.1,
-                 "pooling window \(k), stride \(s), padding \(p) does not fit input \(x.shape)")
+    let g = Conv2DGeometry(
+        batch: x.shape[0], inChannels: x.shape[1], outChannels: x.shape[1], height: x.shape[2],
+        width: x.shape[3], kernelHeight: k.0, kernelWidth: k.1, stride: s, padding: p)
+    checkArgument(
+        g.isValid && p.0 * 2 <= k.0 && p.1 * 2 <= k.1,
+        "pooling window \(k), stride \(s), padding \(p) does not fit input \(x.shape)")
     return g
 }
 

@@ -15,8 +15,9 @@ extension Tensor {
         let table = contiguous()
         defer { withExtendedLifetime(table) {} }
         packed.withUnsafeBufferPointer {
-            EmbeddingKernels.gather(table.storage.pointer + table.offset, dimension: d, indices: $0.baseAddress!,
-                                count: indices.count, out.storage.pointer)
+            EmbeddingKernels.gather(
+                table.storage.pointer + table.offset, dimension: d, indices: $0.baseAddress!,
+                count: indices.count, out.storage.pointer)
         }
         out.node = nil
         let rows = shape[0]
@@ -26,8 +27,9 @@ extension Tensor {
             defer { withExtendedLifetime(gc) {} }
             packed.withUnsafeBufferPointer { idx in
                 grad.withUnsafeMutableBufferPointer {
-                    EmbeddingKernels.scatterAdd(gc.storage.pointer + gc.offset, dimension: d, indices: idx.baseAddress!,
-                                            count: indices.count, $0.baseAddress!)
+                    EmbeddingKernels.scatterAdd(
+                        gc.storage.pointer + gc.offset, dimension: d, indices: idx.baseAddress!,
+                        count: indices.count, $0.baseAddress!)
                 }
             }
             return grad
@@ -36,11 +38,14 @@ extension Tensor {
 
     /// Pooled rows per bag (PyTorch's EmbeddingBag): bag b holds `indices[offsets[b]..<offsets[b+1]]`
     /// (the last bag runs to the end); the result is [offsets.count, d].
-    public func embeddingBag(_ indices: [Int], offsets: [Int], mode: EmbeddingBagMode = .sum,
-                             sparseGradient: Bool = false) throws(TensorError) -> Tensor {
+    public func embeddingBag(
+        _ indices: [Int], offsets: [Int], mode: EmbeddingBagMode = .sum,
+        sparseGradient: Bool = false
+    ) throws(TensorError) -> Tensor {
         let packed = try validated(indices)
         guard offsets.first.map({ $0 == 0 }) ?? indices.isEmpty,
-              zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), (offsets.last ?? 0) <= indices.count else {
+            zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }), (offsets.last ?? 0) <= indices.count
+        else {
             throw .indexOutOfRange("bag offsets must start at 0 and rise to at most \(indices.count), got \(offsets.prefix(8))")
         }
         let packedOffsets = offsets.map { Int32($0) }
@@ -51,9 +56,10 @@ extension Tensor {
         defer { withExtendedLifetime(table) {} }
         packed.withUnsafeBufferPointer { idx in
             packedOffsets.withUnsafeBufferPointer { off in
-                EmbeddingKernels.forward(table.storage.pointer + table.offset, dimension: d, indices: idx.baseAddress!,
-                                     count: indices.count, offsets: off.baseAddress!, bags: bags, mode: kernelMode,
-                                     out.storage.pointer)
+                EmbeddingKernels.forward(
+                    table.storage.pointer + table.offset, dimension: d, indices: idx.baseAddress!,
+                    count: indices.count, offsets: off.baseAddress!, bags: bags, mode: kernelMode,
+                    out.storage.pointer)
             }
         }
         out.node = nil
@@ -77,9 +83,10 @@ extension Tensor {
             packed.withUnsafeBufferPointer { idx in
                 packedOffsets.withUnsafeBufferPointer { off in
                     grad.withUnsafeMutableBufferPointer {
-                        EmbeddingKernels.backward(gc.storage.pointer + gc.offset, dimension: d, indices: idx.baseAddress!,
-                                              count: indices.count, offsets: off.baseAddress!, bags: bags,
-                                              mode: kernelMode, $0.baseAddress!)
+                        EmbeddingKernels.backward(
+                            gc.storage.pointer + gc.offset, dimension: d, indices: idx.baseAddress!,
+                            count: indices.count, offsets: off.baseAddress!, bags: bags,
+                            mode: kernelMode, $0.baseAddress!)
                     }
                 }
             }
@@ -103,9 +110,11 @@ extension Tensor {
         return packed
     }
 
-    private func tableOp(_ out: Tensor, sparse: Bool, rows: Int, d: Int,
-                         sparseRows: @escaping (Tensor) -> ([Int], [Float]),
-                         dense: @escaping (Tensor) -> Tensor) -> Tensor {
+    private func tableOp(
+        _ out: Tensor, sparse: Bool, rows: Int, d: Int,
+        sparseRows: @escaping (Tensor) -> ([Int], [Float]),
+        dense: @escaping (Tensor) -> Tensor
+    ) -> Tensor {
         guard sparse, let leaf = node, leaf.isLeaf else {
             return Tensor.differentiable(out, inputs: [self]) { g in [dense(g)] }
         }

@@ -51,7 +51,8 @@ extension Tensor {
     public func gather(alongAxis axis: Int, indices: [Int], indexShape: [Int]) throws(TensorError) -> Tensor {
         let a = normalizedAxis(axis)
         guard indexShape.count == rank, (0..<rank).allSatisfy({ $0 == a || indexShape[$0] == shape[$0] }),
-              indices.count == indexShape.reduce(1, *) else {
+            indices.count == indexShape.reduce(1, *)
+        else {
             throw .shapeMismatch("gather indices of shape \(indexShape) (\(indices.count) values) for a tensor of shape \(shape) along axis \(a)")
         }
         if let bad = indices.firstIndex(where: { $0 < 0 || $0 >= shape[a] }) {

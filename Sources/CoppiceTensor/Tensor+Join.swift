@@ -8,8 +8,9 @@ public func concatenate(_ tensors: [Tensor], alongAxis axis: Int = 0) -> Tensor 
     let first = tensors[0]
     let a = first.normalizedAxis(axis)
     for t in tensors {
-        checkArgument(t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
-                     "cannot concatenate shapes \(first.shape) and \(t.shape) along axis \(a)")
+        checkArgument(
+            t.rank == first.rank && (0..<t.rank).allSatisfy { $0 == a || t.shape[$0] == first.shape[$0] },
+            "cannot concatenate shapes \(first.shape) and \(t.shape) along axis \(a)")
     }
     var shape = first.shape
     shape[a] = tensors.reduce(0) { $0 + $1.shape[a] }

@@ -10,10 +10,12 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
         let (batch, m) = (a.shape[0], a.shape[1])
         return matmul(a.reshaped([batch * m, a.shape[2]]), b).reshaped([batch, m, b.shape[1]])
     }
-    checkArgument((a.rank == 2 && b.rank == 2) || (a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0]),
-                 "matmul needs rank-2 or equally batched rank-3 operands, got \(a.shape) and \(b.shape)")
-    checkArgument(a.shape[a.rank - 1] == b.shape[b.rank - 2],
-                 "matmul inner dimensions differ: \(a.shape) × \(b.shape)")
+    checkArgument(
+        (a.rank == 2 && b.rank == 2) || (a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0]),
+        "matmul needs rank-2 or equally batched rank-3 operands, got \(a.shape) and \(b.shape)")
+    checkArgument(
+        a.shape[a.rank - 1] == b.shape[b.rank - 2],
+        "matmul inner dimensions differ: \(a.shape) × \(b.shape)")
     let out = MatrixProduct.compute(a, b, bias: nil)
     let (ga, gb) = (a.requiresGrad, b.requiresGrad)
     return Tensor.differentiable(out, inputs: [a, b]) { g in
@@ -24,8 +26,9 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
 /// x · weightᵀ + bias for x [batch, in], weight [out, in], bias [out]: a fully connected layer in one
 /// GEMM (the bias is written first and accumulated into).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
-    checkArgument(x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
-                 "linear needs x [batch, in] and weight [out, in] with equal in, got \(x.shape) and \(weight.shape)")
+    checkArgument(
+        x.rank == 2 && weight.rank == 2 && x.shape[1] == weight.shape[1],
+        "linear needs x [batch, in] and weight [out, in] with equal in, got \(x.shape) and \(weight.shape)")
     if let bias {
         checkArgument(bias.shape == [weight.shape[0]], "bias of shape \(bias.shape) for weight of shape \(weight.shape)")
     }
@@ -72,11 +75,13 @@ enum MatrixProduct {
         if batched {
             let strideA = ta.strides[0]
             let strideB = tb.strides[0]
-            Gemm.batched(transA, transB, batch: batch, m: m, n: n, k: k, pa, lda: lda, strideA: strideA,
-                         pb, ldb: ldb, strideB: strideB, beta: beta, out.storage.pointer, ldc: n, strideC: m * n)
+            Gemm.batched(
+                transA, transB, batch: batch, m: m, n: n, k: k, pa, lda: lda, strideA: strideA,
+                pb, ldb: ldb, strideB: strideB, beta: beta, out.storage.pointer, ldc: n, strideC: m * n)
         } else {
-            Gemm.compute(transA, transB, m: m, n: n, k: k, pa, lda: lda, pb, ldb: ldb, beta: beta,
-                         out.storage.pointer, ldc: n)
+            Gemm.compute(
+                transA, transB, m: m, n: n, k: k, pa, lda: lda, pb, ldb: ldb, beta: beta,
+                out.storage.pointer, ldc: n)
         }
         withExtendedLifetime((ta, tb)) {}
         return out

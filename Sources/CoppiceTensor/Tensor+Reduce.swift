@@ -106,8 +106,9 @@ extension Tensor {
             var newShape = current.shape
             for axis in start..<end { newShape[axis] = 1 }
             var out = Tensor(uninitializedShape: newShape)
-            Reduce.reduce(op, current.storage.pointer + current.offset, outer: outer, length: length, inner: inner,
-                          out.storage.pointer)
+            Reduce.reduce(
+                op, current.storage.pointer + current.offset, outer: outer, length: length, inner: inner,
+                out.storage.pointer)
             out.node = nil
             current = out
         }

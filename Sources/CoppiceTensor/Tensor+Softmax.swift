@@ -18,8 +18,9 @@ extension Tensor {
             let g = g.contiguous()
             defer { withExtendedLifetime(g) {} }
             var gx = Tensor(uninitializedShape: out.shape)
-            Softmax.backward(output: out.storage.pointer, gradient: g.storage.pointer + g.offset, gx.storage.pointer,
-                             rows: rows, columns: columns, logarithm: logarithm)
+            Softmax.backward(
+                output: out.storage.pointer, gradient: g.storage.pointer + g.offset, gx.storage.pointer,
+                rows: rows, columns: columns, logarithm: logarithm)
             gx.node = nil
             return [gx]
         }

@@ -24,8 +24,9 @@ extension Tensor {
             let g = g.contiguous(), y = out
             defer { withExtendedLifetime(g) {} }
             var gx = Tensor(uninitializedShape: g.shape)
-            Elementwise.reluBackward(y.storage.pointer + y.offset, g.storage.pointer + g.offset, gx.storage.pointer,
-                                     count: g.count)
+            Elementwise.reluBackward(
+                y.storage.pointer + y.offset, g.storage.pointer + g.offset, gx.storage.pointer,
+                count: g.count)
             gx.node = nil
             return [gx]
         }

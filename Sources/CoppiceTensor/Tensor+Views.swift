@@ -19,7 +19,8 @@ extension Tensor {
         let known = newShape.filter { $0 != -1 }.reduce(1, *)
         let inferred = newShape.filter { $0 == -1 }.count
         guard inferred <= 1, newShape.allSatisfy({ $0 >= -1 }),
-              inferred == 1 ? (known > 0 && count % known == 0) : known == count else {
+            inferred == 1 ? (known > 0 && count % known == 0) : known == count
+        else {
             throw .shapeMismatch("cannot reshape \(shape) (\(count) elements) to \(newShape)")
         }
         return reshaped(newShape)
@@ -63,8 +64,9 @@ extension Tensor {
     /// A view of `range` along `axis`.
     public func sliced(axis: Int, _ range: Range<Int>) -> Tensor {
         let a = normalizedAxis(axis)
-        checkArgument(range.lowerBound >= 0 && range.upperBound <= shape[a],
-                     "slice \(range) out of bounds for axis \(a) of shape \(shape)")
+        checkArgument(
+            range.lowerBound >= 0 && range.upperBound <= shape[a],
+            "slice \(range) out of bounds for axis \(a) of shape \(shape)")
         var newShape = shape
         newShape[a] = range.count
         var out = Tensor(storage: storage, shape: newShape, strides: strides, offset: offset + range.lowerBound * strides[a])

@@ -7,13 +7,18 @@ import CoppiceKernels
 /// conv(x, Q) + bias for x [N, C, H, W] and Winograd-domain weights `weight` [K, C, n, n]
 /// (n = 6 for F(4×4,3×3), 4 for F(2×2,3×3)); stride 1. Differentiable in x, Q and bias: the
 /// gradient of Q is taken in the Winograd domain, ∂L/∂Q[p] = Σ_tiles ∂L/∂M[p] · V[p]ᵀ.
-public func winogradConv2d(_ x: Tensor, weight q: Tensor, bias: Tensor? = nil, padding: (Int, Int) = (0, 0),
-                           transform t: WinogradTransform = .f4x3) -> Tensor {
-    checkArgument(x.rank == 4 && q.rank == 4 && q.shape[1] == x.shape[1] && q.shape[2] == t.n && q.shape[3] == t.n,
-                 "winogradConv2d needs input [N, C, H, W] and weight [K, C, \(t.n), \(t.n)], got \(x.shape) and \(q.shape)")
-    let g = Conv2DGeometry(batch: x.shape[0], inChannels: x.shape[1], outChannels: q.shape[0], height: x.shape[2], width: x.shape[3],
-                           kernelHeight: 3, kernelWidth: 3, padding: padding)
-    checkArgument(g.isValid && g.outHeight > 0 && g.outWidth > 0, "winogradConv2d: input \(x.shape) with padding \(padding) is too small for a 3×3 filter")
+public func winogradConv2d(
+    _ x: Tensor, weight q: Tensor, bias: Tensor? = nil, padding: (Int, Int) = (0, 0),
+    transform t: WinogradTransform = .f4x3
+) -> Tensor {
+    checkArgument(
+        x.rank == 4 && q.rank == 4 && q.shape[1] == x.shape[1] && q.shape[2] == t.n && q.shape[3] == t.n,
+        "winogradConv2d needs input [N, C, H, W] and weight [K, C, \(t.n), \(t.n)], got \(x.shape) and \(q.shape)")
+    let g = Conv2DGeometry(
+        batch: x.shape[0], inChannels: x.shape[1], outChannels: q.shape[0], height: x.shape[2], width: x.shape[3],
+        kernelHeight: 3, kernelWidth: 3, padding: padding)
+    checkArgument(
+        g.isValid && g.outHeight > 0 && g.outWidth > 0, "winogradConv2d: input \(x.shape) with padding \(padding) is too small for a 3×3 filter")
     if let bias { checkArgument(bias.shape == [g.outChannels], "winogradConv2d bias of shape \(bias.shape) for \(g.outChannels) output channels") }
     let positionMajor = withoutGradient { q.permuted([2, 3, 0, 1]).contiguous() }
     let plan = WinogradPlan(g, transform: t)
@@ -46,8 +51,9 @@ func winogradConv2d(_ x: Tensor, spatialWeight w: Tensor, bias: Tensor?, _ g: Co
     let plan = WinogradPlan(g, transform: t)
     let wc = w.contiguous()
     var positionMajor = Tensor(uninitializedShape: [t.n * t.n, g.outChannels, g.inChannels])
-    Conv2DWinograd.transformWeights(wc.storage.pointer + wc.offset, outChannels: g.outChannels, inChannels: g.inChannels, t,
-                                    positionMajor.storage.pointer)
+    Conv2DWinograd.transformWeights(
+        wc.storage.pointer + wc.offset, outChannels: g.outChannels, inChannels: g.inChannels, t,
+        positionMajor.storage.pointer)
     withExtendedLifetime(wc) {}
     positionMajor.node = nil
     let (out, saved) = winogradForward(x, positionMajor, bias: bias, plan, keepInput: x.requiresGrad || w.requiresGrad)
@@ -58,8 +64,9 @@ func winogradConv2d(_ x: Tensor, spatialWeight w: Tensor, bias: Tensor?, _ g: Co
         var gw: Tensor?
         if let gq {
             var spatial = Tensor(uninitializedShape: w.shape)
-            Conv2DWinograd.weightGradient(gq.storage.pointer + gq.offset, outChannels: g.outChannels, inChannels: g.inChannels, t,
-                                          spatial.storage.pointer)
+            Conv2DWinograd.weightGradient(
+                gq.storage.pointer + gq.offset, outChannels: g.outChannels, inChannels: g.inChannels, t,
+                spatial.storage.pointer)
             withExtendedLifetime(gq) {}
             spatial.node = nil
             gw = spatial
@@ -76,31 +83,37 @@ final class WinogradSavedInput: @unchecked Sendable {
     init(count: Int) { buffer = ScratchBuffer(count: count) }
 }
 
-private func winogradForward(_ x: Tensor, _ positionMajor: Tensor, bias: Tensor?, _ plan: WinogradPlan,
-                             keepInput: Bool) -> (Tensor, WinogradSavedInput?) {
+private func winogradForward(
+    _ x: Tensor, _ positionMajor: Tensor, bias: Tensor?, _ plan: WinogradPlan,
+    keepInput: Bool
+) -> (Tensor, WinogradSavedInput?) {
     let g = plan.geometry
     let xc = x.contiguous(), bc = bias?.contiguous()
     defer { withExtendedLifetime((xc, bc, positionMajor)) {} }
     var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
     out.node = nil
     let saved = keepInput && GradMode.isEnabled ? WinogradSavedInput(count: plan.transformedCount(channels: g.inChannels)) : nil
-    Conv2DWinograd.forward(xc.storage.pointer + xc.offset, winogradWeights: positionMajor.storage.pointer + positionMajor.offset,
-                           bias: bc.map { UnsafePointer($0.storage.pointer + $0.offset) }, out.storage.pointer, plan,
-                           savedInput: saved?.buffer.pointer)
+    Conv2DWinograd.forward(
+        xc.storage.pointer + xc.offset, winogradWeights: positionMajor.storage.pointer + positionMajor.offset,
+        bias: bc.map { UnsafePointer($0.storage.pointer + $0.offset) }, out.storage.pointer, plan,
+        savedInput: saved?.buffer.pointer)
     return (out, saved)
 }
 
 /// (∂L/∂x, ∂L/∂Q position-major [n², K, C]) from ∂L/∂y.
-private func winogradBackward(_ gradOut: Tensor, _ positionMajor: Tensor, _ saved: WinogradSavedInput, _ plan: WinogradPlan,
-                              needInput: Bool, needWeight: Bool) -> (Tensor?, Tensor?) {
+private func winogradBackward(
+    _ gradOut: Tensor, _ positionMajor: Tensor, _ saved: WinogradSavedInput, _ plan: WinogradPlan,
+    needInput: Bool, needWeight: Bool
+) -> (Tensor?, Tensor?) {
     let g = plan.geometry
     let gy = gradOut.contiguous()
     defer { withExtendedLifetime((gy, positionMajor, saved)) {} }
     var gx = needInput ? Tensor(uninitializedShape: [g.batch, g.inChannels, g.height, g.width]) : nil
     var gq = needWeight ? Tensor(uninitializedShape: [plan.positions, g.outChannels, g.inChannels]) : nil
-    Conv2DWinograd.backward(gy.storage.pointer + gy.offset, winogradWeights: positionMajor.storage.pointer + positionMajor.offset,
-                            savedInput: saved.buffer.pointer, plan, inputGradient: gx?.storage.pointer,
-                            weightGradient: gq?.storage.pointer)
+    Conv2DWinograd.backward(
+        gy.storage.pointer + gy.offset, winogradWeights: positionMajor.storage.pointer + positionMajor.offset,
+        savedInput: saved.buffer.pointer, plan, inputGradient: gx?.storage.pointer,
+        weightGradient: gq?.storage.pointer)
     gx?.node = nil
     gq?.node = nil
     return (gx, gq)

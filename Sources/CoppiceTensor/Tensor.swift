@@ -23,15 +23,17 @@ public struct Tensor: @unchecked Sendable {
 
     /// A contiguous tensor of uninitialized storage; callers must write every element.
     init(uninitializedShape shape: [Int]) {
-        self.init(storage: TensorStorage(count: Tensor.elementCount(shape)), shape: shape,
-                  strides: Tensor.contiguousStrides(shape))
+        self.init(
+            storage: TensorStorage(count: Tensor.elementCount(shape)), shape: shape,
+            strides: Tensor.contiguousStrides(shape))
     }
 
     /// A tensor of `shape` filled with `value`.
     public init(repeating value: Float, shape: [Int]) {
         checkArgument(shape.allSatisfy { $0 >= 0 }, "shape \(shape) has a negative dimension")
-        self.init(storage: TensorStorage(repeating: value, count: Tensor.elementCount(shape)), shape: shape,
-                  strides: Tensor.contiguousStrides(shape))
+        self.init(
+            storage: TensorStorage(repeating: value, count: Tensor.elementCount(shape)), shape: shape,
+            strides: Tensor.contiguousStrides(shape))
     }
 
     /// A tensor of `shape` holding `values` in row-major order.

@@ -13,9 +13,11 @@ public enum GradientCheck {
 
     /// Mismatches between analytic and numeric gradients of `f` at `inputs` (empty when they agree).
     /// At most `samples` elements per input are checked, spread evenly.
-    public static func mismatches(_ inputs: [Tensor], epsilon: Float = 1e-2, relativeTolerance: Double = 2e-2,
-                                  absoluteTolerance: Double = 2e-3, samples: Int = 40,
-                                  _ f: ([Tensor]) -> Tensor) -> [Mismatch] {
+    public static func mismatches(
+        _ inputs: [Tensor], epsilon: Float = 1e-2, relativeTolerance: Double = 2e-2,
+        absoluteTolerance: Double = 2e-3, samples: Int = 40,
+        _ f: ([Tensor]) -> Tensor
+    ) -> [Mismatch] {
         let leaves = inputs.map { $0.detached().requiringGrad() }
         let output = f(leaves)
         var rng = RandomGenerator(seed: 99)

@@ -9,7 +9,9 @@ import Testing
     /// The binary sits beside the test bundle in SwiftPM's build directory.
     static let binary: String = {
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if directory.lastPathComponent == "MacOS" { directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        if directory.lastPathComponent == "MacOS" {
+            directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        }
         return directory.appendingPathComponent("coppice").path
     }()
 
@@ -48,10 +50,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let train = syntheticImages(count: 64, seed: 3), test = syntheticImages(count: 32, seed: 4)
         for (prefix, set) in [("train", train), ("t10k", test)] {
-            FileManager.default.createFile(atPath: "\(directory)/\(prefix)-images-idx3-ubyte.gz",
-                                           contents: IDX.encode(dimensions: [set.count, 8, 8], values: set.pixels))
-            FileManager.default.createFile(atPath: "\(directory)/\(prefix)-labels-idx1-ubyte.gz",
-                                           contents: IDX.encode(dimensions: [set.count], values: set.labels.map(UInt8.init)))
+            FileManager.default.createFile(
+                atPath: "\(directory)/\(prefix)-images-idx3-ubyte.gz",
+                contents: IDX.encode(dimensions: [set.count, 8, 8], values: set.pixels))
+            FileManager.default.createFile(
+                atPath: "\(directory)/\(prefix)-labels-idx1-ubyte.gz",
+                contents: IDX.encode(dimensions: [set.count], values: set.labels.map(UInt8.init)))
         }
         return directory
     }
@@ -59,8 +63,10 @@ import Testing
     @Test func pruneReportAndConvertRunEndToEnd() throws {
         let directory = try syntheticIDXDirectory()
         let output = directory + "/pruned"
-        let pruned = try run(["prune", "--model", "mlp", "--dataset", "mnist", "--data-dir", directory, "--epochs", "2",
-                              "--batch-size", "16", "--sparsity", "0.8", "--pattern", "2:4", "--output", output, "--format", "json", "--quiet"])
+        let pruned = try run([
+            "prune", "--model", "mlp", "--dataset", "mnist", "--data-dir", directory, "--epochs", "2",
+            "--batch-size", "16", "--sparsity", "0.8", "--pattern", "2:4", "--output", output, "--format", "json", "--quiet",
+        ])
         #expect(pruned.status == 0, "\(pruned.error)")
         let rows = try JSONSerialization.jsonObject(with: Data(pruned.output.utf8)) as? [[String: Any]] ?? []
         let sparsities = rows.filter { $0["suite"] as? String == "prune" }.compactMap { $0["value"] as? Double }
@@ -73,8 +79,10 @@ import Testing
         let dense = output + "/dense.safetensors"
         let converted = try run(["convert", output + "/model.sparse.safetensors", dense])
         #expect(converted.status == 0, "\(converted.error)")
-        let again = try run(["prune", "--model", "mlp", "--dataset", "mnist", "--data-dir", directory, "--epochs", "1",
-                             "--recipe", output + "/recipe.json", "--output", directory + "/again", "--quiet"])
+        let again = try run([
+            "prune", "--model", "mlp", "--dataset", "mnist", "--data-dir", directory, "--epochs", "1",
+            "--recipe", output + "/recipe.json", "--output", directory + "/again", "--quiet",
+        ])
         #expect(again.status == 0, "a saved recipe reruns: \(again.error)")
         let bad = try run(["prune", "--pattern", "3:2"])
         #expect(bad.status != 0 && bad.error.contains("N:M"))
@@ -83,8 +91,10 @@ import Testing
     @Test func tinyEndToEndRunTrainsEvaluatesAndResumes() throws {
         let directory = try syntheticIDXDirectory()
         let output = directory + "/run"
-        let arguments = ["train", "--dataset", "mnist", "--data-dir", directory, "--epochs", "2", "--batch-size", "16",
-                         "--output", output, "--format", "json", "--quiet"]
+        let arguments = [
+            "train", "--dataset", "mnist", "--data-dir", directory, "--epochs", "2", "--batch-size", "16",
+            "--output", output, "--format", "json", "--quiet",
+        ]
         let result = try run(arguments)
         #expect(result.status == 0, "\(result.error)")
         let rows = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]]
@@ -100,23 +110,28 @@ import Testing
     @Test func spatialWinogradRunsBothStepsAndReports() throws {
         let directory = try syntheticIDXDirectory()
         let output = directory + "/sw"
-        let result = try run(["spatial-winograd", "--model", "vgg-fmnist", "--dataset", "mnist", "--data-dir", directory, "--epochs", "1",
-                              "--batch-size", "16", "--spatial-targets", "0.3,0.5", "--winograd-targets", "0.6", "--tile", "2",
-                              "--output", output, "--format", "json", "--quiet"])
+        let result = try run([
+            "spatial-winograd", "--model", "vgg-fmnist", "--dataset", "mnist", "--data-dir", directory, "--epochs", "1",
+            "--batch-size", "16", "--spatial-targets", "0.3,0.5", "--winograd-targets", "0.6", "--tile", "2",
+            "--output", output, "--format", "json", "--quiet",
+        ])
         #expect(result.status == 0, "\(result.error)")
         let data = try #require(FileManager.default.contents(atPath: output + "/results.json"))
         let stages = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
         #expect(stages.map { $0["phase"] as? String } == ["dense", "spatial", "spatial", "winograd"])
         let sparsity = stages.compactMap { $0["winograd_sparsity"] as? Double }
-        #expect(sparsity.count == 4 && sparsity[1] > 0.29 && sparsity[2] > 0.49 && sparsity[3] > 0.59 && sparsity[3] < 0.65,
-                "overall includes the first layer, fixed at 20%: \(sparsity)")
+        #expect(
+            sparsity.count == 4 && sparsity[1] > 0.29 && sparsity[2] > 0.49 && sparsity[3] > 0.59 && sparsity[3] < 0.65,
+            "overall includes the first layer, fixed at 20%: \(sparsity)")
         for file in ["recipe.json", "results.md", "accuracy-vs-sparsity.svg", "report.html", "sparsity-report.md", "model.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: output + "/" + file), "\(file)")
         }
         let report = try run(["report", output, "--format", "json"])
         #expect(report.status == 0 && report.output.contains("WinogradConv2D"), "the saved Winograd layers reload: \(report.error)")
-        let again = try run(["spatial-winograd", "--dataset", "mnist", "--data-dir", directory, "--recipe", output + "/recipe.json",
-                             "--from", output + "/dense", "--epochs", "1", "--output", directory + "/again", "--quiet"])
+        let again = try run([
+            "spatial-winograd", "--dataset", "mnist", "--data-dir", directory, "--recipe", output + "/recipe.json",
+            "--from", output + "/dense", "--epochs", "1", "--output", directory + "/again", "--quiet",
+        ])
         #expect(again.status == 0, "a saved recipe reruns from the dense run: \(again.error)")
         for recipe in ["vgg-nagadomi-cifar10", "convpool-cnn-c-cifar100"] {
             let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/recipes/\(recipe).json").path
@@ -127,15 +142,20 @@ import Testing
     }
 
     @Test func dlrmTrainsOnTheSyntheticStreamAndReportsCTRMetrics() throws {
-        let result = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8",
-                              "--nepochs", "2", "--format", "json"])
+        let result = try run([
+            "dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8",
+            "--nepochs", "2", "--format", "json",
+        ])
         #expect(result.status == 0, "\(result.error)")
         let rows = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]] ?? []
-        let metrics = Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["metric"] as? String).map { ($0, row["value"] as? Double ?? .nan) } })
+        let metrics = Dictionary(
+            uniqueKeysWithValues: rows.compactMap { row in (row["metric"] as? String).map { ($0, row["value"] as? Double ?? .nan) } })
         #expect(metrics["AUC"].map { $0 > 0.55 && $0 <= 1 } == true, "the planted truth is learnable: \(metrics)")
         #expect(metrics["NE"].map { $0 > 0 && $0 < 1.2 } == true && metrics["log loss"] != nil)
-        let amgp = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8",
-                            "--amgp-phases", "0,0.5,0", "--format", "json"])
+        let amgp = try run([
+            "dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8",
+            "--amgp-phases", "0,0.5,0", "--format", "json",
+        ])
         let dense = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "4000", "--arch-sparse-feature-size", "8", "--format", "json"])
         func flops(_ output: String) throws -> Double {
             let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
@@ -147,11 +167,15 @@ import Testing
         #expect(badPhase.status != 0 && badPhase.error.contains("--amgp-phases"))
         let bad = try run(["dlrm", "--arch-mlp-top", "64--1"])
         #expect(bad.status != 0 && bad.error.contains("dash-separated"))
-        let seeds = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
-                             "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4"])
+        let seeds = try run([
+            "dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
+            "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4",
+        ])
         #expect(seeds.status == 0 && seeds.output.contains("seed 4\n") && seeds.output.contains("| mean ΔNE |"), "\(seeds.error)")
-        let csv = try run(["dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
-                           "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4", "--format", "csv"])
+        let csv = try run([
+            "dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
+            "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4", "--format", "csv",
+        ])
         let lines = csv.output.split(separator: "\n")
         #expect(csv.status == 0 && lines.first == "seed,run,bottom_mlp,top_mlp,phases,ne,auc,log_loss,training_flops,train_seconds", "\(csv.error)")
         #expect(lines.count == 9 && lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 10 })
@@ -165,18 +189,23 @@ import Testing
     @Test func trainDLRMStreamsTheCriteoFileThroughItsCache() throws {
         let directory = NSTemporaryDirectory() + "coppice-criteo-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../CoppiceRecTests/Fixtures/criteo_sample.csv").path
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../CoppiceRecTests/Fixtures/criteo_sample.csv"
+        ).path
         try FileManager.default.copyItem(atPath: sample, toPath: directory + "/sample.csv")
-        let arguments = ["train", "dlrm", "--dataset", "criteo-kaggle", "--raw-data-file", directory + "/sample.csv", "--max-ind-range", "1000",
-                         "--arch-sparse-feature-size", "4", "--format", "json"]
+        let arguments = [
+            "train", "dlrm", "--dataset", "criteo-kaggle", "--raw-data-file", directory + "/sample.csv", "--max-ind-range", "1000",
+            "--arch-sparse-feature-size", "4", "--format", "json",
+        ]
         let first = try run(arguments)
         #expect(first.status == 0 && first.error.contains("200 rows cached"), "\(first.error)")
         #expect(FileManager.default.fileExists(atPath: directory + "/sample.csv.cpcache"))
         func quality(_ output: String) throws -> [String: Double] {
             let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
-            return Dictionary(uniqueKeysWithValues: rows.compactMap { row in
-                (row["metric"] as? String).flatMap { ["NE", "AUC", "log loss"].contains($0) ? ($0, row["value"] as? Double ?? .nan) : nil }
-            })
+            return Dictionary(
+                uniqueKeysWithValues: rows.compactMap { row in
+                    (row["metric"] as? String).flatMap { ["NE", "AUC", "log loss"].contains($0) ? ($0, row["value"] as? Double ?? .nan) : nil }
+                })
         }
         let again = try run(arguments)
         let (firstQuality, againQuality) = (try quality(first.output), try quality(again.output))
@@ -188,9 +217,11 @@ import Testing
 
     @Test func onlineRunsWritesLogsAndResumes() throws {
         let out = NSTemporaryDirectory() + "coppice-online-\(UUID().uuidString)"
-        let arguments = ["online", "--dataset", "synthetic", "--drift", "gradual:3000", "--chunk-size", "500", "--chunks", "5", "--pretrain-chunks", "2",
-                         "--arch-mlp-bot", "13-16-8", "--arch-mlp-top", "16-1", "--arch-sparse-feature-size", "8", "--schedules", "r1,once",
-                         "--pruning", "learned,global", "--learned-steps", "5", "--sparsity", "0.8", "--format", "json", "--output", out]
+        let arguments = [
+            "online", "--dataset", "synthetic", "--drift", "gradual:3000", "--chunk-size", "500", "--chunks", "5", "--pretrain-chunks", "2",
+            "--arch-mlp-bot", "13-16-8", "--arch-mlp-top", "16-1", "--arch-sparse-feature-size", "8", "--schedules", "r1,once",
+            "--pruning", "learned,global", "--learned-steps", "5", "--sparsity", "0.8", "--format", "json", "--output", out,
+        ]
         let result = try run(arguments)
         #expect(result.status == 0, "\(result.error)")
         let summary = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
@@ -214,16 +245,21 @@ import Testing
     @Test func llamaTrainsGeneratesAndScores() throws {
         let directory = NSTemporaryDirectory() + "coppice-llama-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let text = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. ", count: 20)
+        let text = String(
+            repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. ",
+            count: 20)
         try text.write(toFile: directory + "/train.txt", atomically: true, encoding: .utf8)
         try text.write(toFile: directory + "/held.txt", atomically: true, encoding: .utf8)
         let tokenizer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent(".data/llama3/tokenizer.model").path
-        let trained = try run(["train", "llama", "--text", directory + "/train.txt", "--held-out", directory + "/held.txt", "--tokenizer", tokenizer,
-                               "--dim", "16", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--sequence-length", "16", "--batch-size", "2",
-                               "--steps", "12", "--lr", "0.01", "--output", directory + "/model"])
+        let trained = try run([
+            "train", "llama", "--text", directory + "/train.txt", "--held-out", directory + "/held.txt", "--tokenizer", tokenizer,
+            "--dim", "16", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--sequence-length", "16", "--batch-size", "2",
+            "--steps", "12", "--lr", "0.01", "--output", directory + "/model",
+        ])
         #expect(trained.status == 0 && trained.output.contains("held-out perplexity"), "\(trained.error)")
-        let result = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/model/result.json"))) as? [String: Any]
+        let result =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/model/result.json"))) as? [String: Any]
         let (before, after) = (result?["initialPerplexity"] as? Double ?? 0, result?["finalPerplexity"] as? Double ?? .infinity)
         #expect(after < before, "\(before) → \(after)")
         let common = ["--model", directory + "/model", "--tokenizer", tokenizer, "--context", "64"]
@@ -242,12 +278,16 @@ import Testing
         let greedy = ["--tokenizer", tokenizer, "--context", "64", "--prompt", "It is a truth", "--max-tokens", "6", "--temperature", "0"]
         let fromDirectory = try run(["generate", "--model", directory + "/model", "--weight-type", "f16"] + greedy)
         let fromGGUF = try run(["generate", "--model", gguf] + greedy)
-        #expect(fromDirectory.status == 0 && fromGGUF.status == 0 && fromGGUF.error.contains("6 generated tokens") && fromGGUF.output == fromDirectory.output,
-                "\(fromGGUF.output) vs \(fromDirectory.output): \(fromGGUF.error)")
+        #expect(
+            fromDirectory.status == 0 && fromGGUF.status == 0 && fromGGUF.error.contains("6 generated tokens")
+                && fromGGUF.output == fromDirectory.output,
+            "\(fromGGUF.output) vs \(fromDirectory.output): \(fromGGUF.error)")
         let speed = try run(["bench", "llm", "--model", gguf, "-p", "8", "-n", "4", "-r", "1", "--format", "csv"])
         #expect(speed.status == 0 && speed.output.contains("pp8") && speed.output.contains("tg4"), "\(speed.error)")
         let narrow = try run(["convert-llama", directory + "/model", directory + "/q4.gguf", "--type", "q4_0", "--tokenizer", tokenizer])
-        #expect(narrow.status != 0 && narrow.error.contains("blocks of 32") && !FileManager.default.fileExists(atPath: directory + "/q4.gguf"), "\(narrow.error)")
+        #expect(
+            narrow.status != 0 && narrow.error.contains("blocks of 32") && !FileManager.default.fileExists(atPath: directory + "/q4.gguf"),
+            "\(narrow.error)")
         let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])
         #expect(bad.status != 0 && bad.error.contains("top-p"))
         let missing = try run(["generate", "--model", "/nonexistent", "--prompt", "x"])

@@ -92,8 +92,9 @@ import Testing
         #expect(labels != loader.batches(epoch: 1).flatMap(\.labels))
         let dropping = try DataLoader(dataset: set, batchSize: 4, shuffle: false, dropLast: true)
         #expect(dropping.batchCount == 2 && dropping.batches(epoch: 0).map(\.labels.count) == [4, 4])
-        let normalized = try DataLoader(dataset: set, batchSize: 10, shuffle: false,
-                                        augmentation: Augmentation(mean: [0.5], standardDeviation: [0.25]))
+        let normalized = try DataLoader(
+            dataset: set, batchSize: 10, shuffle: false,
+            augmentation: Augmentation(mean: [0.5], standardDeviation: [0.25]))
         let first = normalized.batch(0, epoch: 0, order: Array(0..<n)).images
         #expect(first.shape == [10, 1, 2, 2] && Swift.abs(first.scalars[1] - (1 / 255 - 0.5) / 0.25) < 1e-6)
         let flipped = try DataLoader(dataset: set, batchSize: 10, shuffle: false, augmentation: Augmentation(cropPadding: 1, horizontalFlip: true))

@@ -72,8 +72,12 @@ import Testing
         #expect(error(file(header: "{}", declaredLength: 1 << 40)).contains("runs past the end"))
         #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 0])).contains("outside"))
         #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, data: eight)).contains("needs 12 bytes"))
-        #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}"#,
-                           data: eight)).contains("overlap"))
+        #expect(
+            error(
+                file(
+                    header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}}"#,
+                    data: eight)
+            ).contains("overlap"))
         #expect(error(file(header: #"{"a":{"dtype":"I8","shape":[1],"data_offsets":[0,1]}}"#, data: [0])).contains("dtype I8"))
         #expect(error(file(header: #"{"a":{"dtype":"I32","shape":[3],"data_offsets":[0,8]}}"#, data: eight)).contains("needs 12 bytes"))
         #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: eight)).contains("non-negative"))

@@ -16,7 +16,9 @@ import Testing
     func blockCSRMatchesReference(sparsity: Float) {
         for (rows, columns, r, c) in [(1, 1, 1, 1), (7, 9, 2, 4), (33, 130, 4, 4), (130, 33, 8, 1)] {
             let dense = blockSparse(rows: rows, columns: columns, r: r, c: c, sparsity: sparsity, seed: UInt64(rows + columns))
-            let bsr = dense.withUnsafeBufferPointer { BlockCSRMatrix(dense: $0.baseAddress!, rows: rows, columns: columns, blockRows: r, blockColumns: c) }
+            let bsr = dense.withUnsafeBufferPointer {
+                BlockCSRMatrix(dense: $0.baseAddress!, rows: rows, columns: columns, blockRows: r, blockColumns: c)
+            }
             #expect(bsr.densified() == dense)
             for batch in [1, 3, 17, 130] {
                 let x = testValues(columns * batch, seed: 2)

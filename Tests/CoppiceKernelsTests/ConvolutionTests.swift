@@ -39,12 +39,16 @@ import Testing
     }
 
     typealias BackwardData = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Conv2DGeometry) -> Void
-    typealias BackwardWeights = (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-                                 UnsafeMutablePointer<Float>?, Conv2DGeometry) -> Void
+    typealias BackwardWeights = (
+        UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+        UnsafeMutablePointer<Float>?, Conv2DGeometry
+    ) -> Void
 
     /// Both backward passes of one implementation against the reference on geometry `g`.
-    func checkBackward(_ g: Conv2DGeometry, data: BackwardData, weights: BackwardWeights, seed: UInt64,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+    func checkBackward(
+        _ g: Conv2DGeometry, data: BackwardData, weights: BackwardWeights, seed: UInt64,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let x = testValues(g.batch * g.inChannels * g.inPlane, seed: seed)
         let w = testValues(g.outChannels * g.patchSize, seed: seed + 1)
         let gy = testValues(g.batch * g.outChannels * g.outPlane, seed: seed + 2)
@@ -62,8 +66,9 @@ import Testing
 
     @Test(arguments: geometries.filter(Conv2DDirect.supports))
     func directBackwardPassesMatchReference(g: Conv2DGeometry) {
-        checkBackward(g, data: { Conv2DDirect.backwardData($0, $1, $2, $3) },
-                      weights: { Conv2DDirect.backwardWeights($0, $1, $2, gradBias: $3, $4) }, seed: 31)
+        checkBackward(
+            g, data: { Conv2DDirect.backwardData($0, $1, $2, $3) },
+            weights: { Conv2DDirect.backwardWeights($0, $1, $2, gradBias: $3, $4) }, seed: 31)
     }
 
     @Test func directKernelCoversSingleImagesAndChannelTails() {
@@ -77,14 +82,16 @@ import Testing
 
     @Test(arguments: geometries)
     func backwardPassesMatchReference(g: Conv2DGeometry) {
-        checkBackward(g, data: { Conv2DIm2Col.backwardData($0, $1, $2, $3) },
-                      weights: { Conv2DIm2Col.backwardWeights($0, $1, $2, gradBias: $3, $4) }, seed: 26)
+        checkBackward(
+            g, data: { Conv2DIm2Col.backwardData($0, $1, $2, $3) },
+            weights: { Conv2DIm2Col.backwardWeights($0, $1, $2, gradBias: $3, $4) }, seed: 26)
     }
 
     @Test func unfoldAndFoldAreAdjoint() {
         // ⟨unfold(x), c⟩ = ⟨x, fold(c)⟩ for any x and c.
-        let g = Conv2DGeometry(batch: 1, inChannels: 3, outChannels: 1, height: 8, width: 7, kernelHeight: 3, kernelWidth: 2,
-                               stride: (2, 1), padding: (1, 1), dilation: (1, 2))
+        let g = Conv2DGeometry(
+            batch: 1, inChannels: 3, outChannels: 1, height: 8, width: 7, kernelHeight: 3, kernelWidth: 2,
+            stride: (2, 1), padding: (1, 1), dilation: (1, 2))
         let x = testValues(g.inChannels * g.inPlane, seed: 29), c = testValues(g.patchSize * g.outPlane, seed: 30)
         var cols = [Float](repeating: 0, count: c.count), folded = [Float](repeating: 0, count: x.count)
         Im2Col.unfold(x, g, &cols)
@@ -98,9 +105,11 @@ import Testing
 @Suite struct PoolingAndEmbeddingTests {
     @Test func maxPoolPicksWindowMaximaAndRoutesGradients() {
         let g = Conv2DGeometry(batch: 1, inChannels: 1, outChannels: 1, height: 3, width: 4, kernelHeight: 2, kernelWidth: 2, stride: (2, 2))
-        let x: [Float] = [1, 5, 2, 0,
-                          3, 4, 8, 1,
-                          9, 9, 9, 9]
+        let x: [Float] = [
+            1, 5, 2, 0,
+            3, 4, 8, 1,
+            9, 9, 9, 9,
+        ]
         var y = [Float](repeating: 0, count: 2), argmax = [Int32](repeating: 0, count: 2)
         Pooling.maxForward(x, &y, argmax: &argmax, g)
         #expect(y == [5, 8] && argmax == [1, 6])
@@ -110,8 +119,9 @@ import Testing
     }
 
     @Test func averagePoolCountsPaddingAsZeros() {
-        let g = Conv2DGeometry(batch: 1, inChannels: 1, outChannels: 1, height: 2, width: 2, kernelHeight: 2, kernelWidth: 2,
-                               stride: (1, 1), padding: (1, 1))
+        let g = Conv2DGeometry(
+            batch: 1, inChannels: 1, outChannels: 1, height: 2, width: 2, kernelHeight: 2, kernelWidth: 2,
+            stride: (1, 1), padding: (1, 1))
         let x: [Float] = [1, 2, 3, 4]
         var y = [Float](repeating: 0, count: 9)
         Pooling.averageForward(x, &y, g)

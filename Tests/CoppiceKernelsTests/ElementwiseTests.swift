@@ -13,8 +13,9 @@ import Testing
             var fast = [Float](repeating: 0, count: n), slow = fast
             Elementwise.unary(op, x, &fast, count: n)
             Elementwise.unaryReference(op, x, &slow, count: n)
-            #expect(allClose(fast, slow, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
-                    "\(op) n=\(n): worst ratio \(worstClosenessRatio(fast, slow, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))")
+            #expect(
+                allClose(fast, slow, relativeTolerance: 1e-5, absoluteTolerance: 1e-6),
+                "\(op) n=\(n): worst ratio \(worstClosenessRatio(fast, slow, relativeTolerance: 1e-5, absoluteTolerance: 1e-6))")
         }
     }
 

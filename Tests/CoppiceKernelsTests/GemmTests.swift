@@ -61,14 +61,16 @@ import Testing
         let (batch, m, n, k) = (5, 7, 3, 33)
         let a = testValues(batch * m * k, seed: 9), b = testValues(batch * k * n, seed: 10)
         var fast = [Float](repeating: 0, count: batch * m * n), slow = fast
-        Gemm.batched(.none, .transposed, batch: batch, m: m, n: n, k: k, a, lda: k, strideA: m * k,
-                     b, ldb: k, strideB: k * n, &fast, ldc: n, strideC: m * n)
+        Gemm.batched(
+            .none, .transposed, batch: batch, m: m, n: n, k: k, a, lda: k, strideA: m * k,
+            b, ldb: k, strideB: k * n, &fast, ldc: n, strideC: m * n)
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 slow.withUnsafeMutableBufferPointer { pc in
                     for i in 0..<batch {
-                        Gemm.reference(.none, .transposed, m: m, n: n, k: k, pa.baseAddress! + i * m * k, lda: k,
-                                       pb.baseAddress! + i * k * n, ldb: k, pc.baseAddress! + i * m * n, ldc: n)
+                        Gemm.reference(
+                            .none, .transposed, m: m, n: n, k: k, pa.baseAddress! + i * m * k, lda: k,
+                            pb.baseAddress! + i * k * n, ldb: k, pc.baseAddress! + i * m * n, ldc: n)
                     }
                 }
             }

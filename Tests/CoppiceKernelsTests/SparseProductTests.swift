@@ -45,7 +45,8 @@ import Testing
                         SparseLinearKernel.forward(csr, x, batch: batch, bias: withBias ? b.baseAddress! : nil, &fast)
                         SparseLinearKernel.reference(csr, x, batch: batch, bias: withBias ? b.baseAddress! : nil, &slow)
                     }
-                    #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(rows)×\(columns) batch \(batch) bias \(withBias)")
+                    #expect(
+                        allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(rows)×\(columns) batch \(batch) bias \(withBias)")
                 }
             }
         }

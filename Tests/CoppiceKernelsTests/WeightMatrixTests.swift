@@ -29,7 +29,9 @@ import Testing
         let columns = 96, x = testValues(columns, seed: 5)
         for rowCounts in [[67, 1, 301], [64, 8, 304]] {
             let matrices = rowCounts.enumerated().map { i, rows in
-                testValues(rows * columns, seed: UInt64(20 + i)).withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
+                testValues(rows * columns, seed: UInt64(20 + i)).withUnsafeBufferPointer {
+                    WeightMatrix(values: $0, rows: rows, columns: columns, format: format)
+                }
             }
             // The outputs back to back in one buffer.
             let starts = rowCounts.indices.map { rowCounts[..<$0].reduce(0, +) }
@@ -41,8 +43,9 @@ import Testing
             for (m, matrix) in matrices.enumerated() {
                 var alone = [Float](repeating: .nan, count: matrix.rows)
                 matrix.multiply(x, count: 1, into: &alone)
-                #expect(allClose(Array(fused[starts[m]..<(starts[m] + matrix.rows)]), alone, relativeTolerance: 1e-6, absoluteTolerance: 1e-6),
-                        "\(format) \(rowCounts) matrix \(m)")
+                #expect(
+                    allClose(Array(fused[starts[m]..<(starts[m] + matrix.rows)]), alone, relativeTolerance: 1e-6, absoluteTolerance: 1e-6),
+                    "\(format) \(rowCounts) matrix \(m)")
             }
         }
     }
@@ -68,20 +71,25 @@ import Testing
                 // From the exact product at most by the rounding carried through the weights.
                 let rounded = w.quantizesActivations(count: t) ? activationRoundTrip(x) : x
                 let bounds = roundingBounds(w, x, rounded, count: t)
-                #expect(zip(zip(fast, exact), bounds).allSatisfy { abs($0.0 - $0.1) <= $1 + 1e-4 * (1 + abs($0.1)) }, "\(format) \(rows)×\(columns) t=\(t)")
+                #expect(
+                    zip(zip(fast, exact), bounds).allSatisfy { abs($0.0 - $0.1) <= $1 + 1e-4 * (1 + abs($0.1)) },
+                    "\(format) \(rows)×\(columns) t=\(t)")
             }
             if format == .q4_0 || format == .q8_0 {
                 #expect(w.quantizesActivations(count: 3) == w.interleaved)
                 #expect(w.interleaved == (rows % 8 == 0 && WeightMatrix.integerKernelsAvailable))
                 // Rows read back from either layout are the GGML blocks' values.
                 var blocks = [UInt8](repeating: 0, count: rows * w.rowBytes)
-                values.withUnsafeBufferPointer { v in blocks.withUnsafeMutableBytes { (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).quantize(v, into: $0) } }
+                values.withUnsafeBufferPointer { v in
+                    blocks.withUnsafeMutableBytes { (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).quantize(v, into: $0) }
+                }
                 for r in [0, rows / 2, rows - 1] {
                     var stored = [Float](repeating: 0, count: columns), expected = stored
                     w.dequantizeRow(r, into: &stored)
                     blocks.withUnsafeBytes { raw in
-                        (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).dequantize(UnsafeRawBufferPointer(rebasing: raw[(r * w.rowBytes)..<((r + 1) * w.rowBytes)]),
-                                                                                     count: columns, into: &expected)
+                        (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).dequantize(
+                            UnsafeRawBufferPointer(rebasing: raw[(r * w.rowBytes)..<((r + 1) * w.rowBytes)]),
+                            count: columns, into: &expected)
                     }
                     #expect(stored == expected, "\(format) \(rows)×\(columns) row \(r)")
                 }
@@ -90,17 +98,19 @@ import Testing
                 #endif
             }
             if !format.isBlockQuantized {
-                #expect(w.interleaved == (rows % 8 == 0 && columns >= WeightMatrix.wideRow && columns % 8 == 0 && WeightMatrix.integerKernelsAvailable))
+                #expect(
+                    w.interleaved == (rows % 8 == 0 && columns >= WeightMatrix.wideRow && columns % 8 == 0 && WeightMatrix.integerKernelsAvailable))
                 // Widened rows (vector bodies and scalar tails, either layout) equal the formats' definitions.
                 for r in Set([0, rows / 2, rows - 1]) {
                     var row = [Float](repeating: 0, count: columns)
                     w.dequantizeRow(r, into: &row)
                     let stored = Array(values[(r * columns)..<((r + 1) * columns)])
-                    let expected = switch format {
-                    case .f16: stored.map { Float(Float16($0)) }
-                    case .bf16: stored.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }
-                    default: stored
-                    }
+                    let expected =
+                        switch format {
+                        case .f16: stored.map { Float(Float16($0)) }
+                        case .bf16: stored.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }
+                        default: stored
+                        }
                     #expect(row == expected, "\(format) \(rows)×\(columns) row \(r)")
                 }
             }
@@ -122,7 +132,9 @@ import Testing
     func activationRoundTrip(_ x: [Float]) -> [Float] {
         var scales = [Float](repeating: 0, count: x.count / 32), values = [Int8](repeating: 0, count: x.count)
         var sums = [Int32](repeating: 0, count: x.count / 32)
-        x.withUnsafeBufferPointer { BlockQuantization.quantizeActivations($0.baseAddress!, count: x.count, scales: &scales, values: &values, sums: &sums) }
+        x.withUnsafeBufferPointer {
+            BlockQuantization.quantizeActivations($0.baseAddress!, count: x.count, scales: &scales, values: &values, sums: &sums)
+        }
         return x.indices.map { scales[$0 / 32] * Float(values[$0]) }
     }
 

@@ -76,8 +76,9 @@ import Testing
 
     @Test func largeInputsRunInSeveralCachedPasses() {
         // 2 × 64 × 64 tiles of 6×6 with 8 + 8 channels spill over one 4 MiB pass.
-        let g = Conv2DGeometry(batch: 2, inChannels: 8, outChannels: 8, height: 255, width: 254, kernelHeight: 3, kernelWidth: 3,
-                               padding: (1, 1))
+        let g = Conv2DGeometry(
+            batch: 2, inChannels: 8, outChannels: 8, height: 255, width: 254, kernelHeight: 3, kernelWidth: 3,
+            padding: (1, 1))
         #expect(Conv2DWinograd.tilesPerPass(WinogradPlan(g, transform: .f4x3)) < WinogradPlan(g, transform: .f4x3).tiles)
         let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 49), w = testValues(g.outChannels * g.patchSize, seed: 50)
         var slow = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane), fast = slow
@@ -92,8 +93,10 @@ import Testing
         #expect(abs(f4[0] - 1) < 1e-6 && abs(f4[1] - 1.800) < 1e-3 && abs(f4[3] - 4.499) < 1e-3)
         #expect(abs(f4[3 * 6 + 3] - 20.238) < 1e-3 && abs(f4[1 * 6 + 1] - 3.238) < 1e-3 && abs(f4[35] - 1) < 1e-6)
         let f2 = WinogradTransform.f2x3.importanceFactors
-        #expect(allClose(f2, [2, 2.828, 2.828, 2, 2.828, 4, 4, 2.828, 2.828, 4, 4, 2.828, 2, 2.828, 2.828, 2].map { $0 / 2 },
-                         relativeTolerance: 1e-3))
+        #expect(
+            allClose(
+                f2, [2, 2.828, 2.828, 2, 2.828, 4, 4, 2.828, 2.828, 4, 4, 2.828, 2, 2.828, 2.828, 2].map { $0 / 2 },
+                relativeTolerance: 1e-3))
     }
 
     @Test func supportSetsAreCornersEdgesAndTheWholeKernel() {

@@ -40,12 +40,18 @@ import Testing
     @Test func metadataAndTensorsRoundTrip() throws {
         let path = temporary("plain.gguf")
         let matrix = Tensor((0..<(3 * 64)).map { Float($0) / 50 - 2 }).reshaped([3, 64])
-        let metadata: [(String, GGUFValue)] = [("general.architecture", .string("test")), ("a.u8", .uint8(7)), ("a.i64", .int64(-5)),
-                                               ("a.f64", .float64(0.25)), ("a.bool", .bool(true)),
-                                               ("a.list", .array([.string("x"), .string("y")])), ("general.alignment", .uint32(64))]
-        try GGUFWriter.write(metadata: metadata, tensors: [("m32", matrix, .f32), ("m16", matrix, .f16), ("q8", matrix, .q8_0), ("q4", matrix, .q4_0),
-                                                                   ("b16", matrix, .bf16)],
-                             to: path, alignment: 64)
+        let metadata: [(String, GGUFValue)] = [
+            ("general.architecture", .string("test")), ("a.u8", .uint8(7)), ("a.i64", .int64(-5)),
+            ("a.f64", .float64(0.25)), ("a.bool", .bool(true)),
+            ("a.list", .array([.string("x"), .string("y")])), ("general.alignment", .uint32(64)),
+        ]
+        try GGUFWriter.write(
+            metadata: metadata,
+            tensors: [
+                ("m32", matrix, .f32), ("m16", matrix, .f16), ("q8", matrix, .q8_0), ("q4", matrix, .q4_0),
+                ("b16", matrix, .bf16),
+            ],
+            to: path, alignment: 64)
         let file = try GGUFFile(path: path)
         #expect(file.version == 3 && file.tensorOrder == ["m32", "m16", "q8", "q4", "b16"])
         for (key, value) in metadata { #expect(file.metadata[key] == value, "\(key)") }
@@ -109,7 +115,8 @@ import Testing
         try LlamaGGUF.write(model, tokenizer: TokenizerTests.tokenizer, type: .f32, to: path)
         let m = try GGUFFile(path: path).metadata
         guard case .array(let tokens) = m["tokenizer.ggml.tokens"], case .array(let merges) = m["tokenizer.ggml.merges"],
-              case .array(let types) = m["tokenizer.ggml.token_type"] else { Issue.record("no vocabulary"); return }
+            case .array(let types) = m["tokenizer.ggml.token_type"]
+        else { Issue.record("no vocabulary"); return }
         #expect(tokens.count == 128_256 && types.count == 128_256 && types[128_000] == .int32(3) && types[0] == .int32(1))
         #expect(tokens[2028] == .string("This") && tokens[374] == .string("Ġis") && tokens[271] == .string("ĊĊ"))
         #expect(tokens[128_009] == .string("<|eot_id|>") && m["tokenizer.ggml.model"] == .string("gpt2"))
@@ -153,7 +160,14 @@ import Testing
         let logits = try LlamaRuntime(model: model, format: format, maxSequence: 32).forward(tokens[0], allLogits: true)
         let error = zip(logits, reference).map { abs($0 - $1) }.max()! / scale
         // Q8_0: weights and (on the integer kernels) activations both rounded to int8.
-        let tolerance: Float = switch format { case .f32: 1e-4; case .f16: 5e-3; case .bf16: 3e-2; case .q8_0: 5e-2; case .q4_0: 0.5 }
+        let tolerance: Float =
+            switch format {
+            case .f32: 1e-4;
+            case .f16: 5e-3;
+            case .bf16: 3e-2;
+            case .q8_0: 5e-2;
+            case .q4_0: 0.5
+            }
         #expect(error < tolerance, "\(format): \(error)")
     }
 }

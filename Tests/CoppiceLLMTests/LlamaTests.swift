@@ -40,11 +40,15 @@ import Testing
         let f = c.inverseFrequencies
         #expect(abs(f[1] - 0.8146172339) < 1e-9 && abs(f[20] - 1.656044008e-2) < 1e-11)
         #expect(abs(f[40] - 3.428102196e-5) < 1e-13 && abs(f[63] - 3.068925989e-7) < 1e-15)
-        let meta = try LlamaConfiguration.meta(Data(#"{"dim": 2048, "n_layers": 16, "n_heads": 32, "n_kv_heads": 8, "vocab_size": 128256, "ffn_dim_multiplier": 1.5, "multiple_of": 256, "norm_eps": 1e-05, "rope_theta": 500000.0, "use_scaled_rope": true}"#.utf8), tieWordEmbeddings: true)
+        let meta = try LlamaConfiguration.meta(
+            Data(
+                #"{"dim": 2048, "n_layers": 16, "n_heads": 32, "n_kv_heads": 8, "vocab_size": 128256, "ffn_dim_multiplier": 1.5, "multiple_of": 256, "norm_eps": 1e-05, "rope_theta": 500000.0, "use_scaled_rope": true}"#
+                    .utf8), tieWordEmbeddings: true)
         #expect(meta.intermediateSize == 8192 && meta.headDimension == 64 && meta.ropeScaling?.factor == 8)
         #expect(throws: LlamaError.self) { try LlamaConfiguration.huggingFace(Data(#"{"vocab_size": 10}"#.utf8)) }
         #expect(throws: LlamaError.self) {
-            try LlamaConfiguration.huggingFace(Data(#"{"vocab_size": 10, "hidden_size": 30, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 8}"#.utf8))
+            try LlamaConfiguration.huggingFace(
+                Data(#"{"vocab_size": 10, "hidden_size": 30, "num_hidden_layers": 1, "num_attention_heads": 4, "intermediate_size": 8}"#.utf8))
         }
     }
 

@@ -9,8 +9,9 @@ import Testing
         let tokenizer = TokenizerTests.tokenizer
         let text = "naïve 🙂 café 龘𝄞"
         let ids = tokenizer.encode(text)
-        #expect(ids.contains { String(validating: tokenizer.bytes([$0]), as: UTF8.self) == nil },
-                "some token carries part of a character, so the stream has to hold bytes back")
+        #expect(
+            ids.contains { String(validating: tokenizer.bytes([$0]), as: UTF8.self) == nil },
+            "some token carries part of a character, so the stream has to hold bytes back")
         var stream = TokenTextStream(tokenizer: tokenizer)
         let pieces = ids.map { stream.append($0) }
         #expect(pieces.joined() == text)
@@ -20,9 +21,14 @@ import Testing
 
     @Test func presetsHaveTheirPublishedShapes() {
         let small = LlamaConfiguration.Preset.llama57M.configuration
-        #expect((small.hiddenSize, small.layers, small.heads, small.kvHeads, small.intermediateSize, small.vocabularySize) == (512, 8, 8, 2, 1536, 32_000))
+        #expect(
+            (small.hiddenSize, small.layers, small.heads, small.kvHeads, small.intermediateSize, small.vocabularySize) == (512, 8, 8, 2, 1536, 32_000)
+        )
         let oneB = LlamaConfiguration.Preset.llama32_1B.configuration
-        #expect((oneB.hiddenSize, oneB.layers, oneB.kvHeads, oneB.intermediateSize, oneB.vocabularySize, oneB.tieWordEmbeddings) == (2048, 16, 8, 8192, 128_256, true))
+        #expect(
+            (oneB.hiddenSize, oneB.layers, oneB.kvHeads, oneB.intermediateSize, oneB.vocabularySize, oneB.tieWordEmbeddings) == (
+                2048, 16, 8, 8192, 128_256, true
+            ))
     }
 
     @Test func ggufTypesGoByLlamaCppsNames() {

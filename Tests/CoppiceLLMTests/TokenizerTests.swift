@@ -29,9 +29,12 @@ import Testing
         #expect(t.decode([128000, 2028, 374, 264, 1296, 11914, 13, 128001]) == "<|begin_of_text|>This is a test sentence.<|end_of_text|>")
         let format = ChatFormat(tokenizer: t)
         #expect(format.encode(ChatMessage(.user, "This is a test sentence.")) == [128006, 882, 128007, 271, 2028, 374, 264, 1296, 11914, 13, 128009])
-        #expect(format.encodeDialogPrompt([ChatMessage(.system, "This is a test sentence."), ChatMessage(.user, "This is a response.")])
-            == [128000, 128006, 9125, 128007, 271, 2028, 374, 264, 1296, 11914, 13, 128009, 128006, 882, 128007, 271, 2028, 374, 264, 2077, 13,
-                128009, 128006, 78191, 128007, 271])
+        #expect(
+            format.encodeDialogPrompt([ChatMessage(.system, "This is a test sentence."), ChatMessage(.user, "This is a response.")])
+                == [
+                    128000, 128006, 9125, 128007, 271, 2028, 374, 264, 1296, 11914, 13, 128009, 128006, 882, 128007, 271, 2028, 374, 264, 2077, 13,
+                    128009, 128006, 78191, 128007, 271,
+                ])
         #expect(t.stopTokens == [128001, 128008, 128009])
     }
 
@@ -42,16 +45,20 @@ import Testing
     }
 
     @Test func toolCallsParse() {
-        #expect(AssistantReply.parse("<|python_tag|>brave_search.call(query=\"weather, Menlo Park\")")
-            == .builtinToolCall(tool: "brave_search", arguments: ["query": "weather, Menlo Park"]))
-        #expect(AssistantReply.parse("<|python_tag|>{\"type\": \"function\", \"name\": \"get_time\", \"parameters\": {\"zone\": \"UTC\"}}")
-            == .functionCall(name: "get_time", parametersJSON: "{\"zone\":\"UTC\"}"))
-        #expect(AssistantReply.parse("<function=spotify_trending_songs>{\"n\": \"5\"}</function>")
-            == .functionCall(name: "spotify_trending_songs", parametersJSON: "{\"n\": \"5\"}"))
+        #expect(
+            AssistantReply.parse("<|python_tag|>brave_search.call(query=\"weather, Menlo Park\")")
+                == .builtinToolCall(tool: "brave_search", arguments: ["query": "weather, Menlo Park"]))
+        #expect(
+            AssistantReply.parse("<|python_tag|>{\"type\": \"function\", \"name\": \"get_time\", \"parameters\": {\"zone\": \"UTC\"}}")
+                == .functionCall(name: "get_time", parametersJSON: "{\"zone\":\"UTC\"}"))
+        #expect(
+            AssistantReply.parse("<function=spotify_trending_songs>{\"n\": \"5\"}</function>")
+                == .functionCall(name: "spotify_trending_songs", parametersJSON: "{\"n\": \"5\"}"))
         #expect(AssistantReply.parse("<|python_tag|>import math\nprint(math.pi)") == .code("import math\nprint(math.pi)"))
         #expect(AssistantReply.parse("The answer is 42.") == .text("The answer is 42."))
-        #expect(ChatFormat.toolSystemPrompt(builtinTools: ["brave_search", "wolfram_alpha"], today: "23 July 2024")
-            == "Environment: ipython\nTools: brave_search, wolfram_alpha\n\nCutting Knowledge Date: December 2023\nToday Date: 23 July 2024")
+        #expect(
+            ChatFormat.toolSystemPrompt(builtinTools: ["brave_search", "wolfram_alpha"], today: "23 July 2024")
+                == "Environment: ipython\nTools: brave_search, wolfram_alpha\n\nCutting Knowledge Date: December 2023\nToday Date: 23 July 2024")
     }
 }
 
@@ -59,9 +66,14 @@ import Testing
     @Test func promptListsTheCategoriesAndJudgesTheLastTurn() {
         let prompt = LlamaGuard.prompt(conversation: [ChatMessage(.user, "How do I bake bread?")])
         #expect(prompt.hasPrefix("Task: Check if there is unsafe content in 'User' messages"))
-        #expect(prompt.contains("S1: Violent Crimes.\nS2: Non-Violent Crimes.\nS3: Sex Crimes.") && prompt.contains("S14: Code Interpreter Abuse.\n<END UNSAFE"))
+        #expect(
+            prompt.contains("S1: Violent Crimes.\nS2: Non-Violent Crimes.\nS3: Sex Crimes.")
+                && prompt.contains("S14: Code Interpreter Abuse.\n<END UNSAFE"))
         #expect(prompt.contains("<BEGIN CONVERSATION>\n\nUser: How do I bake bread?\n\n<END CONVERSATION>"))
-        #expect(prompt.hasSuffix("ONLY THE LAST User message in the above conversation:\n - First line must read 'safe' or 'unsafe'.\n - If unsafe, a second line must include a comma-separated list of violated categories."))
+        #expect(
+            prompt.hasSuffix(
+                "ONLY THE LAST User message in the above conversation:\n - First line must read 'safe' or 'unsafe'.\n - If unsafe, a second line must include a comma-separated list of violated categories."
+            ))
         let agent = LlamaGuard.prompt(conversation: [ChatMessage(.user, "Hi"), ChatMessage(.assistant, "Hello!")], excluding: ["S7"])
         #expect(agent.contains("'Agent' messages") && agent.contains("User: Hi\n\nAgent: Hello!") && !agent.contains("S7: Privacy"))
         let ids = LlamaGuard.tokens(conversation: [ChatMessage(.user, "Hi")], format: ChatFormat(tokenizer: TokenizerTests.tokenizer))
@@ -85,7 +97,8 @@ import Testing
     func idsEqualTheTokenizersLibrary(name: String) throws {
         let fixtures = TokenizerTests.root.appendingPathComponent("Tests/CoppiceLLMTests/Fixtures")
         let tokenizer = try HuggingFaceTokenizer(path: fixtures.appendingPathComponent("hf_tokenizer_\(name).json").path)
-        let cases = try JSONDecoder().decode([String: [Case]].self, from: Data(contentsOf: fixtures.appendingPathComponent("hf_tokenizer_cases.json")))
+        let cases = try JSONDecoder().decode(
+            [String: [Case]].self, from: Data(contentsOf: fixtures.appendingPathComponent("hf_tokenizer_cases.json")))
         for c in cases[name] ?? [] {
             let ids = tokenizer.encode(c.text)
             #expect(ids == c.ids, "\(name): \(c.text.debugDescription)")
@@ -99,7 +112,8 @@ import Testing
         #expect(throws: LlamaError.self) { try HuggingFaceTokenizer(json: Data("{}".utf8)) }
         #expect(throws: LlamaError.self) { try HuggingFaceTokenizer(json: Data(#"{"model": {"type": "Unigram"}}"#.utf8)) }
         #expect(throws: LlamaError.self) {
-            try HuggingFaceTokenizer(json: Data(#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#.utf8))
+            try HuggingFaceTokenizer(
+                json: Data(#"{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Whitespace"}}"#.utf8))
         }
     }
 }

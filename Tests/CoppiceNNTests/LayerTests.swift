@@ -6,8 +6,10 @@ import Testing
 @Suite struct LayerTests {
     @Test func linearComputesAffineMapAndNamesParameters() throws {
         var rng = RandomGenerator(seed: 1)
-        let model = Sequential([Linear(inFeatures: 3, outFeatures: 2, using: &rng), ReLU(),
-                                Linear(inFeatures: 2, outFeatures: 1, bias: false, using: &rng)])
+        let model = Sequential([
+            Linear(inFeatures: 3, outFeatures: 2, using: &rng), ReLU(),
+            Linear(inFeatures: 2, outFeatures: 1, bias: false, using: &rng),
+        ])
         #expect(model.namedParameters().map(\.name) == ["0.weight", "0.bias", "2.weight"])
         let first = model.layers[0] as! Linear
         let x = try Tensor(shape: [1, 3], values: [1, 2, 3])

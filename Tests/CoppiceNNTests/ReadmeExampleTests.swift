@@ -19,7 +19,7 @@ import Testing
     let loss = try Loss.crossEntropy(model(images), labels: labels)
     loss.backward()
     optimizer.step()
-    let logits = withoutGradient { model(images) }   // inference: no tape at all
+    let logits = withoutGradient { model(images) }  // inference: no tape at all
 
     #expect(logits.shape == [16, 10] && loss.item.isFinite && !logits.requiresGrad)
 }

@@ -11,8 +11,9 @@ import Testing
         var rng = RandomGenerator(seed: seed)
         let configuration = DLRMConfiguration(bottomMLP: [4, 12, 10, 6], topMLP: [9, 7, 1], embeddingDimension: 6, tableSizes: [20, 30])
         let model = try DLRM(configuration, using: &rng)
-        let batch = DLRMBatch(dense: .normal([5, 4], using: &rng), indices: [[1, 2, 3, 4, 5], [9, 8, 7, 6, 5]],
-                              offsets: [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]])
+        let batch = DLRMBatch(
+            dense: .normal([5, 4], using: &rng), indices: [[1, 2, 3, 4, 5], [9, 8, 7, 6, 5]],
+            offsets: [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]])
         return (model, batch)
     }
 
@@ -84,7 +85,9 @@ import Testing
         var training = DLRMTraining(configuration: configuration)
         training.phases = [0, 0.5, 0]
         var trainings = 0
-        let rows = try AMGPComparison.run(training, repeats: 2) { trainings += 1; return try $0.run(data).result }
+        let rows = try AMGPComparison.run(training, repeats: 2) {
+            trainings += 1; return try $0.run(data).result
+        }
         #expect(rows.map(\.name) == ["dense", "AMGP", "prune-only", "small dense"])
         #expect(trainings == 8 && rows.allSatisfy { $0.runSeconds.count == 2 && $0.seconds == $0.runSeconds.reduce(0, +) / 2 })
         #expect(AMGPComparison.markdown(rows).contains("train time (median of 2)"))
@@ -95,8 +98,12 @@ import Testing
         #expect(summary.contains("seed 2: ΔNE / Δtime") && !summary.contains("| dense |"))
         #expect(summary.contains(String(format: "| AMGP | %+.2f%% /", amgpChange)))
         let slowerChange = 100 * (rows[1].ne! * 1.01 / rows[0].ne! - 1)
-        #expect(summary.contains(String(format: " | %+.2f%% | %.2f%% |", (amgpChange + slowerChange) / 2, abs(amgpChange - slowerChange) / 2.squareRoot())), "\(summary)")
-        #expect(summary.contains(String(format: "Dense NE across the seeds: mean %.4f, sd 0.0000", rows[0].ne!)), "the same dense run twice: no spread")
+        #expect(
+            summary.contains(
+                String(format: " | %+.2f%% | %.2f%% |", (amgpChange + slowerChange) / 2, abs(amgpChange - slowerChange) / 2.squareRoot())),
+            "\(summary)")
+        #expect(
+            summary.contains(String(format: "Dense NE across the seeds: mean %.4f, sd 0.0000", rows[0].ne!)), "the same dense run twice: no spread")
         #expect(rows[1].trainingFLOPs < rows[0].trainingFLOPs && rows[2].trainingFLOPs < rows[1].trainingFLOPs)
         #expect(abs(rows[3].trainingFLOPs / rows[1].trainingFLOPs - 1) < 0.05, "\(rows[3].trainingFLOPs) vs \(rows[1].trainingFLOPs)")
         #expect(rows[3].bottomMLP.first == 3 && rows[3].bottomMLP.last == 8 && rows[3].topMLP.last == 1)

@@ -32,13 +32,13 @@ import Testing
     @Test func malformedRowsAreCountedWithLineNumbersOrFatal() throws {
         let good = "0\t1\t2\t\t4\t5\t6\t7\t8\t9\t10\t11\t12\t13\t" + (0..<26).map { _ in "68fd1e64" }.joined(separator: "\t")
         let lines = [
-            good + "\r",                                  // 1: CRLF is fine
-            "",                                           // 2: empty, ignored
-            "1\t2\t3",                                    // 3: wrong column count
-            good.replacingOccurrences(of: "\t68fd1e64", with: "\tzz", options: [], range: good.range(of: "\t68fd1e64")), // 4: bad hex
-            good.replacingOccurrences(of: "0\t1\t2", with: "0\t1e999\t2"),                                           // 5: huge number
-            "2" + good.dropFirst(),                       // 6: bad label
-            good,                                         // 7
+            good + "\r",  // 1: CRLF is fine
+            "",  // 2: empty, ignored
+            "1\t2\t3",  // 3: wrong column count
+            good.replacingOccurrences(of: "\t68fd1e64", with: "\tzz", options: [], range: good.range(of: "\t68fd1e64")),  // 4: bad hex
+            good.replacingOccurrences(of: "0\t1\t2", with: "0\t1e999\t2"),  // 5: huge number
+            "2" + good.dropFirst(),  // 6: bad label
+            good,  // 7
         ]
         let path = NSTemporaryDirectory() + "criteo-\(UUID().uuidString).tsv"
         try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)

@@ -19,9 +19,10 @@ import Testing
         let model = try DLRM(Self.configuration, using: &rng)
         try model.load(stateDict: all.filter { !$0.key.hasPrefix("input.") && !$0.key.hasPrefix("output.") })
         let tables = Self.configuration.tableSizes.indices
-        let batch = DLRMBatch(dense: try file.tensor("input.dense"),
-                              indices: try tables.map { try file.int32s("input.indices.\($0)").map(Int.init) },
-                              offsets: try tables.map { try file.int32s("input.offsets.\($0)").map(Int.init) })
+        let batch = DLRMBatch(
+            dense: try file.tensor("input.dense"),
+            indices: try tables.map { try file.int32s("input.indices.\($0)").map(Int.init) },
+            offsets: try tables.map { try file.int32s("input.offsets.\($0)").map(Int.init) })
         return (model, batch, try file.tensor("output.probability").scalars)
     }
 

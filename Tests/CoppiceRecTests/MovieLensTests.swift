@@ -20,7 +20,9 @@ import Testing
         let days = (data.examples.last!.timestamp - data.examples.first!.timestamp) / 86_400
         #expect((212...214).contains(days), "213 days, September 1997 to April 1998: \(days)")
         for example in data.examples.prefix(1000) {
-            #expect(example.sparse.count == 8 && zip(example.sparse, data.tableSizes).allSatisfy { ids, n in !ids.isEmpty && ids.allSatisfy { (0..<n).contains($0) } })
+            #expect(
+                example.sparse.count == 8
+                    && zip(example.sparse, data.tableSizes).allSatisfy { ids, n in !ids.isEmpty && ids.allSatisfy { (0..<n).contains($0) } })
         }
         #expect(data.examples.contains { $0.sparse[5].count > 1 }, "genres are multi-hot")
     }

@@ -12,8 +12,10 @@ import Testing
     static let generator = try! SyntheticCTR(tableSizes: [40, 25, 60], denseCount: 3, drift: .abrupt(every: 900), seed: 3)
 
     static func configuration(variants: [OnlineVariant], chunks: Int = 7) -> OnlineConfiguration {
-        var c = OnlineConfiguration(model: DLRMConfiguration(bottomMLP: [3, 24, 8], topMLP: [20, 12, 1], embeddingDimension: 8,
-                                                             tableSizes: generator.tableSizes), stream: "test")
+        var c = OnlineConfiguration(
+            model: DLRMConfiguration(
+                bottomMLP: [3, 24, 8], topMLP: [20, 12, 1], embeddingDimension: 8,
+                tableSizes: generator.tableSizes), stream: "test")
         c.batchSize = 50
         c.learningRate = 0.3
         c.pretrainChunks = 2
@@ -62,13 +64,16 @@ import Testing
             for start in stride(from: 0, to: chunk.count, by: config.batchSize) {
                 let slice = chunk[start..<min(start + config.batchSize, chunk.count)]
                 optimizer.zeroGrad()
-                try Loss.binaryCrossEntropyWithLogits(try model(DLRMTraining.batch(slice)), targets: Tensor(slice.map(\.label)).reshaped([slice.count, 1])).backward()
+                try Loss.binaryCrossEntropyWithLogits(
+                    try model(DLRMTraining.batch(slice)), targets: Tensor(slice.map(\.label)).reshaped([slice.count, 1])
+                ).backward()
                 optimizer.step()
             }
         }
         let next = try stream.chunk(2)
-        let expected = try BinaryMetrics.summary(predictions: OnlineTraining.predict(model, next), labels: next.map(\.label),
-                                                 trainingCTR: Double(seen.filter { $0.label == 1 }.count) / Double(seen.count))
+        let expected = try BinaryMetrics.summary(
+            predictions: OnlineTraining.predict(model, next), labels: next.map(\.label),
+            trainingCTR: Double(seen.filter { $0.label == 1 }.count) / Double(seen.count))
         #expect(records[0].ne == expected.normalizedEntropy && records[0].auc == expected.auc && records[0].logLoss == expected.logLoss)
     }
 
@@ -122,8 +127,10 @@ import Testing
         let examples = try stream.chunk(7)
         var rng = RandomGenerator(seed: 9)
         let model = try DLRM(Self.configuration(variants: []).model, using: &rng)
-        for (parameter, mask) in zip(ServingPruning.prunableWeights(of: model).map(\.parameter),
-                                     try ServingPruning.uniform.masks(for: model, sparsity: 0.6, recent: [])) {
+        for (parameter, mask) in zip(
+            ServingPruning.prunableWeights(of: model).map(\.parameter),
+            try ServingPruning.uniform.masks(for: model, sparsity: 0.6, recent: []))
+        {
             parameter.mask = mask
             parameter.applyMask()
         }
@@ -144,7 +151,8 @@ import Testing
         var rng = RandomGenerator(seed: 0)
         let trained = try DLRM(config.model, using: &rng)
         let state = try SafetensorsFile(path: out + "/checkpoint.safetensors").tensors()
-        try trained.load(stateDict: Dictionary(uniqueKeysWithValues: state.filter { $0.key.hasPrefix("dense.") }.map { (String($0.key.dropFirst(6)), $0.value) }))
+        try trained.load(
+            stateDict: Dictionary(uniqueKeysWithValues: state.filter { $0.key.hasPrefix("dense.") }.map { (String($0.key.dropFirst(6)), $0.value) }))
         let data = try stream.chunk(2)
         var learned = LearnedLayerSparsity()
         learned.steps = 60

@@ -8,8 +8,11 @@ import Testing
 @Suite struct RunOptionsTests {
     @Test func servingVariantsParseAsPruningTimesSchedule() throws {
         let variants = try OnlineVariant.parse(schedules: "r2, once,adaptive:0.01", pruning: "learned,uniform")
-        #expect(variants.map(\.description) == ["d2s-r2-learned", "prune-once-learned", "adaptive-0.01-learned",
-                                                "d2s-r2-uniform", "prune-once-uniform", "adaptive-0.01-uniform"])
+        #expect(
+            variants.map(\.description) == [
+                "d2s-r2-learned", "prune-once-learned", "adaptive-0.01-learned",
+                "d2s-r2-uniform", "prune-once-uniform", "adaptive-0.01-uniform",
+            ])
         #expect(throws: TrainingError.self, "r0 is no period") { try OnlineVariant.parse(schedules: "r0", pruning: "learned") }
         do {
             _ = try OnlineVariant.parse(schedules: "r1", pruning: "magnitude")

@@ -13,9 +13,11 @@ import Testing
 
     @Test func linearChainsShrinkAndKeepTheirOutputs() throws {
         var rng = RandomGenerator(seed: 1)
-        let model = Sequential([Linear(inFeatures: 6, outFeatures: 5, using: &rng), ReLU(),
-                                Linear(inFeatures: 5, outFeatures: 4, using: &rng), Tanh(),
-                                Linear(inFeatures: 4, outFeatures: 3, using: &rng)])
+        let model = Sequential([
+            Linear(inFeatures: 6, outFeatures: 5, using: &rng), ReLU(),
+            Linear(inFeatures: 5, outFeatures: 4, using: &rng), Tanh(),
+            Linear(inFeatures: 4, outFeatures: 3, using: &rng),
+        ])
         zeroUnits((model.layers[0] as! Linear).weight, [1, 3])
         zeroUnits((model.layers[2] as! Linear).weight, [0])
         let x = Tensor.normal([7, 6], using: &rng)
@@ -36,7 +38,9 @@ import Testing
         // pushed below zero so ReLU makes it exactly 0, channel 1's stays positive.
         _ = model(Tensor.normal([4, 2, 6, 6], using: &rng))
         zeroUnits(first.weight, [1, 2])
-        first.bias!.update { $0[1] = 5; $0[2] = -50 }
+        first.bias!.update {
+            $0[1] = 5; $0[2] = -50
+        }
         let x = Tensor.normal([2, 2, 6, 6], using: &rng)
         model.setTraining(false)
         let expected = withoutGradient { model(x) }.scalars
@@ -62,8 +66,11 @@ import Testing
     @Test func structuredPruningThenCompactionGivesASmallerEquivalentModel() throws {
         var rng = RandomGenerator(seed: 4)
         let model = Sequential([Linear(inFeatures: 10, outFeatures: 16, using: &rng), ReLU(), Linear(inFeatures: 16, outFeatures: 4, using: &rng)])
-        let pruner = try Pruner(model: model, recipe: PruningRecipe(method: PruningMethod(granularity: .slices(axis: 0)),
-                                                                   schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["0.weight"]))
+        let pruner = try Pruner(
+            model: model,
+            recipe: PruningRecipe(
+                method: PruningMethod(granularity: .slices(axis: 0)),
+                schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["0.weight"]))
         try pruner.step(0)
         let x = Tensor.normal([5, 10], using: &rng)
         let expected = withoutGradient { model(x) }.scalars
@@ -78,8 +85,11 @@ import Testing
         var rng = RandomGenerator(seed: 9)
         let embedding = Embedding(count: 12, dimension: 6, using: &rng)
         let reader = Linear(inFeatures: 6, outFeatures: 3, using: &rng)
-        let pruner = try Pruner(model: embedding, recipe: PruningRecipe(method: PruningMethod(granularity: .slices(axis: 1)),
-                                                                       schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["weight"]))
+        let pruner = try Pruner(
+            model: embedding,
+            recipe: PruningRecipe(
+                method: PruningMethod(granularity: .slices(axis: 1)),
+                schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["weight"]))
         try pruner.step(0)
         let ids = [0, 5, 11, 5]
         let expected = reader(try embedding(ids)).scalars
@@ -92,7 +102,9 @@ import Testing
 @Suite struct FinalizeSwapTests {
     @Test func finalizeSwapsInFasterTwinsAndKeepsOutputs() throws {
         var rng = RandomGenerator(seed: 10)
-        let model = Sequential([Linear(inFeatures: 512, outFeatures: 512, using: &rng), ReLU(), Linear(inFeatures: 512, outFeatures: 10, using: &rng)])
+        let model = Sequential([
+            Linear(inFeatures: 512, outFeatures: 512, using: &rng), ReLU(), Linear(inFeatures: 512, outFeatures: 10, using: &rng),
+        ])
         let pruner = try Pruner(model: model, recipe: PruningRecipe(method: PruningMethod(), schedule: .oneShot(sparsity: 0.97, step: 0)))
         try pruner.step(0)
         let x = Tensor.normal([1, 512], using: &rng)

@@ -21,7 +21,8 @@ import Testing
         let previous = t([0, 1, 1, 1])
         let scores = t([9, 1, 2, 3])
         #expect(try MaskSelection.mask(scores: scores, previous: previous, amount: .fraction(0.5), granularity: .element).scalars == [0, 0, 1, 1])
-        #expect(try MaskSelection.mask(scores: scores, previous: t([0, 0, 1, 1]), amount: .fraction(0.25), granularity: .element).scalars == [0, 0, 1, 1])
+        #expect(
+            try MaskSelection.mask(scores: scores, previous: t([0, 0, 1, 1]), amount: .fraction(0.25), granularity: .element).scalars == [0, 0, 1, 1])
     }
 
     @Test func structuredSlicesUseTheirNorm() throws {
@@ -29,7 +30,8 @@ import Testing
         let rows = try PruningMethod(criterion: .magnitude, granularity: .slices(axis: 0)).mask(weight: weight, previous: nil, amount: .count(1))
         #expect(rows.scalars == [1, 1, 0, 0, 1, 1])
         // L2 ranks row 2 (4) above row 0 (√5); L1 ranks row 0 (3) below row 2 (4) too, but row 1 stays lowest.
-        let columns = try PruningMethod(criterion: .magnitude, granularity: .slices(axis: 1), norm: 2).mask(weight: weight, previous: nil, amount: .count(1))
+        let columns = try PruningMethod(criterion: .magnitude, granularity: .slices(axis: 1), norm: 2).mask(
+            weight: weight, previous: nil, amount: .count(1))
         #expect(columns.scalars == [1, 0, 1, 0, 1, 0])
         let conv = Tensor((0..<(3 * 2 * 2 * 2)).map { Float($0 / 8 == 1 ? 0.1 : 1) }).reshaped([3, 2, 2, 2])
         let channels = try PruningMethod(granularity: .slices(axis: 0)).mask(weight: conv, previous: nil, amount: .count(1))
@@ -38,15 +40,19 @@ import Testing
 
     @Test func blocksArePrunedWhole() throws {
         // 4×4 in 2×2 blocks; the top-right block is the weakest, then the bottom-left.
-        let weight = t([5, 5, 0.1, 0.1,
-                        5, 5, 0.1, 0.1,
-                        1, 1, 3, 3,
-                        1, 1, 3, 3], [4, 4])
+        let weight = t(
+            [
+                5, 5, 0.1, 0.1,
+                5, 5, 0.1, 0.1,
+                1, 1, 3, 3,
+                1, 1, 3, 3,
+            ], [4, 4])
         let mask = try PruningMethod(granularity: .blocks(rows: 2, columns: 2)).mask(weight: weight, previous: nil, amount: .fraction(0.5))
         #expect(mask.scalars == [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1])
         // Edge blocks of a 3×3 weight in 2×2 blocks are smaller but still pruned whole.
-        let edge = try PruningMethod(granularity: .blocks(rows: 2, columns: 2)).mask(weight: t([9, 9, 1, 9, 9, 1, 9, 9, 9], [3, 3]),
-                                                                                     previous: nil, amount: .count(1))
+        let edge = try PruningMethod(granularity: .blocks(rows: 2, columns: 2)).mask(
+            weight: t([9, 9, 1, 9, 9, 1, 9, 9, 9], [3, 3]),
+            previous: nil, amount: .count(1))
         #expect(edge.scalars == [1, 1, 0, 1, 1, 0, 1, 1, 1])
     }
 
@@ -55,7 +61,8 @@ import Testing
         let mask = try PruningMethod(granularity: .nOfM(n: 2, m: 4)).mask(weight: weight, previous: nil, amount: .fraction(0.5))
         #expect(mask.scalars == [0, 1, 1, 0, 1, 1, 0, 0])
         let previous = t([1, 0, 1, 1, 1, 1, 1, 1], [2, 4])
-        #expect(try PruningMethod(granularity: .nOfM(n: 2, m: 4)).mask(weight: weight, previous: previous, amount: .fraction(0.5)).scalars
+        #expect(
+            try PruningMethod(granularity: .nOfM(n: 2, m: 4)).mask(weight: weight, previous: previous, amount: .fraction(0.5)).scalars
                 == [1, 0, 1, 0, 1, 1, 0, 0])
         #expect(throws: PruningError.self) {
             try PruningMethod(granularity: .nOfM(n: 2, m: 4)).mask(weight: t([1, 2, 3], [1, 3]), previous: nil, amount: .fraction(0.5))

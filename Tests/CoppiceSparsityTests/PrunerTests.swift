@@ -25,8 +25,9 @@ import Testing
 
     @Test func prunerSelectsByPatternAndReachesEachTarget() throws {
         let net = model()
-        let recipe = PruningRecipe(method: PruningMethod(), schedule: .iterative(sparsity: 0.5, start: 0, stages: 2, frequency: 1),
-                                   parameters: ["*.weight"])
+        let recipe = PruningRecipe(
+            method: PruningMethod(), schedule: .iterative(sparsity: 0.5, start: 0, stages: 2, frequency: 1),
+            parameters: ["*.weight"])
         let pruner = try Pruner(model: net, recipe: recipe)
         #expect(pruner.targets.map(\.name) == ["0.weight", "2.weight"])
         try pruner.step(0)
@@ -68,8 +69,11 @@ import Testing
 
     @Test func movementScoresAccumulateAndPrune() throws {
         let net = model(seed: 6)
-        let pruner = try Pruner(model: net, recipe: PruningRecipe(method: PruningMethod(criterion: .movement),
-                                                                  schedule: .oneShot(sparsity: 0.5, step: 2)))
+        let pruner = try Pruner(
+            model: net,
+            recipe: PruningRecipe(
+                method: PruningMethod(criterion: .movement),
+                schedule: .oneShot(sparsity: 0.5, step: 2)))
         var rng = RandomGenerator(seed: 7)
         let x = Tensor.normal([8, 8], using: &rng)
         #expect(throws: PruningError.self) { try pruner.prune(to: 0.5) }
@@ -90,19 +94,26 @@ import Testing
         let zeros = pruner.targets.map { $0.parameter.value.scalars.filter { $0 == 0 }.count }.reduce(0, +)
         #expect(zeros == Int((0.6 * Double(8 * 6 + 6 * 4)).rounded()))
         #expect(throws: PruningError.self) {
-            try Pruner(model: net, recipe: PruningRecipe(method: PruningMethod(granularity: .nOfM(n: 2, m: 4)),
-                                                         schedule: .oneShot(sparsity: 0.5, step: 0), scope: .global))
+            try Pruner(
+                model: net,
+                recipe: PruningRecipe(
+                    method: PruningMethod(granularity: .nOfM(n: 2, m: 4)),
+                    schedule: .oneShot(sparsity: 0.5, step: 0), scope: .global))
         }
     }
 
     @Test func recipesRoundTripThroughFiles() throws {
-        let recipe = PruningRecipe(method: PruningMethod(criterion: .magnitude, granularity: .blocks(rows: 4, columns: 4), norm: 2),
-                                   schedule: .gradual(initial: 0, final: 0.9, start: 100, end: 1000, frequency: 100),
-                                   parameters: ["features.*.weight", "classifier.0.weight"], scope: .layer)
+        let recipe = PruningRecipe(
+            method: PruningMethod(criterion: .magnitude, granularity: .blocks(rows: 4, columns: 4), norm: 2),
+            schedule: .gradual(initial: 0, final: 0.9, start: 100, end: 1000, frequency: 100),
+            parameters: ["features.*.weight", "classifier.0.weight"], scope: .layer)
         let path = NSTemporaryDirectory() + "recipe-\(UUID().uuidString).json"
         try recipe.save(to: path)
         #expect(try PruningRecipe.load(from: path) == recipe)
         #expect(throws: PruningError.self) { try PruningRecipe.decode(Data("{\"method\": 1}".utf8)) }
-        #expect(throws: PruningError.self) { try Pruner(model: model(), recipe: PruningRecipe(method: PruningMethod(), schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["nothing.*"])) }
+        #expect(throws: PruningError.self) {
+            try Pruner(
+                model: model(), recipe: PruningRecipe(method: PruningMethod(), schedule: .oneShot(sparsity: 0.5, step: 0), parameters: ["nothing.*"]))
+        }
     }
 }

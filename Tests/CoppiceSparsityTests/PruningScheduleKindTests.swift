@@ -11,10 +11,13 @@ import Testing
             #expect(schedule.finalSparsity == 0.8, "\(kind)")
         }
         #expect(PruningScheduleKind.oneshot.schedule(sparsity: 0.5, totalSteps: 10) == .oneShot(sparsity: 0.5, step: 0))
-        #expect(PruningScheduleKind.iterative.schedule(sparsity: 0.5, totalSteps: 300) == .iterative(sparsity: 0.5, start: 0, stages: 10, frequency: 20))
-        #expect(PruningScheduleKind.gmp.schedule(sparsity: 0.5, totalSteps: 400) == .gradual(initial: 0, final: 0.5, start: 0, end: 260, frequency: 10))
-        #expect(PruningScheduleKind.gmp.schedule(sparsity: 0.5, totalSteps: 3) == .gradual(initial: 0, final: 0.5, start: 0, end: 2, frequency: 1),
-                "a short run still gets a valid ramp")
+        #expect(
+            PruningScheduleKind.iterative.schedule(sparsity: 0.5, totalSteps: 300) == .iterative(sparsity: 0.5, start: 0, stages: 10, frequency: 20))
+        #expect(
+            PruningScheduleKind.gmp.schedule(sparsity: 0.5, totalSteps: 400) == .gradual(initial: 0, final: 0.5, start: 0, end: 260, frequency: 10))
+        #expect(
+            PruningScheduleKind.gmp.schedule(sparsity: 0.5, totalSteps: 3) == .gradual(initial: 0, final: 0.5, start: 0, end: 2, frequency: 1),
+            "a short run still gets a valid ramp")
     }
 
     @Test func sparseStorageConvertsBothWays() throws {

@@ -6,8 +6,11 @@ import Testing
 
 @Suite struct SparseLayerTests {
     func pruned(_ layer: some Layer & Module, sparsity: Double) throws {
-        let pruner = try Pruner(model: layer, recipe: PruningRecipe(method: PruningMethod(), schedule: .oneShot(sparsity: sparsity, step: 0),
-                                                                   parameters: ["weight"]))
+        let pruner = try Pruner(
+            model: layer,
+            recipe: PruningRecipe(
+                method: PruningMethod(), schedule: .oneShot(sparsity: sparsity, step: 0),
+                parameters: ["weight"]))
         try pruner.step(0)
     }
 
@@ -45,9 +48,11 @@ import Testing
 
     @Test func optimizingAModelKeepsItsOutputsAndReportsEveryLayer() throws {
         var rng = RandomGenerator(seed: 3)
-        let model = Sequential([Conv2D(inChannels: 1, outChannels: 8, kernelSize: 3, padding: 1, using: &rng), ReLU(), Flatten(),
-                                Linear(inFeatures: 8 * 8 * 8, outFeatures: 64, using: &rng), ReLU(),
-                                Linear(inFeatures: 64, outFeatures: 10, using: &rng)])
+        let model = Sequential([
+            Conv2D(inChannels: 1, outChannels: 8, kernelSize: 3, padding: 1, using: &rng), ReLU(), Flatten(),
+            Linear(inFeatures: 8 * 8 * 8, outFeatures: 64, using: &rng), ReLU(),
+            Linear(inFeatures: 64, outFeatures: 10, using: &rng),
+        ])
         let pruner = try Pruner(model: model, recipe: PruningRecipe(method: PruningMethod(), schedule: .oneShot(sparsity: 0.95, step: 0)))
         try pruner.step(0)
         let x = Tensor.normal([2, 1, 8, 8], using: &rng)

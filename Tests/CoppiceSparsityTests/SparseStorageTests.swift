@@ -18,10 +18,12 @@ import Testing
     }
 
     @Test func sparseFilesLoadBackExactlyAndShrink() throws {
-        let weights = ["fc.weight": sparseTensor([256, 300], sparsity: 0.9, seed: 1),
-                       "conv.weight": sparseTensor([16, 3, 3, 3], sparsity: 0.8, seed: 2),
-                       "fc.bias": sparseTensor([256], sparsity: 0, seed: 3),
-                       "empty.weight": Tensor.zeros([4, 5])]
+        let weights = [
+            "fc.weight": sparseTensor([256, 300], sparsity: 0.9, seed: 1),
+            "conv.weight": sparseTensor([16, 3, 3, 3], sparsity: 0.8, seed: 2),
+            "fc.bias": sparseTensor([256], sparsity: 0, seed: 3),
+            "empty.weight": Tensor.zeros([4, 5]),
+        ]
         let sparsePath = directory + "/sparse.safetensors", densePath = directory + "/dense.safetensors"
         try SparseStorage.write(weights, metadata: ["model": "test"], to: sparsePath)
         try Safetensors.write(weights, to: densePath)
@@ -38,9 +40,10 @@ import Testing
 
     @Test func corruptSparseEntriesAreRejected() throws {
         let path = directory + "/bad.safetensors"
-        try Safetensors.write(["w.csr_values": Tensor([1, 2])],
-                              integers: ["w.csr_column_indices": ([2], [0, 7]), "w.csr_row_starts": ([3], [0, 1, 2])],
-                              metadata: [SparseStorage.metadataKey: #"{"w":{"format":"csr","shape":[2,3]}}"#], to: path)
+        try Safetensors.write(
+            ["w.csr_values": Tensor([1, 2])],
+            integers: ["w.csr_column_indices": ([2], [0, 7]), "w.csr_row_starts": ([3], [0, 1, 2])],
+            metadata: [SparseStorage.metadataKey: #"{"w":{"format":"csr","shape":[2,3]}}"#], to: path)
         #expect(throws: FormatError.self) { try SparseStorage.read(path) }
         try Safetensors.write(["x": Tensor([1])], metadata: [SparseStorage.metadataKey: "nonsense"], to: path)
         #expect(throws: FormatError.self) { try SparseStorage.read(path) }

@@ -5,8 +5,10 @@ import Testing
 
 /// Every differentiable op against central finite differences (see `GradientCheck`).
 @Suite struct GradientTests {
-    func check(_ inputs: [Tensor], epsilon: Float = 1e-2, rtol: Double = 2e-2, atol: Double = 2e-3,
-               sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping ([Tensor]) -> Tensor) {
+    func check(
+        _ inputs: [Tensor], epsilon: Float = 1e-2, rtol: Double = 2e-2, atol: Double = 2e-3,
+        sourceLocation: SourceLocation = #_sourceLocation, _ f: @escaping ([Tensor]) -> Tensor
+    ) {
         let bad = GradientCheck.mismatches(inputs, epsilon: epsilon, relativeTolerance: rtol, absoluteTolerance: atol, f)
         #expect(bad.isEmpty, "\(bad.prefix(4))", sourceLocation: sourceLocation)
     }
@@ -110,7 +112,9 @@ import Testing
 
     @Test func winogradFallsBackWhereItDoesNotApply() {
         let x = testTensor([1, 2, 7, 8], seed: 65), w = testTensor([3, 2, 3, 3], seed: 66)
-        #expect(!Conv2DAlgorithm.winogradF4x3.supports(Conv2DGeometry(input: x.shape, weight: w.shape, stride: (2, 2), padding: (1, 1), dilation: (1, 1))))
+        #expect(
+            !Conv2DAlgorithm.winogradF4x3.supports(Conv2DGeometry(input: x.shape, weight: w.shape, stride: (2, 2), padding: (1, 1), dilation: (1, 1)))
+        )
         let fallback = conv2d(x, weight: w, stride: (2, 2), padding: (1, 1), algorithm: .winogradF4x3)
         let reference = conv2d(x, weight: w, stride: (2, 2), padding: (1, 1), algorithm: .im2colGemm)
         #expect(allClose(fallback.scalars, reference.scalars))

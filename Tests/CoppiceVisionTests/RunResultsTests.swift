@@ -10,8 +10,9 @@ import Testing
 @Suite struct RunResultsTests {
     @Test func aRunsFinalNumbersAreTheLastEpochAndTheMeanTime() {
         func record(_ epoch: Int, _ accuracy: Double, _ seconds: Double) -> EpochRecord {
-            EpochRecord(epoch: epoch, step: 10 * epoch, trainLoss: 1.0 / Double(epoch), trainAccuracy: accuracy, testLoss: 2.0 / Double(epoch),
-                        testAccuracy: accuracy, learningRate: 0.1, seconds: seconds)
+            EpochRecord(
+                epoch: epoch, step: 10 * epoch, trainLoss: 1.0 / Double(epoch), trainAccuracy: accuracy, testLoss: 2.0 / Double(epoch),
+                testAccuracy: accuracy, learningRate: 0.1, seconds: seconds)
         }
         let rows = EpochRecord.resultRows([record(1, 0.5, 2), record(2, 0.75, 4)], name: "lenet5 mnist")
         #expect(rows.map(\.metric) == ["test accuracy", "test loss", "train loss", "epoch time"])
@@ -21,7 +22,9 @@ import Testing
 
     @Test func theSparsityReportBecomesRowsAndFiles() throws {
         var rng = RandomGenerator(seed: 3)
-        let model = Sequential([Flatten(), Linear(inFeatures: 64, outFeatures: 32, using: &rng), ReLU(), Linear(inFeatures: 32, outFeatures: 4, using: &rng)])
+        let model = Sequential([
+            Flatten(), Linear(inFeatures: 64, outFeatures: 32, using: &rng), ReLU(), Linear(inFeatures: 32, outFeatures: 4, using: &rng),
+        ])
         for layer in model.layers.compactMap({ $0 as? Linear }) {
             let w = layer.weight.value
             layer.weight.value = try Tensor(shape: w.shape, values: w.scalars.map { abs($0) < 0.05 ? 0 : $0 })
@@ -36,7 +39,9 @@ import Testing
         try SparsityReportFiles.write(report, to: directory)
         let written = try JSONDecoder().decode(ModelReport.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/sparsity-report.json")))
         #expect(written == report)
-        #expect(FileManager.default.fileExists(atPath: directory + "/sparsity-report.md") && FileManager.default.fileExists(atPath: directory + "/sparsity.svg"))
+        #expect(
+            FileManager.default.fileExists(atPath: directory + "/sparsity-report.md")
+                && FileManager.default.fileExists(atPath: directory + "/sparsity.svg"))
     }
 
     @Test func spatialWinogradOptionsFillTheMethodsSteps() {

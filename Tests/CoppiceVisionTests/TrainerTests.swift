@@ -26,7 +26,8 @@ func temporaryDirectory() -> String {
     let data = (train: syntheticImages(count: 96, seed: 1), test: syntheticImages(count: 32, seed: 2))
 
     @Test func resumedRunEqualsUninterruptedRun() throws {
-        let whole = try Trainer(configuration: configuration, outputDirectory: temporaryDirectory(), datasets: data, progress: TrainingProgress(style: .silent))
+        let whole = try Trainer(
+            configuration: configuration, outputDirectory: temporaryDirectory(), datasets: data, progress: TrainingProgress(style: .silent))
         let expected = try whole.run()
         let directory = temporaryDirectory()
         let first = try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: TrainingProgress(style: .silent))
@@ -47,7 +48,8 @@ func temporaryDirectory() -> String {
 
     @Test func resumingWithAnotherConfigurationIsRefused() throws {
         let directory = temporaryDirectory()
-        try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: TrainingProgress(style: .silent)).run(stopAfter: 1)
+        try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: TrainingProgress(style: .silent)).run(
+            stopAfter: 1)
         var other = configuration
         other.learningRate = 0.01
         let trainer = try Trainer(configuration: other, outputDirectory: directory, datasets: data, progress: TrainingProgress(style: .silent))
@@ -59,7 +61,8 @@ func temporaryDirectory() -> String {
         exploding.learningRate = 1e30
         exploding.momentum = 0
         exploding.schedule = .constant
-        let trainer = try Trainer(configuration: exploding, outputDirectory: temporaryDirectory(), datasets: data, progress: TrainingProgress(style: .silent))
+        let trainer = try Trainer(
+            configuration: exploding, outputDirectory: temporaryDirectory(), datasets: data, progress: TrainingProgress(style: .silent))
         do {
             try trainer.run()
             Issue.record("expected the run to stop")
@@ -79,7 +82,8 @@ func temporaryDirectory() -> String {
 
     @Test func checkpointsRoundTripAndRejectOtherFiles() throws {
         let directory = temporaryDirectory()
-        let trainer = try Trainer(configuration: configuration, outputDirectory: directory, datasets: data, progress: TrainingProgress(style: .silent))
+        let trainer = try Trainer(
+            configuration: configuration, outputDirectory: directory, datasets: data, progress: TrainingProgress(style: .silent))
         try trainer.run(stopAfter: 1)
         let saved = try Checkpoint.read(from: trainer.checkpointPath)
         #expect(saved.epoch == 1 && saved.configuration == configuration && saved.history.count == 1)

@@ -81,9 +81,11 @@ public enum AssistantReply: Equatable, Sendable {
 
     static func jsonFunction(_ text: String) -> AssistantReply? {
         guard text.hasPrefix("{"), let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-              let name = object["name"] as? String else { return nil }
+            let name = object["name"] as? String
+        else { return nil }
         let parameters = object["parameters"] ?? object["arguments"] ?? [String: Any]()
-        let json = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let json =
+            (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return .functionCall(name: name, parametersJSON: json)
     }
 
@@ -115,7 +117,11 @@ public enum AssistantReply: Equatable, Sendable {
     static func splitArguments(_ text: String) -> [String] {
         var parts: [String] = [], current = "", quote: Character?
         for c in text {
-            if let q = quote { if c == q { quote = nil } } else if c == "\"" || c == "'" { quote = c } else if c == "," {
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "," {
                 parts.append(current)
                 current = ""
                 continue

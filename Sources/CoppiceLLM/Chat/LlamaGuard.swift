@@ -26,22 +26,22 @@ public enum LlamaGuard {
         let list = categories.filter { !excluding.contains($0.code) }.map { "\($0.code): \($0.name)." }.joined(separator: "\n")
         let turns = conversation.map { "\($0.role == .assistant ? "Agent" : "User"): \($0.content)" }.joined(separator: "\n\n")
         return """
-        Task: Check if there is unsafe content in '\(role)' messages in conversations according our safety policy with the below categories.
+            Task: Check if there is unsafe content in '\(role)' messages in conversations according our safety policy with the below categories.
 
-        <BEGIN UNSAFE CONTENT CATEGORIES>
-        \(list)
-        <END UNSAFE CONTENT CATEGORIES>
+            <BEGIN UNSAFE CONTENT CATEGORIES>
+            \(list)
+            <END UNSAFE CONTENT CATEGORIES>
 
-        <BEGIN CONVERSATION>
+            <BEGIN CONVERSATION>
 
-        \(turns)
+            \(turns)
 
-        <END CONVERSATION>
+            <END CONVERSATION>
 
-        Provide your safety assessment for ONLY THE LAST \(role) message in the above conversation:
-         - First line must read 'safe' or 'unsafe'.
-         - If unsafe, a second line must include a comma-separated list of violated categories.
-        """
+            Provide your safety assessment for ONLY THE LAST \(role) message in the above conversation:
+             - First line must read 'safe' or 'unsafe'.
+             - If unsafe, a second line must include a comma-separated list of violated categories.
+            """
     }
 
     /// The token ids to run: BOS, the request as a user turn, the open assistant header.

@@ -51,8 +51,10 @@ public enum LlamaCheckpoint {
             "attention_bias": false, "mlp_bias": false, "torch_dtype": "float32", "bos_token_id": 128000, "eos_token_id": [128001, 128008, 128009],
         ]
         if let s = c.ropeScaling {
-            config["rope_scaling"] = ["rope_type": "llama3", "factor": s.factor, "low_freq_factor": s.lowFrequencyFactor,
-                                      "high_freq_factor": s.highFrequencyFactor, "original_max_position_embeddings": s.originalMaxPositions]
+            config["rope_scaling"] = [
+                "rope_type": "llama3", "factor": s.factor, "low_freq_factor": s.lowFrequencyFactor,
+                "high_freq_factor": s.highFrequencyFactor, "original_max_position_embeddings": s.originalMaxPositions,
+            ]
         }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -14,8 +14,10 @@ extension LlamaGGUF {
 
     /// A random-weight model (N(0, 0.02)) of `preset`'s shape written as a GGUF file; returns it.
     @discardableResult
-    public static func writeRandom(_ preset: LlamaConfiguration.Preset, type: GGUFTensorType, tokenizer: String, seed: UInt64,
-                                   to output: String) throws -> Llama {
+    public static func writeRandom(
+        _ preset: LlamaConfiguration.Preset, type: GGUFTensorType, tokenizer: String, seed: UInt64,
+        to output: String
+    ) throws -> Llama {
         var rng = RandomGenerator(seed: seed)
         let model = try Llama(preset.configuration, maxSequence: 1, using: &rng)
         try write(model, tokenizer: try Llama3Tokenizer(path: tokenizer), type: type, to: output)

@@ -11,10 +11,12 @@ import Foundation
 public enum LlamaGGUF {
     static func names(_ layer: Int) -> [(hf: String, gguf: String)] {
         let hf = "model.layers.\(layer).", g = "blk.\(layer)."
-        return [("input_layernorm", "attn_norm"), ("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
-                ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_output"), ("post_attention_layernorm", "ffn_norm"),
-                ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"), ("mlp.down_proj", "ffn_down")]
-            .map { (hf + $0.0 + ".weight", g + $0.1 + ".weight") }
+        return [
+            ("input_layernorm", "attn_norm"), ("self_attn.q_proj", "attn_q"), ("self_attn.k_proj", "attn_k"),
+            ("self_attn.v_proj", "attn_v"), ("self_attn.o_proj", "attn_output"), ("post_attention_layernorm", "ffn_norm"),
+            ("mlp.gate_proj", "ffn_gate"), ("mlp.up_proj", "ffn_up"), ("mlp.down_proj", "ffn_down"),
+        ]
+        .map { (hf + $0.0 + ".weight", g + $0.1 + ".weight") }
     }
 
     /// HF's rotate-half rows of each head → interleaved pairs (`inverse`: back).
@@ -60,21 +62,32 @@ public enum LlamaGGUF {
 
     /// llama.cpp's `llama_ftype` of a file whose matrices are all `type` (ALL_F32, MOSTLY_F16, …).
     static func fileType(_ type: GGUFTensorType) -> UInt32 {
-        switch type { case .f32: 0; case .f16: 1; case .q4_0: 2; case .q8_0: 7; case .bf16: 32 }
+        switch type {
+        case .f32: 0;
+        case .f16: 1;
+        case .q4_0: 2;
+        case .q8_0: 7;
+        case .bf16: 32
+        }
     }
 
     /// The hyperparameters of a llama.cpp-layout GGUF file.
     static func configuration(_ file: GGUFFile) throws -> LlamaConfiguration {
         let m = file.metadata, path = file.path
-        guard m["general.architecture"]?.string == "llama" else { throw LlamaError.weights("\(path): architecture \(m["general.architecture"]?.string ?? "none"), expected llama") }
+        guard m["general.architecture"]?.string == "llama" else {
+            throw LlamaError.weights("\(path): architecture \(m["general.architecture"]?.string ?? "none"), expected llama")
+        }
         func int(_ key: String) throws -> Int {
             guard let v = m["llama." + key]?.integer else { throw LlamaError.weights("\(path): llama.\(key) missing") }
             return v
         }
-        guard let embedding = file.tensors["token_embd.weight"], embedding.shape.count == 2 else { throw LlamaError.weights("\(path): no token_embd.weight matrix") }
-        var c = LlamaConfiguration(vocabularySize: embedding.shape[0], hiddenSize: try int("embedding_length"), layers: try int("block_count"),
-                                   heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
-                                   intermediateSize: try int("feed_forward_length"))
+        guard let embedding = file.tensors["token_embd.weight"], embedding.shape.count == 2 else {
+            throw LlamaError.weights("\(path): no token_embd.weight matrix")
+        }
+        var c = LlamaConfiguration(
+            vocabularySize: embedding.shape[0], hiddenSize: try int("embedding_length"), layers: try int("block_count"),
+            heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
+            intermediateSize: try int("feed_forward_length"))
         c.ropeTheta = m["llama.rope.freq_base"]?.number ?? 10_000
         c.normEpsilon = Float(m["llama.attention.layer_norm_rms_epsilon"]?.number ?? 1e-5)
         c.maxPositions = m["llama.context_length"]?.integer ?? 2048
@@ -114,13 +127,22 @@ public enum LlamaGGUF {
 
     /// A runtime on the GGUF file's weights as stored (F32, F16, Q8_0 or Q4_0: nothing widened but
     /// the norms), the q/k rows put back into the rotate-half order.
-    public static func runtime(path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) throws(LlamaError) -> LlamaRuntime {
+    public static func runtime(path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) throws(LlamaError)
+        -> LlamaRuntime
+    {
         do {
             let file = try GGUFFile(path: path)
             let c = try configuration(file)
             func matrix(_ name: String, heads: Int? = nil) throws -> WeightMatrix {
                 let info = file.tensors[name]!
-                let format: WeightMatrix.Format = switch info.type { case .f32: .f32; case .f16: .f16; case .bf16: .bf16; case .q8_0: .q8_0; case .q4_0: .q4_0 }
+                let format: WeightMatrix.Format =
+                    switch info.type {
+                    case .f32: .f32;
+                    case .f16: .f16;
+                    case .bf16: .bf16;
+                    case .q8_0: .q8_0;
+                    case .q4_0: .q4_0
+                    }
                 var bytes = try file.bytes(name)
                 let (rows, columns) = (info.shape[0], info.shape.count > 1 ? info.shape[1] : 1)
                 if let heads {
@@ -140,15 +162,17 @@ public enum LlamaGGUF {
             func vector(_ name: String) throws -> [Float] { try file.tensor(name).scalars }
             let layers = try (0..<c.layers).map { l -> LlamaRuntime.Layer in
                 let g = "blk.\(l)."
-                return LlamaRuntime.Layer(attentionNorm: try vector(g + "attn_norm.weight"), ffnNorm: try vector(g + "ffn_norm.weight"),
-                                          q: try matrix(g + "attn_q.weight", heads: c.heads), k: try matrix(g + "attn_k.weight", heads: c.kvHeads),
-                                          v: try matrix(g + "attn_v.weight"), o: try matrix(g + "attn_output.weight"),
-                                          gate: try matrix(g + "ffn_gate.weight"), up: try matrix(g + "ffn_up.weight"), down: try matrix(g + "ffn_down.weight"))
+                return LlamaRuntime.Layer(
+                    attentionNorm: try vector(g + "attn_norm.weight"), ffnNorm: try vector(g + "ffn_norm.weight"),
+                    q: try matrix(g + "attn_q.weight", heads: c.heads), k: try matrix(g + "attn_k.weight", heads: c.kvHeads),
+                    v: try matrix(g + "attn_v.weight"), o: try matrix(g + "attn_output.weight"),
+                    gate: try matrix(g + "ffn_gate.weight"), up: try matrix(g + "ffn_up.weight"), down: try matrix(g + "ffn_down.weight"))
             }
             let embedding = try matrix("token_embd.weight")
             let output = file.tensors["output.weight"] == nil ? embedding : try matrix("output.weight")
-            return LlamaRuntime(configuration: c, layers: layers, embedding: embedding, finalNorm: try vector("output_norm.weight"),
-                                output: output, maxSequence: maxSequence, maxBatch: maxBatch, pool: pool)
+            return LlamaRuntime(
+                configuration: c, layers: layers, embedding: embedding, finalNorm: try vector("output_norm.weight"),
+                output: output, maxSequence: maxSequence, maxBatch: maxBatch, pool: pool)
         } catch let error as LlamaError {
             throw error
         } catch {
@@ -181,8 +205,10 @@ public enum LlamaGGUF {
         let tokens = t.tokens.prefix(ranks).map { GGUFValue.string(text($0)) } + specials.map { .string($0) }
         let types = Array(repeating: GGUFValue.int32(1), count: ranks) + Array(repeating: .int32(3), count: specials.count)
         func id(_ name: String) -> UInt32 { UInt32(ranks + (special.firstIndex(of: name) ?? 0)) }
-        return [("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("llama-bpe")), ("tokenizer.ggml.tokens", .array(tokens)),
-                ("tokenizer.ggml.token_type", .array(types)), ("tokenizer.ggml.merges", .array(merges)),
-                ("tokenizer.ggml.bos_token_id", .uint32(id("<|begin_of_text|>"))), ("tokenizer.ggml.eos_token_id", .uint32(id("<|eot_id|>")))]
+        return [
+            ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("llama-bpe")), ("tokenizer.ggml.tokens", .array(tokens)),
+            ("tokenizer.ggml.token_type", .array(types)), ("tokenizer.ggml.merges", .array(merges)),
+            ("tokenizer.ggml.bos_token_id", .uint32(id("<|begin_of_text|>"))), ("tokenizer.ggml.eos_token_id", .uint32(id("<|eot_id|>"))),
+        ]
     }
 }

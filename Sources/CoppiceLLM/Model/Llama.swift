@@ -44,7 +44,9 @@ public final class Llama: Module {
         for block in body.layers.blocks { h = block(h, rotary: rotary, mask: mask) }
         h = body.norm(h)
         if let lmHead { return lmHead(h) }
-        return matmul(h.reshaped([b * t, configuration.hiddenSize]), body.embedTokens.tensor.transposed()).reshaped([b, t, configuration.vocabularySize])
+        return matmul(h.reshaped([b * t, configuration.hiddenSize]), body.embedTokens.tensor.transposed()).reshaped([
+            b, t, configuration.vocabularySize,
+        ])
     }
 }
 

@@ -52,38 +52,46 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
 
     public func validate() throws(LlamaError) {
         guard vocabularySize > 0, hiddenSize > 0, layers > 0, heads > 0, kvHeads > 0, intermediateSize > 0 else {
-            throw .invalidConfiguration("sizes must be positive: vocab \(vocabularySize), hidden \(hiddenSize), layers \(layers), heads \(heads), kv heads \(kvHeads), FFN \(intermediateSize)")
+            throw .invalidConfiguration(
+                "sizes must be positive: vocab \(vocabularySize), hidden \(hiddenSize), layers \(layers), heads \(heads), kv heads \(kvHeads), FFN \(intermediateSize)"
+            )
         }
         guard hiddenSize % heads == 0, heads % kvHeads == 0, headDimension % 2 == 0 else {
-            throw .invalidConfiguration("hidden size \(hiddenSize) must split into \(heads) heads of even width, and the heads into \(kvHeads) KV groups")
+            throw .invalidConfiguration(
+                "hidden size \(hiddenSize) must split into \(heads) heads of even width, and the heads into \(kvHeads) KV groups")
         }
     }
 
     /// A Hugging Face `config.json` (`LlamaForCausalLM`).
     public static func huggingFace(_ data: Data) throws(LlamaError) -> LlamaConfiguration {
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw .invalidConfiguration("config.json is not a JSON object") }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .invalidConfiguration("config.json is not a JSON object")
+        }
         func int(_ key: String) throws(LlamaError) -> Int {
             guard let v = json[key] as? Int else { throw .invalidConfiguration("config.json: \(key) missing or not an integer") }
             return v
         }
         let heads = try int("num_attention_heads")
-        var c = LlamaConfiguration(vocabularySize: try int("vocab_size"), hiddenSize: try int("hidden_size"), layers: try int("num_hidden_layers"),
-                                   heads: heads, kvHeads: (json["num_key_value_heads"] as? Int) ?? heads, intermediateSize: try int("intermediate_size"))
+        var c = LlamaConfiguration(
+            vocabularySize: try int("vocab_size"), hiddenSize: try int("hidden_size"), layers: try int("num_hidden_layers"),
+            heads: heads, kvHeads: (json["num_key_value_heads"] as? Int) ?? heads, intermediateSize: try int("intermediate_size"))
         if let eps = json["rms_norm_eps"] as? Double { c.normEpsilon = Float(eps) }
         if let theta = json["rope_theta"] as? Double { c.ropeTheta = theta }
         if let tie = json["tie_word_embeddings"] as? Bool { c.tieWordEmbeddings = tie }
         if let max = json["max_position_embeddings"] as? Int { c.maxPositions = max }
         if let headDim = json["head_dim"] as? Int, headDim != c.headDimension {
-            throw .invalidConfiguration("config.json: head_dim \(headDim) differs from hidden_size / num_attention_heads = \(c.headDimension) (not supported)")
+            throw .invalidConfiguration(
+                "config.json: head_dim \(headDim) differs from hidden_size / num_attention_heads = \(c.headDimension) (not supported)")
         }
         if let scaling = json["rope_scaling"] as? [String: Any] {
             let type = (scaling["rope_type"] ?? scaling["type"]) as? String
             guard type == "llama3", let factor = scaling["factor"] as? Double else {
                 throw .invalidConfiguration("config.json: rope_scaling of type \(type ?? "none") is not supported (llama3 is)")
             }
-            c.ropeScaling = RopeScaling(factor: factor, lowFrequencyFactor: scaling["low_freq_factor"] as? Double ?? 1,
-                                        highFrequencyFactor: scaling["high_freq_factor"] as? Double ?? 4,
-                                        originalMaxPositions: scaling["original_max_position_embeddings"] as? Int ?? 8192)
+            c.ropeScaling = RopeScaling(
+                factor: factor, lowFrequencyFactor: scaling["low_freq_factor"] as? Double ?? 1,
+                highFrequencyFactor: scaling["high_freq_factor"] as? Double ?? 4,
+                originalMaxPositions: scaling["original_max_position_embeddings"] as? Int ?? 8192)
         }
         try c.validate()
         return c
@@ -93,13 +101,16 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     /// ffn_dim_multiplier, norm_eps, rope_theta, use_scaled_rope). Meta's code hard-codes the scale
     /// factor 8; `tieWordEmbeddings` follows the 3.2 rule (tied for 1B/3B) only if told.
     public static func meta(_ data: Data, tieWordEmbeddings: Bool = false) throws(LlamaError) -> LlamaConfiguration {
-        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw .invalidConfiguration("params.json is not a JSON object") }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .invalidConfiguration("params.json is not a JSON object")
+        }
         guard let dim = json["dim"] as? Int, let layers = json["n_layers"] as? Int, let heads = json["n_heads"] as? Int else {
             throw .invalidConfiguration("params.json needs dim, n_layers and n_heads")
         }
         let ffn = feedForwardSize(dimension: dim, multiplier: json["ffn_dim_multiplier"] as? Double, multipleOf: json["multiple_of"] as? Int ?? 256)
-        var c = LlamaConfiguration(vocabularySize: json["vocab_size"] as? Int ?? 128_256, hiddenSize: dim, layers: layers, heads: heads,
-                                   kvHeads: json["n_kv_heads"] as? Int ?? heads, intermediateSize: ffn)
+        var c = LlamaConfiguration(
+            vocabularySize: json["vocab_size"] as? Int ?? 128_256, hiddenSize: dim, layers: layers, heads: heads,
+            kvHeads: json["n_kv_heads"] as? Int ?? heads, intermediateSize: ffn)
         if let eps = json["norm_eps"] as? Double { c.normEpsilon = Float(eps) }
         if let theta = json["rope_theta"] as? Double { c.ropeTheta = theta }
         if json["use_scaled_rope"] as? Bool == true { c.ropeScaling = RopeScaling(factor: 8) }

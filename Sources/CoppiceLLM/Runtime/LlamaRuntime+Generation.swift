@@ -4,8 +4,10 @@ extension LlamaRuntime {
     /// Runs `prompt`, then samples up to `maxTokens` tokens, calling `onToken` as each arrives, and
     /// stops after a token of `stop` (included in the result). The cache keeps the conversation up to
     /// the last generated token, which is returned but not yet run.
-    public func generate(prompt: [Int], maxTokens: Int, sampler: inout Sampler, stop: Set<Int>,
-                         onToken: (Int) -> Void = { _ in }) throws(LlamaError) -> [Int] {
+    public func generate(
+        prompt: [Int], maxTokens: Int, sampler: inout Sampler, stop: Set<Int>,
+        onToken: (Int) -> Void = { _ in }
+    ) throws(LlamaError) -> [Int] {
         var history = prompt, generated: [Int] = []
         var logits = try forward(prompt)
         while generated.count < maxTokens {

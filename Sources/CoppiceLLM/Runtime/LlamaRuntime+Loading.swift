@@ -5,23 +5,28 @@ extension LlamaRuntime {
     /// A runtime and Meta's Llama 3 tokenizer for `model`: a Hugging Face directory (config.json +
     /// safetensors) or a GGUF file. A GGUF file runs on its weights as stored unless `weightType` asks
     /// for another; a directory runs at `weightType` (default F32). Prefill batches hold up to 512 tokens.
-    public static func load(model: String, tokenizer: String, context: Int = 2048,
-                            weightType: WeightMatrix.Format? = nil) throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
+    public static func load(
+        model: String, tokenizer: String, context: Int = 2048,
+        weightType: WeightMatrix.Format? = nil
+    ) throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
         let tokenizer = try Llama3Tokenizer(path: tokenizer), batch = min(512, context)
         let gguf = model.lowercased().hasSuffix(".gguf")
         if gguf && weightType == nil { return (try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch), tokenizer) }
         let llama = gguf ? try LlamaGGUF.load(path: model, maxSequence: context) : try LlamaCheckpoint.load(directory: model, maxSequence: context)
         let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize], format = weightType ?? .f32
         if format.isBlockQuantized, let bad = widths.first(where: { $0 % 32 != 0 }) {
-            throw LlamaError.invalidConfiguration("--weight-type \(format.rawValue) needs every matrix width in blocks of 32; this model has \(bad) (widths \(widths))")
+            throw LlamaError.invalidConfiguration(
+                "--weight-type \(format.rawValue) needs every matrix width in blocks of 32; this model has \(bad) (widths \(widths))")
         }
         return (LlamaRuntime(model: llama, format: format, maxSequence: context, maxBatch: batch), tokenizer)
     }
 
     /// Perplexity of the text in `path` (tokenized with a begin-of-text token, at most `maxTokens`
     /// tokens when positive), in windows of `window` tokens.
-    public func perplexity(ofFile path: String, tokenizer: Llama3Tokenizer, window: Int,
-                           maxTokens: Int = 0) throws -> (perplexity: Double, tokens: Int) {
+    public func perplexity(
+        ofFile path: String, tokenizer: Llama3Tokenizer, window: Int,
+        maxTokens: Int = 0
+    ) throws -> (perplexity: Double, tokens: Int) {
         guard let data = FileManager.default.contents(atPath: path) else { throw LlamaError.invalidInput("cannot read \(path)") }
         var ids = tokenizer.encode(String(decoding: data, as: UTF8.self), bos: true)
         if maxTokens > 0 { ids = Array(ids.prefix(maxTokens)) }

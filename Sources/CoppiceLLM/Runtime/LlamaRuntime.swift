@@ -21,8 +21,10 @@ public final class LlamaRuntime {
         /// The matrices that decode multiplies by one input together (sharing the storages above).
         let qkv: [WeightMatrix], gateUp: [WeightMatrix]
 
-        init(attentionNorm: [Float], ffnNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix,
-             gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix) {
+        init(
+            attentionNorm: [Float], ffnNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix,
+            gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
+        ) {
             (self.attentionNorm, self.ffnNorm) = (attentionNorm, ffnNorm)
             (self.q, self.k, self.v, self.o, self.gate, self.up, self.down) = (q, k, v, o, gate, up, down)
             let fused = { (m: [WeightMatrix]) in
@@ -43,25 +45,31 @@ public final class LlamaRuntime {
 
     /// The weights of `model` stored as `format` (Q8_0/Q4_0 need widths in blocks of 32); the cache
     /// holds `maxSequence` tokens, prefill runs up to `maxBatch` tokens at a time.
-    public convenience init(model: Llama, format: WeightMatrix.Format = .f32, maxSequence: Int = 2048, maxBatch: Int = 512,
-                            pool: ThreadPool = .shared) {
+    public convenience init(
+        model: Llama, format: WeightMatrix.Format = .f32, maxSequence: Int = 2048, maxBatch: Int = 512,
+        pool: ThreadPool = .shared
+    ) {
         func matrix(_ p: Parameter) -> WeightMatrix {
             let t = p.value
             return t.scalars.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: t.shape[0], columns: t.shape[1], format: format) }
         }
         let layers = model.body.layers.blocks.map { b in
-            Layer(attentionNorm: b.inputNorm.weight.value.scalars, ffnNorm: b.postAttentionNorm.weight.value.scalars,
-                  q: matrix(b.q.weight), k: matrix(b.k.weight), v: matrix(b.v.weight), o: matrix(b.o.weight),
-                  gate: matrix(b.gate.weight), up: matrix(b.up.weight), down: matrix(b.down.weight))
+            Layer(
+                attentionNorm: b.inputNorm.weight.value.scalars, ffnNorm: b.postAttentionNorm.weight.value.scalars,
+                q: matrix(b.q.weight), k: matrix(b.k.weight), v: matrix(b.v.weight), o: matrix(b.o.weight),
+                gate: matrix(b.gate.weight), up: matrix(b.up.weight), down: matrix(b.down.weight))
         }
         let embedding = matrix(model.body.embedTokens)
-        self.init(configuration: model.configuration, layers: layers, embedding: embedding, finalNorm: model.body.norm.weight.value.scalars,
-                  output: model.lmHead.map { matrix($0.weight) } ?? embedding, maxSequence: maxSequence, maxBatch: maxBatch, pool: pool)
+        self.init(
+            configuration: model.configuration, layers: layers, embedding: embedding, finalNorm: model.body.norm.weight.value.scalars,
+            output: model.lmHead.map { matrix($0.weight) } ?? embedding, maxSequence: maxSequence, maxBatch: maxBatch, pool: pool)
     }
 
     /// From weights already in their storage formats (a GGUF file's).
-    init(configuration c: LlamaConfiguration, layers: [Layer], embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix,
-         maxSequence: Int, maxBatch: Int, pool: ThreadPool) {
+    init(
+        configuration c: LlamaConfiguration, layers: [Layer], embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix,
+        maxSequence: Int, maxBatch: Int, pool: ThreadPool
+    ) {
         configuration = c
         self.maxSequence = maxSequence
         self.maxBatch = maxBatch
@@ -95,14 +103,22 @@ public final class LlamaRuntime {
     public func forward(_ tokens: [Int], allLogits: Bool = false) throws(LlamaError) -> [Float] {
         let c = configuration
         guard !tokens.isEmpty else { throw .invalidInput("no tokens to run") }
-        guard length + tokens.count <= maxSequence else { throw .invalidInput("\(length) cached + \(tokens.count) new tokens exceed the context of \(maxSequence)") }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabularySize }) { throw .invalidInput("token id \(bad) outside the vocabulary of \(c.vocabularySize)") }
+        guard length + tokens.count <= maxSequence else {
+            throw .invalidInput("\(length) cached + \(tokens.count) new tokens exceed the context of \(maxSequence)")
+        }
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabularySize }) {
+            throw .invalidInput("token id \(bad) outside the vocabulary of \(c.vocabularySize)")
+        }
         var logits: [Float] = []
         for start in stride(from: 0, to: tokens.count, by: maxBatch) {
             let batch = Array(tokens[start..<min(start + maxBatch, tokens.count)])
             let last = start + batch.count == tokens.count
             run(batch, logitsFrom: allLogits ? 0 : (last ? batch.count - 1 : batch.count))
-            if allLogits { logits += logitsBuffer[0..<(batch.count * c.vocabularySize)] } else if last { logits = Array(logitsBuffer[0..<c.vocabularySize]) }
+            if allLogits {
+                logits += logitsBuffer[0..<(batch.count * c.vocabularySize)]
+            } else if last {
+                logits = Array(logitsBuffer[0..<c.vocabularySize])
+            }
         }
         return logits
     }
@@ -119,7 +135,8 @@ public final class LlamaRuntime {
             if t == 1 && !layer.qkv.isEmpty {
                 q.withUnsafeMutableBufferPointer { q in
                     k.withUnsafeMutableBufferPointer { k in
-                        v.withUnsafeMutableBufferPointer { v in linearVector(normed, layer.qkv, into: q.baseAddress!, k.baseAddress!, v.baseAddress!) }
+                        v.withUnsafeMutableBufferPointer { v in linearVector(normed, layer.qkv, into: q.baseAddress!, k.baseAddress!, v.baseAddress!)
+                        }
                     }
                 }
             } else {
@@ -174,8 +191,10 @@ public final class LlamaRuntime {
 
     /// One row through two or three matrices at once (decode's q, k, v and gate, up): one dispatch,
     /// the output pointers on the stack (decode allocates nothing per token).
-    private func linearVector(_ x: [Float], _ matrices: [WeightMatrix], into a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
-                              _ c: UnsafeMutablePointer<Float>? = nil) {
+    private func linearVector(
+        _ x: [Float], _ matrices: [WeightMatrix], into a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>? = nil
+    ) {
         withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 3) { outputs in
             outputs[0] = a
             outputs[1] = b
@@ -252,7 +271,9 @@ public final class LlamaRuntime {
                 values.withUnsafeBufferPointer { vs in
                     scores.withUnsafeMutableBufferPointer { ss in
                         attended.withUnsafeMutableBufferPointer { out in
-                            let (qp, kp, vp, sp, op) = (qs.baseAddress!, ks.baseAddress! + cacheBase, vs.baseAddress! + cacheBase, ss.baseAddress!, out.baseAddress!)
+                            let (qp, kp, vp, sp, op) = (
+                                qs.baseAddress!, ks.baseAddress! + cacheBase, vs.baseAddress! + cacheBase, ss.baseAddress!, out.baseAddress!
+                            )
                             // One task per thread, each with its own score slot and a contiguous run of heads:
                             // one dispatch per layer (waves of one head per thread were 16 per 1B layer).
                             let slots = min(self.pool.threadCount, c.heads)
@@ -260,8 +281,9 @@ public final class LlamaRuntime {
                                 let s = sp + slot * self.maxBatch * self.maxSequence
                                 for h in ThreadPool.range(of: slot, in: slots, count: c.heads) {
                                     let g = h / group
-                                    Gemm.blas(.none, .transposed, m: t, n: span, k: hd, alpha: scale, qp + h * hd, lda: qDimension,
-                                              kp + g * hd, ldb: kvDimension, s, ldc: span)
+                                    Gemm.blas(
+                                        .none, .transposed, m: t, n: span, k: hd, alpha: scale, qp + h * hd, lda: qDimension,
+                                        kp + g * hd, ldb: kvDimension, s, ldc: span)
                                     // Row `row` sees positions ..< start + row + 1: the softmax over those,
                                     // zeros after them.
                                     for row in 0..<t {
@@ -269,8 +291,9 @@ public final class LlamaRuntime {
                                         Softmax.forward(r, r, rows: 1, columns: seen, pool: .serial)
                                         (r + seen).update(repeating: 0, count: span - seen)
                                     }
-                                    Gemm.blas(.none, .none, m: t, n: hd, k: span, s, lda: span, vp + g * hd, ldb: kvDimension,
-                                              op + h * hd, ldc: qDimension)
+                                    Gemm.blas(
+                                        .none, .none, m: t, n: hd, k: span, s, lda: span, vp + g * hd, ldb: kvDimension,
+                                        op + h * hd, ldc: qDimension)
                                 }
                             }
                         }

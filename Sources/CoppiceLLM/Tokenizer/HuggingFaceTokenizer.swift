@@ -30,7 +30,11 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         }
         var ranks: [String: Int] = [:]
         for (rank, merge) in merges.enumerated() {
-            if let pair = merge as? String { ranks[pair] = rank } else if let pair = merge as? [String], pair.count == 2 { ranks[pair[0] + " " + pair[1]] = rank } else {
+            if let pair = merge as? String {
+                ranks[pair] = rank
+            } else if let pair = merge as? [String], pair.count == 2 {
+                ranks[pair[0] + " " + pair[1]] = rank
+            } else {
                 throw .invalidInput("\(name): merge \(rank) is neither \"a b\" nor [a, b]")
             }
         }
@@ -41,7 +45,9 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         for step in steps {
             switch step["type"] as? String {
             case "Split":
-                guard let regex = (step["pattern"] as? [String: Any])?["Regex"] as? String else { throw .invalidInput("\(name): a Split pre-tokenizer without a Regex pattern") }
+                guard let regex = (step["pattern"] as? [String: Any])?["Regex"] as? String else {
+                    throw .invalidInput("\(name): a Split pre-tokenizer without a Regex pattern")
+                }
                 pattern = regex
             case "ByteLevel":
                 byteLevel = true
@@ -56,7 +62,9 @@ public final class HuggingFaceTokenizer: @unchecked Sendable {
         }
         var bytes: [Int: [UInt8]] = [:]
         for (token, id) in vocabulary {
-            guard let b = ByteLevel.decode(token) else { throw .invalidInput("\(name): vocabulary entry \(token.debugDescription) is not byte-level") }
+            guard let b = ByteLevel.decode(token) else {
+                throw .invalidInput("\(name): vocabulary entry \(token.debugDescription) is not byte-level")
+            }
             bytes[id] = b
         }
         var added: [String: Int] = [:]

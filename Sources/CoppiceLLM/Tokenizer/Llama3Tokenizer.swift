@@ -7,11 +7,14 @@ import Foundation
 /// whitespace or non-whitespace characters, split by the regex, and each piece merged pair by pair,
 /// lowest rank first.
 public final class Llama3Tokenizer: @unchecked Sendable {
-    public static let pattern = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    public static let pattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     public static let specialTokenNames: [String] = {
-        let named = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-                     "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
-                     "<|eot_id|>", "<|python_tag|>", "<|image|>"]
+        let named = [
+            "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+            "<|finetune_right_pad_id|>", "<|step_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>",
+            "<|eot_id|>", "<|python_tag|>", "<|image|>",
+        ]
         return named + (0..<(256 - named.count)).map { "<|reserved_special_token_\($0 + 2)|>" }
     }()
 
@@ -44,7 +47,8 @@ public final class Llama3Tokenizer: @unchecked Sendable {
         for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
             let fields = line.split(separator: UInt8(ascii: " "))
             guard fields.count == 2, let bytes = Data(base64Encoded: Data(fields[0])),
-                  let rank = Int(String(decoding: fields[1], as: UTF8.self)), rank == tokens.count else {
+                let rank = Int(String(decoding: fields[1], as: UTF8.self)), rank == tokens.count
+            else {
                 throw .invalidInput("\(name) line \(number + 1): expected 'base64 rank' with rank \(tokens.count)")
             }
             ranks[[UInt8](bytes)] = rank
@@ -86,7 +90,9 @@ public final class Llama3Tokenizer: @unchecked Sendable {
     public func bytes(_ ids: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         for id in ids {
-            if id >= 0 && id < tokens.count { out += tokens[id] } else if id >= tokens.count && id < vocabularySize {
+            if id >= 0 && id < tokens.count {
+                out += tokens[id]
+            } else if id >= tokens.count && id < vocabularySize {
                 out += Array(Self.specialTokenNames[id - tokens.count].utf8)
             }
         }

@@ -38,18 +38,22 @@ public struct LanguageModelTraining {
         }
         let scored = Array(heldOut.prefix(evaluationTokens))
         func perplexity() throws -> Double {
-            try LlamaRuntime(model: model, maxSequence: sequenceLength, maxBatch: sequenceLength).perplexity(scored, context: sequenceLength).perplexity
+            try LlamaRuntime(model: model, maxSequence: sequenceLength, maxBatch: sequenceLength).perplexity(scored, context: sequenceLength)
+                .perplexity
         }
         let initial = try perplexity()
-        let optimizer = Adam(parameters: model.parameters(), learningRate: learningRate, beta1: 0.9, beta2: 0.95,
-                             weightDecay: weightDecay, decoupledWeightDecay: true)
+        let optimizer = Adam(
+            parameters: model.parameters(), learningRate: learningRate, beta1: 0.9, beta2: 0.95,
+            weightDecay: weightDecay, decoupledWeightDecay: true)
         let schedule = CosineAnnealing(base: learningRate, totalSteps: max(steps - warmupSteps, 1), minimum: learningRate / 10)
         var rng = RandomGenerator(seed: seed)
         var losses: [Float] = []
         let started = Date()
         var step = 0
         while step < steps, seconds.map({ Date().timeIntervalSince(started) < $0 }) ?? true {
-            optimizer.learningRate = step < warmupSteps ? learningRate * Float(step + 1) / Float(warmupSteps)
+            optimizer.learningRate =
+                step < warmupSteps
+                ? learningRate * Float(step + 1) / Float(warmupSteps)
                 : schedule.learningRate(at: step - warmupSteps)
             var inputs: [[Int]] = [], targets: [Int] = []
             for _ in 0..<batchSize {
@@ -67,7 +71,8 @@ public struct LanguageModelTraining {
             progress(step, loss.scalars[0])
         }
         let elapsed = Date().timeIntervalSince(started)
-        return Result(initialPerplexity: initial, finalPerplexity: try perplexity(), steps: step, seconds: elapsed,
-                      trainTokens: train.count, evaluatedTokens: scored.count, losses: losses)
+        return Result(
+            initialPerplexity: initial, finalPerplexity: try perplexity(), steps: step, seconds: elapsed,
+            trainTokens: train.count, evaluatedTokens: scored.count, losses: losses)
     }
 }

@@ -31,8 +31,9 @@ public struct LlamaTextTraining {
         }
         let train = try textFiles.flatMap { try read($0) }
         let held = try read(heldOutFile)
-        var c = LlamaConfiguration(vocabularySize: tok.vocabularySize, hiddenSize: dimension, layers: layers, heads: heads, kvHeads: kvHeads,
-                                   intermediateSize: feedForward ?? LlamaConfiguration.feedForwardSize(dimension: dimension, multiplier: nil, multipleOf: 32))
+        var c = LlamaConfiguration(
+            vocabularySize: tok.vocabularySize, hiddenSize: dimension, layers: layers, heads: heads, kvHeads: kvHeads,
+            intermediateSize: feedForward ?? LlamaConfiguration.feedForwardSize(dimension: dimension, multiplier: nil, multipleOf: 32))
         c.tieWordEmbeddings = true
         c.maxPositions = training.sequenceLength
         var rng = RandomGenerator(seed: training.seed)

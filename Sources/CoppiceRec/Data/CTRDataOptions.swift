@@ -12,8 +12,10 @@ public struct CTRDataOptions: Sendable, Equatable {
     /// Hears about a cache being built.
     public var log: @Sendable (String) -> Void
 
-    public init(dataset: CTRDatasetName, rawDataFile: String? = nil, maxIndexRange: Int = 100_000, dataDirectory: String? = nil,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        dataset: CTRDatasetName, rawDataFile: String? = nil, maxIndexRange: Int = 100_000, dataDirectory: String? = nil,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         (self.dataset, self.rawDataFile, self.maxIndexRange, self.dataDirectory, self.log) = (dataset, rawDataFile, maxIndexRange, dataDirectory, log)
     }
 

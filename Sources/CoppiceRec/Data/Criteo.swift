@@ -65,8 +65,10 @@ public struct CriteoReader: Sendable {
     /// parsed row; the malformed rows are returned (the first `keptErrors` of them; `.fail` throws at
     /// the first). Stops after `limit` rows.
     @discardableResult
-    public func forEachRow(path: String, limit: Int? = nil, keptErrors: Int = 1000,
-                           _ body: (CriteoRow) throws(CriteoError) -> Void) throws(CriteoError) -> [CriteoError] {
+    public func forEachRow(
+        path: String, limit: Int? = nil, keptErrors: Int = 1000,
+        _ body: (CriteoRow) throws(CriteoError) -> Void
+    ) throws(CriteoError) -> [CriteoError] {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable("cannot open \(path)") }
         defer { try? handle.close() }
         var errors: [CriteoError] = []

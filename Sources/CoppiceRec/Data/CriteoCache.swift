@@ -21,8 +21,10 @@ public enum CriteoCache {
     /// Parses the text file at `source` with `reader` and writes the cache to `path`, 64K rows at a
     /// time. Returns the rows written and the malformed rows skipped.
     @discardableResult
-    public static func build(from source: String, to path: String, reader: CriteoReader,
-                             limit: Int? = nil) throws -> (rows: Int, errors: [CriteoError]) {
+    public static func build(
+        from source: String, to path: String, reader: CriteoReader,
+        limit: Int? = nil
+    ) throws -> (rows: Int, errors: [CriteoError]) {
         var count = 0, errors: [CriteoError] = []
         try AtomicFile.write(to: path) { handle in
             try handle.write(contentsOf: header(count: 0))
@@ -68,7 +70,8 @@ public enum CriteoCache {
             guard version == 1 else { throw .unreadable("\(path): cache version \(version), expected 1") }
             let rows = header.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 12, as: UInt64.self)) }
             guard rows <= UInt64((size - headerBytes) / rowBytes), size == headerBytes + Int(rows) * rowBytes else {
-                throw .unreadable("\(path): header says \(rows) rows (\(UInt64(headerBytes) &+ rows &* UInt64(rowBytes)) bytes), the file has \(size) bytes")
+                throw .unreadable(
+                    "\(path): header says \(rows) rows (\(UInt64(headerBytes) &+ rows &* UInt64(rowBytes)) bytes), the file has \(size) bytes")
             }
             count = Int(rows)
         }

@@ -33,7 +33,9 @@ public struct CriteoCacheStream: CTRStream {
         let start = range(index).lowerBound
         return try file.rows(range(index)).enumerated().map { offset, row in
             if let bad = row.sparse.first(where: { $0 < 0 || $0 >= tableSize }) {
-                throw CTRDataError.malformed(file: file.path, line: start + offset + 1, reason: "id \(bad) outside a table of \(tableSize) rows; build the cache with the same --max-ind-range")
+                throw CTRDataError.malformed(
+                    file: file.path, line: start + offset + 1,
+                    reason: "id \(bad) outside a table of \(tableSize) rows; build the cache with the same --max-ind-range")
             }
             return CTRExample(label: row.label, dense: row.dense, sparse: row.sparse.map { [$0] }, timestamp: start + offset)
         }

@@ -19,7 +19,8 @@ public struct InMemoryCTRStream: CTRStream {
             guard d > 0 else { throw .invalidArgument("chunks need at least one day, got \(d)") }
             let first = (examples.first?.timestamp ?? 0) / 86_400
             var ranges: [Range<Int>] = [], start = 0
-            for i in examples.indices.dropFirst() where (examples[i].timestamp / 86_400 - first) / d != (examples[i - 1].timestamp / 86_400 - first) / d {
+            for i in examples.indices.dropFirst()
+            where (examples[i].timestamp / 86_400 - first) / d != (examples[i - 1].timestamp / 86_400 - first) / d {
                 ranges.append(start..<i)
                 start = i
             }

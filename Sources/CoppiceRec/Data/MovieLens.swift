@@ -70,8 +70,12 @@ public enum MovieLens100K {
         var userFeatures: [String: (sparse: [[Int]], age: Float)] = [:]
         for row in users {
             guard let age = Float(row.fields[1]) else { throw .malformed(file: "ml-100k.user", line: row.line, reason: "age '\(row.fields[1])'") }
-            userFeatures[row.fields[0]] = ([[userIds[row.fields[0]]!], [genders[row.fields[2]]!], [occupations[row.fields[3]]!],
-                                            [zips[String(row.fields[4].prefix(3))]!]], age / 100)
+            userFeatures[row.fields[0]] = (
+                [
+                    [userIds[row.fields[0]]!], [genders[row.fields[2]]!], [occupations[row.fields[3]]!],
+                    [zips[String(row.fields[4].prefix(3))]!],
+                ], age / 100
+            )
         }
         var itemFeatures: [String: (item: Int, genres: [Int], year: Float)] = [:]
         for row in items {
@@ -88,14 +92,15 @@ public enum MovieLens100K {
                 throw .malformed(file: "ml-100k.inter", line: row.line, reason: "rating '\(row.fields[2])' or timestamp '\(row.fields[3])'")
             }
             let seconds = Int(time)
-            let hour = (seconds / 3600) % 24, weekday = (seconds / 86400 + 4) % 7   // 1970-01-01 was a Thursday: 0 = Sunday
+            let hour = (seconds / 3600) % 24, weekday = (seconds / 86400 + 4) % 7  // 1970-01-01 was a Thursday: 0 = Sunday
             let sparse = [user.sparse[0], [item.item], user.sparse[1], user.sparse[2], user.sparse[3], item.genres, [hour], [weekday]]
             examples.append(CTRExample(label: rating >= 4 ? 1 : 0, dense: [user.age, item.year], sparse: sparse, timestamp: seconds))
         }
         let order = examples.indices.sorted { (examples[$0].timestamp, $0) < (examples[$1].timestamp, $1) }
-        return CTRDataset(denseNames: denseNames, sparseNames: sparseNames,
-                          tableSizes: [userIds.count, itemIds.count, genders.count, occupations.count, zips.count, genres.count, 24, 7],
-                          examples: order.map { examples[$0] })
+        return CTRDataset(
+            denseNames: denseNames, sparseNames: sparseNames,
+            tableSizes: [userIds.count, itemIds.count, genders.count, occupations.count, zips.count, genres.count, 24, 7],
+            examples: order.map { examples[$0] })
     }
 
     /// The rows of a RecBole atomic file (tab-separated, a `name:type` header), each with its line number.

@@ -23,8 +23,10 @@ public struct SyntheticCTR: Sendable {
 
     private let cdfs: [Int: [Double]]
 
-    public init(tableSizes: [Int] = Array(repeating: 10_000, count: 26), denseCount: Int = 13, zipfExponent: Double = 1.1,
-                drift: Drift = .none, intercept: Float = -1.1, seed: UInt64 = 0) throws(CTRDataError) {
+    public init(
+        tableSizes: [Int] = Array(repeating: 10_000, count: 26), denseCount: Int = 13, zipfExponent: Double = 1.1,
+        drift: Drift = .none, intercept: Float = -1.1, seed: UInt64 = 0
+    ) throws(CTRDataError) {
         guard tableSizes.allSatisfy({ $0 > 0 }) && denseCount >= 0 else {
             throw .invalidArgument("table sizes must be positive and the dense count non-negative, got \(tableSizes) and \(denseCount)")
         }
@@ -38,7 +40,9 @@ public struct SyntheticCTR: Sendable {
         for n in Set(tableSizes) {
             var total = 0.0
             let weights = (0..<n).map { pow(Double($0 + 1), -zipfExponent) }
-            cdfs[n] = weights.map { total += $0; return total }.map { $0 / total }
+            cdfs[n] = weights.map {
+                total += $0; return total
+            }.map { $0 / total }
         }
         self.cdfs = cdfs
     }
@@ -61,8 +65,9 @@ public struct SyntheticCTR: Sendable {
 
     /// The first `rows` examples as a dataset named like Criteo's columns (I1…, C1…).
     public func dataset(rows: Int) -> CTRDataset {
-        CTRDataset(denseNames: (0..<denseCount).map { "I\($0 + 1)" }, sparseNames: tableSizes.indices.map { "C\($0 + 1)" },
-                   tableSizes: tableSizes, examples: examples(0..<rows))
+        CTRDataset(
+            denseNames: (0..<denseCount).map { "I\($0 + 1)" }, sparseNames: tableSizes.indices.map { "C\($0 + 1)" },
+            tableSizes: tableSizes, examples: examples(0..<rows))
     }
 
     /// The planted click probability of features at stream position `index`.

@@ -45,9 +45,10 @@ public struct BinaryMetrics: Sendable, Equatable {
         let count = Double(max(n, 1))
         let logLoss = loss / count
         let ne = normalizedEntropy(logLoss: logLoss, trainingCTR: trainingCTR)
-        return Summary(count: n, auc: auc(predictions: predictions, labels: labels), logLoss: logLoss, normalizedEntropy: ne,
-                       calibration: positives > 0 ? predictedSum / Double(positives) : nil,
-                       accuracy: Double(correct) / count, ctr: Double(positives) / count)
+        return Summary(
+            count: n, auc: auc(predictions: predictions, labels: labels), logLoss: logLoss, normalizedEntropy: ne,
+            calibration: positives > 0 ? predictedSum / Double(positives) : nil,
+            accuracy: Double(correct) / count, ctr: Double(positives) / count)
     }
 
     /// One label (0 or 1) per prediction (a probability), or an error naming the first that is not.

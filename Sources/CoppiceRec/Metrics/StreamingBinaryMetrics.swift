@@ -61,10 +61,11 @@ public struct StreamingBinaryMetrics: Codable, Sendable, Equatable {
     public func lifetime() -> BinaryMetrics.Summary {
         let n = Double(max(count, 1))
         let logLoss = lossSum / n
-        return BinaryMetrics.Summary(count: count, auc: binnedAUC(), logLoss: logLoss,
-                                     normalizedEntropy: BinaryMetrics.normalizedEntropy(logLoss: logLoss, trainingCTR: trainingCTR),
-                                     calibration: positives > 0 ? predictedSum / Double(positives) : nil,
-                                     accuracy: Double(correct) / n, ctr: Double(positives) / n)
+        return BinaryMetrics.Summary(
+            count: count, auc: binnedAUC(), logLoss: logLoss,
+            normalizedEntropy: BinaryMetrics.normalizedEntropy(logLoss: logLoss, trainingCTR: trainingCTR),
+            calibration: positives > 0 ? predictedSum / Double(positives) : nil,
+            accuracy: Double(correct) / n, ctr: Double(positives) / n)
     }
 
     public func windowed() throws(TrainingError) -> BinaryMetrics.Summary {

@@ -61,14 +61,18 @@ public struct DLRMConfiguration: Codable, Sendable, Equatable {
     }
 
     public func validate() throws(DLRMError) {
-        guard bottomMLP.count >= 2, bottomMLP.allSatisfy({ $0 > 0 }) else { throw .invalidConfiguration("arch-mlp-bot needs at least input and output widths, got \(bottomMLP)") }
+        guard bottomMLP.count >= 2, bottomMLP.allSatisfy({ $0 > 0 }) else {
+            throw .invalidConfiguration("arch-mlp-bot needs at least input and output widths, got \(bottomMLP)")
+        }
         guard bottomMLP.last == embeddingDimension else {
             throw .invalidConfiguration("arch-mlp-bot must end at arch-sparse-feature-size \(embeddingDimension), got \(bottomMLP)")
         }
         guard !topMLP.isEmpty, topMLP.allSatisfy({ $0 > 0 }), topMLP.last == 1 else {
             throw .invalidConfiguration("arch-mlp-top must be positive widths ending in 1, got \(topMLP)")
         }
-        guard !tableSizes.isEmpty, tableSizes.allSatisfy({ $0 > 0 }) else { throw .invalidConfiguration("table sizes must be positive, got \(tableSizes)") }
+        guard !tableSizes.isEmpty, tableSizes.allSatisfy({ $0 > 0 }) else {
+            throw .invalidConfiguration("table sizes must be positive, got \(tableSizes)")
+        }
     }
 }
 
@@ -142,7 +146,8 @@ public final class DLRM: Module {
             throw .invalidBatch("dense features must be [B, \(configuration.bottomMLP[0])], got \(batch.dense.shape)")
         }
         guard batch.indices.count == embeddings.count, batch.offsets.count == embeddings.count else {
-            throw .invalidBatch("\(embeddings.count) tables need as many index and offset lists, got \(batch.indices.count) and \(batch.offsets.count)")
+            throw .invalidBatch(
+                "\(embeddings.count) tables need as many index and offset lists, got \(batch.indices.count) and \(batch.offsets.count)")
         }
         let x = bottom(batch.dense)
         var vectors = [x]

@@ -91,8 +91,10 @@ public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
                             var c = 0
                             // Eight components at a time in registers; the tail one at a time.
                             while c + 8 <= d {
-                                var a = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                                         SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                                var a = (
+                                    SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                                    SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>()
+                                )
                                 for j in 0..<n {
                                     let w = weights[i * n + j], xj = x + j * d + c
                                     a.0.addProduct(w, xj[0]); a.1.addProduct(w, xj[1]); a.2.addProduct(w, xj[2]); a.3.addProduct(w, xj[3])

@@ -63,11 +63,14 @@ extension OnlineTraining {
             throw TrainingError.checkpoint("cannot resume from \(checkpointPath): \(error)")
         }
         guard file.metadata["format"] == Self.checkpointFormat, let json = file.metadata["state"],
-              let saved = try? JSONDecoder().decode(OnlineState.self, from: Data(json.utf8)) else {
+            let saved = try? JSONDecoder().decode(OnlineState.self, from: Data(json.utf8))
+        else {
             throw TrainingError.checkpoint("\(checkpointPath) is not a \(Self.checkpointFormat) checkpoint")
         }
         guard saved.configuration == configuration else {
-            throw TrainingError.checkpoint("\(checkpointPath) was written by a run with other options (stream '\(saved.configuration.stream)', \(saved.configuration.variants.count) variants, sparsity \(saved.configuration.sparsity)); resume with the same options")
+            throw TrainingError.checkpoint(
+                "\(checkpointPath) was written by a run with other options (stream '\(saved.configuration.stream)', \(saved.configuration.variants.count) variants, sparsity \(saved.configuration.sparsity)); resume with the same options"
+            )
         }
         func part(_ prefix: String) -> [String: Tensor] {
             Dictionary(uniqueKeysWithValues: tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value) })
@@ -79,7 +82,9 @@ extension OnlineTraining {
                 let masks = part("mask\(i).")
                 for (name, parameter) in model.namedParameters() {
                     guard let mask = masks[name] else { parameter.mask = nil; continue }
-                    guard mask.shape == parameter.shape else { throw TrainingError.checkpoint("mask \(name) has shape \(mask.shape), the weight \(parameter.shape)") }
+                    guard mask.shape == parameter.shape else {
+                        throw TrainingError.checkpoint("mask \(name) has shape \(mask.shape), the weight \(parameter.shape)")
+                    }
                     parameter.mask = mask
                 }
             }

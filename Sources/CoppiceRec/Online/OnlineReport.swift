@@ -18,9 +18,11 @@ public enum OnlineReport {
     public static func appendLogs(_ records: [OnlineRecord], to directory: String) throws -> (csv: Int, jsonl: Int) {
         func number(_ value: Double?) -> String { value.map { String(format: "%.6f", $0) } ?? "" }
         let csv = records.map { r in
-            [String(r.chunk), r.model, String(r.examples), number(r.ne), number(r.auc), number(r.logLoss), number(r.calibration),
-             number(r.lifetimeNE), number(r.lifetimeAUC), number(r.sparsity), r.regenerated ? "1" : "0",
-             r.layerSparsity.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? ""].joined(separator: ",") + "\n"
+            [
+                String(r.chunk), r.model, String(r.examples), number(r.ne), number(r.auc), number(r.logLoss), number(r.calibration),
+                number(r.lifetimeNE), number(r.lifetimeAUC), number(r.sparsity), r.regenerated ? "1" : "0",
+                r.layerSparsity.map { $0.map { String(format: "%.4f", $0) }.joined(separator: " ") } ?? "",
+            ].joined(separator: ",") + "\n"
         }.joined()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -87,19 +89,22 @@ public enum OnlineReport {
         return order.map { model in
             let own = records.filter { $0.model == model }
             let gaps = own.map { ($0.ne ?? .nan) - (denseNE[$0.chunk] ?? .nan) }
-            return Row(model: model, meanNE: own.map { $0.ne ?? .nan }.reduce(0, +) / Double(own.count),
-                       meanGap: gaps.reduce(0, +) / Double(gaps.count), worstGap: gaps.max() ?? .nan,
-                       lifetimeNE: own.last?.lifetimeNE, lifetimeAUC: own.last?.lifetimeAUC,
-                       regenerations: own.filter(\.regenerated).count, sparsity: own.last?.sparsity ?? 0)
+            return Row(
+                model: model, meanNE: own.map { $0.ne ?? .nan }.reduce(0, +) / Double(own.count),
+                meanGap: gaps.reduce(0, +) / Double(gaps.count), worstGap: gaps.max() ?? .nan,
+                lifetimeNE: own.last?.lifetimeNE, lifetimeAUC: own.last?.lifetimeAUC,
+                regenerations: own.filter(\.regenerated).count, sparsity: own.last?.sparsity ?? 0)
         }
     }
 
     public static func markdown(_ rows: [Row]) -> String {
         func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
-        var out = "| model | mean NE per chunk | mean NE − dense | worst chunk NE − dense | lifetime NE | lifetime AUC | regenerations | MLP sparsity |\n"
+        var out =
+            "| model | mean NE per chunk | mean NE − dense | worst chunk NE − dense | lifetime NE | lifetime AUC | regenerations | MLP sparsity |\n"
         out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for r in rows {
-            out += "| \(r.model) | \(f(r.meanNE)) | \(f(r.meanGap)) | \(f(r.worstGap)) | \(f(r.lifetimeNE)) | \(f(r.lifetimeAUC)) | \(r.regenerations) | \(f(100 * r.sparsity, 1))% |\n"
+            out +=
+                "| \(r.model) | \(f(r.meanNE)) | \(f(r.meanGap)) | \(f(r.worstGap)) | \(f(r.lifetimeNE)) | \(f(r.lifetimeAUC)) | \(r.regenerations) | \(f(100 * r.sparsity, 1))% |\n"
         }
         return out
     }
@@ -109,8 +114,10 @@ public enum OnlineReport {
         var order: [String] = []
         for r in records where !order.contains(r.model) { order.append(r.model) }
         let chunks = Array(Set(records.map(\.chunk))).sorted()
-        let palette = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-                       "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#ffbb78", "#c5b0d5"]
+        let palette = [
+            "#000000", "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+            "#7f7f7f", "#aec7e8", "#ff9896", "#98df8a", "#ffbb78", "#c5b0d5",
+        ]
         func series(_ value: (OnlineRecord) -> Double?) -> [(name: String, color: String, values: [Double])] {
             order.enumerated().map { i, model in
                 let byChunk = Dictionary(records.filter { $0.model == model }.map { ($0.chunk, value($0) ?? .nan) }, uniquingKeysWith: { a, _ in a })
@@ -120,24 +127,27 @@ public enum OnlineReport {
         let denseNE = Dictionary(records.filter { $0.model == "dense" }.map { ($0.chunk, $0.ne ?? .nan) }, uniquingKeysWith: { a, _ in a })
         let x = chunks.map(Double.init)
         let ne = LineChart(title: "NE per chunk (progressive validation)", x: x, series: series(\.ne), xLabel: "chunk", legend: false)
-        let gap = LineChart(title: "NE − dense NE", x: x, series: series { r in r.ne.map { $0 - (denseNE[r.chunk] ?? .nan) } }, xLabel: "chunk", legend: false)
+        let gap = LineChart(
+            title: "NE − dense NE", x: x, series: series { r in r.ne.map { $0 - (denseNE[r.chunk] ?? .nan) } }, xLabel: "chunk", legend: false)
         let legendRows = (order.count + 2) / 3
         let height = 330 + 18 * legendRows + 24
         var legend = ""
         for (i, model) in order.enumerated() {
             let lx = 60.0 + Double(i % 3) * 280, ly = 330.0 + Double(i / 3) * 18
-            legend += String(format: "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%@\" stroke-width=\"3\"/>", lx, lx + 20, ly - 4, ly - 4, palette[i % palette.count])
+            legend += String(
+                format: "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"%@\" stroke-width=\"3\"/>", lx, lx + 20, ly - 4, ly - 4,
+                palette[i % palette.count])
             legend += String(format: "<text x=\"%.0f\" y=\"%.0f\">%@</text>\n", lx + 25, ly, model)
         }
         return """
-        <svg xmlns="http://www.w3.org/2000/svg" width="880" height="\(height)" font-family="sans-serif" font-size="12">
-        <rect width="880" height="\(height)" fill="white"/>
-        <text x="10" y="\(height - 8)" fill="#555">\(title)</text>
-        \(ne.render(originX: 0))
-        \(gap.render(originX: 440))
-        \(legend)</svg>
+            <svg xmlns="http://www.w3.org/2000/svg" width="880" height="\(height)" font-family="sans-serif" font-size="12">
+            <rect width="880" height="\(height)" fill="white"/>
+            <text x="10" y="\(height - 8)" fill="#555">\(title)</text>
+            \(ne.render(originX: 0))
+            \(gap.render(originX: 440))
+            \(legend)</svg>
 
-        """
+            """
     }
 
     /// Measured inference time of each serving model through the sparse kernels against the dense

@@ -56,8 +56,10 @@ public struct OnlineRun: Sendable {
         switch data.dataset {
         case .synthetic:
             let size = chunkSize ?? 50_000
-            return (try SyntheticCTRStream(try SyntheticCTR(drift: drift, seed: seed), chunkSize: size, chunks: chunks ?? 24),
-                    "synthetic drift \(drift), \(size) examples per chunk, seed \(seed)")
+            return (
+                try SyntheticCTRStream(try SyntheticCTR(drift: drift, seed: seed), chunkSize: size, chunks: chunks ?? 24),
+                "synthetic drift \(drift), \(size) examples per chunk, seed \(seed)"
+            )
         case .criteoKaggle:
             let stream = try data.criteoStream(chunksPerDay: chunksPerDay)
             return (stream, "criteo-kaggle \(stream.file.path), \(chunksPerDay) chunks per day, ids mod \(data.maxIndexRange)")
@@ -73,8 +75,9 @@ public struct OnlineRun: Sendable {
     public func run(onChunk: @escaping ([OnlineRecord]) -> Void = { _ in }) throws -> Outcome {
         let (stream, description) = try stream()
         var configuration = OnlineConfiguration(
-            model: DLRMConfiguration(bottomMLP: bottomMLP ?? [stream.denseCount, 128, 64, embeddingDimension], topMLP: topMLP,
-                                     embeddingDimension: embeddingDimension, tableSizes: stream.tableSizes),
+            model: DLRMConfiguration(
+                bottomMLP: bottomMLP ?? [stream.denseCount, 128, 64, embeddingDimension], topMLP: topMLP,
+                embeddingDimension: embeddingDimension, tableSizes: stream.tableSizes),
             stream: description)
         configuration.learningRate = learningRate
         configuration.batchSize = batchSize
@@ -93,7 +96,8 @@ public struct OnlineRun: Sendable {
         let last = try stream.chunk(min(configuration.chunks ?? Int.max, stream.chunkCount ?? Int.max) - 1)
         let speeds = try OnlineReport.inferenceSpeed(training, sample: last, batchSizes: [1, 512])
         let title = "\(description); MLP sparsity \(sparsity)"
-        let markdown = "# Online run: \(title)\n\n" + OnlineReport.markdown(rows)
+        let markdown =
+            "# Online run: \(title)\n\n" + OnlineReport.markdown(rows)
             + "\nInference, sparse serving model (CSR MLPs) against the dense model:\n\n" + OnlineReport.speedMarkdown(speeds)
         try AtomicFile.write(Data(markdown.utf8), to: output + "/summary.md")
         try AtomicFile.write(Data(OnlineReport.svg(records, title: title).utf8), to: output + "/ne.svg")

@@ -47,7 +47,9 @@ public final class OnlineTraining {
     public init(configuration: OnlineConfiguration, stream: CTRStream, outputDirectory: String, resume: Bool = false) throws {
         try configuration.validate(chunkCount: stream.chunkCount)
         guard stream.tableSizes == configuration.model.tableSizes, stream.denseCount == configuration.model.bottomMLP.first else {
-            throw TrainingError.invalidConfiguration("the stream has \(stream.denseCount) dense features and tables \(stream.tableSizes); the model expects \(configuration.model.bottomMLP.first ?? 0) and \(configuration.model.tableSizes)")
+            throw TrainingError.invalidConfiguration(
+                "the stream has \(stream.denseCount) dense features and tables \(stream.tableSizes); the model expects \(configuration.model.bottomMLP.first ?? 0) and \(configuration.model.tableSizes)"
+            )
         }
         self.configuration = configuration
         self.stream = stream
@@ -93,7 +95,9 @@ public final class OnlineTraining {
             let ctr = state.trainingCTR
             var rows = [try evaluate(model: dense, index: 0, name: "dense", chunk: chunk, ctr: ctr, t: t, sparse: false)]
             for i in serving.indices {
-                rows.append(try evaluate(model: serving[i], index: i + 1, name: configuration.variants[i].description, chunk: chunk, ctr: ctr, t: t, sparse: true))
+                rows.append(
+                    try evaluate(
+                        model: serving[i], index: i + 1, name: configuration.variants[i].description, chunk: chunk, ctr: ctr, t: t, sparse: true))
             }
             state.see(chunk)
             try train(dense, chunk, chunk: t, name: "dense")
@@ -126,15 +130,15 @@ public final class OnlineTraining {
         let optimizer = SGD(parameters: model.parameters(), learningRate: configuration.learningRate)
         var step = 0
         for _ in 0..<configuration.epochsPerChunk {
-        for start in stride(from: 0, to: examples.count, by: configuration.batchSize) {
-            let slice = examples[start..<min(start + configuration.batchSize, examples.count)]
-            optimizer.zeroGrad()
-            let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
-            try Loss.binaryCrossEntropyWithLogits(try model(DLRMTraining.batch(slice)), targets: labels).backward()
-            optimizer.step()
-            step += 1
-            try onStep(Progress(chunk: chunk, model: name, step: step))
-        }
+            for start in stride(from: 0, to: examples.count, by: configuration.batchSize) {
+                let slice = examples[start..<min(start + configuration.batchSize, examples.count)]
+                optimizer.zeroGrad()
+                let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
+                try Loss.binaryCrossEntropyWithLogits(try model(DLRMTraining.batch(slice)), targets: labels).backward()
+                optimizer.step()
+                step += 1
+                try onStep(Progress(chunk: chunk, model: name, step: step))
+            }
         }
     }
 
@@ -145,9 +149,10 @@ public final class OnlineTraining {
         state.metrics[index].trainingCTR = ctr
         try state.metrics[index].add(predictions: predictions, labels: labels)
         let lifetime = state.metrics[index].lifetime()
-        return OnlineRecord(chunk: t, model: name, examples: chunk.count, ne: summary.normalizedEntropy, auc: summary.auc,
-                            logLoss: summary.logLoss, calibration: summary.calibration, lifetimeNE: lifetime.normalizedEntropy,
-                            lifetimeAUC: lifetime.auc, sparsity: Self.sparsity(of: model), regenerated: false, layerSparsity: nil)
+        return OnlineRecord(
+            chunk: t, model: name, examples: chunk.count, ne: summary.normalizedEntropy, auc: summary.auc,
+            logLoss: summary.logLoss, calibration: summary.calibration, lifetimeNE: lifetime.normalizedEntropy,
+            lifetimeAUC: lifetime.auc, sparsity: Self.sparsity(of: model), regenerated: false, layerSparsity: nil)
     }
 
     /// Copies the dense model into serving model `i` and prunes it; returns the per-layer sparsity.
@@ -155,8 +160,9 @@ public final class OnlineTraining {
         let model = serving[i]
         for (_, parameter) in model.namedParameters() { parameter.mask = nil }
         try model.load(stateDict: dense.stateDict())
-        let masks = try configuration.variants[i].pruning.masks(for: model, sparsity: configuration.sparsity, recent: recent,
-                                                                 learned: configuration.learned)
+        let masks = try configuration.variants[i].pruning.masks(
+            for: model, sparsity: configuration.sparsity, recent: recent,
+            learned: configuration.learned)
         model.zeroGrad()
         let weights = ServingPruning.prunableWeights(of: model).map(\.parameter)
         for (parameter, mask) in zip(weights, masks) {

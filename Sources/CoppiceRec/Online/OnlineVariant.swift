@@ -19,7 +19,8 @@ public struct OnlineVariant: Codable, Sendable, Hashable, CustomStringConvertibl
 
     /// "d2s-r2-learned", "prune-once-uniform", "adaptive-0.005-learned".
     public var description: String {
-        let schedule = adaptiveThreshold.map { "adaptive-\($0)" + (period.map { "-r\($0)" } ?? "") }
+        let schedule =
+            adaptiveThreshold.map { "adaptive-\($0)" + (period.map { "-r\($0)" } ?? "") }
             ?? period.map { "d2s-r\($0)" } ?? "prune-once"
         return "\(schedule)-\(pruning.rawValue)"
     }
@@ -41,7 +42,8 @@ public struct OnlineVariant: Codable, Sendable, Hashable, CustomStringConvertibl
         var variants: [OnlineVariant] = []
         for name in pruning.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let p = ServingPruning(rawValue: name) else {
-                throw .invalidConfiguration("unknown pruning '\(name)': choose from \(ServingPruning.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw .invalidConfiguration(
+                    "unknown pruning '\(name)': choose from \(ServingPruning.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             for text in schedules.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                 guard let v = schedule(text, pruning: p) else {

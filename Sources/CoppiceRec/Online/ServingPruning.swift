@@ -25,9 +25,12 @@ public enum ServingPruning: String, Codable, Sendable, CaseIterable {
         let weights = Self.prunableWeights(of: model).map(\.parameter)
         switch self {
         case .uniform:
-            return try weights.map { try MaskSelection.mask(scores: $0.value.abs(), previous: nil, amount: .fraction(sparsity), granularity: .element) }
+            return try weights.map {
+                try MaskSelection.mask(scores: $0.value.abs(), previous: nil, amount: .fraction(sparsity), granularity: .element)
+            }
         case .global:
-            return try MaskSelection.globalMasks(scores: weights.map { $0.value.abs() }, previous: weights.map { _ in nil }, amount: .fraction(sparsity))
+            return try MaskSelection.globalMasks(
+                scores: weights.map { $0.value.abs() }, previous: weights.map { _ in nil }, amount: .fraction(sparsity))
         case .learned:
             return try learned.masks(for: model, weights: weights, sparsity: sparsity, data: recent)
         }

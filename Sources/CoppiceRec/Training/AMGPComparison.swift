@@ -26,17 +26,20 @@ public enum AMGPComparison {
     /// above 1 the four runs are repeated round after round (so that a slow spell of a shared machine
     /// falls on all of them alike) and the time is the median; training is deterministic, so the
     /// metrics of a repeat must equal the first run's, which is checked.
-    public static func run(_ base: DLRMTraining, repeats: Int = 1,
-                           train: (DLRMTraining) throws -> DLRMTraining.Result) throws -> [Row] {
+    public static func run(
+        _ base: DLRMTraining, repeats: Int = 1,
+        train: (DLRMTraining) throws -> DLRMTraining.Result
+    ) throws -> [Row] {
         guard repeats >= 1 else { throw TrainingError.invalidConfiguration("repeats must be at least 1, got \(repeats)") }
         guard base.phases.contains(where: { $0 > 0 }), base.phases.last == 0 else {
             throw TrainingError.invalidConfiguration("the comparison needs an AMGP schedule with a sparse phase that ends dense, got \(base.phases)")
         }
         func row(_ name: String, _ training: DLRMTraining) throws -> Row {
             let result = try train(training)
-            return Row(name: name, bottomMLP: training.configuration.bottomMLP, topMLP: training.configuration.topMLP, phases: training.phases,
-                       ne: result.test.normalizedEntropy, auc: result.test.auc, logLoss: result.test.logLoss,
-                       trainingFLOPs: 2 * result.trainingMultiplyAdds, seconds: result.seconds, runSeconds: [result.seconds])
+            return Row(
+                name: name, bottomMLP: training.configuration.bottomMLP, topMLP: training.configuration.topMLP, phases: training.phases,
+                ne: result.test.normalizedEntropy, auc: result.test.auc, logLoss: result.test.logLoss,
+                trainingFLOPs: 2 * result.trainingMultiplyAdds, seconds: result.seconds, runSeconds: [result.seconds])
         }
         var dense = base
         dense.phases = []
@@ -61,7 +64,9 @@ public enum AMGPComparison {
             for (index, training) in trainings.enumerated() {
                 let again = try row(all[index].name, training)
                 guard again.ne == all[index].ne, again.logLoss == all[index].logLoss else {
-                    throw TrainingError.invalidConfiguration("a repeat of \(again.name) gave different metrics (log loss \(again.logLoss) vs \(all[index].logLoss)): training is not deterministic")
+                    throw TrainingError.invalidConfiguration(
+                        "a repeat of \(again.name) gave different metrics (log loss \(again.logLoss) vs \(all[index].logLoss)): training is not deterministic"
+                    )
                 }
                 all[index].runSeconds += again.runSeconds
             }
@@ -82,7 +87,8 @@ public enum AMGPComparison {
             var delta = "–"
             if let ne = r.ne, let base = dense?.ne { delta = String(format: "%+.2f%%", 100 * (ne / base - 1)) }
             out += "| \(r.name) | \(r.bottomMLP.map(String.init).joined(separator: "-")) / \(r.topMLP.map(String.init).joined(separator: "-")) | "
-            out += "\(r.phases.isEmpty ? "dense" : r.phases.map { String(format: "%g", $0) }.joined(separator: ",")) | \(f(r.ne)) | \(delta) | \(f(r.auc)) | \(f(r.logLoss)) | "
+            out +=
+                "\(r.phases.isEmpty ? "dense" : r.phases.map { String(format: "%g", $0) }.joined(separator: ",")) | \(f(r.ne)) | \(delta) | \(f(r.auc)) | \(f(r.logLoss)) | "
             out += String(format: "%.3g", r.trainingFLOPs) + relative(r.trainingFLOPs, dense?.trainingFLOPs) + " | "
             out += String(format: "%.2f s", r.seconds) + relative(r.seconds, dense?.seconds) + " |\n"
         }
@@ -94,9 +100,11 @@ public enum AMGPComparison {
         var out = "seed,run,bottom_mlp,top_mlp,phases,ne,auc,log_loss,training_flops,train_seconds\n"
         for run in runs {
             for r in run.rows {
-                let fields = ["\(run.seed)", r.name, r.bottomMLP.map(String.init).joined(separator: "-"), r.topMLP.map(String.init).joined(separator: "-"),
-                              r.phases.map { String(format: "%g", $0) }.joined(separator: ";"), r.ne.map { "\($0)" } ?? "", r.auc.map { "\($0)" } ?? "",
-                              "\(r.logLoss)", "\(r.trainingFLOPs)", "\(r.seconds)"]
+                let fields = [
+                    "\(run.seed)", r.name, r.bottomMLP.map(String.init).joined(separator: "-"), r.topMLP.map(String.init).joined(separator: "-"),
+                    r.phases.map { String(format: "%g", $0) }.joined(separator: ";"), r.ne.map { "\($0)" } ?? "", r.auc.map { "\($0)" } ?? "",
+                    "\(r.logLoss)", "\(r.trainingFLOPs)", "\(r.seconds)",
+                ]
                 out += fields.joined(separator: ",") + "\n"
             }
         }
@@ -128,8 +136,9 @@ public enum AMGPComparison {
         }
         let denseNE = runs.compactMap { $0.rows.first { $0.name == "dense" }?.ne }
         if denseNE.count >= 2 {
-            out += String(format: "\nDense NE across the seeds: mean %.4f, sd %.4f (%.2f%% of the mean): the spread of one dense training.\n",
-                          mean(denseNE), deviation(denseNE), 100 * deviation(denseNE) / mean(denseNE))
+            out += String(
+                format: "\nDense NE across the seeds: mean %.4f, sd %.4f (%.2f%% of the mean): the spread of one dense training.\n",
+                mean(denseNE), deviation(denseNE), 100 * deviation(denseNE) / mean(denseNE))
         }
         return out
     }
@@ -137,7 +146,9 @@ public enum AMGPComparison {
     /// Three bar panels: NE, training FLOPs and train time of each run, dense's value marked.
     public static func svg(_ rows: [Row], title: String) -> String {
         let colors = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"]
-        let panels: [(String, (Row) -> Double)] = [("test NE (axis from 0.97 × the lowest)", { $0.ne ?? .nan }), ("training FLOPs", \.trainingFLOPs), ("train time (s)", \.seconds)]
+        let panels: [(String, (Row) -> Double)] = [
+            ("test NE (axis from 0.97 × the lowest)", { $0.ne ?? .nan }), ("training FLOPs", \.trainingFLOPs), ("train time (s)", \.seconds),
+        ]
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"300\" font-family=\"sans-serif\" font-size=\"12\">\n"
         out += "<rect width=\"900\" height=\"300\" fill=\"white\"/>\n<text x=\"10\" y=\"292\" fill=\"#555\">\(title)</text>\n"
         for (p, panel) in panels.enumerated() {
@@ -148,8 +159,11 @@ public enum AMGPComparison {
                 let v = panel.1(r)
                 guard v.isFinite else { continue }
                 let h = 200 * (v - low) / max(high - low, 1e-12), x = x0 + Double(i) * 72
-                out += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"50\" height=\"%.1f\" fill=\"%@\"/>", x, 240 - h, h, colors[i % colors.count])
-                out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", x + 25, 234 - h, String(format: p == 0 ? "%.4f" : "%.3g", v))
+                out += String(
+                    format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"50\" height=\"%.1f\" fill=\"%@\"/>", x, 240 - h, h, colors[i % colors.count])
+                out += String(
+                    format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", x + 25, 234 - h,
+                    String(format: p == 0 ? "%.4f" : "%.3g", v))
                 out += String(format: "<text x=\"%.1f\" y=\"256\" text-anchor=\"middle\" font-size=\"11\">%@</text>\n", x + 25, r.name)
             }
         }

@@ -11,11 +11,14 @@ public struct AMGPRecipe: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case phases, regrowth, phaseLengths = "phase_lengths" }
 
     public static func load(from path: String) throws -> AMGPRecipe {
-        guard let data = FileManager.default.contents(atPath: path) else { throw TrainingError.invalidConfiguration("cannot read the AMGP recipe \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.invalidConfiguration("cannot read the AMGP recipe \(path)")
+        }
         do {
             return try JSONDecoder().decode(AMGPRecipe.self, from: data)
         } catch {
-            throw TrainingError.invalidConfiguration("\(path) is not an AMGP recipe ({\"phases\": [...], \"phase_lengths\": [...], \"regrowth\": \"restore\"|\"fresh\"}): \(error)")
+            throw TrainingError.invalidConfiguration(
+                "\(path) is not an AMGP recipe ({\"phases\": [...], \"phase_lengths\": [...], \"regrowth\": \"restore\"|\"fresh\"}): \(error)")
         }
     }
 }

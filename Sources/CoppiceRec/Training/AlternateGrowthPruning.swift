@@ -14,7 +14,7 @@ public final class AlternateGrowthPruning {
     /// that were removed (for `restore`).
     struct Hidden {
         let sequential: Sequential
-        let incoming: Int, outgoing: Int   // layer indices in the Sequential
+        let incoming: Int, outgoing: Int  // layer indices in the Sequential
         let width: Int
         var alive: [Int]
         var saved: [Int: (row: [Float], bias: Float, column: [Float])] = [:]
@@ -59,13 +59,16 @@ public final class AlternateGrowthPruning {
             let remove = min(current - 1, Int((Double(hidden[h].width) * fraction).rounded()))
             let dropped = Set((0..<current).sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }.prefix(remove))
             for j in dropped {
-                hidden[h].saved[hidden[h].alive[j]] = (Array(w[(j * rows)..<((j + 1) * rows)]), b?[j] ?? 0,
-                                                       (0..<columns).map { v[$0 * current + j] })
+                hidden[h].saved[hidden[h].alive[j]] = (
+                    Array(w[(j * rows)..<((j + 1) * rows)]), b?[j] ?? 0,
+                    (0..<columns).map { v[$0 * current + j] }
+                )
             }
             let keep = (0..<current).filter { !dropped.contains($0) }
             hidden[h].alive = keep.map { hidden[h].alive[$0] }
-            rebuild(h, rows: keep.map { Array(w[($0 * rows)..<(($0 + 1) * rows)]) }, bias: keep.map { b?[$0] ?? 0 },
-                    columns: keep.map { j in (0..<columns).map { v[$0 * current + j] } })
+            rebuild(
+                h, rows: keep.map { Array(w[($0 * rows)..<(($0 + 1) * rows)]) }, bias: keep.map { b?[$0] ?? 0 },
+                columns: keep.map { j in (0..<columns).map { v[$0 * current + j] } })
         }
     }
 

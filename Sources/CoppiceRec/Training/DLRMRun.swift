@@ -52,7 +52,8 @@ public struct DLRMRun: Sendable {
             var seeded = base
             seeded.seed = s
             let synthetic = data.dataset == .synthetic && dataSeed == nil && s != seed ? try SyntheticCTR(seed: s).dataset(rows: syntheticRows) : nil
-            return SeedRows(seed: s, rows: try AMGPComparison.run(seeded, repeats: repeats) { try source.train($0, synthetic: synthetic, progress: progress) })
+            return SeedRows(
+                seed: s, rows: try AMGPComparison.run(seeded, repeats: repeats) { try source.train($0, synthetic: synthetic, progress: progress) })
         }
     }
 
@@ -85,14 +86,17 @@ public struct DLRMRun: Sendable {
         ]
         if let ne = result.test.normalizedEntropy { rows.insert(.init(suite: "dlrm", case: name, metric: "NE", unit: "", value: ne), at: 0) }
         if let auc = result.test.auc { rows.insert(.init(suite: "dlrm", case: name, metric: "AUC", unit: "", value: auc), at: 1) }
-        if let calibration = result.test.calibration { rows.append(.init(suite: "dlrm", case: name, metric: "calibration", unit: "", value: calibration)) }
+        if let calibration = result.test.calibration {
+            rows.append(.init(suite: "dlrm", case: name, metric: "calibration", unit: "", value: calibration))
+        }
         return rows
     }
 
     func training(_ source: Source) throws -> DLRMTraining {
         let dense = source.denseCount
-        let configuration = DLRMConfiguration(bottomMLP: bottomMLP ?? [dense, 64, embeddingDimension], topMLP: topMLP,
-                                              embeddingDimension: embeddingDimension, tableSizes: source.tableSizes)
+        let configuration = DLRMConfiguration(
+            bottomMLP: bottomMLP ?? [dense, 64, embeddingDimension], topMLP: topMLP,
+            embeddingDimension: embeddingDimension, tableSizes: source.tableSizes)
         var training = DLRMTraining(configuration: configuration)
         training.batchSize = batchSize
         training.learningRate = learningRate
@@ -120,8 +124,9 @@ public struct DLRMRun: Sendable {
             case .criteoKaggle:
                 // Chunks of at most about 70,000 rows (a day of the full file is 6.5M), an even number a day.
                 let file = try run.data.criteoStream(chunksPerDay: 1).file
-                criteo = try CriteoCacheStream(file: file, tableSize: run.data.maxIndexRange,
-                                           chunksPerDay: 2 * max(1, min(64, file.count / 7 / 140_000)))
+                criteo = try CriteoCacheStream(
+                    file: file, tableSize: run.data.maxIndexRange,
+                    chunksPerDay: 2 * max(1, min(64, file.count / 7 / 140_000)))
             case .synthetic:
                 dataset = try SyntheticCTR(seed: run.dataSeed ?? run.seed).dataset(rows: run.syntheticRows)
             case .movieLens100K:

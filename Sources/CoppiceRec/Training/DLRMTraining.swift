@@ -64,8 +64,10 @@ public struct DLRMTraining {
         guard trainFraction > 0 && trainFraction < 1 else { throw DLRMError.invalidConfiguration("the train fraction must be in (0, 1)") }
         let split = Int(Double(data.examples.count) * trainFraction)
         func part(_ examples: ArraySlice<CTRExample>) throws -> InMemoryCTRStream {
-            try InMemoryCTRStream(CTRDataset(denseNames: data.denseNames, sparseNames: data.sparseNames, tableSizes: data.tableSizes,
-                                         examples: Array(examples)), chunking: .examples(65_536))
+            try InMemoryCTRStream(
+                CTRDataset(
+                    denseNames: data.denseNames, sparseNames: data.sparseNames, tableSizes: data.tableSizes,
+                    examples: Array(examples)), chunking: .examples(65_536))
         }
         let train = try part(data.examples[..<split]), test = try part(data.examples[split...])
         return try run(train: train, chunks: 0..<train.boundaries.count, test: test, chunks: 0..<test.boundaries.count, progress: progress)
@@ -73,10 +75,14 @@ public struct DLRMTraining {
 
     /// Trains on chunks `trainChunks` of `train` (one chunk in memory at a time, so a Criteo file
     /// larger than memory streams through) and tests on chunks `testChunks` of `test`.
-    public func run(train: CTRStream, chunks trainChunks: Range<Int>, test: CTRStream, chunks testChunks: Range<Int>,
-                    progress: (String) -> Void = { _ in }) throws -> (model: DLRM, result: Result) {
+    public func run(
+        train: CTRStream, chunks trainChunks: Range<Int>, test: CTRStream, chunks testChunks: Range<Int>,
+        progress: (String) -> Void = { _ in }
+    ) throws -> (model: DLRM, result: Result) {
         guard train.tableSizes == configuration.tableSizes, train.denseCount == configuration.bottomMLP.first else {
-            throw DLRMError.invalidConfiguration("the dataset has \(train.denseCount) dense features and tables \(train.tableSizes); the model expects \(configuration.bottomMLP.first ?? 0) and \(configuration.tableSizes)")
+            throw DLRMError.invalidConfiguration(
+                "the dataset has \(train.denseCount) dense features and tables \(train.tableSizes); the model expects \(configuration.bottomMLP.first ?? 0) and \(configuration.tableSizes)"
+            )
         }
         guard batchSize > 0, epochs > 0, !trainChunks.isEmpty, !testChunks.isEmpty else {
             throw DLRMError.invalidConfiguration("batch size and epochs must be positive and both parts of the data non-empty")
@@ -85,7 +91,8 @@ public struct DLRMTraining {
             throw DLRMError.invalidConfiguration("AMGP phases are prune fractions in [0, 1), got \(phases)")
         }
         guard phaseLengths.isEmpty || (phaseLengths.count == phases.count && phaseLengths.allSatisfy { $0 > 0 }) else {
-            throw DLRMError.invalidConfiguration("AMGP phase lengths must be positive, one per phase: \(phaseLengths.count) for \(phases.count) phases")
+            throw DLRMError.invalidConfiguration(
+                "AMGP phase lengths must be positive, one per phase: \(phaseLengths.count) for \(phases.count) phases")
         }
         var rng = RandomGenerator(seed: seed)
         let model = try DLRM(configuration, using: &rng)
@@ -136,8 +143,12 @@ public struct DLRMTraining {
             }
         }
         let summary = try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: Double(positives) / Double(max(seen, 1)))
-        return (model, Result(test: summary, trainExamples: seen, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
-                                 trainingMultiplyAdds: multiplyAdds))
+        return (
+            model,
+            Result(
+                test: summary, trainExamples: seen, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
+                trainingMultiplyAdds: multiplyAdds)
+        )
     }
 
     /// The phase that step `step` of `total` falls in.

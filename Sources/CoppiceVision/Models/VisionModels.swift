@@ -50,8 +50,10 @@ public enum VisionModel: String, CaseIterable, Sendable, Codable {
             var layers: [Layer] = []
             var channels = inChannels
             for (width, poolAfter) in [(32, false), (32, true), (64, false), (64, true), (128, false), (128, true)] {
-                layers += [Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
-                           BatchNorm2D(features: width), ReLU()]
+                layers += [
+                    Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
+                    BatchNorm2D(features: width), ReLU(),
+                ]
                 if poolAfter { layers.append(MaxPool2D(kernelSize: 2)) }
                 channels = width
             }
@@ -61,16 +63,19 @@ public enum VisionModel: String, CaseIterable, Sendable, Codable {
             var layers: [Layer] = []
             var channels = inChannels
             for (width, poolAfter) in [(32, false), (32, true), (64, false), (64, true)] {
-                layers += [Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
-                           BatchNorm2D(features: width), ReLU()]
+                layers += [
+                    Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
+                    BatchNorm2D(features: width), ReLU(),
+                ]
                 if poolAfter { layers.append(MaxPool2D(kernelSize: 2)) }
                 channels = width
             }
             let pooled = imageSize / 4
-            return Sequential(layers + [
-                Flatten(), Linear(inFeatures: channels * pooled * pooled, outFeatures: 256, using: &rng), ReLU(),
-                Linear(inFeatures: 256, outFeatures: classes, using: &rng),
-            ])
+            return Sequential(
+                layers + [
+                    Flatten(), Linear(inFeatures: channels * pooled * pooled, outFeatures: 256, using: &rng), ReLU(),
+                    Linear(inFeatures: 256, outFeatures: classes, using: &rng),
+                ])
         case .vggNagadomi:
             var layers: [Layer] = []
             var channels = inChannels, size = imageSize
@@ -80,25 +85,30 @@ public enum VisionModel: String, CaseIterable, Sendable, Codable {
                     size /= 2
                     continue
                 }
-                layers += [Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, using: &rng),
-                           BatchNorm2D(features: width), ReLU()]
+                layers += [
+                    Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, using: &rng),
+                    BatchNorm2D(features: width), ReLU(),
+                ]
                 channels = width
             }
-            return Sequential(layers + [
-                Flatten(),
-                Linear(inFeatures: channels * size * size, outFeatures: 1024, using: &rng), ReLU(), Dropout(probability: 0.5, seed: 1),
-                Linear(inFeatures: 1024, outFeatures: 1024, using: &rng), ReLU(), Dropout(probability: 0.5, seed: 2),
-                Linear(inFeatures: 1024, outFeatures: classes, using: &rng),
-            ])
+            return Sequential(
+                layers + [
+                    Flatten(),
+                    Linear(inFeatures: channels * size * size, outFeatures: 1024, using: &rng), ReLU(), Dropout(probability: 0.5, seed: 1),
+                    Linear(inFeatures: 1024, outFeatures: 1024, using: &rng), ReLU(), Dropout(probability: 0.5, seed: 2),
+                    Linear(inFeatures: 1024, outFeatures: classes, using: &rng),
+                ])
         case .convPoolCNNC:
             func block(_ from: Int, _ to: Int, kernel: Int, padding: Int, _ rng: inout RandomGenerator) -> [Layer] {
                 [Conv2D(inChannels: from, outChannels: to, kernelSize: kernel, padding: padding, using: &rng), BatchNorm2D(features: to), ReLU()]
             }
             var layers: [Layer] = [Dropout(probability: 0.2, seed: 1)]
-            layers += block(inChannels, 96, kernel: 3, padding: 1, &rng) + block(96, 96, kernel: 3, padding: 1, &rng)
+            layers +=
+                block(inChannels, 96, kernel: 3, padding: 1, &rng) + block(96, 96, kernel: 3, padding: 1, &rng)
                 + block(96, 96, kernel: 3, padding: 1, &rng)
             layers += [MaxPool2D(kernelSize: 3, stride: 2, padding: 1), Dropout(probability: 0.5, seed: 2)]
-            layers += block(96, 192, kernel: 3, padding: 1, &rng) + block(192, 192, kernel: 3, padding: 1, &rng)
+            layers +=
+                block(96, 192, kernel: 3, padding: 1, &rng) + block(192, 192, kernel: 3, padding: 1, &rng)
                 + block(192, 192, kernel: 3, padding: 1, &rng)
             layers += [MaxPool2D(kernelSize: 3, stride: 2, padding: 1), Dropout(probability: 0.5, seed: 3)]
             layers += block(192, 192, kernel: 3, padding: 0, &rng) + block(192, 192, kernel: 1, padding: 0, &rng)
@@ -114,14 +124,18 @@ public enum VisionModel: String, CaseIterable, Sendable, Codable {
                 for index in 0..<2 {
                     let downsample = stage > 0 && index == 0
                     var body: [Layer] = downsample ? [MaxPool2D(kernelSize: 2)] : []
-                    body += [Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
-                             BatchNorm2D(features: width), ReLU(),
-                             Conv2D(inChannels: width, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
-                             BatchNorm2D(features: width)]
-                    let shortcut = downsample ? Sequential([
-                        Conv2D(inChannels: channels, outChannels: width, kernelSize: 1, stride: 2, bias: false, using: &rng),
+                    body += [
+                        Conv2D(inChannels: channels, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
+                        BatchNorm2D(features: width), ReLU(),
+                        Conv2D(inChannels: width, outChannels: width, kernelSize: 3, padding: 1, bias: false, using: &rng),
                         BatchNorm2D(features: width),
-                    ]) : nil
+                    ]
+                    let shortcut =
+                        downsample
+                        ? Sequential([
+                            Conv2D(inChannels: channels, outChannels: width, kernelSize: 1, stride: 2, bias: false, using: &rng),
+                            BatchNorm2D(features: width),
+                        ]) : nil
                     layers.append(Residual(body: Sequential(body), shortcut: shortcut))
                     channels = width
                 }

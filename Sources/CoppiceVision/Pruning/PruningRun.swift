@@ -24,12 +24,15 @@ public struct PruningRun {
     public var outputDirectory: String
 
     /// `outputDirectory` defaults to runs/<model>-<dataset>-<criterion>-<sparsity %>-seed<seed>.
-    public init(configuration: TrainingConfiguration, criterion: PruningCriterion = .magnitude, sparsity: Double = 0.9,
-                outputDirectory: String? = nil) {
+    public init(
+        configuration: TrainingConfiguration, criterion: PruningCriterion = .magnitude, sparsity: Double = 0.9,
+        outputDirectory: String? = nil
+    ) {
         self.configuration = configuration
         self.criterion = criterion
         self.sparsity = sparsity
-        self.outputDirectory = outputDirectory
+        self.outputDirectory =
+            outputDirectory
             ?? "runs/\(configuration.model.rawValue)-\(configuration.dataset.rawValue)-\(criterion.rawValue)-\(Int(sparsity * 100))-seed\(configuration.seed)"
     }
 
@@ -49,24 +52,31 @@ public struct PruningRun {
         let datasets = try c.dataset.load(directory: c.dataDirectory)
         let trainCount = c.trainLimit > 0 ? min(c.trainLimit, datasets.train.count) : datasets.train.count
         let recipe = try recipe(stepsPerEpoch: (trainCount + c.batchSize - 1) / c.batchSize)
-        let trainer = try Trainer(configuration: c, outputDirectory: directory, datasets: datasets, recipe: recipe,
-                                  initialWeights: initial, progress: progress)
+        let trainer = try Trainer(
+            configuration: c, outputDirectory: directory, datasets: datasets, recipe: recipe,
+            initialWeights: initial, progress: progress)
         let history = try trainer.run(resume: resume)
         var rows = EpochRecord.resultRows(history, name: "\(c.model.rawValue) \(c.dataset.rawValue) pruned")
         for (name, value) in trainer.pruner?.sparsities() ?? [] {
             rows.append(BenchmarkResult(suite: "prune", case: name, metric: "sparsity", unit: "%", value: 100 * value))
         }
-        try SparseStorage.write(trainer.model.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue],
-                                to: directory + "/model.sparse.safetensors")
+        try SparseStorage.write(
+            trainer.model.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue],
+            to: directory + "/model.sparse.safetensors")
         if case .slices = trainer.pruner?.recipe.method.granularity {
             // Structured pruning: also the physically smaller dense model (same outputs).
             let (compact, summary) = Compaction.compact(trainer.model)
-            try Safetensors.write(compact.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue, "compacted": "true"],
-                                  to: directory + "/model.compact.safetensors")
-            rows.append(BenchmarkResult(suite: "prune", case: "compacted model", metric: "parameters before", unit: "count",
-                                        value: Double(summary.parametersBefore)))
-            rows.append(BenchmarkResult(suite: "prune", case: "compacted model", metric: "parameters after", unit: "count",
-                                        value: Double(summary.parametersAfter)))
+            try Safetensors.write(
+                compact.stateDict(), metadata: ["format": "pt", "model": c.model.rawValue, "compacted": "true"],
+                to: directory + "/model.compact.safetensors")
+            rows.append(
+                BenchmarkResult(
+                    suite: "prune", case: "compacted model", metric: "parameters before", unit: "count",
+                    value: Double(summary.parametersBefore)))
+            rows.append(
+                BenchmarkResult(
+                    suite: "prune", case: "compacted model", metric: "parameters after", unit: "count",
+                    value: Double(summary.parametersAfter)))
         }
         let report = try SparsityReportFiles.measure(runDirectory: directory, batchSize: reportBatchSize, dataDirectory: c.dataDirectory)
         return rows + SparsityReportFiles.rows(report)

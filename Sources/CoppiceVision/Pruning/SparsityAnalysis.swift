@@ -13,14 +13,16 @@ public enum SparsityAnalysis {
         guard batchSize > 0 else { throw .invalidConfiguration("batch size must be positive, got \(batchSize)") }
         let configPath = runDirectory + "/config.json"
         guard let data = FileManager.default.contents(atPath: configPath),
-              var configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: data) else {
+            var configuration = try? JSONDecoder().decode(TrainingConfiguration.self, from: data)
+        else {
             throw .checkpoint("\(configPath): missing or not a training configuration (is \(runDirectory) a `coppice train`/`prune` output?)")
         }
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         let weights: [String: Tensor]
         do { weights = try SafetensorsFile(path: runDirectory + "/model.safetensors").tensors() } catch { throw .checkpoint(error.description) }
-        let trainer = try Trainer(configuration: configuration, outputDirectory: runDirectory, initialWeights: weights,
-                                  winogradWeights: true, progress: TrainingProgress(style: .silent))
+        let trainer = try Trainer(
+            configuration: configuration, outputDirectory: runDirectory, initialWeights: weights,
+            winogradWeights: true, progress: TrainingProgress(style: .silent))
         return SparseExecution.optimize(trainer.model, input: trainer.sampleTestImages(batchSize))
     }
 }

@@ -14,7 +14,8 @@ public enum SpatialWinogradComparison {
     /// Reads `results.json` and `recipe.json` of a `coppice spatial-winograd` output directory.
     public static func load(_ directory: String) throws(TrainingError) -> Run {
         guard let data = FileManager.default.contents(atPath: directory + "/results.json"),
-              let results = try? JSONDecoder().decode([WinogradStageResult].self, from: data), !results.isEmpty else {
+            let results = try? JSONDecoder().decode([WinogradStageResult].self, from: data), !results.isEmpty
+        else {
             throw .checkpoint("\(directory)/results.json: missing or not spatial-Winograd results")
         }
         let recipe = try SpatialWinogradRecipe.load(from: directory + "/recipe.json")
@@ -35,17 +36,19 @@ public enum SpatialWinogradComparison {
 
     public static func markdown(_ runs: [Run], budget: Double) -> String {
         let dense = runs.compactMap { $0.results.first { $0.phase == "dense" }?.testAccuracy }.first ?? 0
-        var out = String(format: "Dense test accuracy %.2f%%; accuracy budget %.1f points (≥ %.2f%%).\n\n", 100 * dense, 100 * budget,
-                         100 * (dense - budget))
+        var out = String(
+            format: "Dense test accuracy %.2f%%; accuracy budget %.1f points (≥ %.2f%%).\n\n", 100 * dense, 100 * budget,
+            100 * (dense - budget))
         out += "| run | best Winograd sparsity within budget | its test accuracy | stage | final stage: sparsity / accuracy |\n"
         out += "|---|---:|---:|---|---:|\n"
         for run in runs {
             let b = best(run, dense: dense, budget: budget)
             let last = run.results.last!
-            out += String(format: "| %@ | %@ | %@ | %@ | %.1f%% / %.2f%% |\n", run.name,
-                          b.map { String(format: "%.1f%%", 100 * $0.winogradSparsity) } ?? "–",
-                          b.map { String(format: "%.2f%%", 100 * $0.testAccuracy) } ?? "–",
-                          b.map { "\($0.phase) \($0.stage)" } ?? "–", 100 * last.winogradSparsity, 100 * last.testAccuracy)
+            out += String(
+                format: "| %@ | %@ | %@ | %@ | %.1f%% / %.2f%% |\n", run.name,
+                b.map { String(format: "%.1f%%", 100 * $0.winogradSparsity) } ?? "–",
+                b.map { String(format: "%.2f%%", 100 * $0.testAccuracy) } ?? "–",
+                b.map { "\($0.phase) \($0.stage)" } ?? "–", 100 * last.winogradSparsity, 100 * last.testAccuracy)
         }
         for run in runs {
             out += "\n### \(run.name)\n\n" + SpatialWinogradRun.markdown(run.results)

@@ -2,9 +2,11 @@ extension SpatialWinogradRecipe {
     /// A recipe from `coppice spatial-winograd`'s options: the method's steps take the given per-layer
     /// stage targets, or the embedded Fashion-MNIST recipe's (a method without a step gets none),
     /// each stage retrained `stageEpochs` epochs at its step's learning rate.
-    public init(method: Method, tile: Int = 4, spatialTargets: [Double]? = nil, winogradTargets: [Double]? = nil,
-                stageEpochs: Int = 1, spatialLearningRate: Float = 0.01, winogradLearningRate: Float = 2e-5,
-                firstLayerSparsity: Double = 0.2, gradientExponent: Double = 1.5, importance: Bool = true) {
+    public init(
+        method: Method, tile: Int = 4, spatialTargets: [Double]? = nil, winogradTargets: [Double]? = nil,
+        stageEpochs: Int = 1, spatialLearningRate: Float = 0.01, winogradLearningRate: Float = 2e-5,
+        firstLayerSparsity: Double = 0.2, gradientExponent: Double = 1.5, importance: Bool = true
+    ) {
         self.init()
         self.method = method
         self.tile = tile

@@ -22,9 +22,11 @@ public final class SpatialWinogradRun {
     private let progress: TrainingProgress
 
     /// `denseRun`: a finished `coppice train` directory of the same configuration to start from.
-    public init(configuration: TrainingConfiguration, recipe: SpatialWinogradRecipe, outputDirectory: String,
-                datasets: (train: ImageDataset, test: ImageDataset), denseRun: String? = nil,
-                progress: TrainingProgress = .automatic()) throws(TrainingError) {
+    public init(
+        configuration: TrainingConfiguration, recipe: SpatialWinogradRecipe, outputDirectory: String,
+        datasets: (train: ImageDataset, test: ImageDataset), denseRun: String? = nil,
+        progress: TrainingProgress = .automatic()
+    ) throws(TrainingError) {
         try configuration.validate()
         try recipe.validate()
         self.configuration = configuration
@@ -42,8 +44,9 @@ public final class SpatialWinogradRun {
         let model = dense.model
         self.model = model
         if denseRun == nil { try dense.run() }
-        try record(phase: "dense", stage: 0, target: 0, epochs: configuration.epochs, seconds: Date().timeIntervalSince(started),
-                   accuracy: dense.evaluateTestSet().accuracy, model: model)
+        try record(
+            phase: "dense", stage: 0, target: 0, epochs: configuration.epochs, seconds: Date().timeIntervalSince(started),
+            accuracy: dense.evaluateTestSet().accuracy, model: model)
         let transform = recipe.transform
         let convolutions = WinogradModel.convolutions(in: model)
         guard !convolutions.isEmpty else { throw .invalidConfiguration("\(configuration.model.rawValue) has no 3×3 stride-1 convolutions to prune") }
@@ -60,11 +63,14 @@ public final class SpatialWinogradRun {
                 do {
                     switch recipe.method {
                     case .spatialUnstructured:
-                        conv.weight.mask = try MaskSelection.mask(scores: conv.weight.value.abs(), previous: nil,
-                                                                  amount: .fraction(target), granularity: .element)
+                        conv.weight.mask = try MaskSelection.mask(
+                            scores: conv.weight.value.abs(), previous: nil,
+                            amount: .fraction(target), granularity: .element)
                     default:
-                        conv.weight.mask = try WinogradPruning.structuredMask(weight: conv.weight.value, winogradSparsity: target,
-                                                                              transform: transform).mask
+                        conv.weight.mask = try WinogradPruning.structuredMask(
+                            weight: conv.weight.value, winogradSparsity: target,
+                            transform: transform
+                        ).mask
                     }
                 } catch {
                     throw .invalidConfiguration("\(conv.name): \(error)")
@@ -93,8 +99,9 @@ public final class SpatialWinogradRun {
                     }
                     conv.weight.applyMask()
                 }
-                try retrain(model, stage, name: "winograd-\(index + 1)", phase: "winograd", index: index + 1,
-                            weightDecay: recipe.winogradWeightDecay)
+                try retrain(
+                    model, stage, name: "winograd-\(index + 1)", phase: "winograd", index: index + 1,
+                    weightDecay: recipe.winogradWeightDecay)
             }
         }
         try writeResults(model)
@@ -110,34 +117,43 @@ public final class SpatialWinogradRun {
                 throw .checkpoint("--from \(denseRun): \(error)")
             }
         }
-        return try Trainer(configuration: configuration, outputDirectory: directory, datasets: datasets, initialWeights: initial,
-                           progress: progress)
+        return try Trainer(
+            configuration: configuration, outputDirectory: directory, datasets: datasets, initialWeights: initial,
+            progress: progress)
     }
 
-    private func retrain(_ model: Sequential, _ stage: SpatialWinogradRecipe.Stage, name: String, phase: String, index: Int,
-                         weightDecay: Float?) throws(TrainingError) {
+    private func retrain(
+        _ model: Sequential, _ stage: SpatialWinogradRecipe.Stage, name: String, phase: String, index: Int,
+        weightDecay: Float?
+    ) throws(TrainingError) {
         let started = Date()
         var stageConfiguration = configuration
         stageConfiguration.epochs = max(stage.epochs, 1)
         stageConfiguration.learningRate = stage.learningRate
         if let weightDecay { stageConfiguration.weightDecay = weightDecay }
-        let trainer = try Trainer(configuration: stageConfiguration, outputDirectory: outputDirectory + "/" + name, datasets: datasets,
-                                  model: model, progress: progress)
+        let trainer = try Trainer(
+            configuration: stageConfiguration, outputDirectory: outputDirectory + "/" + name, datasets: datasets,
+            model: model, progress: progress)
         if stage.epochs > 0 { try trainer.run() }
-        try record(phase: phase, stage: index, target: stage.target, epochs: stage.epochs, seconds: Date().timeIntervalSince(started),
-                   accuracy: trainer.evaluateTestSet().accuracy, model: model)
+        try record(
+            phase: phase, stage: index, target: stage.target, epochs: stage.epochs, seconds: Date().timeIntervalSince(started),
+            accuracy: trainer.evaluateTestSet().accuracy, model: model)
     }
 
-    private func record(phase: String, stage: Int, target: Double, epochs: Int, seconds: Double, accuracy: Double,
-                        model: Sequential) throws(TrainingError) {
+    private func record(
+        phase: String, stage: Int, target: Double, epochs: Int, seconds: Double, accuracy: Double,
+        model: Sequential
+    ) throws(TrainingError) {
         let report = WinogradModel.sparsity(of: model, transform: recipe.transform)
         let result = WinogradStageResult(
             phase: phase, stage: stage, target: target, testAccuracy: accuracy, winogradSparsity: report.overall,
             winogradSparsityAllLayers: report.allLayers, spatialSparsity: report.spatialSparsity,
             epochs: epochs, seconds: seconds, layers: report.layers)
         results.append(result)
-        progress.note(String(format: "%@ %d: target %.2f, test accuracy %.2f%%, Winograd sparsity %.1f%% (all layers %.1f%%)",
-                             phase, stage, target, 100 * accuracy, 100 * result.winogradSparsity, 100 * result.winogradSparsityAllLayers))
+        progress.note(
+            String(
+                format: "%@ %d: target %.2f, test accuracy %.2f%%, Winograd sparsity %.1f%% (all layers %.1f%%)",
+                phase, stage, target, 100 * accuracy, 100 * result.winogradSparsity, 100 * result.winogradSparsityAllLayers))
         try writeJSON(results, "results.json")
     }
 
@@ -145,8 +161,9 @@ public final class SpatialWinogradRun {
         try writeJSON(recipe, "recipe.json")
         try writeJSON(configuration, "config.json")
         do {
-            try Safetensors.write(model.stateDict(), metadata: ["format": "pt", "model": configuration.model.rawValue],
-                                  to: outputDirectory + "/model.safetensors")
+            try Safetensors.write(
+                model.stateDict(), metadata: ["format": "pt", "model": configuration.model.rawValue],
+                to: outputDirectory + "/model.safetensors")
             try AtomicFile.write(Data(Self.markdown(results).utf8), to: outputDirectory + "/results.md")
             try AtomicFile.write(Data(Self.accuracySVG([(recipe.method.rawValue, results)]).utf8), to: outputDirectory + "/accuracy-vs-sparsity.svg")
         } catch {
@@ -167,12 +184,14 @@ public final class SpatialWinogradRun {
 
     /// The stages as a Markdown table.
     public static func markdown(_ results: [WinogradStageResult]) -> String {
-        var out = "| phase | stage | target | test accuracy | Winograd sparsity (pruned layers) | Winograd sparsity (all 3×3) | spatial sparsity | epochs |\n"
+        var out =
+            "| phase | stage | target | test accuracy | Winograd sparsity (pruned layers) | Winograd sparsity (all 3×3) | spatial sparsity | epochs |\n"
         out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
         for r in results {
-            out += String(format: "| %@ | %d | %.2f | %.2f%% | %.1f%% | %.1f%% | %@ | %d |\n", r.phase, r.stage, r.target, 100 * r.testAccuracy,
-                          100 * r.winogradSparsity, 100 * r.winogradSparsityAllLayers,
-                          r.spatialSparsity.map { String(format: "%.1f%%", 100 * $0) } ?? "–", r.epochs)
+            out += String(
+                format: "| %@ | %d | %.2f | %.2f%% | %.1f%% | %.1f%% | %@ | %d |\n", r.phase, r.stage, r.target, 100 * r.testAccuracy,
+                100 * r.winogradSparsity, 100 * r.winogradSparsityAllLayers,
+                r.spatialSparsity.map { String(format: "%.1f%%", 100 * $0) } ?? "–", r.epochs)
         }
         return out
     }
@@ -187,11 +206,11 @@ public final class SpatialWinogradRun {
         func y(_ a: Double) -> Double { height - bottom - (a - low) / max(high - low, 1e-9) * (height - bottom - 30) }
         let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
         var out = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
-        <rect width="\(Int(width))" height="\(Int(height))" fill="white"/>
-        <text x="\(Int(left))" y="18" font-weight="bold">Test accuracy vs Winograd-domain weight sparsity (pruned layers)</text>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
+            <rect width="\(Int(width))" height="\(Int(height))" fill="white"/>
+            <text x="\(Int(left))" y="18" font-weight="bold">Test accuracy vs Winograd-domain weight sparsity (pruned layers)</text>
 
-        """
+            """
         for tick in stride(from: 0.0, through: 1.0, by: 0.1) {
             out += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", x(tick), x(tick), y(high), y(low))
             out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.0f%%</text>\n", x(tick), height - bottom + 16, 100 * tick)
@@ -204,7 +223,8 @@ public final class SpatialWinogradRun {
             let points = run.results.map { String(format: "%.1f,%.1f", x($0.winogradSparsity), y(100 * $0.testAccuracy)) }
             out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
             for r in run.results {
-                out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>\n", x(r.winogradSparsity), y(100 * r.testAccuracy), color)
+                out += String(
+                    format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\"/>\n", x(r.winogradSparsity), y(100 * r.testAccuracy), color)
             }
             out += "<text x=\"\(Int(left) + 10)\" y=\"\(50 + 16 * i)\" fill=\"\(color)\">\(run.name)</text>\n"
         }

@@ -30,7 +30,8 @@ public struct Checkpoint {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let config = try? encoder.encode(configuration), let records = try? encoder.encode(history),
-              let rngs = try? encoder.encode(generators.mapValues { $0.map(String.init) }) else {
+            let rngs = try? encoder.encode(generators.mapValues { $0.map(String.init) })
+        else {
             throw .checkpoint("could not encode the run's metadata")
         }
         let metadata = [
@@ -60,9 +61,10 @@ public struct Checkpoint {
         }
         let decoder = JSONDecoder()
         guard let epoch = meta["epoch"].flatMap({ Int($0) }), let step = meta["step"].flatMap({ Int($0) }),
-              let config = meta["config"].flatMap({ try? decoder.decode(TrainingConfiguration.self, from: Data($0.utf8)) }),
-              let history = meta["history"].flatMap({ try? decoder.decode([EpochRecord].self, from: Data($0.utf8)) }),
-              let rngs = meta["generators"].flatMap({ try? decoder.decode([String: [String]].self, from: Data($0.utf8)) }) else {
+            let config = meta["config"].flatMap({ try? decoder.decode(TrainingConfiguration.self, from: Data($0.utf8)) }),
+            let history = meta["history"].flatMap({ try? decoder.decode([EpochRecord].self, from: Data($0.utf8)) }),
+            let rngs = meta["generators"].flatMap({ try? decoder.decode([String: [String]].self, from: Data($0.utf8)) })
+        else {
             throw .checkpoint("\(path): metadata is missing or unreadable (epoch, step, config, history, generators)")
         }
         var model: [String: Tensor] = [:], optimizer: [String: Tensor] = [:], masks: [String: Tensor] = [:]
@@ -72,8 +74,9 @@ public struct Checkpoint {
             if name.hasPrefix("mask.") { masks[String(name.dropFirst(5))] = value }
         }
         let generators = rngs.compactMapValues { words in words.compactMap { UInt64($0) } }
-        return Checkpoint(configuration: config, epoch: epoch, step: step, history: history, model: model,
-                          optimizer: optimizer, generators: generators, masks: masks)
+        return Checkpoint(
+            configuration: config, epoch: epoch, step: step, history: history, model: model,
+            optimizer: optimizer, generators: generators, masks: masks)
     }
 }
 
@@ -81,19 +84,23 @@ extension Module {
     /// The state of every dropout generator in the tree, by module name.
     func generatorStates() -> [String: [UInt64]] {
         var states: [String: [UInt64]] = [:]
-        var visitor = ParameterVisitor(onParameter: { _, _, _ in }, onModule: { name, module in
-            if let dropout = module as? Dropout { states[name] = dropout.generator.state }
-        })
+        var visitor = ParameterVisitor(
+            onParameter: { _, _, _ in },
+            onModule: { name, module in
+                if let dropout = module as? Dropout { states[name] = dropout.generator.state }
+            })
         visit(&visitor)
         return states
     }
 
     func restoreGenerators(_ states: [String: [UInt64]]) {
-        var visitor = ParameterVisitor(onParameter: { _, _, _ in }, onModule: { name, module in
-            if let dropout = module as? Dropout, let words = states[name], let generator = RandomGenerator(state: words) {
-                dropout.generator = generator
-            }
-        })
+        var visitor = ParameterVisitor(
+            onParameter: { _, _, _ in },
+            onModule: { name, module in
+                if let dropout = module as? Dropout, let words = states[name], let generator = RandomGenerator(state: words) {
+                    dropout.generator = generator
+                }
+            })
         visit(&visitor)
     }
 }

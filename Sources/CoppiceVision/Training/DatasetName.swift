@@ -42,8 +42,10 @@ public enum DatasetName: String, CaseIterable, Sendable, Codable {
             return (all.select(indices.filter { $0 % 5 != 4 }), all.select(indices.filter { $0 % 5 == 4 }))
         case .cifar10, .cifar100:
             let variant: CIFAR.Variant = self == .cifar10 ? .cifar10 : .cifar100
-            return (try CIFAR.read(variant.trainFiles.map(file), variant: variant),
-                    try CIFAR.read(variant.testFiles.map(file), variant: variant))
+            return (
+                try CIFAR.read(variant.trainFiles.map(file), variant: variant),
+                try CIFAR.read(variant.testFiles.map(file), variant: variant)
+            )
         }
     }
 }

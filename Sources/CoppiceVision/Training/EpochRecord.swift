@@ -9,8 +9,10 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var learningRate: Double
     public var seconds: Double
 
-    public init(epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
-                learningRate: Double, seconds: Double) {
+    public init(
+        epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
+        learningRate: Double, seconds: Double
+    ) {
         (self.epoch, self.step, self.trainLoss, self.trainAccuracy) = (epoch, step, trainLoss, trainAccuracy)
         (self.testLoss, self.testAccuracy, self.learningRate, self.seconds) = (testLoss, testAccuracy, learningRate, seconds)
     }

@@ -4,8 +4,10 @@ import Foundation
 extension Trainer {
     /// `coppice train`: trains `configuration` into `outputDirectory` (default
     /// runs/<model>-<dataset>-seed<seed>) and returns the final numbers as result rows.
-    public static func train(_ configuration: TrainingConfiguration, outputDirectory: String? = nil, resume: Bool = false,
-                             progress: TrainingProgress = .automatic()) throws -> (rows: [BenchmarkResult], directory: String) {
+    public static func train(
+        _ configuration: TrainingConfiguration, outputDirectory: String? = nil, resume: Bool = false,
+        progress: TrainingProgress = .automatic()
+    ) throws -> (rows: [BenchmarkResult], directory: String) {
         let c = configuration
         let directory = outputDirectory ?? "runs/\(c.model.rawValue)-\(c.dataset.rawValue)-seed\(c.seed)"
         let history = try Trainer(configuration: c, outputDirectory: directory, progress: progress).run(resume: resume)
@@ -19,8 +21,9 @@ extension Trainer {
         var configuration = saved.configuration
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         let directory = (path as NSString).deletingLastPathComponent
-        let trainer = try Trainer(configuration: configuration, outputDirectory: directory.isEmpty ? "." : directory,
-                                  progress: TrainingProgress(style: .silent))
+        let trainer = try Trainer(
+            configuration: configuration, outputDirectory: directory.isEmpty ? "." : directory,
+            progress: TrainingProgress(style: .silent))
         try trainer.model.load(stateDict: saved.model)
         let (loss, accuracy) = trainer.evaluateTestSet()
         let name = "\(configuration.model.rawValue) \(configuration.dataset.rawValue) epoch \(saved.epoch)"

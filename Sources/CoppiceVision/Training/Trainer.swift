@@ -31,9 +31,11 @@ public final class Trainer {
 
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
 
-    public init(configuration: TrainingConfiguration, outputDirectory: String, datasets: (train: ImageDataset, test: ImageDataset)? = nil,
-                recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil, winogradWeights: Bool = false,
-                model given: Sequential? = nil, progress: TrainingProgress = .automatic()) throws(TrainingError) {
+    public init(
+        configuration: TrainingConfiguration, outputDirectory: String, datasets: (train: ImageDataset, test: ImageDataset)? = nil,
+        recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil, winogradWeights: Bool = false,
+        model given: Sequential? = nil, progress: TrainingProgress = .automatic()
+    ) throws(TrainingError) {
         try configuration.validate()
         self.configuration = configuration
         self.outputDirectory = outputDirectory
@@ -47,7 +49,9 @@ public final class Trainer {
         if configuration.trainLimit > 0 { train = train.prefix(configuration.trainLimit) }
         if configuration.testLimit > 0 { test = test.prefix(configuration.testLimit) }
         guard train.height == train.width, test.height == train.height, test.channels == train.channels else {
-            throw .data("training images \(train.channels)×\(train.height)×\(train.width) and test images \(test.channels)×\(test.height)×\(test.width) must be square and alike")
+            throw .data(
+                "training images \(train.channels)×\(train.height)×\(train.width) and test images \(test.channels)×\(test.height)×\(test.width) must be square and alike"
+            )
         }
         var rng = RandomGenerator(seed: configuration.seed)
         model = given ?? configuration.model.make(inChannels: train.channels, imageSize: train.height, classes: train.classCount, using: &rng)
@@ -60,18 +64,21 @@ public final class Trainer {
         } else {
             pruner = nil
         }
-        optimizer = SGD(parameters: model.parameters(), learningRate: configuration.learningRate, momentum: configuration.momentum,
-                        weightDecay: configuration.weightDecay)
+        optimizer = SGD(
+            parameters: model.parameters(), learningRate: configuration.learningRate, momentum: configuration.momentum,
+            weightDecay: configuration.weightDecay)
         let normalization = configuration.dataset.normalization
-        var augmentation = Augmentation(cropPadding: configuration.cropPadding, horizontalFlip: configuration.horizontalFlip,
-                                        mean: normalization.mean, standardDeviation: normalization.standardDeviation)
+        var augmentation = Augmentation(
+            cropPadding: configuration.cropPadding, horizontalFlip: configuration.horizontalFlip,
+            mean: normalization.mean, standardDeviation: normalization.standardDeviation)
         if augmentation.mean.count != train.channels {
             augmentation.mean = Array(repeating: 0.5, count: train.channels)
             augmentation.standardDeviation = Array(repeating: 0.25, count: train.channels)
         }
         do {
-            trainLoader = try DataLoader(dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: false,
-                                         augmentation: augmentation, seed: configuration.seed)
+            trainLoader = try DataLoader(
+                dataset: train, batchSize: configuration.batchSize, shuffle: true, dropLast: false,
+                augmentation: augmentation, seed: configuration.seed)
             testLoader = try DataLoader(dataset: test, batchSize: 1000, shuffle: false, augmentation: augmentation.normalizationOnly)
         } catch {
             throw .data(error.description)
@@ -102,7 +109,9 @@ public final class Trainer {
                 optimizer.zeroGrad()
                 let logits = model(batch.images)
                 let loss: Tensor
-                do { loss = try Loss.crossEntropy(logits, labels: batch.labels, labelSmoothing: configuration.labelSmoothing) } catch { throw .data(error.description) }
+                do { loss = try Loss.crossEntropy(logits, labels: batch.labels, labelSmoothing: configuration.labelSmoothing) } catch {
+                    throw .data(error.description)
+                }
                 let value = loss.item
                 guard value.isFinite else {
                     throw .nonFiniteLoss(step: step, epoch: epoch + 1, layer: locateNonFinite(batch.images))
@@ -118,14 +127,16 @@ public final class Trainer {
                 lossSum += Double(value) * Double(batch.labels.count)
                 correct += zip(logits.argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
                 seen += batch.labels.count
-                progress.step(epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex, batches: trainLoader.batchCount,
-                              loss: lossSum / Double(seen), rate: Double(seen) / Date().timeIntervalSince(started))
+                progress.step(
+                    epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex, batches: trainLoader.batchCount,
+                    loss: lossSum / Double(seen), rate: Double(seen) / Date().timeIntervalSince(started))
             }
             let trainSeconds = Date().timeIntervalSince(started)
             let (testLoss, testAccuracy) = evaluate(testLoader)
-            let record = EpochRecord(epoch: epoch + 1, step: step, trainLoss: lossSum / Double(max(seen, 1)),
-                                     trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss,
-                                     testAccuracy: testAccuracy, learningRate: Double(optimizer.learningRate), seconds: trainSeconds)
+            let record = EpochRecord(
+                epoch: epoch + 1, step: step, trainLoss: lossSum / Double(max(seen, 1)),
+                trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: testLoss,
+                testAccuracy: testAccuracy, learningRate: Double(optimizer.learningRate), seconds: trainSeconds)
             history.append(record)
             progress.epochDone(record, epochs: configuration.epochs)
             try writeLogs()
@@ -158,8 +169,10 @@ public final class Trainer {
 
     /// The first `count` test images, normalized as in evaluation (a real input for timing).
     public func sampleTestImages(_ count: Int) -> Tensor {
-        let loader = (try? DataLoader(dataset: testLoader.dataset.prefix(count), batchSize: count, shuffle: false,
-                                      augmentation: testLoader.augmentation)) ?? testLoader
+        let loader =
+            (try? DataLoader(
+                dataset: testLoader.dataset.prefix(count), batchSize: count, shuffle: false,
+                augmentation: testLoader.augmentation)) ?? testLoader
         return loader.batch(0, epoch: 0, order: Array(0..<min(count, loader.dataset.count))).images
     }
 
@@ -185,8 +198,9 @@ public final class Trainer {
     func checkpoint(epoch: Int) -> Checkpoint {
         var masks: [String: Tensor] = [:]
         for (name, parameter) in pruner?.targets ?? [] { if let mask = parameter.mask { masks[name] = mask } }
-        return Checkpoint(configuration: configuration, epoch: epoch, step: step, history: history, model: model.stateDict(),
-                          optimizer: optimizer.stateTensors(), generators: model.generatorStates(), masks: masks)
+        return Checkpoint(
+            configuration: configuration, epoch: epoch, step: step, history: history, model: model.stateDict(),
+            optimizer: optimizer.stateTensors(), generators: model.generatorStates(), masks: masks)
     }
 
     /// Loads a checkpoint of this configuration; returns the number of epochs it completed.
@@ -234,8 +248,9 @@ public final class Trainer {
             do { try recipe.save(to: outputDirectory + "/recipe.json") } catch { throw .checkpoint(error.description) }
         }
         do {
-            try Safetensors.write(model.stateDict(), metadata: ["format": "pt", "model": configuration.model.rawValue],
-                                  to: outputDirectory + "/model.safetensors")
+            try Safetensors.write(
+                model.stateDict(), metadata: ["format": "pt", "model": configuration.model.rawValue],
+                to: outputDirectory + "/model.safetensors")
         } catch {
             throw .checkpoint(error.description)
         }

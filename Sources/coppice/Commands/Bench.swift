@@ -20,7 +20,9 @@ struct Bench: ParsableCommand {
 
     struct Conv: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "3×3 convolution forward: im2col, direct, dense Winograd F(2,3)/F(4,3), sparse Winograd F(4,3), on VGG-nagadomi's and vgg-fmnist's layers.")
+            abstract:
+                "3×3 convolution forward: im2col, direct, dense Winograd F(2,3)/F(4,3), sparse Winograd F(4,3), on VGG-nagadomi's and vgg-fmnist's layers."
+        )
 
         @OptionGroup var options: BenchOptions
         @Option(help: "Winograd-domain sparsities of the sparse Winograd cases, comma-separated.") var sparsities = "0.7,0.8,0.9"

@@ -24,7 +24,9 @@ extension Bench {
 
         func run() throws {
             var benchmark = LLMBenchmark(models: model.split(separator: ",").map(String.init))
-            (benchmark.promptTokens, benchmark.generatedTokens, benchmark.repetitions, benchmark.warmup) = (promptTokens, generatedTokens, repetitions, warmup)
+            (benchmark.promptTokens, benchmark.generatedTokens, benchmark.repetitions, benchmark.warmup) = (
+                promptTokens, generatedTokens, repetitions, warmup
+            )
             try options.report(benchmark.run(progress: printStage))
         }
     }

@@ -3,7 +3,8 @@ import CoppiceLLM
 import Foundation
 
 struct Chat: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Chat with a Llama model in the terminal (Llama 3 chat format; empty line or EOF ends).")
+    static let configuration = CommandConfiguration(
+        abstract: "Chat with a Llama model in the terminal (Llama 3 chat format; empty line or EOF ends).")
     @OptionGroup var llama: LlamaOptions
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "A system message.") var system: String?

@@ -9,29 +9,42 @@ struct DLRMCommand: ParsableCommand {
         commandName: "dlrm",
         abstract: "Train a DLRM on a chronological CTR dataset and report test NE, AUC, log loss, calibration and accuracy.",
         discussion: """
-        Flag names follow facebookresearch/dlrm where they exist. MovieLens and synthetic: the first 90% of the examples \
-        in time order train, the rest test. criteo-kaggle: the reference's split (7 equal days; days 1-6 train, the \
-        second half of day 7 tests), streamed from a binary cache in chunks, so memory stays bounded.
-        """)
+            Flag names follow facebookresearch/dlrm where they exist. MovieLens and synthetic: the first 90% of the examples \
+            in time order train, the rest test. criteo-kaggle: the reference's split (7 equal days; days 1-6 train, the \
+            second half of day 7 tests), streamed from a binary cache in chunks, so memory stays bounded.
+            """)
 
     @OptionGroup var dlrm: DLRMOptions
     @Option(name: .customLong("synthetic-rows"), help: "Examples of the synthetic stream.") var syntheticRows = 200_000
     @Option(name: .customLong("nepochs"), help: "Passes over the training part.") var epochs = 1
-    @Option(name: .customLong("data-seed"), help: "synthetic: the seed of the generated data (default: the seed of the run, so --seeds varies both; fixed, --seeds varies only the initialization).")
+    @Option(
+        name: .customLong("data-seed"),
+        help:
+            "synthetic: the seed of the generated data (default: the seed of the run, so --seeds varies both; fixed, --seeds varies only the initialization)."
+    )
     var dataSeed: UInt64?
-    @Option(name: .customLong("amgp-phases"), help: "Alternate growth and pruning: comma-separated prune fractions of equal-length phases (AMGP ends dense: 0,0.5,0,0.5,0; prune-only: 0.5); empty: dense.")
+    @Option(
+        name: .customLong("amgp-phases"),
+        help:
+            "Alternate growth and pruning: comma-separated prune fractions of equal-length phases (AMGP ends dense: 0,0.5,0,0.5,0; prune-only: 0.5); empty: dense."
+    )
     var phases = ""
     @Option(name: .customLong("amgp-phase-lengths"), help: "Relative lengths of the AMGP phases (default: equal), e.g. 0.1,0.2,0.1,0.2,0.1,0.2,0.1.")
     var phaseLengths = ""
     @Option(name: .customLong("amgp-regrowth"), help: "restore (previous weights) or fresh (new incoming, zero outgoing weights).")
     var regrowth: AlternateGrowthPruning.Regrowth = .restore
-    @Option(name: .customLong("amgp-recipe"), help: "A JSON AMGP schedule ({\"phases\", \"phase_lengths\", \"regrowth\"}; docs/recipes/amgp-*.json); overrides the --amgp-* options.")
+    @Option(
+        name: .customLong("amgp-recipe"),
+        help: "A JSON AMGP schedule ({\"phases\", \"phase_lengths\", \"regrowth\"}; docs/recipes/amgp-*.json); overrides the --amgp-* options.")
     var recipe: String?
     @Flag(help: "Run dense, AMGP (the schedule given), prune-only and a small dense model of AMGP's average FLOPs, and print the comparison.")
     var compare = false
     @Option(help: "With --compare: write a bar chart of NE, FLOPs and time (SVG) here.") var plot: String?
     @Option(help: "With --compare: run the four trainings this many rounds and report the median train time.") var repeats = 1
-    @Option(help: "With --compare: seeds to compare on (initialization, and the data of the synthetic stream unless --data-seed), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed).")
+    @Option(
+        help:
+            "With --compare: seeds to compare on (initialization, and the data of the synthetic stream unless --data-seed), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed)."
+    )
     var seeds: String?
     @Option(help: "Result format.") var format: ReportFormat = .md
 
@@ -56,7 +69,9 @@ struct DLRMCommand: ParsableCommand {
         var run = DLRMRun(data: dlrm.data)
         (run.syntheticRows, run.dataSeed, run.bottomMLP, run.topMLP) = (syntheticRows, dataSeed, dlrm.bottomMLP, dlrm.topMLP(default: [64, 1]))
         (run.embeddingDimension, run.batchSize, run.learningRate, run.epochs) = (dlrm.embeddingDimension, dlrm.batchSize, dlrm.learningRate, epochs)
-        (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe)
+        (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (
+            dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
+        )
         let progress = { (line: String) in note("dlrm: \(line)") }
         guard compare else {
             print(try format.render(run.run(progress: progress)))
@@ -64,7 +79,8 @@ struct DLRMCommand: ParsableCommand {
         }
         let runs = try run.compare(seeds: seedList!, repeats: repeats, progress: progress)
         if let plot, let first = runs.first {
-            try AtomicFile.write(Data(AMGPComparison.svg(first.rows, title: "coppice dlrm --dataset \(dlrm.dataset.rawValue) --compare").utf8), to: plot)
+            try AtomicFile.write(
+                Data(AMGPComparison.svg(first.rows, title: "coppice dlrm --dataset \(dlrm.dataset.rawValue) --compare").utf8), to: plot)
         }
         print(try DLRMRun.render(runs, format: format, perSeed: seeds != nil), terminator: "")
     }

@@ -12,7 +12,9 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         let (runtime, tokenizer) = try llama.load()
-        let ids = chat ? ChatFormat(tokenizer: tokenizer).encodeDialogPrompt((system.map { [ChatMessage(.system, $0)] } ?? []) + [ChatMessage(.user, prompt)])
+        let ids =
+            chat
+            ? ChatFormat(tokenizer: tokenizer).encodeDialogPrompt((system.map { [ChatMessage(.system, $0)] } ?? []) + [ChatMessage(.user, prompt)])
             : tokenizer.encode(prompt, bos: true)
         var sampler = sampling.sampler
         var stream = TokenTextStream(tokenizer: tokenizer)

@@ -4,13 +4,14 @@ import CoppiceVision
 struct SpatialWinogradCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spatial-winograd",
-        abstract: "Spatial-Winograd pruning (Yu, Park & Naumov 2019): train dense, prune support sets in the spatial domain, then prune and retrain in the Winograd domain; measure the sparse Winograd speedup.",
+        abstract:
+            "Spatial-Winograd pruning (Yu, Park & Naumov 2019): train dense, prune support sets in the spatial domain, then prune and retrain in the Winograd domain; measure the sparse Winograd speedup.",
         discussion: """
-        Defaults are the embedded Fashion-MNIST recipe on vgg-fmnist. Stage lists are comma-separated \
-        per-layer Winograd-domain targets (spatial targets for --method spatial-unstructured). \
-        Writes results.json/md, accuracy-vs-sparsity.svg, recipe.json, model.safetensors, \
-        sparsity-report.md and report.html into --output.
-        """)
+            Defaults are the embedded Fashion-MNIST recipe on vgg-fmnist. Stage lists are comma-separated \
+            per-layer Winograd-domain targets (spatial targets for --method spatial-unstructured). \
+            Writes results.json/md, accuracy-vs-sparsity.svg, recipe.json, model.safetensors, \
+            sparsity-report.md and report.html into --output.
+            """)
 
     @OptionGroup var options: TrainingOptions
     @Option(help: "Output directory (default: runs/<model>-<dataset>-<method>-seed<seed>).") var output: String?
@@ -46,13 +47,16 @@ struct SpatialWinogradCommand: ParsableCommand {
     }
 
     func run() throws {
-        let recipe = try recipe.map { try SpatialWinogradRecipe.load(from: $0) }
-            ?? SpatialWinogradRecipe(method: method, tile: tile, spatialTargets: try targets(spatialTargets, ""),
-                                     winogradTargets: try targets(winogradTargets, ""), stageEpochs: stageEpochs,
-                                     spatialLearningRate: spatialLearningRate, winogradLearningRate: winogradLearningRate,
-                                     firstLayerSparsity: firstLayerSparsity, gradientExponent: gradientExponent, importance: !noImportance)
-        let run = try SpatialWinogradRun.make(configuration: options.configuration(defaultModel: .vggFMNIST), recipe: recipe,
-                                              outputDirectory: output, denseRun: from, progress: options.progress)
+        let recipe =
+            try recipe.map { try SpatialWinogradRecipe.load(from: $0) }
+            ?? SpatialWinogradRecipe(
+                method: method, tile: tile, spatialTargets: try targets(spatialTargets, ""),
+                winogradTargets: try targets(winogradTargets, ""), stageEpochs: stageEpochs,
+                spatialLearningRate: spatialLearningRate, winogradLearningRate: winogradLearningRate,
+                firstLayerSparsity: firstLayerSparsity, gradientExponent: gradientExponent, importance: !noImportance)
+        let run = try SpatialWinogradRun.make(
+            configuration: options.configuration(defaultModel: .vggFMNIST), recipe: recipe,
+            outputDirectory: output, denseRun: from, progress: options.progress)
         print(try options.format.render(run.runAndMeasure(reportBatchSize: reportBatchSize)))
         note("results in \(run.outputDirectory)/ (report.html, results.md, accuracy-vs-sparsity.svg, sparsity-report.md)")
     }

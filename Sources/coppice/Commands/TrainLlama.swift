@@ -6,7 +6,9 @@ struct TrainLlama: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llama",
         abstract: "Train a small Llama from scratch on text files (next-token prediction, AdamW); reports held-out perplexity before and after.",
-        discussion: "Example: coppice train llama --text .data/austen/emma.txt,.data/austen/persuasion.txt --held-out .data/austen/northangerabbey.txt --minutes 3")
+        discussion:
+            "Example: coppice train llama --text .data/austen/emma.txt,.data/austen/persuasion.txt --held-out .data/austen/northangerabbey.txt --minutes 3"
+    )
     @Option(help: "Comma-separated training text files.") var text: String
     @Option(name: .customLong("held-out"), help: "Text file for the perplexity measurement.") var heldOut: String
     @Option(help: "Tokenizer (Meta's Llama 3 tokenizer.model).") var tokenizer = ".data/llama3/tokenizer.model"
@@ -26,12 +28,17 @@ struct TrainLlama: ParsableCommand {
     func run() throws {
         var run = LlamaTextTraining(textFiles: text.split(separator: ",").map(String.init), heldOutFile: heldOut, tokenizer: tokenizer)
         (run.dimension, run.layers, run.heads, run.kvHeads, run.feedForward, run.output) = (dim, layers, heads, kvHeads, ffn, output)
-        (run.training.sequenceLength, run.training.batchSize, run.training.learningRate, run.training.steps, run.training.seconds, run.training.seed) =
+        (
+            run.training.sequenceLength, run.training.batchSize, run.training.learningRate, run.training.steps, run.training.seconds,
+            run.training.seed
+        ) =
             (sequenceLength, batchSize, lr, steps, minutes * 60, seed)
         let result = try run.run(log: note) { step, loss in
             if step % 10 == 0 { note(String(format: "step %d loss %.3f", step, loss)) }
         }
-        print(String(format: "held-out perplexity %.1f at initialization → %.1f after %d steps (%.0f s, %d tokens a step); model in %@",
-                     result.initialPerplexity, result.finalPerplexity, result.steps, result.seconds, batchSize * sequenceLength, output))
+        print(
+            String(
+                format: "held-out perplexity %.1f at initialization → %.1f after %d steps (%.0f s, %d tokens a step); model in %@",
+                result.initialPerplexity, result.finalPerplexity, result.steps, result.seconds, batchSize * sequenceLength, output))
     }
 }

@@ -6,7 +6,9 @@ import Foundation
 struct WinogradCompare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "winograd-compare",
-        abstract: "Compare `coppice spatial-winograd` runs (the method and its baselines): best Winograd sparsity within an accuracy budget of dense, and one accuracy-vs-sparsity chart.")
+        abstract:
+            "Compare `coppice spatial-winograd` runs (the method and its baselines): best Winograd sparsity within an accuracy budget of dense, and one accuracy-vs-sparsity chart."
+    )
 
     @Argument(help: "Output directories of `coppice spatial-winograd`.") var runs: [String]
     @Option(help: "Accuracy budget below the dense model, in percentage points.") var budget = 0.5

@@ -11,7 +11,9 @@ struct DLRMOptions: ParsableArguments {
     @Option(name: .customLong("max-ind-range"), help: "criteo-kaggle: categorical ids modulo this (rows per embedding table).")
     var maxIndexRange = 100_000
     @Option(name: .customLong("data-dir"), help: "Directory of ml-100k.{inter,user,item} (default: .data/ml-100k).") var dataDirectory: String?
-    @Option(name: .customLong("arch-mlp-bot"), help: "Bottom MLP; the first width is the dense feature count (default: dlrm D-64-16, online D-128-64-16, with 16 the embedding dimension).")
+    @Option(
+        name: .customLong("arch-mlp-bot"),
+        help: "Bottom MLP; the first width is the dense feature count (default: dlrm D-64-16, online D-128-64-16, with 16 the embedding dimension).")
     var bottom: String?
     @Option(name: .customLong("arch-mlp-top"), help: "Top MLP after the interaction (default: dlrm 64-1, online 256-128-1).") var top: String?
     @Option(name: .customLong("arch-sparse-feature-size"), help: "Embedding dimension.") var embeddingDimension = 16
@@ -28,8 +30,9 @@ struct DLRMOptions: ParsableArguments {
     }
 
     var data: CTRDataOptions {
-        CTRDataOptions(dataset: dataset, rawDataFile: rawDataFile, maxIndexRange: maxIndexRange, dataDirectory: dataDirectory,
-                       log: { note("coppice: " + $0) })
+        CTRDataOptions(
+            dataset: dataset, rawDataFile: rawDataFile, maxIndexRange: maxIndexRange, dataDirectory: dataDirectory,
+            log: { note("coppice: " + $0) })
     }
 
     var bottomMLP: [Int]? { bottom.flatMap(DLRMConfiguration.layers) }

@@ -8,8 +8,9 @@ struct LlamaOptions: ParsableArguments {
     var model: String
     @Option(help: "Meta's Llama 3 tokenizer.model.") var tokenizer = ".data/llama3/tokenizer.model"
     @Option(help: "Context length (KV cache size).") var context = 2048
-    @Option(name: .customLong("weight-type"),
-            help: "Weights at inference (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
+    @Option(
+        name: .customLong("weight-type"),
+        help: "Weights at inference (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
     var weightType: WeightMatrix.Format?
 
     func load() throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
