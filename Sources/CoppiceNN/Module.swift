@@ -19,51 +19,6 @@ public protocol TrainingModeAware: AnyObject {
     var isTraining: Bool { get set }
 }
 
-/// Walks a module tree; collects what each module lists under dotted names.
-public struct ParameterVisitor {
-    public enum Kind: Sendable { case parameter, buffer }
-    private var prefix: String
-    private let onParameter: (String, Parameter, Kind) -> Void
-    private let onModule: (String, Module) -> Void
-
-    public init(onParameter: @escaping (String, Parameter, Kind) -> Void, onModule: @escaping (String, Module) -> Void = { _, _ in }) {
-        self.prefix = ""
-        self.onParameter = onParameter
-        self.onModule = onModule
-    }
-
-    public mutating func parameter(_ name: String, _ parameter: Parameter) {
-        onParameter(prefix + name, parameter, .parameter)
-    }
-
-    public mutating func buffer(_ name: String, _ buffer: Parameter) {
-        onParameter(prefix + name, buffer, .buffer)
-    }
-
-    public mutating func module(_ name: String, _ module: Module) {
-        let saved = prefix
-        prefix = prefix + name + "."
-        onModule(String(prefix.dropLast()), module)
-        module.visit(&self)
-        prefix = saved
-    }
-}
-
-/// Errors from loading state into a module.
-public enum ModuleError: Error, Equatable, CustomStringConvertible {
-    case missingKey(String)
-    case unexpectedKey(String)
-    case shapeMismatch(key: String, expected: [Int], found: [Int])
-
-    public var description: String {
-        switch self {
-        case .missingKey(let key): "state dict has no entry for '\(key)'"
-        case .unexpectedKey(let key): "state dict entry '\(key)' matches no parameter or buffer of the module"
-        case .shapeMismatch(let key, let expected, let found): "'\(key)': expected shape \(expected), found \(found)"
-        }
-    }
-}
-
 extension Module {
     /// Parameters and buffers under their dotted names, in visiting order.
     public func namedParameters(includingBuffers: Bool = false) -> [(name: String, parameter: Parameter)] {
