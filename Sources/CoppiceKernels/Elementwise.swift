@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Elementwise kernels on contiguous buffers, SIMD and multithreaded.
 ///
 /// Legend: x, y inputs; z output; n element count. Work below `parallelGrain` elements per thread runs
@@ -28,7 +30,9 @@ public enum Elementwise {
             case .relu: map(x, z, n, { $0.replacing(with: 0, where: $0 .< 0) }, { $0 < 0 ? 0 : $0 })
             case .sigmoid: map(x, z, n, SIMDMath.sigmoid, { 1 / (1 + libm_exp(-$0)) })
             case .tanh: map(x, z, n, SIMDMath.tanh, { libm_tanh($0) })
-            case .exp: map(x, z, n, SIMDMath.exp, { libm_exp($0) })
+            case .exp:
+                // The C kernel is chosen by the CPU at run time; Swift's SIMD exp by the build's flags.
+                if CPU.isa >= .avx2 { coppice_exp(x, z, n) } else { map(x, z, n, SIMDMath.exp, { libm_exp($0) }) }
             case .log: mapScalar(x, z, n) { libm_log($0) }
             case .sqrt: map(x, z, n, { $0.squareRoot() }, { $0.squareRoot() })
             case .abs: map(x, z, n, { $0.replacing(with: -$0, where: $0 .< 0) }, { Swift.abs($0) })

@@ -3,6 +3,7 @@ import Accelerate
 #else
 import CCBLAS
 #endif
+import CCPUDispatch
 
 /// Dense matrix products on row-major buffers.
 ///
@@ -63,6 +64,9 @@ public enum Gemm {
             cblas_sgemv(
                 CblasRowMajor, transB == .none ? CblasTrans : CblasNoTrans,
                 Int32(rows), Int32(cols), alpha, b, Int32(ldb), a, Int32(inca), beta, c, 1)
+        } else if GemmBackend.current == .blis {
+            coppice_blis_sgemm(
+                transA == .none ? 0 : 1, transB == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         } else {
             cblas_sgemm(
                 CblasRowMajor, transA == .none ? CblasNoTrans : CblasTrans,

@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Row-wise softmax and log-softmax over the last axis of a contiguous [rows, columns] buffer.
 public enum Softmax {
     /// z[r, :] = softmax(x[r, :]) (or its logarithm), computed with the row maximum subtracted.
@@ -60,7 +62,11 @@ public enum Softmax {
         var acc = FloatVector()
         var i = 0
         var tail: Float = 0
-        if logarithm {
+        if CPU.isa >= .avx2 {
+            // The exponentials from the C kernel the CPU chose at run time.
+            let sum = coppice_exp_sum(x, m, logarithm ? nil : z, n)
+            if logarithm { Elementwise.affineRun(x, 1, -(libm_log(sum) + m), z, n) } else { Elementwise.affineRun(z, 1 / sum, 0, z, n) }
+        } else if logarithm {
             while i &+ w <= n { acc += SIMDMath.exp(load(x + i) - mv); i &+= w }
             while i < n { tail += libm_exp(x[i] - m); i &+= 1 }
             let logSum = libm_log(acc.sum() + tail) + m

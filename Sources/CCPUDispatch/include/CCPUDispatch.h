@@ -1,0 +1,64 @@
+#ifndef C_CPU_DISPATCH_H
+#define C_CPU_DISPATCH_H
+
+#include <stddef.h>
+
+/// What this CPU and its operating system let a process run, read once from CPUID and XGETBV
+/// (x86-64) or known at build time (arm64: NEON). Swift has no per-function target attributes, so the
+/// ISA-specific kernels live in C files compiled with `__attribute__((target(...)))` and are chosen
+/// at run time from these, never from compiler flags.
+typedef struct {
+    int avx2, fma, f16c;                    // with OS support for YMM state
+    int avx512f, avx512bw, avx512vl, avx512dq; // with OS support for ZMM and opmask state
+    int avx512vnni, avx512bf16, avx512fp16;
+    int amx;                                // AMX-TILE, -INT8 and -BF16, and the OS granted tile data
+    int neon;
+} coppice_cpu_features;
+
+/// The hardware's features (not capped by COPPICE_ISA).
+coppice_cpu_features coppice_cpu_detect(void);
+
+/// The CPU's name (CPUID brand string on x86-64; "unknown" where there is none), NUL-terminated.
+void coppice_cpu_brand(char *buffer, int size);
+
+/// ISA levels the dispatched kernels are written for, lowest first.
+enum { COPPICE_ISA_GENERIC = 0, COPPICE_ISA_AVX2 = 1, COPPICE_ISA_AVX512 = 2, COPPICE_ISA_AVX512_VNNI = 3 };
+
+/// The highest level `features` supports.
+int coppice_isa_supported(coppice_cpu_features features);
+
+/// The level the kernels use: the supported one, capped by the environment variable COPPICE_ISA
+/// (generic, avx2, avx512, avx512-vnni). Read once, then cached.
+int coppice_isa(void);
+
+/// Multiply-add throughput of the calling thread at `level`: independent FMA chains (multiply and add
+/// for the generic level) for `iterations` rounds. Returns FLOP per second.
+double coppice_fma_probe(int level, long iterations);
+
+/// y[i] = exp(x[i]) for `count` values at the current ISA level (±1 ulp-class polynomial, as the Swift
+/// `SIMDMath.exp`), with a scalar twin for the generic level.
+void coppice_exp(const float *x, float *y, size_t count);
+
+/// `coppice_exp` at `level` (lowered to the supported level): each variant, for tests.
+void coppice_exp_level(int level, const float *x, float *y, size_t count);
+
+/// Σ exp(x[i] − shift) over `count` values at the current ISA level, writing each exp(x[i] − shift) to
+/// z[i] where `z` is not NULL (softmax rows: shift = the row's maximum).
+float coppice_exp_sum(const float *x, float shift, float *z, size_t count);
+
+/// `coppice_exp_sum` at `level` (lowered to the supported level): each variant, for tests.
+float coppice_exp_sum_level(int level, const float *x, float shift, float *z, size_t count);
+
+/// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
+/// first call: call it once before threads use `coppice_blis_sgemm`.
+int coppice_blis_available(void);
+
+/// The kernel configuration BLIS chose for this CPU (e.g. "zen3", "skx", "haswell"); "" without BLIS.
+const char *coppice_blis_arch(void);
+
+/// C[m×n] = alpha·op(A)·op(B) + beta·C on row-major buffers through BLIS (`transA`/`transB` ≠ 0:
+/// the operand is stored transposed). Only after `coppice_blis_available()` returned 1.
+void coppice_blis_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
+                        long ldb, float beta, float *c, long ldc);
+
+#endif

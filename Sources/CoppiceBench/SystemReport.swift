@@ -1,0 +1,59 @@
+import CoppiceKernels
+import CoppiceRuns
+import Foundation
+
+/// What a speed number needs next to it (`coppice doctor`, and the head of `coppice bench engine`):
+/// the CPU, the ISA level the kernels chose, the GEMM backend and its kernels, and this machine's real
+/// ceilings — peak FP32 multiply-add throughput from an FMA probe on every thread at once, and the
+/// memory bandwidth of a copy larger than the caches.
+public struct SystemReport: Sendable {
+    public var threads = ThreadPool.shared.threadCount
+    public var seconds = 0.1
+
+    public init() {}
+
+    /// Peak FP32 FLOP/s of all pool threads running the FMA probe together at the kernels' ISA level:
+    /// the best of three rounds (a peak, so a round slowed by a neighbour on a shared machine does not count).
+    public func peakFLOPs() -> Double {
+        let rates = UnsafeMutableBufferPointer<Double>.allocate(capacity: threads)
+        defer { rates.deallocate() }
+        let seconds = self.seconds
+        return (0..<3).map { _ in
+            ThreadPool.shared.parallelFor(threads) { rates[$0] = CPU.peakFLOPs(seconds: seconds) }
+            return rates.reduce(0, +)
+        }.max()!
+    }
+
+    /// Bytes read plus written per second by a 256 MiB copy on every thread.
+    public func memoryBandwidth() -> Double {
+        let n = 32 << 20
+        let source = UnsafeMutablePointer<Float>.allocate(capacity: n), target = UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { source.deallocate(); target.deallocate() }
+        source.initialize(repeating: 1, count: n)
+        target.initialize(repeating: 0, count: n)
+        let time = Stopwatch.median(budget: seconds * 5) { Elementwise.copy(source, target, count: n) }
+        return 8 * Double(n) / time
+    }
+
+    public func rows() -> [BenchmarkResult] {
+        let peak = peakFLOPs(), onePeak = CPU.peakFLOPs(seconds: seconds)
+        let backend = GemmBackend.current
+        let gemm =
+            "GEMM \(backend.rawValue) (\(GemmBackend.kernel))"
+            + (GemmBackend.openBLASCoreIsFallback ? "; OpenBLAS core \(GemmBackend.openBLASCore) is a fallback here" : "")
+        return [
+            .init(suite: "system", case: "CPU \(CPU.model)", metric: "threads", unit: "count", value: Double(threads)),
+            .init(
+                suite: "system", case: "ISA \(CPU.isa) (supported \(CPU.supportedISA); \(CPU.features.joined(separator: " ")))",
+                metric: "level", unit: "", value: Double(CPU.isa.rawValue)),
+            .init(suite: "system", case: gemm, metric: "OpenBLAS fallback core", unit: "", value: GemmBackend.openBLASCoreIsFallback ? 1 : 0),
+            .init(
+                suite: "system",
+                case: "build: FMA \(isFusedMultiplyAddAvailable ? "on" : "off"), 512-bit vectors \(isWideVectorTarget ? "on" : "off")",
+                metric: "Swift SIMD target", unit: "", value: isFusedMultiplyAddAvailable ? 1 : 0),
+            .init(suite: "ceiling", case: "peak FP32 FMA probe (\(threads) threads)", metric: "throughput", unit: "GFLOP/s", value: peak / 1e9),
+            .init(suite: "ceiling", case: "peak FP32 FMA probe (1 thread)", metric: "throughput", unit: "GFLOP/s", value: onePeak / 1e9),
+            .init(suite: "ceiling", case: "memory copy 256 MiB", metric: "bandwidth", unit: "GB/s", value: memoryBandwidth() / 1e9),
+        ]
+    }
+}

@@ -1,0 +1,86 @@
+import CCPUDispatch
+import CoppiceKernels
+import Foundation
+import Testing
+
+/// Every ISA variant this machine supports against its generic twin and libm, on odd sizes; the GEMM
+/// backend's BLIS path against the reference product.
+@Suite struct DispatchTests {
+    static let levels = CPU.ISALevel.allCases.filter { $0 <= CPU.supportedISA }
+
+    /// Values across exp's range: its saturation edges, NaN, infinities and a run that is not a
+    /// multiple of any vector width.
+    static let inputs: [Float] = {
+        var values: [Float] = [0, -0.0, 1, -1, 88.37, 88.38, -87.33, -87.34, 100, -100, .infinity, -.infinity, .nan]
+        var seed: UInt64 = 7
+        for _ in 0..<1010 {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            values.append(Float(Double(seed >> 40) / Double(1 << 24) * 180 - 90))
+        }
+        return values
+    }()
+
+    @Test func expVariantsAgreeWithTheGenericTwinAndLibm() {
+        let x = Self.inputs
+        var generic = [Float](repeating: 0, count: x.count)
+        coppice_exp_level(0, x, &generic, x.count)
+        for level in Self.levels {
+            var y = [Float](repeating: 0, count: x.count)
+            coppice_exp_level(Int32(level.rawValue), x, &y, x.count)
+            for i in x.indices {
+                let expected = Foundation.exp(Double(x[i]))
+                if x[i].isNaN { #expect(y[i].isNaN, "\(level) exp(nan)"); continue }
+                if expected > Double(Float.greatestFiniteMagnitude) || x[i] > 88.3762626647949 {
+                    #expect(y[i] == .infinity, "\(level) exp(\(x[i])) = \(y[i])")
+                    continue
+                }
+                if x[i] < -87.3365478515625 { #expect(y[i] == 0, "\(level) exp(\(x[i])) = \(y[i])"); continue }
+                #expect(abs(Double(y[i]) - expected) <= 4e-7 * expected, "\(level) exp(\(x[i])) = \(y[i]), libm \(expected)")
+                #expect(abs(y[i] - generic[i]) <= 2.5e-7 * generic[i], "\(level) against the generic twin at \(x[i])")
+            }
+        }
+    }
+
+    @Test func expSumsWriteAndAddTheShiftedExponentials() {
+        let x = Array(Self.inputs[13...]).map { $0 / 10 }  // finite values in [-9, 9]
+        let shift = x.max()!
+        let expected = x.map { Foundation.exp(Double($0 - shift)) }
+        for level in Self.levels {
+            var z = [Float](repeating: 0, count: x.count)
+            let sum = coppice_exp_sum_level(Int32(level.rawValue), x, shift, &z, x.count)
+            #expect(abs(Double(sum) - expected.reduce(0, +)) <= 1e-5 * expected.reduce(0, +), "\(level) sum \(sum)")
+            #expect(zip(z, expected).allSatisfy { abs(Double($0) - $1) <= 4e-7 * $1 + 1e-30 }, "\(level) values")
+            #expect(coppice_exp_sum_level(Int32(level.rawValue), x, shift, nil, x.count) == sum, "\(level): the sum alone is the same")
+        }
+    }
+
+    @Test func theISALevelIsTheSupportedOneUnlessCapped() {
+        let cap = ProcessInfo.processInfo.environment["COPPICE_ISA"]
+        if cap == nil { #expect(CPU.isa == CPU.supportedISA) } else { #expect(CPU.isa.description == cap || CPU.isa < CPU.supportedISA) }
+        #expect(CPU.ISALevel.allCases.map(\.description) == ["generic", "avx2", "avx512", "avx512-vnni"])
+        #expect(CPU.supportedISA == .generic || CPU.features.contains("avx2"))
+        #expect(CPU.peakFLOPs(level: .generic, seconds: 0.005) > 1e8, "even the scalar probe does more than 0.1 GFLOP/s")
+    }
+
+    @Test func fallbackOpenBLASCoresAreRecognized() {
+        #expect(GemmBackend.isFallback(core: "Prescott", isa: .avx512))
+        #expect(GemmBackend.isFallback(core: "Core2", isa: .avx2))
+        #expect(!GemmBackend.isFallback(core: "Zen", isa: .avx2))
+        #expect(!GemmBackend.isFallback(core: "SkylakeX", isa: .avx512VNNI))
+        #expect(!GemmBackend.isFallback(core: "Prescott", isa: .generic), "an old core is right for an old CPU")
+    }
+
+    @Test(.enabled(if: coppice_blis_available() != 0, "BLIS (libblis4) is not installed"))
+    func blisProductsMatchTheReference() {
+        for (m, n, k) in [(7, 13, 5), (33, 17, 64), (65, 3, 31)] {
+            for (ta, tb) in [(Gemm.Transpose.none, Gemm.Transpose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)] {
+                let a = (0..<(m * k)).map { Float(($0 * 7) % 11) - 5 }, b = (0..<(k * n)).map { Float(($0 * 5) % 13) - 6 }
+                let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
+                var expected = [Float](repeating: 1, count: m * n), c = expected
+                Gemm.reference(ta, tb, m: m, n: n, k: k, alpha: 0.5, a, lda: lda, b, ldb: ldb, beta: 2, &expected, ldc: n)
+                coppice_blis_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, 0.5, a, lda, b, ldb, 2, &c, n)
+                #expect(zip(c, expected).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "\(m)x\(n)x\(k) \(ta) \(tb)")
+            }
+        }
+    }
+}
