@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
-// Release builds should pass a CPU target so that the SIMD kernels get FMA and wide vectors:
-//   swift build -c release -Xswiftc -target-cpu -Xswiftc haswell   (portable AVX2 + FMA)
-//   swift build -c release -Xswiftc -target-cpu -Xswiftc native    (this machine, e.g. AVX-512)
-// The flag is not in this manifest because `unsafeFlags` would make the package unusable as a dependency.
+// `swift build -c release` needs no flags: the C kernels and the GEMM backend are chosen at run time from
+// CPUID (CCPUDispatch, CQuantizedDot). The kernels still in Swift SIMD gain from a CPU target
+// (-Xswiftc -target-cpu -Xswiftc haswell|native; README, Release builds); it is not in this manifest
+// because `unsafeFlags` would make the package unusable as a dependency.
 import PackageDescription
 
 let package = Package(

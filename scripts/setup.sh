@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Coppice needs on Debian/Ubuntu, idempotently: OpenBLAS (libopenblas-dev) and pkg-config.
+# Installs what Coppice needs on Debian/Ubuntu, idempotently: OpenBLAS (libopenblas-dev), zlib, pkg-config,
+# and BLIS (libblis4), which Coppice loads at run time where OpenBLAS does not know the CPU.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -7,6 +8,9 @@ need=()
 pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+if [ "$(uname)" = "Linux" ]; then
+    /sbin/ldconfig -p 2>/dev/null | grep -q 'libblis\.so\.4 ' || need+=(libblis4)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(uname)" != "Linux" ]; then

@@ -2,6 +2,7 @@
 // degree-5 polynomial for e^r, 2^n built in the exponent bits; inputs above 88.376 give +inf, below
 // −87.336 give 0, NaN stays NaN), for 1, 8 (AVX2) or 16 (AVX-512) lanes, chosen by coppice_isa().
 #include "CCPUDispatch.h"
+#include "ExpKernels.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #define P4 1.6666665459e-1f
 #define P5 5.0000001201e-1f
 
-static inline float expOne(float x) {
+float coppice_exp_one(float x) {
     if (x != x) return x;
     if (x > HIGH) return INFINITY;
     if (x < LOW) return 0;
@@ -41,13 +42,13 @@ static inline float expOne(float x) {
 }
 
 static void expGeneric(const float *x, float *y, size_t count) {
-    for (size_t i = 0; i < count; i++) y[i] = expOne(x[i]);
+    for (size_t i = 0; i < count; i++) y[i] = coppice_exp_one(x[i]);
 }
 
 static float expSumGeneric(const float *x, float shift, float *z, size_t count) {
     float sum = 0;
     for (size_t i = 0; i < count; i++) {
-        float e = expOne(x[i] - shift);
+        float e = coppice_exp_one(x[i] - shift);
         if (z) z[i] = e;
         sum += e;
     }
@@ -60,7 +61,7 @@ static float expSumGeneric(const float *x, float shift, float *z, size_t count) 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 
-AVX2 static inline __m256 exp8(__m256 x) {
+AVX2 __m256 coppice_exp8(__m256 x) {
     __m256 high = _mm256_set1_ps(HIGH), low = _mm256_set1_ps(LOW), shifter = _mm256_set1_ps(SHIFTER);
     __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, low), high);
     __m256 t = _mm256_fmadd_ps(clamped, _mm256_set1_ps(LOG2E), shifter), n = _mm256_sub_ps(t, shifter);
@@ -79,7 +80,7 @@ AVX2 static inline __m256 exp8(__m256 x) {
     return _mm256_blendv_ps(result, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
-AVX512 static inline __m512 exp16(__m512 x) {
+AVX512 __m512 coppice_exp16(__m512 x) {
     __m512 high = _mm512_set1_ps(HIGH), low = _mm512_set1_ps(LOW), shifter = _mm512_set1_ps(SHIFTER);
     __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, low), high);
     __m512 t = _mm512_fmadd_ps(clamped, _mm512_set1_ps(LOG2E), shifter), n = _mm512_sub_ps(t, shifter);
@@ -100,13 +101,13 @@ AVX512 static inline __m512 exp16(__m512 x) {
 
 AVX2 static void expAVX2(const float *x, float *y, size_t count) {
     size_t i = 0;
-    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(y + i, exp8(_mm256_loadu_ps(x + i)));
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(y + i, coppice_exp8(_mm256_loadu_ps(x + i)));
     expGeneric(x + i, y + i, count - i);
 }
 
 AVX512 static void expAVX512(const float *x, float *y, size_t count) {
     size_t i = 0;
-    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(y + i, exp16(_mm512_loadu_ps(x + i)));
+    for (; i + 16 <= count; i += 16) _mm512_storeu_ps(y + i, coppice_exp16(_mm512_loadu_ps(x + i)));
     expGeneric(x + i, y + i, count - i);
 }
 
@@ -114,7 +115,7 @@ AVX2 static float expSumAVX2(const float *x, float shift, float *z, size_t count
     __m256 s = _mm256_set1_ps(shift), acc = _mm256_setzero_ps();
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
-        __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+        __m256 e = coppice_exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
         if (z) _mm256_storeu_ps(z + i, e);
         acc = _mm256_add_ps(acc, e);
     }
@@ -128,7 +129,7 @@ AVX512 static float expSumAVX512(const float *x, float shift, float *z, size_t c
     __m512 s = _mm512_set1_ps(shift), acc = _mm512_setzero_ps();
     size_t i = 0;
     for (; i + 16 <= count; i += 16) {
-        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+        __m512 e = coppice_exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
         if (z) _mm512_storeu_ps(z + i, e);
         acc = _mm512_add_ps(acc, e);
     }

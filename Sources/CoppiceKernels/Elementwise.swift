@@ -28,8 +28,14 @@ public enum Elementwise {
             switch op {
             case .negate: map(x, z, n, { -$0 }, { -$0 })
             case .relu: map(x, z, n, { $0.replacing(with: 0, where: $0 .< 0) }, { $0 < 0 ? 0 : $0 })
-            case .sigmoid: map(x, z, n, SIMDMath.sigmoid, { 1 / (1 + libm_exp(-$0)) })
-            case .tanh: map(x, z, n, SIMDMath.tanh, { libm_tanh($0) })
+            case .sigmoid:
+                if CPU.isa >= .avx2 {
+                    coppice_activation(Int32(COPPICE_SIGMOID), x, z, n)
+                } else {
+                    map(x, z, n, SIMDMath.sigmoid, { 1 / (1 + libm_exp(-$0)) })
+                }
+            case .tanh:
+                if CPU.isa >= .avx2 { coppice_activation(Int32(COPPICE_TANH), x, z, n) } else { map(x, z, n, SIMDMath.tanh, { libm_tanh($0) }) }
             case .exp:
                 // The C kernel is chosen by the CPU at run time; Swift's SIMD exp by the build's flags.
                 if CPU.isa >= .avx2 { coppice_exp(x, z, n) } else { map(x, z, n, SIMDMath.exp, { libm_exp($0) }) }
@@ -37,7 +43,12 @@ public enum Elementwise {
             case .sqrt: map(x, z, n, { $0.squareRoot() }, { $0.squareRoot() })
             case .abs: map(x, z, n, { $0.replacing(with: -$0, where: $0 .< 0) }, { Swift.abs($0) })
             case .square: map(x, z, n, { $0 * $0 }, { $0 * $0 })
-            case .silu: map(x, z, n, { $0 * SIMDMath.sigmoid($0) }, { $0 / (1 + libm_exp(-$0)) })
+            case .silu:
+                if CPU.isa >= .avx2 {
+                    coppice_activation(Int32(COPPICE_SILU), x, z, n)
+                } else {
+                    map(x, z, n, { $0 * SIMDMath.sigmoid($0) }, { $0 / (1 + libm_exp(-$0)) })
+                }
             case .gelu: map(x, z, n, geluVector, geluScalar)
             }
         }

@@ -15,10 +15,11 @@ import Testing
         return directory.appendingPathComponent("coppice").path
     }()
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -35,6 +36,17 @@ import Testing
         #expect(train.output.contains("default: lenet5") && train.output.contains("default: fashion-mnist") && train.output.contains("--seed"))
         let group = try run(["train", "--help"])
         #expect(group.output.contains("image (default)") && group.output.contains("dlrm"))
+    }
+
+    @Test func doctorNamesTheCPUTheLevelAndTheBackend() throws {
+        struct Row: Decodable { var suite, `case`, metric: String; var value: Double }
+        let report = try run(["doctor", "--format", "json"])
+        #expect(report.status == 0, "\(report.error)")
+        let rows = try JSONDecoder().decode([Row].self, from: Data(report.output.utf8))
+        #expect(rows.contains { $0.case.hasPrefix("CPU ") } && rows.contains { $0.case.hasPrefix("GEMM ") })
+        #expect(rows.first { $0.case.hasPrefix("peak FP32 FMA probe (1 thread)") }.map { $0.value > 0.1 } == true)
+        let capped = try run(["doctor", "--format", "csv"], environment: ["COPPICE_ISA": "generic"])
+        #expect(capped.output.contains("system,ISA generic"), "COPPICE_ISA caps the kernels' level: \(capped.output)")
     }
 
     @Test func badOptionsFailWithAMessage() throws {

@@ -54,6 +54,24 @@ import Testing
         }
     }
 
+    @Test func activationVariantsAgreeWithLibm() {
+        let x = Self.inputs.filter(\.isFinite).map { $0 / 4 }
+        let references: [(Int32, String, (Double) -> Double)] = [
+            (Int32(COPPICE_SIGMOID), "sigmoid", { 1 / (1 + Foundation.exp(-$0)) }), (Int32(COPPICE_TANH), "tanh", { Foundation.tanh($0) }),
+            (Int32(COPPICE_SILU), "silu", { $0 / (1 + Foundation.exp(-$0)) }),
+        ]
+        for level in Self.levels {
+            for (op, name, reference) in references {
+                var y = [Float](repeating: .nan, count: x.count)
+                coppice_activation_level(Int32(level.rawValue), op, x, &y, x.count)
+                for i in x.indices {
+                    let expected = reference(Double(x[i]))
+                    #expect(abs(Double(y[i]) - expected) <= 2e-6 + 1e-5 * abs(expected), "\(level) \(name)(\(x[i])) = \(y[i]), libm \(expected)")
+                }
+            }
+        }
+    }
+
     @Test func theISALevelIsTheSupportedOneUnlessCapped() {
         let cap = ProcessInfo.processInfo.environment["COPPICE_ISA"]
         if cap == nil { #expect(CPU.isa == CPU.supportedISA) } else { #expect(CPU.isa.description == cap || CPU.isa < CPU.supportedISA) }

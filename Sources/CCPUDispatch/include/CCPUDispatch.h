@@ -49,6 +49,16 @@ float coppice_exp_sum(const float *x, float shift, float *z, size_t count);
 /// `coppice_exp_sum` at `level` (lowered to the supported level): each variant, for tests.
 float coppice_exp_sum_level(int level, const float *x, float shift, float *z, size_t count);
 
+/// The activations `coppice_activation` computes.
+enum { COPPICE_SIGMOID = 0, COPPICE_TANH = 1, COPPICE_SILU = 2 };
+
+/// y[i] = op(x[i]) at the current ISA level: sigmoid 1 / (1 + e^-x), tanh 2 / (1 + e^-2x) − 1, SiLU
+/// x / (1 + e^-x), on the exp above.
+void coppice_activation(int op, const float *x, float *y, size_t count);
+
+/// `coppice_activation` at `level` (lowered to the supported level): each variant, for tests.
+void coppice_activation_level(int level, int op, const float *x, float *y, size_t count);
+
 /// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
 /// first call: call it once before threads use `coppice_blis_sgemm`.
 int coppice_blis_available(void);
