@@ -56,4 +56,14 @@ public struct SystemReport: Sendable {
             .init(suite: "ceiling", case: "memory copy 256 MiB", metric: "bandwidth", unit: "GB/s", value: memoryBandwidth() / 1e9),
         ]
     }
+
+    /// The report in one line, for the head of a benchmark's output.
+    public func summary() -> String {
+        let gemm =
+            "\(GemmBackend.current.rawValue) (\(GemmBackend.kernel))"
+            + (GemmBackend.openBLASCoreIsFallback ? ", OpenBLAS core \(GemmBackend.openBLASCore) is a fallback" : "")
+        return String(
+            format: "%@, %d threads, ISA %@, GEMM %@, peak %.0f GFLOP/s (FMA probe), memory %.1f GB/s",
+            CPU.model, threads, CPU.isa.description, gemm, peakFLOPs() / 1e9, memoryBandwidth() / 1e9)
+    }
 }

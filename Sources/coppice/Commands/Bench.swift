@@ -3,7 +3,7 @@ import CoppiceBench
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Coppice's speed (build with -c release and -Xswiftc -target-cpu for real numbers).",
+        abstract: "Measure Coppice's speed (release builds; each run names the CPU, ISA level and GEMM backend it measured).",
         subcommands: [Engine.self, Sparse.self, Conv.self, DLRM.self, LLM.self, LLMModel.self]
     )
 
@@ -14,6 +14,7 @@ struct Bench: ParsableCommand {
         @OptionGroup var options: BenchOptions
 
         func run() throws {
+            options.announce()
             try options.report(SparseBenchmark(budget: options.budget ?? 0.3).run(progress: printStage))
         }
     }
@@ -38,6 +39,7 @@ struct Bench: ParsableCommand {
         }
 
         func run() throws {
+            options.announce()
             var benchmark = ConvBenchmark(budget: options.budget ?? 0.3)
             benchmark.sparsities = numberList(sparsities) ?? benchmark.sparsities
             benchmark.batches = (numberList(batches) ?? []).map { Int($0) }
@@ -53,6 +55,7 @@ struct Bench: ParsableCommand {
         @OptionGroup var options: BenchOptions
 
         func run() throws {
+            options.announce()
             try options.report(DLRMBenchmark(budget: options.budget ?? 1.0).run(progress: printStage))
         }
     }

@@ -23,6 +23,7 @@ extension Bench {
         }
 
         func run() throws {
+            options.announce()
             var benchmark = LLMBenchmark(models: model.split(separator: ",").map(String.init))
             (benchmark.promptTokens, benchmark.generatedTokens, benchmark.repetitions, benchmark.warmup) = (
                 promptTokens, generatedTokens, repetitions, warmup

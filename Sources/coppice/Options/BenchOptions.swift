@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoppiceBench
 import CoppiceRuns
 
 /// Options shared by the bench subcommands.
@@ -14,6 +15,9 @@ struct BenchOptions: ParsableArguments {
     }
 
     func report(_ results: [BenchmarkResult]) throws { print(try format.render(results)) }
+
+    /// The machine the numbers come from, on standard error before they are measured.
+    func announce() { note("bench: " + SystemReport().summary()) }
 }
 
 func printStage(_ stage: String) { note("bench: \(stage)") }
