@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Direct stride-1 convolution on zero-padded "flat" planes, in Swift SIMD, with its two backward passes.
 ///
 /// Legend (see `Conv2DGeometry`): each input channel is copied into a zero-padded plane of Hp × Wp
@@ -220,6 +222,31 @@ public enum Conv2DDirect {
         func run(image n: Int, block: Int, padded: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
             let taps = layout.taps.count
             let rowLength = layout.tiles * Conv2DDirect.tile
+            if CPU.isa >= .avx2 {
+                // The C variant the CPU chose at run time; the Swift loop below follows the build's flags.
+                layout.taps.withUnsafeBufferPointer { offsets in
+                    coppice_direct_conv_tiles(
+                        Int32(CPU.isa.rawValue), padded, packed + block * g.inChannels * taps * Conv2DDirect.channelBlock, offsets.baseAddress,
+                        Int32(taps), Int32(g.inChannels), layout.pitch, Int32(layout.tiles), rowLength, out)
+                }
+            } else {
+                swiftTiles(block: block, padded: padded, out: out)
+            }
+            for j in 0..<min(Conv2DDirect.channelBlock, g.outChannels - block * Conv2DDirect.channelBlock) {
+                let k = block * Conv2DDirect.channelBlock + j
+                let add = bias?[k] ?? 0
+                for p in 0..<g.outHeight {
+                    let src = out + j * rowLength + p * layout.paddedWidth
+                    let dst = y + ((n * g.outChannels + k) * g.outHeight + p) * g.outWidth
+                    for q in 0..<g.outWidth { dst[q] = src[q] + add }
+                }
+            }
+        }
+
+        /// The Swift SIMD twin of `coppice_direct_conv_tiles` (fast only when the build targets FMA).
+        func swiftTiles(block: Int, padded: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+            let taps = layout.taps.count
+            let rowLength = layout.tiles * Conv2DDirect.tile
             let w = FloatVector.scalarCount
             layout.taps.withUnsafeBufferPointer { offsets in
                 for tile in 0..<layout.tiles {
@@ -252,15 +279,6 @@ public enum Conv2DDirect {
                     let o2 = o + 2 * rowLength, o3 = o + 3 * rowLength
                     store(a20, o2); store(a21, o2 + w); store(a22, o2 + 2 * w); store(a23, o2 + 3 * w)
                     store(a30, o3); store(a31, o3 + w); store(a32, o3 + 2 * w); store(a33, o3 + 3 * w)
-                }
-            }
-            for j in 0..<min(Conv2DDirect.channelBlock, g.outChannels - block * Conv2DDirect.channelBlock) {
-                let k = block * Conv2DDirect.channelBlock + j
-                let add = bias?[k] ?? 0
-                for p in 0..<g.outHeight {
-                    let src = out + j * rowLength + p * layout.paddedWidth
-                    let dst = y + ((n * g.outChannels + k) * g.outHeight + p) * g.outWidth
-                    for q in 0..<g.outWidth { dst[q] = src[q] + add }
                 }
             }
         }

@@ -72,6 +72,32 @@ import Testing
         }
     }
 
+    @Test func directConvolutionTilesAgreeAcrossLevels() {
+        let channels = 5, taps = 9, tiles = 3, pitch = 3 * 64 + 40, rowLength = tiles * 64
+        let offsets = (0..<taps).map { ($0 / 3) * 18 + $0 % 3 }
+        let padded = (0..<(channels * pitch)).map { Float(($0 * 37) % 19) / 19 - 0.5 }
+        let packed = (0..<(channels * taps * 4)).map { Float(($0 * 11) % 13) / 13 - 0.5 }
+        // The oracle: the formula in Double.
+        var expected = [Double](repeating: 0, count: 4 * rowLength)
+        for tile in 0..<tiles {
+            for j in 0..<4 {
+                for i in 0..<64 {
+                    var sum = 0.0
+                    for c in 0..<channels {
+                        for t in 0..<taps { sum += Double(packed[(c * taps + t) * 4 + j]) * Double(padded[c * pitch + 64 * tile + offsets[t] + i]) }
+                    }
+                    expected[j * rowLength + 64 * tile + i] = sum
+                }
+            }
+        }
+        for level in Self.levels {
+            var out = [Float](repeating: .nan, count: 4 * rowLength)
+            coppice_direct_conv_tiles(
+                Int32(level.rawValue), padded, packed, offsets, Int32(taps), Int32(channels), pitch, Int32(tiles), rowLength, &out)
+            #expect(zip(out, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) }, "\(level)")
+        }
+    }
+
     @Test func theISALevelIsTheSupportedOneUnlessCapped() {
         let cap = ProcessInfo.processInfo.environment["COPPICE_ISA"]
         if cap == nil { #expect(CPU.isa == CPU.supportedISA) } else { #expect(CPU.isa.description == cap || CPU.isa < CPU.supportedISA) }

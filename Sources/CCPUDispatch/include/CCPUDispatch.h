@@ -59,6 +59,12 @@ void coppice_activation(int op, const float *x, float *y, size_t count);
 /// `coppice_activation` at `level` (lowered to the supported level): each variant, for tests.
 void coppice_activation_level(int level, int op, const float *x, float *y, size_t count);
 
+/// The direct convolution's inner kernel at `level` (lowered to the supported level): for `tiles`
+/// tiles of 64 flat outputs and 4 output channels j,
+/// out[j·rowLength + 64·tile + i] = Σ_c Σ_t packed[(c·taps + t)·4 + j] · padded[c·pitch + 64·tile + offsets[t] + i].
+void coppice_direct_conv_tiles(int level, const float *padded, const float *packed, const long *offsets, int taps, int channels,
+                               long pitch, int tiles, long rowLength, float *out);
+
 /// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
 /// first call: call it once before threads use `coppice_blis_sgemm`.
 int coppice_blis_available(void);
