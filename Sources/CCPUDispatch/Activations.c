@@ -49,7 +49,7 @@ __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"))) static void activa
 #endif
 
 void coppice_activation_level(int level, int op, const float *x, float *y, size_t count) {
-    int supported = coppice_isa_supported(coppice_cpu_detect());
+    int supported = coppice_isa_hardware();
     if (level > supported) level = supported;
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) { activationAVX512(op, x, y, count); return; }

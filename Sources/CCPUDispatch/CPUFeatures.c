@@ -83,7 +83,12 @@ int coppice_isa_supported(coppice_cpu_features f) {
     return f.avx512vnni ? COPPICE_ISA_AVX512_VNNI : COPPICE_ISA_AVX512;
 }
 
-static int level = -1;
+static int level = -1, hardwareLevel = -1;
+
+int coppice_isa_hardware(void) {
+    if (hardwareLevel < 0) hardwareLevel = coppice_isa_supported(coppice_cpu_detect());
+    return hardwareLevel;
+}
 
 static int parseLevel(const char *text) {
     if (!text) return -1;
@@ -96,7 +101,7 @@ static int parseLevel(const char *text) {
 
 int coppice_isa(void) {
     if (level < 0) {
-        int supported = coppice_isa_supported(coppice_cpu_detect()), cap = parseLevel(getenv("COPPICE_ISA"));
+        int supported = coppice_isa_hardware(), cap = parseLevel(getenv("COPPICE_ISA"));
         level = cap >= 0 && cap < supported ? cap : supported;
     }
     return level;

@@ -93,7 +93,7 @@ __attribute__((target("avx512f"))) static void tilesAVX512(const float *padded, 
 
 void coppice_direct_conv_tiles(int level, const float *padded, const float *packed, const long *offsets, int taps, int channels,
                                long pitch, int tiles, long rowLength, float *out) {
-    int supported = coppice_isa_supported(coppice_cpu_detect());
+    int supported = coppice_isa_hardware();
     if (level > supported) level = supported;
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) { tilesAVX512(padded, packed, offsets, taps, channels, pitch, tiles, rowLength, out); return; }

@@ -138,7 +138,7 @@ AVX512 static float expSumAVX512(const float *x, float shift, float *z, size_t c
 #endif
 
 void coppice_exp_level(int level, const float *x, float *y, size_t count) {
-    int supported = coppice_isa_supported(coppice_cpu_detect());
+    int supported = coppice_isa_hardware();
     if (level > supported) level = supported;
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) { expAVX512(x, y, count); return; }
@@ -148,7 +148,7 @@ void coppice_exp_level(int level, const float *x, float *y, size_t count) {
 }
 
 float coppice_exp_sum_level(int level, const float *x, float shift, float *z, size_t count) {
-    int supported = coppice_isa_supported(coppice_cpu_detect());
+    int supported = coppice_isa_hardware();
     if (level > supported) level = supported;
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) return expSumAVX512(x, shift, z, count);

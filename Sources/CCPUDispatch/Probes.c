@@ -58,7 +58,7 @@ __attribute__((target("avx512f"))) static double avx512Probe(long iterations) {
 #endif
 
 double coppice_fma_probe(int level, long iterations) {
-    int supported = coppice_isa_supported(coppice_cpu_detect());
+    int supported = coppice_isa_hardware();
     if (level > supported) level = supported;
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) return avx512Probe(iterations);

@@ -31,7 +31,7 @@ public enum CPU {
     }()
 
     /// The highest level the hardware supports.
-    public static var supportedISA: ISALevel { ISALevel(rawValue: Int(coppice_isa_supported(coppice_cpu_detect()))) ?? .generic }
+    public static var supportedISA: ISALevel { ISALevel(rawValue: Int(coppice_isa_hardware())) ?? .generic }
 
     /// The level the kernels use: the supported one, capped by the environment variable `COPPICE_ISA`
     /// (generic, avx2, avx512, avx512-vnni), e.g. to run the AVX2 kernels on an AVX-512 machine.

@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Sparse × dense products with a CSR matrix: the work and memory traffic scale with the nonzeros.
 ///
 /// Legend: A is the CSR matrix [m × k] (a weight [out × in]); SpMV computes y[m] = A·x[k]; SpMM
@@ -61,12 +63,23 @@ public enum SparseProduct {
         _ yT: UnsafeMutablePointer<Float>, ldy: Int, columns n: Int
     ) {
         let w = FloatVector.scalarCount
+        let level = CPU.isa
         a.rowStarts.withUnsafeBufferPointer { starts in
             a.columnIndices.withUnsafeBufferPointer { indices in
                 a.values.withUnsafeBufferPointer { values in
                     for r in rows {
                         let (begin, end) = (Int(starts[r]), Int(starts[r + 1]))
                         let out = yT + r * ldy
+                        if level >= .avx2 {
+                            // The C variant the CPU chose at run time; the Swift loops below follow the build's flags.
+                            if begin == end {
+                                for c in 0..<n { out[c] = 0 }
+                                continue
+                            }
+                            coppice_csr_row_times_dense(
+                                Int32(level.rawValue), values.baseAddress! + begin, indices.baseAddress! + begin, end - begin, xT, ldx, out, n)
+                            continue
+                        }
                         var c = 0
                         // Eight vectors (128 columns) of accumulators per pass.
                         while c &+ 8 &* w <= n {

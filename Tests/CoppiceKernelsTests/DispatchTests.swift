@@ -98,6 +98,22 @@ import Testing
         }
     }
 
+    @Test func sparseRowProductsAgreeAcrossLevels() {
+        // A row of 7 nonzeros over a 40-row Xᵀ with a panel stride above the width, at widths that
+        // leave every tail (full passes, single vectors, scalars).
+        let indices: [Int32] = [0, 3, 4, 9, 17, 30, 39], values: [Float] = [0.5, -1, 2, 0.25, -0.75, 1.5, 3]
+        for n in [1, 7, 16, 67, 130, 300] {
+            let ldx = n + 5
+            let xT = (0..<(40 * ldx)).map { Float(($0 * 29) % 23) / 23 - 0.5 }
+            let expected = (0..<n).map { c in zip(indices, values).reduce(0.0) { $0 + Double($1.1) * Double(xT[Int($1.0) * ldx + c]) } }
+            for level in Self.levels {
+                var out = [Float](repeating: .nan, count: n)
+                coppice_csr_row_times_dense(Int32(level.rawValue), values, indices, indices.count, xT, ldx, &out, n)
+                #expect(zip(out, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) }, "\(level) n = \(n)")
+            }
+        }
+    }
+
     @Test func theISALevelIsTheSupportedOneUnlessCapped() {
         let cap = ProcessInfo.processInfo.environment["COPPICE_ISA"]
         if cap == nil { #expect(CPU.isa == CPU.supportedISA) } else { #expect(CPU.isa.description == cap || CPU.isa < CPU.supportedISA) }

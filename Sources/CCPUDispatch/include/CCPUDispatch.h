@@ -2,6 +2,7 @@
 #define C_CPU_DISPATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /// What this CPU and its operating system let a process run, read once from CPUID and XGETBV
 /// (x86-64) or known at build time (arm64: NEON). Swift has no per-function target attributes, so the
@@ -26,6 +27,10 @@ enum { COPPICE_ISA_GENERIC = 0, COPPICE_ISA_AVX2 = 1, COPPICE_ISA_AVX512 = 2, CO
 
 /// The highest level `features` supports.
 int coppice_isa_supported(coppice_cpu_features features);
+
+/// The highest level this CPU supports (CPUID read once: in a virtual machine every CPUID traps to
+/// the hypervisor).
+int coppice_isa_hardware(void);
 
 /// The level the kernels use: the supported one, capped by the environment variable COPPICE_ISA
 /// (generic, avx2, avx512, avx512-vnni). Read once, then cached.
@@ -64,6 +69,12 @@ void coppice_activation_level(int level, int op, const float *x, float *y, size_
 /// out[j·rowLength + 64·tile + i] = Σ_c Σ_t packed[(c·taps + t)·4 + j] · padded[c·pitch + 64·tile + offsets[t] + i].
 void coppice_direct_conv_tiles(int level, const float *padded, const float *packed, const long *offsets, int taps, int channels,
                                long pitch, int tiles, long rowLength, float *out);
+
+/// One CSR row times a dense matrix at `level`, which the caller has checked against the CPU
+/// (`coppice_isa()` or lower): out[c] = Σ_k values[k] · xT[indices[k]·ldx + c] for c < n, over the row's
+/// `count` nonzeros.
+void coppice_csr_row_times_dense(int level, const float *values, const int32_t *indices, long count, const float *xT, long ldx,
+                                 float *out, long n);
 
 /// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
 /// first call: call it once before threads use `coppice_blis_sgemm`.
