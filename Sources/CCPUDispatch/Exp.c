@@ -157,20 +157,8 @@ float coppice_exp_sum_level(int level, const float *x, float shift, float *z, si
     return expSumGeneric(x, shift, z, count);
 }
 
-void coppice_exp(const float *x, float *y, size_t count) {
-#if defined(__x86_64__)
-    int isa = coppice_isa();
-    if (isa >= COPPICE_ISA_AVX512) { expAVX512(x, y, count); return; }
-    if (isa >= COPPICE_ISA_AVX2) { expAVX2(x, y, count); return; }
-#endif
-    expGeneric(x, y, count);
-}
+void coppice_exp(const float *x, float *y, size_t count) { coppice_exp_level(coppice_isa(), x, y, count); }
 
 float coppice_exp_sum(const float *x, float shift, float *z, size_t count) {
-#if defined(__x86_64__)
-    int isa = coppice_isa();
-    if (isa >= COPPICE_ISA_AVX512) return expSumAVX512(x, shift, z, count);
-    if (isa >= COPPICE_ISA_AVX2) return expSumAVX2(x, shift, z, count);
-#endif
-    return expSumGeneric(x, shift, z, count);
+    return coppice_exp_sum_level(coppice_isa(), x, shift, z, count);
 }

@@ -20,9 +20,10 @@ public struct EngineBenchmark {
         progress("ceilings")
         var system = SystemReport()
         system.threads = threads
-        results += system.rows()
+        let ceilings = system.measure()
+        results += system.rows(ceilings)
         // Compute cases are reported as a fraction of the FMA probe's peak, not of a BLAS library's.
-        let peak = results.first { $0.case.hasPrefix("peak FP32 FMA probe (\(threads) threads)") }?.value ?? .nan
+        let peak = ceilings.peakFLOPs / 1e9
         let ceiling = rawGemmGFLOPs(m: 1024, n: 1024, k: 1024, .none, .none)
         results.append(
             .init(

@@ -35,35 +35,50 @@ public struct SystemReport: Sendable {
         return 8 * Double(n) / time
     }
 
-    public func rows() -> [BenchmarkResult] {
-        let peak = peakFLOPs(), onePeak = CPU.peakFLOPs(seconds: seconds)
-        let backend = GemmBackend.current
-        let gemm =
-            "GEMM \(backend.rawValue) (\(GemmBackend.kernel))"
+    /// The machine's ceilings, measured once for the rows and the summary.
+    public struct Ceilings: Sendable {
+        /// FP32 FLOP/s of all threads together, and of one.
+        public var peakFLOPs: Double, threadPeakFLOPs: Double
+        /// Bytes per second of a copy larger than the caches.
+        public var memoryBandwidth: Double
+    }
+
+    public func measure() -> Ceilings {
+        Ceilings(peakFLOPs: peakFLOPs(), threadPeakFLOPs: CPU.peakFLOPs(seconds: seconds), memoryBandwidth: memoryBandwidth())
+    }
+
+    /// The GEMM backend, its kernels and whether OpenBLAS would run a fallback core here.
+    var gemm: String {
+        "\(GemmBackend.current.rawValue) (\(GemmBackend.kernel))"
             + (GemmBackend.openBLASCoreIsFallback ? "; OpenBLAS core \(GemmBackend.openBLASCore) is a fallback here" : "")
+    }
+
+    /// The report as rows, with `ceilings` measured now unless given.
+    public func rows(_ ceilings: Ceilings? = nil) -> [BenchmarkResult] {
+        let c = ceilings ?? measure()
         return [
             .init(suite: "system", case: "CPU \(CPU.model)", metric: "threads", unit: "count", value: Double(threads)),
             .init(
                 suite: "system", case: "ISA \(CPU.isa) (supported \(CPU.supportedISA); \(CPU.features.joined(separator: " ")))",
                 metric: "level", unit: "", value: Double(CPU.isa.rawValue)),
-            .init(suite: "system", case: gemm, metric: "OpenBLAS fallback core", unit: "", value: GemmBackend.openBLASCoreIsFallback ? 1 : 0),
+            .init(
+                suite: "system", case: "GEMM " + gemm, metric: "OpenBLAS fallback core", unit: "", value: GemmBackend.openBLASCoreIsFallback ? 1 : 0),
             .init(
                 suite: "system",
                 case: "build: FMA \(isFusedMultiplyAddAvailable ? "on" : "off"), 512-bit vectors \(isWideVectorTarget ? "on" : "off")",
                 metric: "Swift SIMD target", unit: "", value: isFusedMultiplyAddAvailable ? 1 : 0),
-            .init(suite: "ceiling", case: "peak FP32 FMA probe (\(threads) threads)", metric: "throughput", unit: "GFLOP/s", value: peak / 1e9),
-            .init(suite: "ceiling", case: "peak FP32 FMA probe (1 thread)", metric: "throughput", unit: "GFLOP/s", value: onePeak / 1e9),
-            .init(suite: "ceiling", case: "memory copy 256 MiB", metric: "bandwidth", unit: "GB/s", value: memoryBandwidth() / 1e9),
+            .init(
+                suite: "ceiling", case: "peak FP32 FMA probe (\(threads) threads)", metric: "throughput", unit: "GFLOP/s", value: c.peakFLOPs / 1e9),
+            .init(suite: "ceiling", case: "peak FP32 FMA probe (1 thread)", metric: "throughput", unit: "GFLOP/s", value: c.threadPeakFLOPs / 1e9),
+            .init(suite: "ceiling", case: "memory copy 256 MiB", metric: "bandwidth", unit: "GB/s", value: c.memoryBandwidth / 1e9),
         ]
     }
 
     /// The report in one line, for the head of a benchmark's output.
     public func summary() -> String {
-        let gemm =
-            "\(GemmBackend.current.rawValue) (\(GemmBackend.kernel))"
-            + (GemmBackend.openBLASCoreIsFallback ? ", OpenBLAS core \(GemmBackend.openBLASCore) is a fallback" : "")
+        let c = measure()
         return String(
             format: "%@, %d threads, ISA %@, GEMM %@, peak %.0f GFLOP/s (FMA probe), memory %.1f GB/s",
-            CPU.model, threads, CPU.isa.description, gemm, peakFLOPs() / 1e9, memoryBandwidth() / 1e9)
+            CPU.model, threads, CPU.isa.description, gemm, c.peakFLOPs / 1e9, c.memoryBandwidth / 1e9)
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 
 /// The library behind `Gemm`'s products, chosen once per process. OpenBLAS (DYNAMIC_ARCH) picks its
 /// kernels from a table of CPU models, and one that does not know the CPU runs its oldest kernels:
-/// Debian's 0.3.21 runs Prescott's SSE3 code on recent Intel Xeons, 3-8× slower. Such a fallback core
+/// Debian's 0.3.21 runs Prescott's SSE3 code on recent Intel Xeons (Prescott-core GEMM measured
+/// 2.2-4.2× slower than BLIS on an AMD EPYC Zen 3, docs/results/cpu-dispatch.md). Such a fallback core
 /// on a CPU with AVX2 switches the products to BLIS (chosen by CPUID features) where it is installed,
 /// and is reported on standard error where it is not, never silently. `COPPICE_GEMM=openblas|blis`
 /// overrides the choice.

@@ -1,5 +1,5 @@
 /// Where a CTR run's examples come from: a dataset by name and the files it needs.
-public struct CTRDataOptions: Sendable, Equatable {
+public struct CTRDataOptions: Sendable {
     public static let movieLensDirectory = ".data/ml-100k"
 
     public var dataset: CTRDatasetName
@@ -17,10 +17,6 @@ public struct CTRDataOptions: Sendable, Equatable {
         log: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         (self.dataset, self.rawDataFile, self.maxIndexRange, self.dataDirectory, self.log) = (dataset, rawDataFile, maxIndexRange, dataDirectory, log)
-    }
-
-    public static func == (a: CTRDataOptions, b: CTRDataOptions) -> Bool {
-        (a.dataset, a.rawDataFile, a.maxIndexRange, a.dataDirectory) == (b.dataset, b.rawDataFile, b.maxIndexRange, b.dataDirectory)
     }
 
     /// Checks what the dataset needs (a file for criteo-kaggle, a positive id range).
