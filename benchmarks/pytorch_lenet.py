@@ -94,7 +94,7 @@ def train_coppice(args, root):
     subprocess.run([os.path.join(root, ".build", "release", "coppice"), "train", "--model", "lenet5", "--dataset", args.dataset,
                     "--data-dir", args.data_dir, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                     "--lr", str(args.lr), "--momentum", str(args.momentum), "--weight-decay", str(args.weight_decay),
-                    "--schedule", "cosine", "--seed", str(args.seed), "--output", out, "--quiet", "--format", "json"],
+                    "--lr-schedule", "cosine", "--seed", str(args.seed), "--output", out, "--quiet", "--format", "json"],
                    cwd=root, check=True, env=env, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)

@@ -115,6 +115,10 @@ public final class SafetensorsFile {
         guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
             throw .malformed(path: path, reason: "header is not a JSON object")
         }
+        var seen = Set<String>()
+        for key in JSONObjectKeys.topLevel(of: headerBytes) ?? [] where !seen.insert(key).inserted {
+            throw .malformed(path: path, reason: "header names '\(key)' more than once")
+        }
         var entries: [String: SafetensorsEntry] = [:]
         var metadata: [String: String] = [:]
         for (name, value) in header {
@@ -149,17 +153,29 @@ public final class SafetensorsFile {
                 guard !overflow else { throw .malformed(path: path, reason: "entry '\(name)' shape \(shape) overflows") }
                 elements = product
             }
-            guard elements * dtype.byteCount == end - begin else {
+            let (byteCount, overflow) = elements.multipliedReportingOverflow(by: dtype.byteCount)
+            guard !overflow else { throw .malformed(path: path, reason: "entry '\(name)' shape \(shape) overflows") }
+            guard byteCount == end - begin else {
                 throw .malformed(
                     path: path,
-                    reason:
-                        "entry '\(name)': shape \(shape) of \(dtype.rawValue) needs \(elements * dtype.byteCount) bytes, offsets give \(end - begin)")
+                    reason: "entry '\(name)': shape \(shape) of \(dtype.rawValue) needs \(byteCount) bytes, offsets give \(end - begin)")
             }
             entries[name] = SafetensorsEntry(dtype: dtype, shape: shape, begin: begin, end: end)
         }
+        // The format's rule: the tensors tile the data section exactly, with no gap, overlap or tail.
         let sorted = entries.sorted { ($0.value.begin, $0.value.end) < ($1.value.begin, $1.value.end) }
-        for (previous, next) in zip(sorted, sorted.dropFirst()) where next.value.begin < previous.value.end {
-            throw .malformed(path: path, reason: "entries '\(previous.key)' and '\(next.key)' overlap")
+        var covered = 0
+        for (name, entry) in sorted {
+            if entry.begin < covered {
+                throw .malformed(path: path, reason: "entry '\(name)' at [\(entry.begin), \(entry.end)) overlaps the tensor before it")
+            }
+            if entry.begin > covered {
+                throw .malformed(path: path, reason: "data bytes [\(covered), \(entry.begin)) belong to no tensor (gap before '\(name)')")
+            }
+            covered = entry.end
+        }
+        guard covered == dataLength else {
+            throw .malformed(path: path, reason: "data section has \(dataLength) bytes but its tensors cover \(covered)")
         }
         return (entries, metadata, dataStart)
     }

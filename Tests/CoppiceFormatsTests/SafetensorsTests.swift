@@ -93,6 +93,29 @@ import Testing
         #expect(error(file(header: #"{"__metadata__":{"k":1}}"#)).contains("is not a string"))
     }
 
+    /// The format's validity rules the official loader enforces: tensors tile the data section exactly
+    /// and names are unique; sizes computed from the file never trap on overflow.
+    @Test func dataNotCoveredExactlyOrRepeatedNamesAreRefused() {
+        let four = [UInt8](repeating: 0, count: 4)
+        let eight = [UInt8](repeating: 0, count: 8)
+        let one = #""dtype":"F32","shape":[1]"#
+        #expect(error(file(header: "{\"a\":{\(one),\"data_offsets\":[4,8]}}", data: eight)).contains("[0, 4) belong to no tensor"))
+        #expect(
+            error(file(header: "{\"a\":{\(one),\"data_offsets\":[0,4]},\"b\":{\(one),\"data_offsets\":[8,12]}}", data: eight + four))
+                .contains("[4, 8) belong to no tensor (gap before 'b')"))
+        #expect(error(file(header: "{\"a\":{\(one),\"data_offsets\":[0,4]}}", data: eight)).contains("8 bytes but its tensors cover 4"))
+        #expect(error(file(header: "{}", data: four)).contains("4 bytes but its tensors cover 0"))
+        #expect(
+            error(file(header: "{\"a\":{\(one),\"data_offsets\":[0,4]},\"a\":{\(one),\"data_offsets\":[4,8]}}", data: eight))
+                .contains("names 'a' more than once"))
+        #expect(
+            error(file(header: "{\"a\":{\(one),\"data_offsets\":[0,4]},\"\\u0061\":{\(one),\"data_offsets\":[4,8]}}", data: eight))
+                .contains("names 'a' more than once"))
+        // 2^62 elements of 4 bytes wrap to 0 bytes in 64 bits.
+        #expect(error(file(header: #"{"a":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}}"#)).contains("overflows"))
+        #expect(error(file(header: "{\"a\":{\(one),\"data_offsets\":[0,4]}}   ", data: four)) == "no error")
+    }
+
     @Test func anInterruptedWriteLeavesThePreviousFileLoadable() throws {
         let path = directory + "/checkpoint.safetensors"
         try Safetensors.write(["w": Tensor([1, 2, 3])], to: path)
