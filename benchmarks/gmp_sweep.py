@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 
+from coppice_build import build_coppice
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, ".build", "release", "coppice")
 
@@ -36,8 +38,7 @@ def main():
     args = p.parse_args()
     subprocess.run([os.path.join(ROOT, "scripts", "setup.sh")], check=True)
     subprocess.run([os.path.join(ROOT, "scripts", "fetch-data.sh")], check=True)
-    subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-target-cpu", "-Xswiftc", "native", "--product", "coppice"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    build_coppice(stdout=subprocess.DEVNULL)
     results = []
     for model in args.models:
         common = ["--model", model, "--dataset", args.dataset, "--epochs", str(args.epochs), "--seed", str(args.seed),

@@ -17,6 +17,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from coppice_build import build_coppice
 from timing import median_seconds
 
 
@@ -48,14 +49,11 @@ def main():
         with open(args.coppice_json) as f:
             coppice = json.load(f)
     else:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-target-cpu", "-Xswiftc",
-                        os.environ.get("COPPICE_TARGET_CPU", "native"), "--product", "coppice"],
-                       check=True, cwd=root, stdout=sys.stderr)
+        binary = build_coppice()
         env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
-        text = subprocess.run([os.path.join(root, ".build", "release", "coppice"), "bench", "conv", "--format", "json",
+        text = subprocess.run([binary, "bench", "conv", "--format", "json",
                                "--budget", str(args.budget), "--sparsities", args.sparsities],
-                              check=True, capture_output=True, text=True, env=env, cwd=root).stdout
+                              check=True, capture_output=True, text=True, env=env).stdout
         coppice = json.loads(text)
 
     cases = {}

@@ -15,6 +15,7 @@ import sys
 
 import torch
 
+from coppice_build import build_coppice
 from timing import median_seconds
 
 
@@ -67,11 +68,9 @@ def main():
     parser.add_argument("--budget", type=float, default=2.0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-target-cpu", "-Xswiftc",
-                    os.environ.get("COPPICE_TARGET_CPU", "native"), "--product", "coppice"], check=True, cwd=root, stdout=sys.stderr)
+    binary = build_coppice()
     env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
-    coppice = json.loads(subprocess.run([os.path.join(root, ".build", "release", "coppice"), "bench", "dlrm", "--format", "json",
+    coppice = json.loads(subprocess.run([binary, "bench", "dlrm", "--format", "json",
                                          "--budget", str(args.budget)], check=True, capture_output=True, text=True, env=env).stdout)
     reference = torch_cases(args.budget)
     print(f"DLRM, {args.threads} threads, PyTorch {torch.__version__} (ratio = Coppice / PyTorch)\n")

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+from coppice_build import build_coppice
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -87,8 +89,7 @@ def train_pytorch(args):
 
 def train_coppice(args, root):
     subprocess.run([os.path.join(root, "scripts", "setup.sh")], check=True)
-    subprocess.run(["swift", "build", "-c", "release", "-Xswiftc", "-target-cpu", "-Xswiftc", "native", "--product", "coppice"],
-                   cwd=root, check=True, stdout=subprocess.DEVNULL)
+    build_coppice(stdout=subprocess.DEVNULL)
     out = os.path.join(root, "runs", f"twin-lenet5-{args.dataset}")
     env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
     subprocess.run([os.path.join(root, ".build", "release", "coppice"), "train", "--model", "lenet5", "--dataset", args.dataset,

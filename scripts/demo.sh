@@ -13,5 +13,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
-swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
+swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
 .build/release/coppice spatial-winograd --dataset fashion-mnist --epochs 2 --train-limit 15000 "$@"

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
-swift build -c release -Xswiftc -target-cpu -Xswiftc "${COPPICE_TARGET_CPU:-native}" --product coppice >&2
+swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
 out="${1:-runs/online-experiment}"
 coppice="${COPPICE:-.build/release/coppice}"
 publish() {

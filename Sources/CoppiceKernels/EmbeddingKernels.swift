@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Embedding gather and EmbeddingBag pooling, with scatter-add backward.
 ///
 /// Legend: table[rows, d]; indices[n] (validated by the caller: 0 ≤ index < rows); offsets[b] is the
@@ -33,17 +35,8 @@ public enum EmbeddingKernels {
         _ out: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared
     ) {
         pool.parallelRanges(bags, grain: max(1, Elementwise.parallelGrain / max(1, d * max(1, n / max(1, bags))))) { range in
-            for b in range {
-                let (start, end) = bounds(b, offsets, bags, n)
-                let dst = out + b * d
-                dst.update(repeating: 0, count: d)
-                for j in start..<end {
-                    Elementwise.binaryRun(.add, dst, 1, table + Int(indices[j]) * d, 1, dst, d)
-                }
-                if mode == .mean && end > start {
-                    Elementwise.affineRun(dst, 1 / Float(end - start), 0, dst, d)
-                }
-            }
+            coppice_embedding_bags(
+                table, Int32(d), indices, n, offsets, bags, range.lowerBound, range.upperBound, mode == .mean ? 1 : 0, out)
         }
     }
 

@@ -96,6 +96,14 @@ public struct Tensor: @unchecked Sendable {
         }
     }
 
+    /// Reads several tensors' contiguous elements at once (each made contiguous first if needed).
+    public static func withUnsafeBufferPointers<R>(_ tensors: [Tensor], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
+        let contiguous = tensors.map { $0.contiguous() }
+        return try withExtendedLifetime(contiguous) {
+            try body(contiguous.map { UnsafeBufferPointer(start: $0.storage.pointer + $0.offset, count: $0.count) })
+        }
+    }
+
     /// Writes the elements in place, copying the storage first if it is shared or not contiguous.
     /// The tensor keeps its autograd link: use it only on values outside the tape (parameters, buffers).
     public mutating func withUnsafeMutableBufferPointer<R>(

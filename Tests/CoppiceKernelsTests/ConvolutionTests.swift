@@ -140,6 +140,14 @@ import Testing
             #expect(allClose(fast, slow))
             #expect(fast[d..<(2 * d)].allSatisfy { $0 == 0 }, "an empty bag is zeros")
         }
+        // Enough bags that the rows of bags ahead are prefetched, one to three rows each.
+        let manyOffsets = (0..<40).map { Int32($0 * 2 - $0 / 3) }, manyIndices = (0..<70).map { Int32(($0 * 7) % rows) }
+        for mode in [EmbeddingKernels.Mode.sum, .mean] {
+            var fast = [Float](repeating: .nan, count: 40 * d), slow = fast
+            EmbeddingKernels.forward(table, dimension: d, indices: manyIndices, count: 70, offsets: manyOffsets, bags: 40, mode: mode, &fast)
+            EmbeddingKernels.reference(table, dimension: d, indices: manyIndices, count: 70, offsets: manyOffsets, bags: 40, mode: mode, &slow)
+            #expect(allClose(fast, slow))
+        }
         var gathered = [Float](repeating: 0, count: indices.count * d)
         EmbeddingKernels.gather(table, dimension: d, indices: indices, count: indices.count, &gathered)
         #expect(Array(gathered[(2 * d)..<(3 * d)]) == Array(table[(10 * d)..<(11 * d)]))

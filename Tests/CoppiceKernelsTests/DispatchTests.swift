@@ -1,5 +1,6 @@
 import CCPUDispatch
 import CoppiceKernels
+import CoppiceTestSupport
 import Foundation
 import Testing
 
@@ -110,6 +111,42 @@ import Testing
                 var out = [Float](repeating: .nan, count: n)
                 coppice_csr_row_times_dense(Int32(level.rawValue), values, indices, indices.count, xT, ldx, &out, n)
                 #expect(zip(out, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) }, "\(level) n = \(n)")
+            }
+        }
+    }
+
+    @Test func dotInteractionAgreesAcrossLevels() {
+        // Odd sizes: a partial last group of 8 examples, vector counts that leave partners past the
+        // blocks of four, and odd widths.
+        for (n, batch, d) in [(2, 1, 1), (7, 19, 13), (9, 16, 64), (6, 9, 3)] {
+            let vectors = (0..<n).map { testValues(batch * d, seed: UInt64(70 + $0)) }
+            let pairs = n * (n - 1) / 2
+            var expected = [Double](repeating: 0, count: batch * pairs)
+            for row in 0..<batch {
+                var p = 0
+                for i in 1..<n {
+                    for j in 0..<i {
+                        var sum = 0.0
+                        for c in 0..<d { sum += Double(vectors[i][row * d + c]) * Double(vectors[j][row * d + c]) }
+                        expected[row * pairs + p] = sum
+                        p += 1
+                    }
+                }
+            }
+            for level in Self.levels {
+                var out = [Float](repeating: .nan, count: batch * pairs)
+                var interleaved = [Float](repeating: .nan, count: DotInteractionKernel.interleavedCount(vectors: n, batch: batch, dimension: d))
+                let flat = Array(vectors.joined())
+                flat.withUnsafeBufferPointer { flat in
+                    let pointers = (0..<n).map { flat.baseAddress! + $0 * batch * d }
+                    DotInteractionKernel.forward(pointers, batch: batch, dimension: d, interleaved: &interleaved, &out, level: level)
+                }
+                #expect(zip(out, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) }, "\(level) n \(n) batch \(batch) d \(d)")
+                // Component c of vector i, example 8g + l sits at ((g·n + i)·d + c)·8 + l, zero past the batch.
+                let (group, lane) = ((batch - 1) / 8, (batch - 1) % 8)
+                let position: Int = (((group * n + n - 1) * d + d - 1) * 8) + lane
+                #expect(interleaved[position] == vectors[n - 1][batch * d - 1])
+                #expect(lane == 7 || interleaved.last == 0)
             }
         }
     }

@@ -76,6 +76,18 @@ void coppice_direct_conv_tiles(int level, const float *padded, const float *pack
 void coppice_csr_row_times_dense(int level, const float *values, const int32_t *indices, long count, const float *xT, long ldx,
                                  float *out, long n);
 
+/// DLRM's dot interaction for the groups of 8 examples [firstGroup, endGroup) at `level` (lowered to
+/// the supported level): `vectors` are n row-major [batch][d] matrices; group g's examples are
+/// interleaved to interleaved[g·n·d·8 ..< (g+1)·n·d·8] as [n][d][8] (zero past the batch), `sums`
+/// (pairs·8 floats of scratch) receives the pairs with examples in lanes, and out[row][p] the dot
+/// product of pair p = (i, j < i), i(i−1)/2 + j, for each example row of the group.
+void coppice_dot_interaction_groups(int level, const float *const *vectors, int n, long batch, int d, long firstGroup,
+                                    long endGroup, float *interleaved, float *sums, float *out);
+/// EmbeddingBag pooling for bags [firstBag, endBag): out[b][0..<d] = sum (mean where `mean` ≠ 0) of
+/// the table rows indices[offsets[b] ..< offsets[b+1]] (the last bag ends at `count`), prefetching the
+/// rows of bags ahead. The caller has validated indices and offsets.
+void coppice_embedding_bags(const float *table, int d, const int32_t *indices, long count, const int32_t *offsets, long bags,
+                            long firstBag, long endBag, int mean, float *out);
 /// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
 /// first call: call it once before threads use `coppice_blis_sgemm`.
 int coppice_blis_available(void);

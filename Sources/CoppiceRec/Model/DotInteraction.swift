@@ -17,40 +17,12 @@ public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
     guard b > 0, d > 0, pairs > 0 else { return Tensor.zeros([b, pairs]) }
     let groups = (b + 7) / 8
     // Interleaved [B/8, n, d, 8]: group g, vector i, component c holds examples 8g..<8g+8 (zero padded).
-    let interleaved = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: groups * n * d)
-    interleaved.initialize(repeating: SIMD8(), count: groups * n * d)
-    for (i, vector) in vectors.enumerated() {
-        vector.withUnsafeBufferPointer { v in
-            for row in 0..<b {
-                let target = interleaved + ((row / 8) * n + i) * d
-                for c in 0..<d { target[c][row % 8] = v[row * d + c] }
-            }
-        }
-    }
-    let packed = Interleaved(storage: interleaved, groups: groups, n: n, d: d)
+    let packed = Interleaved(groups: groups, n: n, d: d)
     var out = Tensor.zeros([b, pairs])
     out.withUnsafeMutableBufferPointer { o in
-        let o = o.baseAddress!
-        ThreadPool.shared.parallelRanges(groups, grain: 2) { range in
-            let sums = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: pairs)
-            defer { sums.deallocate() }
-            for group in range {
-                let x = packed.group(group)
-                var p = 0
-                for i in 1..<n {
-                    for j in 0..<i {
-                        sums[p] = dot(x + i * d, x + j * d, d)
-                        p += 1
-                    }
-                }
-                // Lane l of sums[p] is example 8·group + l, pair p.
-                let lanes = min(8, b - group * 8)
-                UnsafeRawPointer(sums).withMemoryRebound(to: Float.self, capacity: pairs * 8) { sums in
-                    for lane in 0..<lanes {
-                        let row = o + (group * 8 + lane) * pairs
-                        for p in 0..<pairs { row[p] = sums[p * 8 + lane] }
-                    }
-                }
+        Tensor.withUnsafeBufferPointers(vectors) { v in
+            packed.storage.withMemoryRebound(to: Float.self, capacity: groups * n * d * 8) { interleaved in
+                DotInteractionKernel.forward(v.map { $0.baseAddress! }, batch: b, dimension: d, interleaved: interleaved, o.baseAddress!)
             }
         }
     }
@@ -129,25 +101,9 @@ public func dotInteraction(_ vectors: [Tensor]) -> Tensor {
 private final class Interleaved: @unchecked Sendable {
     let storage: UnsafeMutablePointer<SIMD8<Float>>
     let n: Int, d: Int
-    init(storage: UnsafeMutablePointer<SIMD8<Float>>, groups: Int, n: Int, d: Int) { (self.storage, self.n, self.d) = (storage, n, d) }
+    init(groups: Int, n: Int, d: Int) { (storage, self.n, self.d) = (.allocate(capacity: groups * n * d), n, d) }
     func group(_ g: Int) -> UnsafePointer<SIMD8<Float>> { UnsafePointer(storage + g * n * d) }
     deinit { storage.deallocate() }
-}
-
-/// Σ_c x[c]·y[c] lane by lane, on four partial sums so that the multiply-adds do not wait on each other.
-@inline(__always)
-private func dot(_ x: UnsafePointer<SIMD8<Float>>, _ y: UnsafePointer<SIMD8<Float>>, _ d: Int) -> SIMD8<Float> {
-    var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
-    var c = 0
-    while c + 4 <= d {
-        multiplyAdd8(&acc.0, x[c], y[c])
-        multiplyAdd8(&acc.1, x[c + 1], y[c + 1])
-        multiplyAdd8(&acc.2, x[c + 2], y[c + 2])
-        multiplyAdd8(&acc.3, x[c + 3], y[c + 3])
-        c += 4
-    }
-    while c < d { multiplyAdd8(&acc.0, x[c], y[c]); c += 1 }
-    return (acc.0 + acc.1) + (acc.2 + acc.3)
 }
 
 /// acc += a·b lane by lane, fused where the build has FMA: without it Swift's `addProduct` becomes a
