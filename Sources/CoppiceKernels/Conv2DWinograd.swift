@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 public enum Conv2DWinograd {
     public static func supports(_ g: Conv2DGeometry) -> Bool {
         g.isValid && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
@@ -158,12 +160,21 @@ public enum Conv2DWinograd {
         }
     }
 
-    /// m[p] = q[p] · v[p] for every tile position, over `tiles` columns of rows `rowLength` long.
+    /// m[p] = q[p] · v[p] for every tile position, over `tiles` columns of rows `rowLength` long. Up to
+    /// 16 tiles (small maps at small batches) the narrow product streams Q once instead of having BLAS
+    /// pack it for a few columns: 256→256 8×8 at batch 1, F(4×4), 0.73 → 0.30 ms (AMD EPYC Zen 3).
     static func multiply(
         _ q: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ mt: UnsafeMutablePointer<Float>,
         _ plan: WinogradPlan, tiles: Int, rowLength t: Int, pool: ThreadPool
     ) {
         let (k, c) = (plan.geometry.outChannels, plan.geometry.inChannels)
+        if tiles <= 16 && CPU.isa >= .avx2 {
+            let level = Int32(CPU.isa.rawValue)
+            pool.parallelFor(plan.positions) { p in
+                coppice_narrow_product(level, k, Int32(tiles), c, q + p * k * c, c, v + p * c * t, t, mt + p * k * t, t)
+            }
+            return
+        }
         Gemm.batched(
             .none, .none, batch: plan.positions, m: k, n: tiles, k: c, q, lda: c, strideA: k * c,
             v, ldb: t, strideB: c * t, mt, ldc: t, strideC: k * t, pool: pool)

@@ -115,6 +115,35 @@ import Testing
         }
     }
 
+    @Test func narrowProductsAgreeAcrossLevelsAndKeepToTheirColumns() {
+        for (m, k) in [(1, 1), (7, 5), (13, 33), (20, 64)] {
+            for n in [1, 3, 8, 9, 16, 21] {
+                let (lda, ldb, ldc) = (k + 3, n + 5, n + 2)
+                let a = testValues(m * lda, seed: 80), b = testValues(k * ldb, seed: 81)
+                var expected = [Double](repeating: 0, count: m * n)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for p in 0..<k { sum += Double(a[i * lda + p]) * Double(b[p * ldb + j]) }
+                        expected[i * n + j] = sum
+                    }
+                }
+                for level in Self.levels {
+                    var c = [Float](repeating: 7, count: m * ldc)
+                    coppice_narrow_product(Int32(level.rawValue), m, Int32(n), k, a, lda, b, ldb, &c, ldc)
+                    var close = true
+                    for i in 0..<m {
+                        for j in 0..<n where abs(Double(c[i * ldc + j]) - expected[i * n + j]) > 1e-5 * max(1, abs(expected[i * n + j])) {
+                            close = false
+                        }
+                    }
+                    #expect(close, "\(level) m \(m) n \(n) k \(k)")
+                    #expect((0..<m).allSatisfy { i in c[(i * ldc + n)..<(i * ldc + ldc)].allSatisfy { $0 == 7 } }, "\(level): only n columns written")
+                }
+            }
+        }
+    }
+
     @Test func dotInteractionAgreesAcrossLevels() {
         // Odd sizes: a partial last group of 8 examples, vector counts that leave partners past the
         // blocks of four, and odd widths.

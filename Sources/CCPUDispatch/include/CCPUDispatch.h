@@ -76,6 +76,9 @@ void coppice_direct_conv_tiles(int level, const float *padded, const float *pack
 void coppice_csr_row_times_dense(int level, const float *values, const int32_t *indices, long count, const float *xT, long ldx,
                                  float *out, long n);
 
+/// C[m×n] = A[m×k]·B[k×n] for row-major A, B, C at `level` (lowered to the supported level), made for
+/// narrow B (vector variants for n ≤ 16; wider runs the generic twin); reads and writes only n columns.
+void coppice_narrow_product(int level, long m, int n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc);
 /// DLRM's dot interaction for the groups of 8 examples [firstGroup, endGroup) at `level` (lowered to
 /// the supported level): `vectors` are n row-major [batch][d] matrices; group g's examples are
 /// interleaved to interleaved[g·n·d·8 ..< (g+1)·n·d·8] as [n][d][8] (zero past the batch), `sums`
