@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coppice against llama.cpp (built from source by the PyPI package llama-cpp-python, in a venv outside
 # the repo) on the same random-weight GGUF files, 2 threads, one run: the Llama-57M shape and the
-# Llama-3.2-1B architecture in F32, F16, Q8_0 and Q4_0, median of 5 alternating rounds (about 17
+# Llama-3.2-1B architecture in F32, F16, BF16, Q8_0 and Q4_0, median of 5 alternating rounds (about 17
 # minutes). Writes docs/results/llm-bench.md.
 # The 1B files take about 9 GB of disk under the model directory (default /tmp/coppice-llm).
 # Usage: scripts/llm-bench.sh [model directory] [presets, default "llama-57m llama-3.2-1b"]
@@ -13,7 +13,7 @@ presets="${2:-llama-57m llama-3.2-1b}"
 mkdir -p "$dir"
 files=()
 for preset in $presets; do
-    for type in f32 f16 q8_0 q4_0; do
+    for type in f32 f16 bf16 q8_0 q4_0; do
         file="$dir/$preset-$type.gguf"
         [ -f "$file" ] || .build/release/coppice bench llm-model --preset "$preset" --type "$type" --output "$file"
         files+=("$file")

@@ -25,10 +25,12 @@ extension WeightMatrix.Format: ExpressibleByArgument {}
 extension LlamaConfiguration.Preset: ExpressibleByArgument {}
 extension SparseStorage.Layout: ExpressibleByArgument {}
 
-extension GGUFTensorType: ExpressibleByArgument {
-    public init?(argument: String) { self.init(name: argument) }
-    public static var allValueStrings: [String] { allCases.map(\.name) }
-    public var defaultValueDescription: String { name }
+/// GGUF matrix storage as an option value, by name: `GGUFTensorType`'s raw values are GGML's type
+/// numbers, which ArgumentParser prints as the default of a raw-valued enum ("default: 0").
+enum MatrixStorage: String, CaseIterable, ExpressibleByArgument {
+    case f32, f16, bf16, q8_0, q4_0
+
+    var type: GGUFTensorType { GGUFTensorType(name: rawValue)! }
 }
 
 /// The numbers of a comma-separated option value ("0.3,0.5, 0.7"); nil when an entry is not a number.

@@ -36,6 +36,8 @@ import Testing
         #expect(train.output.contains("default: lenet5") && train.output.contains("default: fashion-mnist") && train.output.contains("--seed"))
         let group = try run(["train", "--help"])
         #expect(group.output.contains("image (default)") && group.output.contains("dlrm"))
+        let convert = try run(["convert-llama", "--help"])
+        #expect(convert.output.contains("q4_0; default: f16)"), "GGUF types by name: \(convert.output)")
     }
 
     @Test func doctorNamesTheCPUTheLevelAndTheBackend() throws {

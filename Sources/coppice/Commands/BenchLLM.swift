@@ -39,14 +39,14 @@ extension Bench {
             abstract: "Write a random-weight Llama GGUF (N(0, 0.02) weights) at a real shape, with the Llama 3 vocabulary llama.cpp needs.")
         @Option(help: "llama-57m (dim 512, 8 layers, 8 heads, 2 KV heads, FFN 1536, vocab 32000) or llama-3.2-1b.")
         var preset: LlamaConfiguration.Preset = .llama57M
-        @Option(help: "Matrix storage.") var type: GGUFTensorType = .f32
+        @Option(help: "Matrix storage.") var type: MatrixStorage = .f32
         @Option(help: "Meta's Llama 3 tokenizer.model (its vocabulary goes into the file).") var tokenizer = ".data/llama3/tokenizer.model"
         @Option(help: "Output .gguf file.") var output: String
         @Option(help: "Random seed.") var seed: UInt64 = 0
 
         func run() throws {
-            let model = try LlamaGGUF.writeRandom(preset, type: type, tokenizer: tokenizer, seed: seed, to: output)
-            note("wrote \(output): \(model.parameterCount()) parameters as \(type.name)")
+            let model = try LlamaGGUF.writeRandom(preset, type: type.type, tokenizer: tokenizer, seed: seed, to: output)
+            note("wrote \(output): \(model.parameterCount()) parameters as \(type.rawValue)")
         }
     }
 }

@@ -13,7 +13,7 @@ struct ConvertLlama: ParsableCommand {
 
     @Argument(help: "Hugging Face model directory (config.json + safetensors) or GGUF file.") var input: String
     @Argument(help: "Output .gguf file (written atomically).") var output: String
-    @Option(help: "Matrix storage (Q8_0/Q4_0: widths in blocks of 32); vectors stay F32.") var type: GGUFTensorType = .f16
+    @Option(help: "Matrix storage (Q8_0/Q4_0: widths in blocks of 32); vectors stay F32.") var type: MatrixStorage = .f16
     @Option(help: "Meta's Llama 3 tokenizer.model (its vocabulary goes into the file; llama.cpp needs it).")
     var tokenizer = ".data/llama3/tokenizer.model"
 
@@ -22,8 +22,8 @@ struct ConvertLlama: ParsableCommand {
     }
 
     func run() throws {
-        let model = try LlamaGGUF.convert(input, to: output, type: type, tokenizer: tokenizer)
+        let model = try LlamaGGUF.convert(input, to: output, type: type.type, tokenizer: tokenizer)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
-        print("\(output): \(model.parameterCount()) parameters as \(type.name), \(bytes) bytes")
+        print("\(output): \(model.parameterCount()) parameters as \(type.rawValue), \(bytes) bytes")
     }
 }
