@@ -162,7 +162,8 @@ public enum Conv2DWinograd {
 
     /// m[p] = q[p] · v[p] for every tile position, over `tiles` columns of rows `rowLength` long. Up to
     /// 16 tiles (small maps at small batches) the narrow product streams Q once instead of having BLAS
-    /// pack it for a few columns: 256→256 8×8 at batch 1, F(4×4), 0.73 → 0.30 ms (AMD EPYC Zen 3).
+    /// pack it for a few columns: F(4×4) at batch 1 on AMD EPYC Zen 3, 256→256 8×8 (4 tiles) 0.73 →
+    /// 0.53 ms, 128→128 16×16 (16 tiles) 0.34 → 0.29 ms (`benchmarks/pytorch_conv.py`).
     static func multiply(
         _ q: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ mt: UnsafeMutablePointer<Float>,
         _ plan: WinogradPlan, tiles: Int, rowLength t: Int, pool: ThreadPool
