@@ -38,11 +38,13 @@ public struct GGUFFile {
         var metadata: [String: GGUFValue] = [:]
         for _ in 0..<metadataCount {
             let key = try reader.string()
+            guard metadata[key] == nil else { throw .malformed(path: path, reason: "metadata key '\(key)' appears more than once") }
             metadata[key] = try reader.value(type: try reader.read(UInt32.self))
         }
         var infos: [String: TensorInfo] = [:], order: [String] = []
         for _ in 0..<tensorCount {
             let name = try reader.string()
+            guard infos[name] == nil else { throw .malformed(path: path, reason: "tensor name '\(name)' appears more than once") }
             let dimensions = Int(try reader.read(UInt32.self))
             guard (1...4).contains(dimensions) else { throw .malformed(path: path, reason: "tensor \(name) has \(dimensions) dimensions") }
             var ne: [Int] = []
@@ -67,8 +69,11 @@ public struct GGUFFile {
             infos[name] = TensorInfo(name: name, shape: ne.reversed(), type: type, offset: offset)
             order.append(name)
         }
-        let alignment = metadata["general.alignment"]?.integer ?? 32
-        guard alignment > 0 else { throw .malformed(path: path, reason: "general.alignment \(alignment)") }
+        // As ggml's reader: a power of two (and here at most 1 GiB, so that padding cannot overflow).
+        let alignment = metadata["general.alignment"].map { $0.integer ?? 0 } ?? 32
+        guard alignment > 0, alignment <= 1 << 30, alignment & (alignment - 1) == 0 else {
+            throw .malformed(path: path, reason: "general.alignment is \(metadata["general.alignment"]!), not a power of two up to 2^30")
+        }
         dataStart = (reader.position + alignment - 1) / alignment * alignment
         for info in infos.values {
             let elements = info.shape.reduce(1, *)

@@ -86,6 +86,24 @@ import Testing
         #expect(throws: FormatError.self) { try GGUFFile(path: "/nonexistent.gguf") }
     }
 
+    @Test func repeatedNamesAndImpossibleAlignmentsAreRefused() throws {
+        let t = Tensor((0..<32).map(Float.init))
+        func refused(metadata: [(String, GGUFValue)], tensors: [(String, Tensor, GGUFTensorType)]) -> String {
+            let path = temporary("odd.gguf")
+            do {
+                try GGUFWriter.write(metadata: metadata, tensors: tensors, to: path)
+                _ = try GGUFFile(path: path)
+                return ""
+            } catch { return error.description }
+        }
+        #expect(refused(metadata: [("k", .uint8(1)), ("k", .uint8(2))], tensors: []).contains("key 'k' appears more than once"))
+        #expect(refused(metadata: [], tensors: [("t", t, .f32), ("t", t, .f32)]).contains("tensor name 't' appears more than once"))
+        for bad: GGUFValue in [.uint64(1 << 62), .uint32(0), .uint32(24), .string("32"), .int64(-32)] {
+            #expect(refused(metadata: [("general.alignment", bad)], tensors: [("t", t, .f32)]).contains("general.alignment"), "\(bad)")
+        }
+        #expect(refused(metadata: [("general.alignment", .uint32(32))], tensors: [("t", t, .f32)]) == "")
+    }
+
     /// The fixture models through llama.cpp's layout and back: F32 gives the same logits exactly
     /// (the q/k permutation and rope_freqs undo themselves), F16 and Q8_0 close, Q4_0 roughly.
     @Test(arguments: ["tied", "untied"])
