@@ -19,4 +19,11 @@ for preset in $presets; do
         files+=("$file")
     done
 done
-"$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 --rounds 5 "${files[@]}" | tee docs/results/llm-bench.md
+{
+    echo "CPU: $(.build/release/coppice doctor --format csv | awk -F, '$2 ~ /^CPU / {sub(/^CPU /, "", $2); print $2}' | head -1)" \
+        "($(lscpu | awk -F: '/^CPU family/ {f=$2} /^Model:/ {m=$2} END {gsub(/ /, "", f); gsub(/ /, "", m); print "family " f " model " m}')," \
+        "$(.build/release/coppice doctor --format csv | awk -F, '$2 ~ /^ISA / {print $2}' | head -1)); Coppice from a plain" \
+        "\`swift build -c release\`${COPPICE_TARGET_CPU:+ with -target-cpu $COPPICE_TARGET_CPU}."
+    echo
+    "$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 --rounds 5 "${files[@]}"
+} | tee docs/results/llm-bench.md
