@@ -1,3 +1,4 @@
+import Foundation
 import CoppiceKernels
 import CoppiceTestSupport
 import Testing
@@ -94,6 +95,18 @@ import Testing
             pool.parallelFor(tasks) { counts[$0] += 1 }
             #expect((0..<tasks).allSatisfy { counts[$0] == 1 })
         }
+    }
+
+    @Test func workersThatSleptWakeForTheNextJob() {
+        let pool = ThreadPool(threadCount: 3)
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 30)
+        hits.initialize(repeating: 0, count: 30)
+        defer { hits.deallocate() }
+        for round in 0..<3 {
+            usleep(20_000)  // longer than the workers spin: they are asleep when the job comes
+            pool.parallelFor(10) { hits[round * 10 + $0] += 1 }
+        }
+        #expect((0..<30).allSatisfy { hits[$0] == 1 })
     }
 
     @Test func nestedCallsRunInline() {
