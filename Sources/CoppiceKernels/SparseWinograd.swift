@@ -37,9 +37,10 @@ extension Conv2DWinograd {
             "sparse Winograd weights for F(\(q.transform.m)×\(q.transform.m),3×3) \(q.outChannels)×\(q.inChannels) do not fit \(plan.geometry)")
         let (k, c) = (q.outChannels, q.inChannels)
         forward(x, bias: bias, y, plan, savedInput: nil, pool: pool) { v, mt, tiles, rowLength in
-            // Whole vectors of 16 tiles: the padding columns hold copies of a real tile (finite) and are
-            // never read back, and a scalar tail would cost more than they do.
-            let columns = Swift.min(rowLength, (tiles + 15) / 16 * 16)
+            // Whole vectors of 16 tiles (8 where there are no more, as on an 8×8 map at batch 1): the
+            // padding columns hold copies of a real tile (finite) and are never read back, and a scalar
+            // tail would cost more than they do.
+            let columns = tiles <= 8 ? Swift.min(rowLength, 8) : Swift.min(rowLength, (tiles + 15) / 16 * 16)
             pool.parallelFor(q.positions.count) { p in
                 SparseProduct.spmmRows(
                     q.positions[p], 0..<k, v + p * c * rowLength, ldx: rowLength,
