@@ -10,8 +10,13 @@ public enum SparseExecution {
     /// convolutions), keeps the fastest in the model, and reports them all.
     ///
     /// A Winograd layer (Q no longer of the form G W Gᵀ after Winograd-domain pruning) runs as dense or
-    /// sparse Winograd; its dense baseline is the spatial 3×3 convolution of the same shape, which is
-    /// what the unpruned network runs.
+    /// sparse Winograd; its dense baseline is the 3×3 convolution of the same shape, which is what the
+    /// unpruned network runs.
+    ///
+    /// Every convolution's dense baseline is its fastest dense algorithm on this input (im2col, direct,
+    /// Winograd F(2×2)/F(4×4) where they apply, each timed; `paths` lists them as "dense <algorithm>"),
+    /// so a sparse path is compared with the best dense one, not with the default; Conv2D layers that
+    /// stay dense keep that algorithm.
     public static func optimize(_ model: Sequential, input: Tensor, budget: Double = 0.2) -> ModelReport {
         var generator = RandomGenerator(seed: 0)
         let baselines: [Layer] = model.layers.map { layer in
@@ -21,6 +26,7 @@ public enum SparseExecution {
                 padding: winograd.padding, bias: winograd.bias != nil, using: &generator)
         }
         let denseModel = Sequential(baselines)
+        let densePaths = chooseFastestDenseAlgorithms(denseModel, input: input, budget: budget)
         let dense = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = denseModel(input) } }
         var reports: [LayerReport] = []
         var x = withoutGradient { input }
@@ -53,7 +59,8 @@ public enum SparseExecution {
             let nonzeros = values.filter { $0 != 0 }.count
             let baseline = baselines[index]
             let denseSeconds = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = baseline(layerInput) } }
-            var paths = ["dense": denseSeconds * 1e3]
+            var paths = densePaths[index] ?? [:]
+            paths["dense"] = denseSeconds * 1e3
             var best = (name: "dense", seconds: Double.infinity, layer: layer)
             for candidate in candidates {
                 let seconds =
@@ -78,5 +85,30 @@ public enum SparseExecution {
             layers: reports, batchSize: input.shape.first ?? 1,
             parameters: reports.map(\.parameters).reduce(0, +), nonzeros: reports.map(\.nonzeros).reduce(0, +),
             denseMilliseconds: dense * 1e3, chosenMilliseconds: chosen * 1e3)
+    }
+
+    /// Times every algorithm that applies to each Conv2D of `model` on its input there and sets the
+    /// fastest as the layer's algorithm; returns the times in ms by layer index, keyed "dense <algorithm>".
+    static func chooseFastestDenseAlgorithms(_ model: Sequential, input: Tensor, budget: Double) -> [Int: [String: Double]] {
+        var times: [Int: [String: Double]] = [:]
+        var x = withoutGradient { input }
+        for (index, layer) in model.layers.enumerated() {
+            if let conv = layer as? Conv2D {
+                let g = Conv2DGeometry(
+                    input: x.shape, weight: conv.weight.value.shape, stride: conv.stride, padding: conv.padding, dilation: conv.dilation)
+                var best: (algorithm: Conv2DAlgorithm, seconds: Double)?
+                for algorithm in Conv2DAlgorithm.allCases where algorithm.supports(g) {
+                    conv.algorithm = algorithm
+                    let layerInput = x
+                    let seconds = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = conv(layerInput) } }
+                    times[index, default: [:]]["dense \(algorithm.rawValue)"] = seconds * 1e3
+                    if seconds < best?.seconds ?? .infinity { best = (algorithm, seconds) }
+                }
+                conv.algorithm = best?.algorithm
+            }
+            let layerInput = x
+            x = withoutGradient { layer(layerInput) }
+        }
+        return times
     }
 }

@@ -62,5 +62,13 @@ import Testing
         #expect(report.layers.allSatisfy { Swift.abs($0.sparsity - 0.95) < 0.01 && $0.sparseFLOPs < $0.denseFLOPs })
         #expect(report.layers.allSatisfy { ($0.chosen == "csr") == ($0.speedup > 1) })
         #expect(allClose(withoutGradient { model(x) }.scalars, before, relativeTolerance: 1e-4, absoluteTolerance: 1e-5))
+        // The convolution's dense baseline is its fastest algorithm, each one timed.
+        let convPaths = report.layers[0].paths
+        let denseAlgorithms = Conv2DAlgorithm.allCases.map { "dense \($0.rawValue)" }
+        #expect(denseAlgorithms.allSatisfy { convPaths[$0] != nil }, "\(convPaths)")
+        if report.layers[0].chosen == "dense", let conv = model.layers[0] as? Conv2D {
+            let fastest = Conv2DAlgorithm.allCases.min { convPaths["dense \($0.rawValue)"]! < convPaths["dense \($1.rawValue)"]! }
+            #expect(conv.algorithm == fastest)
+        }
     }
 }

@@ -23,6 +23,10 @@ public enum SparsityReportFiles {
                 .init(suite: "report", case: name, metric: "speedup", unit: "x", value: l.speedup),
                 .init(suite: "report", case: name, metric: "chosen: \(l.chosen)", unit: "", value: l.chosen != "dense" ? 1 : 0),
             ]
+            // Every path measured (the dense algorithms of a convolution, the sparse twins).
+            rows += l.paths.sorted { $0.key < $1.key }.map {
+                .init(suite: "report", case: name, metric: "path \($0.key) time", unit: "ms", value: $0.value)
+            }
         }
         let model = "whole model batch \(report.batchSize)"
         rows += [
