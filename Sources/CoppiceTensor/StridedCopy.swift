@@ -33,24 +33,25 @@ enum StridedCopy {
     }
 
     /// A view whose last two axes are a transposed matrix (strides 1 and s): each matrix is copied in
-    /// 16×16 tiles, so reads and writes both stay in cache lines (an element-wise gather runs several
-    /// times slower).
+    /// panels of 64 output columns, row after row, so every write is 64 contiguous floats and the 64
+    /// source columns being read stay in cache as they advance together (an element-wise gather runs
+    /// several times slower). With 16×16 tiles instead, the dense path of vgg-fmnist's pruned 64→64
+    /// Winograd layer, which copies Q [64, 64, 6, 6] to [6, 6, 64, 64] on every call, took 0.62 ms at
+    /// batch 1; with panels 0.23 ms (`coppice report`, AMD EPYC Zen 3).
     static func transposeLastTwo(_ src: UnsafePointer<Float>, _ shape: [Int], _ strides: [Int], _ out: UnsafeMutablePointer<Float>) {
         let rows = shape[shape.count - 2], columns = shape[shape.count - 1], columnStride = strides[strides.count - 1]
         let outerShape = Array(shape.dropLast(2)), outerStrides = Array(strides.dropLast(2))
         let matrices = outerShape.reduce(1, *)
         var index = [Int](repeating: 0, count: outerShape.count)
         var base = 0
-        let tile = 16
+        let panel = 64
         for m in 0..<matrices {
             let from = src + base, to = out + m * rows * columns
-            for i0 in stride(from: 0, to: rows, by: tile) {
-                let i1 = min(i0 + tile, rows)
-                for j0 in stride(from: 0, to: columns, by: tile) {
-                    for j in j0..<min(j0 + tile, columns) {
-                        let column = from + j * columnStride
-                        for i in i0..<i1 { to[i * columns + j] = column[i] }
-                    }
+            for j0 in stride(from: 0, to: columns, by: panel) {
+                let j1 = min(j0 + panel, columns)
+                for i in 0..<rows {
+                    let row = to + i * columns
+                    for j in j0..<j1 { row[j] = from[j * columnStride + i] }
                 }
             }
             var axis = outerShape.count - 1

@@ -20,7 +20,7 @@ public func winogradConv2d(
     checkArgument(
         g.isValid && g.outHeight > 0 && g.outWidth > 0, "winogradConv2d: input \(x.shape) with padding \(padding) is too small for a 3×3 filter")
     if let bias { checkArgument(bias.shape == [g.outChannels], "winogradConv2d bias of shape \(bias.shape) for \(g.outChannels) output channels") }
-    let positionMajor = positionMajorCopy(q)
+    let positionMajor = withoutGradient { q.permuted([2, 3, 0, 1]).contiguous() }
     let plan = WinogradPlan(g, transform: t)
     let (out, saved) = winogradForward(x, positionMajor, bias: bias, plan, keepInput: x.requiresGrad || q.requiresGrad)
     let needQ = q.requiresGrad
@@ -31,27 +31,6 @@ public func winogradConv2d(
         let gb = bias.map { _ in gradOut.sum(alongAxes: [0, 2, 3]) }
         return [gx, gq.map { $0.reshaped([t.n, t.n, g.outChannels, g.inChannels]).permuted([2, 3, 0, 1]).contiguous() }] + (bias == nil ? [] : [gb])
     }
-}
-
-/// Q [K, C, n, n] as [n, n, K, C] (what the products read), off the tape: a blocked transpose of the
-/// (K·C) × n² matrix. With the generic strided copy of `permuted(...).contiguous()` instead, the dense
-/// path of vgg-fmnist's pruned 64→64 Winograd layer took 0.62 ms at batch 1, with this 0.23 ms
-/// (`coppice report`, AMD EPYC Zen 3).
-func positionMajorCopy(_ q: Tensor) -> Tensor {
-    let qc = q.contiguous()
-    defer { withExtendedLifetime(qc) {} }
-    let (filters, positions) = (q.shape[0] * q.shape[1], q.shape[2] * q.shape[3])
-    var out = Tensor(uninitializedShape: [q.shape[2], q.shape[3], q.shape[0], q.shape[1]])
-    out.node = nil
-    let src = qc.storage.pointer + qc.offset, dst = out.storage.pointer
-    for first in stride(from: 0, to: filters, by: 64) {
-        let last = Swift.min(first + 64, filters)
-        for p in 0..<positions {
-            let row = dst + p * filters
-            for f in first..<last { row[f] = src[f * positions + p] }
-        }
-    }
-    return out
 }
 
 /// The Winograd-domain weights Q = G w Gᵀ of spatial 3×3 weights w [K, C, 3, 3]: [K, C, n, n].

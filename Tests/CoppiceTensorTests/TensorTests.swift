@@ -21,6 +21,23 @@ import Testing
         #expect(!transposed.isContiguous && transposed.scalars == [1, 4, 2, 5, 3, 6])
         #expect(t.sliced(axis: 1, 1..<3).scalars == [2, 3, 5, 6])
         #expect(t.permuted([1, 0]).reshaped([6]).scalars == [1, 4, 2, 5, 3, 6])
+        // Transposed copies on odd sizes, across the 64-column panels of the copy; and a Winograd
+        // layer's Q [K, C, 6, 6] to [6, 6, K, C].
+        for (shape, axes) in [([3, 37, 70], [0, 2, 1]), ([5, 7, 6, 6], [2, 3, 0, 1]), ([130, 1, 2], [2, 1, 0])] {
+            let x = testTensor(shape, seed: 9), y = x.permuted(axes).contiguous()
+            let xs = x.scalars, strides = x.strides
+            var expected: [Float] = []
+            let out = axes.map { shape[$0] }
+            for flat in 0..<xs.count {
+                var rest = flat, source = 0
+                for axis in stride(from: out.count - 1, through: 0, by: -1) {
+                    source += (rest % out[axis]) * strides[axes[axis]]
+                    rest /= out[axis]
+                }
+                expected.append(xs[source])
+            }
+            #expect(y.scalars == expected, "\(shape) permuted \(axes)")
+        }
         #expect(Tensor([1, 2]).reshaped([2, 1]).expanded(to: [2, 3]).scalars == [1, 1, 1, 2, 2, 2])
         var copy = t
         copy.withUnsafeMutableBufferPointer { $0[0] = 100 }
