@@ -1,6 +1,7 @@
 // Sigmoid, tanh and SiLU on the exp of Exp.c (as Coppice's Swift SIMDMath: 1 / (1 + e^-x),
 // 2 / (1 + e^-2x) − 1, x / (1 + e^-x)), per ISA level.
 #include "CCPUDispatch.h"
+#include "Level.h"
 #include "ExpKernels.h"
 
 static inline float activationOne(int op, float x) {
@@ -49,8 +50,7 @@ __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl"))) static void activa
 #endif
 
 void coppice_activation_level(int level, int op, const float *x, float *y, size_t count) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) { activationAVX512(op, x, y, count); return; }
     if (level >= COPPICE_ISA_AVX2) { activationAVX2(op, x, y, count); return; }

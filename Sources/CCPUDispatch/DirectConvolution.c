@@ -4,6 +4,7 @@
 // channels and taps. AVX-512 keeps all 16 accumulators of a tile in registers; AVX2 takes the tile
 // in four passes of 16 outputs (8 accumulators).
 #include "CCPUDispatch.h"
+#include "Level.h"
 
 #define TILE 64
 #define BLOCK 4
@@ -93,8 +94,7 @@ __attribute__((target("avx512f"))) static void tilesAVX512(const float *padded, 
 
 void coppice_direct_conv_tiles(int level, const float *padded, const float *packed, const long *offsets, int taps, int channels,
                                long pitch, int tiles, long rowLength, float *out) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) { tilesAVX512(padded, packed, offsets, taps, channels, pitch, tiles, rowLength, out); return; }
     if (level >= COPPICE_ISA_AVX2) { tilesAVX2(padded, packed, offsets, taps, channels, pitch, tiles, rowLength, out); return; }

@@ -2,6 +2,7 @@
 // degree-5 polynomial for e^r, 2^n built in the exponent bits; inputs above 88.376 give +inf, below
 // −87.336 give 0, NaN stays NaN), for 1, 8 (AVX2) or 16 (AVX-512) lanes, chosen by coppice_isa().
 #include "CCPUDispatch.h"
+#include "Level.h"
 #include "ExpKernels.h"
 #include <math.h>
 #include <stdint.h>
@@ -138,8 +139,7 @@ AVX512 static float expSumAVX512(const float *x, float shift, float *z, size_t c
 #endif
 
 void coppice_exp_level(int level, const float *x, float *y, size_t count) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) { expAVX512(x, y, count); return; }
     if (level >= COPPICE_ISA_AVX2) { expAVX2(x, y, count); return; }
@@ -148,8 +148,7 @@ void coppice_exp_level(int level, const float *x, float *y, size_t count) {
 }
 
 float coppice_exp_sum_level(int level, const float *x, float shift, float *z, size_t count) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) return expSumAVX512(x, shift, z, count);
     if (level >= COPPICE_ISA_AVX2) return expSumAVX2(x, shift, z, count);

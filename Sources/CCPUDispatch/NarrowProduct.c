@@ -4,6 +4,7 @@
 // B's row of n columns (one or two vectors, the last one masked), with 8 (n ≤ 8) or 6 (n ≤ 16) rows
 // of C in registers.
 #include "CCPUDispatch.h"
+#include "Level.h"
 
 static void narrowGeneric(long m, int n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc) {
     for (long i = 0; i < m; i++) {
@@ -104,8 +105,7 @@ AVX2 static void narrow16(long m, int n, long k, const float *a, long lda, const
 #endif
 
 void coppice_narrow_product(int level, long m, int n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
     if (n <= 0 || m <= 0) return;
 #if defined(__x86_64__)
     // AVX-512 CPUs run the AVX2 variant: n ≤ 16 fills at most one 512-bit vector, and the rows a

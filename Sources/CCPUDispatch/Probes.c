@@ -1,6 +1,7 @@
 // Multiply-add throughput probes, one per ISA level: enough independent chains to cover the FMA
 // latency (4-5 cycles) on two FMA units.
 #include "CCPUDispatch.h"
+#include "Level.h"
 #include <time.h>
 
 static double now(void) {
@@ -58,8 +59,7 @@ __attribute__((target("avx512f"))) static double avx512Probe(long iterations) {
 #endif
 
 double coppice_fma_probe(int level, long iterations) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
 #if defined(__x86_64__)
     if (level >= COPPICE_ISA_AVX512) return avx512Probe(iterations);
     if (level >= COPPICE_ISA_AVX2) return avx2Probe(iterations);

@@ -9,6 +9,7 @@
 // Embedding bags: with one or a few rows per bag the sum is bound by the latency of rows read at
 // random from a large table, so the rows of the bag `lookahead` bags ahead are prefetched.
 #include "CCPUDispatch.h"
+#include "Level.h"
 
 static void interleave(const float *const *vectors, int n, long batch, int d, long group, float *x) {
     for (int i = 0; i < n; i++) {
@@ -76,8 +77,7 @@ __attribute__((target("avx2,fma"))) static void pairsAVX2(const float *x, int n,
 
 void coppice_dot_interaction_groups(int level, const float *const *vectors, int n, long batch, int d, long firstGroup,
                                     long endGroup, float *interleaved, float *sums, float *out) {
-    int supported = coppice_isa_hardware();
-    if (level > supported) level = supported;
+    level = coppice_level_supported(level);
     long pairs = (long)n * (n - 1) / 2;
     for (long group = firstGroup; group < endGroup; group++) {
         float *x = interleaved + group * n * d * 8;
