@@ -65,10 +65,12 @@ public enum Conv2DWinograd {
         }
     }
 
-    /// x [N][C][H][W] zero-padded and extended to whole tiles: [N][C][paddedHeight][paddedWidth].
-    static func padInput(_ x: UnsafePointer<Float>, _ plan: WinogradPlan, pool: ThreadPool) -> ScratchBuffer {
+    /// x [N][C][H][W] zero-padded and extended to whole tiles: [N][C][paddedHeight][paddedWidth],
+    /// then `slack` zeros.
+    static func padInput(_ x: UnsafePointer<Float>, _ plan: WinogradPlan, slack: Int = 0, pool: ThreadPool) -> ScratchBuffer {
         let g = plan.geometry
-        let padded = ScratchBuffer(count: g.batch * g.inChannels * plan.paddedPlane)
+        let padded = ScratchBuffer(count: g.batch * g.inChannels * plan.paddedPlane + slack)
+        (padded.pointer + padded.count - slack).update(repeating: 0, count: slack)
         let xp = padded.pointer
         pool.parallelRanges(g.batch * g.inChannels, grain: 1) { planes in
             for plane in planes {

@@ -88,11 +88,11 @@ public final class Pruner {
         return sparsities()
     }
 
-    /// Finalizes, then swaps sparse twins into `model` wherever they measure faster on `input` (the
-    /// model's real input shape and batch); returns the per-layer measurements.
-    public func finalize(swappingIn model: Sequential, input: Tensor) -> ModelReport {
+    /// Finalizes, then builds `model`'s inference form with sparse twins wherever they measure faster
+    /// on `input` (the model's real input shape and batch), and the per-layer measurements.
+    public func finalize(forInference model: Sequential, input: Tensor) -> SparseInferenceModel {
         finalize()
-        return SparseExecution.optimize(model, input: input)
+        return SparseInferenceModel(model, input: input)
     }
 
     /// The fraction of exact zeros in every target.

@@ -3,11 +3,13 @@ import CoppiceNN
 import CoppiceTensor
 
 /// Chooses, per layer, dense or sparse execution by measuring both on the layer's real input, and
-/// swaps in the sparse twins that won.
+/// builds the inference model with the paths that won.
 public enum SparseExecution {
-    /// Times every Linear, Conv2D and WinogradConv2D of `model` on `input` (the model's real input shape
-    /// and batch), dense and as its sparse twins (CSR; sparse Winograd F(4×4,3×3) for 3×3 stride-1
-    /// convolutions), keeps the fastest in the model, and reports them all.
+    /// Folds `model` for inference (`InferenceFolding`: BatchNorm into the layer before it, ReLU into
+    /// that layer's output), then times every Linear, Conv2D and WinogradConv2D of it on `input` (the
+    /// model's real input shape and batch), dense and as its sparse twins (CSR; sparse Winograd
+    /// F(4×4,3×3) for 3×3 stride-1 convolutions), and keeps the fastest. `model` is switched to
+    /// evaluation mode and otherwise not changed.
     ///
     /// A Winograd layer (Q no longer of the form G W Gᵀ after Winograd-domain pruning) runs as dense or
     /// sparse Winograd; its dense baseline is the 3×3 convolution of the same shape, which is what the
@@ -16,34 +18,40 @@ public enum SparseExecution {
     /// Every convolution's dense baseline is its fastest dense algorithm on this input (im2col, direct,
     /// Winograd F(2×2)/F(4×4) where they apply, each timed; `paths` lists them as "dense <algorithm>"),
     /// so a sparse path is compared with the best dense one, not with the default; Conv2D layers that
-    /// stay dense keep that algorithm.
-    public static func optimize(_ model: Sequential, input: Tensor, budget: Double = 0.2) -> ModelReport {
+    /// stay dense keep that algorithm. The dense model's time is the folded dense model's, on those
+    /// algorithms. Layers are named as in `model` ("3.weight").
+    public static func optimize(_ model: Sequential, input: Tensor, budget: Double = 0.2) -> SparseInferenceModel {
+        model.setTraining(false)
+        let (folded, sourceIndices) = InferenceFolding.fold(model)
         var generator = RandomGenerator(seed: 0)
-        let baselines: [Layer] = model.layers.map { layer in
-            guard let winograd = layer as? WinogradConv2D else { return layer }
-            return Conv2D(
+        let baselines: [Layer] = folded.layers.map { layer in
+            let (inner, relu) = FusedReLU.unwrapping(layer)
+            guard let winograd = inner as? WinogradConv2D else { return layer }
+            let conv = Conv2D(
                 inChannels: winograd.inChannels, outChannels: winograd.outChannels, kernelSize: (3, 3),
                 padding: winograd.padding, bias: winograd.bias != nil, using: &generator)
+            return relu ? FusedReLU(conv) : conv
         }
         let denseModel = Sequential(baselines)
         let densePaths = chooseFastestDenseAlgorithms(denseModel, input: input, budget: budget)
         let dense = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = denseModel(input) } }
         var reports: [LayerReport] = []
         var x = withoutGradient { input }
-        for (index, layer) in model.layers.enumerated() {
+        for (index, layer) in folded.layers.enumerated() {
             let layerInput = x
-            defer { x = withoutGradient { model.layers[index](layerInput) } }
+            defer { x = withoutGradient { folded.layers[index](layerInput) } }
+            let (inner, relu) = FusedReLU.unwrapping(layer)
             var candidates: [(name: String, layer: Layer)]
             let weight: Tensor, kind: String, flopsPerWeight: Double
-            if let linear = layer as? Linear {
+            if let linear = inner as? Linear {
                 candidates = [("dense", layer), ("csr", SparseLinear(linear))]; weight = linear.weight.value; kind = "Linear"
                 flopsPerWeight = 2 * Double(layerInput.shape[0])
-            } else if let conv = layer as? Conv2D {
+            } else if let conv = inner as? Conv2D {
                 candidates = [("dense", layer), ("csr", SparseConv2D(conv))]; weight = conv.weight.value; kind = "Conv2D"
                 if WinogradModel.isEligible(conv) { candidates.append(("winograd-sparse", SparseWinogradConv2D(conv))) }
                 let out = withoutGradient { conv(layerInput) }
                 flopsPerWeight = 2 * Double(out.shape[0] * out.shape[2] * out.shape[3])
-            } else if let winograd = layer as? WinogradConv2D {
+            } else if let winograd = inner as? WinogradConv2D {
                 // Q's elements each cost one multiply-add per tile.
                 candidates = [("winograd-dense", layer), ("winograd-sparse", SparseWinogradConv2D(winograd))]
                 weight = winograd.weight.value; kind = "WinogradConv2D"
@@ -55,6 +63,7 @@ public enum SparseExecution {
             } else {
                 continue
             }
+            if relu { candidates = candidates.map { ($0.name, $0.layer === layer ? layer : FusedReLU($0.layer)) } }
             let values = weight.scalars
             let nonzeros = values.filter { $0 != 0 }.count
             let baseline = baselines[index]
@@ -73,21 +82,22 @@ public enum SparseExecution {
                 paths[candidate.name] = seconds * 1e3
                 if seconds < best.seconds { best = (candidate.name, seconds, candidate.layer) }
             }
-            if best.layer !== layer { model.replaceLayer(at: index, with: best.layer) }
+            if best.layer !== layer { folded.replaceLayer(at: index, with: best.layer) }
             reports.append(
                 LayerReport(
-                    name: String(index) + ".weight", kind: kind, shape: weight.shape, parameters: weight.count, nonzeros: nonzeros,
-                    sparsity: 1 - Double(nonzeros) / Double(max(weight.count, 1)),
+                    name: String(sourceIndices[index]) + ".weight", kind: kind, shape: weight.shape, parameters: weight.count,
+                    nonzeros: nonzeros, sparsity: 1 - Double(nonzeros) / Double(max(weight.count, 1)),
                     denseFLOPs: flopsPerWeight * Double(weight.count), sparseFLOPs: flopsPerWeight * Double(nonzeros),
                     denseBytes: 4 * weight.count, sparseBytes: 8 * nonzeros + 4 * (weight.shape[0] + 1),
                     denseMilliseconds: denseSeconds * 1e3, sparseMilliseconds: best.seconds * 1e3,
                     speedup: denseSeconds / best.seconds, chosen: best.name, paths: paths))
         }
-        let chosen = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = model(input) } }
-        return ModelReport(
+        let chosen = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = folded(input) } }
+        let report = ModelReport(
             layers: reports, batchSize: input.shape.first ?? 1,
             parameters: reports.map(\.parameters).reduce(0, +), nonzeros: reports.map(\.nonzeros).reduce(0, +),
             denseMilliseconds: dense * 1e3, chosenMilliseconds: chosen * 1e3)
+        return SparseInferenceModel(model: folded, report: report)
     }
 
     /// Times every algorithm that applies to each Conv2D of `model` on its input there and sets the
@@ -96,7 +106,7 @@ public enum SparseExecution {
         var times: [Int: [String: Double]] = [:]
         var x = withoutGradient { input }
         for (index, layer) in model.layers.enumerated() {
-            if let conv = layer as? Conv2D {
+            if let conv = FusedReLU.unwrapping(layer).layer as? Conv2D {
                 let g = Conv2DGeometry(
                     input: x.shape, weight: conv.weight.value.shape, stride: conv.stride, padding: conv.padding, dilation: conv.dilation)
                 var best: (algorithm: Conv2DAlgorithm, seconds: Double)?

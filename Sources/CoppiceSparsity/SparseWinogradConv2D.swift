@@ -4,11 +4,21 @@ import CoppiceTensor
 
 /// The inference twin of a pruned 3×3 convolution: sparse Winograd-domain weights (one CSR matrix per
 /// tile position), run by `Conv2DWinograd.forward(_:sparseWeights:...)`.
-public final class SparseWinogradConv2D: Layer {
+public final class SparseWinogradConv2D: Layer, ReLUFusable {
     public let weights: SparseWinogradWeights
     public let bias: Parameter?
     public let padding: (Int, Int)
+    /// Whether the kernel applies ReLU to the output (see `fusingReLU`).
+    public let appliesReLU: Bool
     private let denseWeight: Parameter
+
+    private init(_ other: SparseWinogradConv2D, appliesReLU: Bool) {
+        (weights, bias, padding, denseWeight) = (other.weights, other.bias, other.padding, other.denseWeight)
+        self.appliesReLU = appliesReLU
+    }
+
+    /// The same layer with ReLU in the kernel's epilogue.
+    public func fusingReLU() -> Layer { SparseWinogradConv2D(self, appliesReLU: true) }
 
     /// From a Winograd layer's Q.
     public init(_ layer: WinogradConv2D) {
@@ -19,6 +29,7 @@ public final class SparseWinogradConv2D: Layer {
         }
         bias = layer.bias.map { Parameter($0.value, isTrainable: false) }
         padding = layer.padding
+        appliesReLU = false
         denseWeight = Parameter(q, isTrainable: false)
     }
 
@@ -44,7 +55,8 @@ public final class SparseWinogradConv2D: Layer {
         var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane)
         let b = bias?.value.scalars
         input.withUnsafeBufferPointer { xs in
-            Conv2DWinograd.forward(xs.baseAddress!, sparseWeights: weights, bias: b, &out, WinogradPlan(g, transform: weights.transform))
+            Conv2DWinograd.forward(
+                xs.baseAddress!, sparseWeights: weights, bias: b, relu: appliesReLU, &out, WinogradPlan(g, transform: weights.transform))
         }
         return Tensor(out).reshaped([g.batch, g.outChannels, g.outHeight, g.outWidth])
     }

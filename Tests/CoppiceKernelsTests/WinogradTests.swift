@@ -74,6 +74,39 @@ import Testing
         }
     }
 
+    /// The fused F(4×4) kernel's cases: one vector of tiles a block and few blocks (channels and
+    /// filters split over threads), two and four vectors, blocks split over threads, more than 16
+    /// filters (several passes), images that share a block, cropped edges and padding 0 to 2.
+    static let fusedGeometries: [Conv2DGeometry] = [
+        .init(batch: 1, inChannels: 5, outChannels: 7, height: 28, width: 28, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
+        .init(batch: 3, inChannels: 3, outChannels: 17, height: 14, width: 13, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
+        .init(batch: 2, inChannels: 3, outChannels: 18, height: 23, width: 29, kernelHeight: 3, kernelWidth: 3, padding: (1, 1)),
+        .init(batch: 4, inChannels: 4, outChannels: 5, height: 30, width: 31, kernelHeight: 3, kernelWidth: 3),
+        .init(batch: 3, inChannels: 9, outChannels: 33, height: 37, width: 36, kernelHeight: 3, kernelWidth: 3, padding: (2, 2)),
+    ]
+
+    @Test(arguments: fusedGeometries)
+    func fusedSparseKernelMatchesThePortablePathWithBiasAndReLU(g: Conv2DGeometry) {
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 51), b = testValues(g.outChannels, seed: 52)
+        let plan = WinogradPlan(g, transform: .f4x3)
+        var q = testValues(plan.positions * g.outChannels * g.inChannels, seed: 53)
+        for i in q.indices where (i * 7) % 10 < 7 { q[i] = 0 }
+        for filter in 0..<g.outChannels where filter % 5 == 2 {  // filters with no nonzero at some positions
+            for p in 0..<plan.positions where p % 3 == 0 { for c in 0..<g.inChannels { q[(p * g.outChannels + filter) * g.inChannels + c] = 0 } }
+        }
+        let sparse = SparseWinogradWeights(winogradWeights: q, outChannels: g.outChannels, inChannels: g.inChannels, transform: .f4x3)
+        var dense = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outPlane)
+        Conv2DWinograd.forward(x, winogradWeights: q, bias: b, &dense, plan)
+        let expected = dense.map { Swift.max($0, 0) }
+        for level in CPU.ISALevel.allCases where level <= CPU.supportedISA {
+            var fast = [Float](repeating: .nan, count: dense.count)
+            Conv2DWinograd.forward(x, sparseWeights: sparse, bias: b, relu: true, &fast, plan, level: level)
+            let scale = expected.map(abs).max() ?? 1
+            let worst = zip(fast, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "\(level) on \(g): largest difference \(worst) at output scale \(scale)")
+        }
+    }
+
     @Test func largeInputsRunInSeveralCachedPasses() {
         // 2 × 64 × 64 tiles of 6×6 with 8 + 8 channels spill over one 4 MiB pass.
         let g = Conv2DGeometry(

@@ -29,7 +29,7 @@ import Testing
             let w = layer.weight.value
             layer.weight.value = try Tensor(shape: w.shape, values: w.scalars.map { abs($0) < 0.05 ? 0 : $0 })
         }
-        let report = SparseExecution.optimize(model, input: Tensor.normal([2, 1, 8, 8], using: &rng), budget: 0.02)
+        let report = SparseExecution.optimize(model, input: Tensor.normal([2, 1, 8, 8], using: &rng), budget: 0.02).report
         let rows = SparsityReportFiles.rows(report)
         #expect(rows.count == (11 + 2) * 2 + 4, "eleven rows a layer, one per measured path (dense, csr), four for the whole model")
         #expect(rows.contains { $0.metric == "path csr time" })

@@ -91,6 +91,38 @@ void coppice_dot_interaction_groups(int level, const float *const *vectors, int 
 /// rows of bags ahead. The caller has validated indices and offsets.
 void coppice_embedding_bags(const float *table, int d, const int32_t *indices, long count, const int32_t *offsets, long bags,
                             long firstBag, long endBag, int mean, float *out);
+/// One F(4×4,3×3) sparse Winograd convolution's shapes and buffers: `padded` is the input
+/// [batch][channels][paddedHeight][paddedWidth], zero-padded and extended to whole tiles, with at least
+/// 2 floats after its end; `output` is [batch][filters][outHeight][outWidth].
+typedef struct {
+    const float *padded;
+    float *output;
+    long channels, filters, paddedHeight, paddedWidth, outHeight, outWidth;
+    long tilesHigh, tilesWide, tiles;
+} coppice_winograd_geometry;
+
+/// Winograd-domain weights Q with exact zeros dropped, filter-major: the nonzeros of filter k at tile
+/// position p are values/columns[starts[k·36 + p] ..< starts[k·36 + p + 1]] (columns: input channels).
+typedef struct {
+    const int32_t *starts, *columns;
+    const float *values;
+    const float *bias;  // per filter, or NULL
+    int relu;           // ≠ 0: ReLU after the bias
+} coppice_sparse_winograd_weights;
+
+/// Whether the fused sparse Winograd kernels below run at `level` on this CPU (AVX2+FMA and up).
+int coppice_sparse_winograd_available(int level);
+
+/// V = Bᵀ d B of block `block` (tiles 8w·block ..< 8w·(block+1), w ∈ {1, 2, 4}; tiles past the last
+/// repeat it) for channels [firstChannel, firstChannel + channels): v is the block's [36][channels of
+/// the layer][8w].
+void coppice_sparse_winograd_input(int level, const coppice_winograd_geometry *g, long block, int w, long firstChannel, long channels,
+                                   float *v);
+
+/// For filters [firstFilter, firstFilter + filters) and block `block` with its V: M = Q ⊙ V summed over
+/// the nonzeros, Y = Aᵀ M A + bias (ReLU), written to the tiles' places in the output (cropped).
+void coppice_sparse_winograd_filters(int level, const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block,
+                                     int w, long firstFilter, long filters, const float *v);
 /// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
 /// first call: call it once before threads use `coppice_blis_sgemm`.
 int coppice_blis_available(void);

@@ -10,6 +10,14 @@ import Foundation
 public enum SparsityAnalysis {
     /// Loads `runDirectory`'s config.json and model.safetensors and measures at `batchSize`.
     public static func report(runDirectory: String, batchSize: Int, dataDirectory: String? = nil) throws(TrainingError) -> ModelReport {
+        try inferenceModel(runDirectory: runDirectory, batchSize: batchSize, dataDirectory: dataDirectory).report
+    }
+
+    /// `runDirectory`'s model in its inference form, on the paths that measured fastest at `batchSize`
+    /// on real test images.
+    public static func inferenceModel(
+        runDirectory: String, batchSize: Int, dataDirectory: String? = nil
+    ) throws(TrainingError) -> SparseInferenceModel {
         guard batchSize > 0 else { throw .invalidConfiguration("batch size must be positive, got \(batchSize)") }
         let configPath = runDirectory + "/config.json"
         guard let data = FileManager.default.contents(atPath: configPath),
@@ -23,6 +31,6 @@ public enum SparsityAnalysis {
         let trainer = try Trainer(
             configuration: configuration, outputDirectory: runDirectory, initialWeights: weights,
             winogradWeights: true, progress: TrainingProgress(style: .silent))
-        return SparseExecution.optimize(trainer.model, input: trainer.sampleTestImages(batchSize))
+        return SparseInferenceModel(trainer.model, input: trainer.sampleTestImages(batchSize))
     }
 }

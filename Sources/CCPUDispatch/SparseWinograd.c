@@ -1,0 +1,245 @@
+// Sparse Winograd convolution F(4×4,3×3) (CoppiceKernels/SparseWinogradKernel.swift), AVX2+FMA: the
+// input transform of a block of 8·w tiles straight into vectors (one tile per lane), the sparse
+// products of Q's nonzeros with it, and the output transform with bias and ReLU, so a layer passes
+// over its input and output once and over the transformed tiles while they are in cache.
+// Lanes are tiles; V of a block is [36][C][8w] and M of a few filters [36][filters][8w].
+#include "CCPUDispatch.h"
+#include "Level.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define AVX2 __attribute__((target("avx2,fma")))
+#define INLINE __attribute__((always_inline)) inline
+
+// Bᵀ x for F(4×4,3×3) (rows of Yu et al.'s Bᵀ, WinogradTransform.f4x3).
+#define BT6(x0, x1, x2, x3, x4, x5, y0, y1, y2, y3, y4, y5)                                               \
+    do {                                                                                                   \
+        __m256 four = _mm256_set1_ps(4), five = _mm256_set1_ps(5), two = _mm256_set1_ps(2);               \
+        y0 = _mm256_fmadd_ps(four, x0, _mm256_fnmadd_ps(five, x2, x4));                                  \
+        y1 = _mm256_fnmadd_ps(four, _mm256_add_ps(x1, x2), _mm256_add_ps(x3, x4));                        \
+        y2 = _mm256_fmadd_ps(four, _mm256_sub_ps(x1, x2), _mm256_sub_ps(x4, x3));                         \
+        y3 = _mm256_fmadd_ps(two, _mm256_sub_ps(x3, x1), _mm256_sub_ps(x4, x2));                          \
+        y4 = _mm256_fnmadd_ps(two, _mm256_sub_ps(x3, x1), _mm256_sub_ps(x4, x2));                         \
+        y5 = _mm256_fmadd_ps(four, x1, _mm256_fnmadd_ps(five, x3, x5));                                   \
+    } while (0)
+
+// Aᵀ m for F(4×4,3×3).
+#define AT6(m0, m1, m2, m3, m4, m5, y0, y1, y2, y3)                                                       \
+    do {                                                                                                   \
+        __m256 s12 = _mm256_add_ps(m1, m2), d12 = _mm256_sub_ps(m1, m2);                                  \
+        __m256 s34 = _mm256_add_ps(m3, m4), d34 = _mm256_sub_ps(m3, m4);                                  \
+        y0 = _mm256_add_ps(_mm256_add_ps(m0, s12), s34);                                                  \
+        y1 = _mm256_fmadd_ps(_mm256_set1_ps(2), d34, d12);                                               \
+        y2 = _mm256_fmadd_ps(_mm256_set1_ps(4), s34, s12);                                               \
+        y3 = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8), d34, d12), m5);                            \
+    } while (0)
+
+// Eight rows of eight floats transposed in registers: r[i][j] becomes r[j][i].
+AVX2 static INLINE void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// V = Bᵀ d B for 8 tiles (one per lane) of `channels` channels from channel `first`; tile l's 6×6
+// window starts at tiles[l] + c·plane. Rows are read 8 floats wide (the buffer has 2 floats of slack).
+AVX2 static void inputTransform8(const float *const tiles[8], long plane, long width, long first, long channels,
+                                 float *v, long positionStride, long channelStride) {
+    for (long c = first; c < first + channels; c++) {
+        __m256 d[6][6];
+        for (int a = 0; a < 6; a++) {
+            __m256 r[8];
+            for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(tiles[l] + c * plane + a * width);
+            transpose8(r);
+            for (int b = 0; b < 6; b++) d[a][b] = r[b];
+        }
+        __m256 t[6][6];
+        for (int b = 0; b < 6; b++) BT6(d[0][b], d[1][b], d[2][b], d[3][b], d[4][b], d[5][b], t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b]);
+        float *out = v + c * channelStride;
+        for (int i = 0; i < 6; i++) {
+            __m256 y0, y1, y2, y3, y4, y5;
+            BT6(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], y0, y1, y2, y3, y4, y5);
+            _mm256_storeu_ps(out + (i * 6 + 0) * positionStride, y0);
+            _mm256_storeu_ps(out + (i * 6 + 1) * positionStride, y1);
+            _mm256_storeu_ps(out + (i * 6 + 2) * positionStride, y2);
+            _mm256_storeu_ps(out + (i * 6 + 3) * positionStride, y3);
+            _mm256_storeu_ps(out + (i * 6 + 4) * positionStride, y4);
+            _mm256_storeu_ps(out + (i * 6 + 5) * positionStride, y5);
+        }
+    }
+}
+
+// m[0..<8w] = Σ values[i] · v[columns[i]·8w ..] over one (filter, position)'s nonzeros, with 8/w
+// interleaved chains per vector so the multiply-adds are not bound by their latency.
+AVX2 static INLINE void sparseRow(int w, const float *values, const int32_t *columns, long count, const float *v, float *m) {
+    __m256 acc[8];
+    const int chains = 8 / w;
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + chains <= count; i += chains) {
+        for (int u = 0; u < chains; u++) {
+            __m256 value = _mm256_broadcast_ss(values + i + u);
+            const float *row = v + (long)columns[i + u] * 8 * w;
+            for (int j = 0; j < w; j++) acc[u * w + j] = _mm256_fmadd_ps(value, _mm256_loadu_ps(row + 8 * j), acc[u * w + j]);
+        }
+    }
+    for (; i < count; i++) {
+        __m256 value = _mm256_broadcast_ss(values + i);
+        const float *row = v + (long)columns[i] * 8 * w;
+        for (int j = 0; j < w; j++) acc[j] = _mm256_fmadd_ps(value, _mm256_loadu_ps(row + 8 * j), acc[j]);
+    }
+    for (int u = 1; u < chains; u++)
+        for (int j = 0; j < w; j++) acc[j] = _mm256_add_ps(acc[j], acc[u * w + j]);
+    for (int j = 0; j < w; j++) _mm256_storeu_ps(m + 8 * j, acc[j]);
+}
+
+// Y = Aᵀ M A + bias (then ReLU) for 8 tiles, cropped at the map's edges; tile l's output starts at
+// out[l] (NULL: a padding lane), with `rows[l]` × `cols[l]` of its 4×4 inside the map.
+AVX2 static void outputTransform8(const float *m, long positionStride, float bias, int relu, float *const out[8], const int rows[8],
+                                  const int cols[8], long width) {
+    __m256 t[4][6];
+    for (int b = 0; b < 6; b++) {
+        __m256 x[6];
+        for (int a = 0; a < 6; a++) x[a] = _mm256_loadu_ps(m + (a * 6 + b) * positionStride);
+        AT6(x[0], x[1], x[2], x[3], x[4], x[5], t[0][b], t[1][b], t[2][b], t[3][b]);
+    }
+    __m256 shift = _mm256_set1_ps(bias), zero = _mm256_setzero_ps();
+    for (int i = 0; i < 4; i++) {
+        __m256 y[4];
+        AT6(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], y[0], y[1], y[2], y[3]);
+        for (int j = 0; j < 4; j++) {
+            y[j] = _mm256_add_ps(y[j], shift);
+            if (relu) y[j] = _mm256_max_ps(y[j], zero);
+        }
+        // Lanes to rows of 4: s0 holds lanes 0 and 4, s1 lanes 1 and 5, s2 lanes 2 and 6, s3 lanes 3 and 7.
+        __m256 a0 = _mm256_unpacklo_ps(y[0], y[1]), a1 = _mm256_unpackhi_ps(y[0], y[1]);
+        __m256 a2 = _mm256_unpacklo_ps(y[2], y[3]), a3 = _mm256_unpackhi_ps(y[2], y[3]);
+        __m256 s[4] = {_mm256_shuffle_ps(a0, a2, 0x44), _mm256_shuffle_ps(a0, a2, 0xEE), _mm256_shuffle_ps(a1, a3, 0x44),
+                       _mm256_shuffle_ps(a1, a3, 0xEE)};
+        for (int l = 0; l < 8; l++) {
+            if (!out[l] || i >= rows[l]) continue;
+            __m128 row = l < 4 ? _mm256_castps256_ps128(s[l]) : _mm256_extractf128_ps(s[l - 4], 1);
+            float *dst = out[l] + i * width;
+            if (cols[l] == 4) {
+                _mm_storeu_ps(dst, row);
+            } else {
+                float values[4];
+                _mm_storeu_ps(values, row);
+                for (int j = 0; j < cols[l]; j++) dst[j] = values[j];
+            }
+        }
+    }
+}
+
+// The lanes of block `block` (8·w tiles): where each tile's input window and output start.
+typedef struct {
+    const float *input[32];
+    float *output[32];  // at filter 0; NULL for padding lanes
+    int rows[32], cols[32];
+    long image[32];
+} Lanes;
+
+static void lanesOf(const coppice_winograd_geometry *g, long block, int w, Lanes *lanes) {
+    long perImage = g->tilesHigh * g->tilesWide;
+    for (int l = 0; l < 8 * w; l++) {
+        long t = block * 8 * w + l;
+        int live = t < g->tiles;
+        if (!live) t = g->tiles - 1;  // a copy of a real tile: finite, never stored
+        long image = t / perImage, r = t % perImage, ti = r / g->tilesWide, tj = r % g->tilesWide;
+        lanes->input[l] = g->padded + image * g->channels * g->paddedHeight * g->paddedWidth + ti * 4 * g->paddedWidth + tj * 4;
+        lanes->output[l] = live ? g->output + image * g->filters * g->outHeight * g->outWidth + ti * 4 * g->outWidth + tj * 4 : 0;
+        long rows = g->outHeight - ti * 4, cols = g->outWidth - tj * 4;
+        lanes->rows[l] = (int)(rows < 4 ? rows : 4);
+        lanes->cols[l] = (int)(cols < 4 ? cols : 4);
+        lanes->image[l] = image;
+    }
+}
+
+AVX2 static void inputAVX2(const coppice_winograd_geometry *g, long block, int w, long firstChannel, long channels, float *v) {
+    Lanes lanes;
+    lanesOf(g, block, w, &lanes);
+    long plane = g->paddedHeight * g->paddedWidth, positionStride = g->channels * 8 * w;
+    for (int j = 0; j < w; j++)
+        inputTransform8(lanes.input + 8 * j, plane, g->paddedWidth, firstChannel, channels, v + 8 * j, positionStride, 8 * w);
+}
+
+// Filters per pass: M of one pass is 36 × filters × 8w floats (18 KiB), kept in L1.
+#define FILTER_PASS_FLOATS (36 * 128)
+
+AVX2 static INLINE void filtersAVX2(const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block, int w,
+                                    long first, long count, const float *v) {
+    Lanes lanes;
+    lanesOf(g, block, w, &lanes);
+    float m[FILTER_PASS_FLOATS];
+    long pass = 16 / w, vPosition = g->channels * 8 * w, outPlane = g->outHeight * g->outWidth;
+    for (long k0 = first; k0 < first + count; k0 += pass) {
+        long filters = first + count - k0 < pass ? first + count - k0 : pass;
+        for (int p = 0; p < 36; p++) {
+            for (long f = 0; f < filters; f++) {
+                long slot = (k0 + f) * 36 + p, begin = q->starts[slot], end = q->starts[slot + 1];
+                sparseRow(w, q->values + begin, q->columns + begin, end - begin, v + p * vPosition, m + (p * filters + f) * 8 * w);
+            }
+        }
+        for (long f = 0; f < filters; f++) {
+            long k = k0 + f;
+            float bias = q->bias ? q->bias[k] : 0;
+            for (int j = 0; j < w; j++) {
+                float *out[8];
+                for (int l = 0; l < 8; l++) {
+                    float *base = lanes.output[8 * j + l];
+                    out[l] = base ? base + k * outPlane : 0;
+                }
+                outputTransform8(m + f * 8 * w + 8 * j, filters * 8 * w, bias, q->relu, out, lanes.rows + 8 * j, lanes.cols + 8 * j,
+                                 g->outWidth);
+            }
+        }
+    }
+}
+
+AVX2 static void filtersAVX2Width(const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block, int w,
+                                  long first, long count, const float *v) {
+    // Constant widths, so sparseRow's loops unroll into registers.
+    switch (w) {
+    case 1: filtersAVX2(g, q, block, 1, first, count, v); break;
+    case 2: filtersAVX2(g, q, block, 2, first, count, v); break;
+    default: filtersAVX2(g, q, block, 4, first, count, v); break;
+    }
+}
+#endif
+
+int coppice_sparse_winograd_available(int level) {
+#if defined(__x86_64__)
+    return coppice_level_supported(level) >= COPPICE_ISA_AVX2;
+#else
+    (void)level;
+    return 0;
+#endif
+}
+
+void coppice_sparse_winograd_input(int level, const coppice_winograd_geometry *g, long block, int w, long firstChannel, long channels,
+                                   float *v) {
+#if defined(__x86_64__)
+    if (coppice_sparse_winograd_available(level)) inputAVX2(g, block, w, firstChannel, channels, v);
+#else
+    (void)level, (void)g, (void)block, (void)w, (void)firstChannel, (void)channels, (void)v;
+#endif
+}
+
+void coppice_sparse_winograd_filters(int level, const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block,
+                                     int w, long firstFilter, long filters, const float *v) {
+#if defined(__x86_64__)
+    if (coppice_sparse_winograd_available(level)) filtersAVX2Width(g, q, block, w, firstFilter, filters, v);
+#else
+    (void)level, (void)g, (void)q, (void)block, (void)w, (void)firstFilter, (void)filters, (void)v;
+#endif
+}
