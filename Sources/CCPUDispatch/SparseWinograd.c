@@ -2,7 +2,7 @@
 // input transform of a block of 8·w tiles straight into vectors (one tile per lane), the sparse
 // products of Q's nonzeros with it, and the output transform with bias and ReLU, so a layer passes
 // over its input and output once and over the transformed tiles while they are in cache.
-// Lanes are tiles; V of a block is [36][C][8w] and M of a few filters [36][filters][8w].
+// Lanes are tiles; V of a block is [36][C][8w] and M of a pass of filters [filters][36][8w].
 #include "CCPUDispatch.h"
 #include "Level.h"
 
@@ -56,25 +56,24 @@ AVX2 static INLINE void transpose8(__m256 r[8]) {
 AVX2 static void inputTransform8(const float *const tiles[8], long plane, long width, long first, long channels,
                                  float *v, long positionStride, long channelStride) {
     for (long c = first; c < first + channels; c++) {
-        __m256 d[6][6];
+        // Row by row: d B (Bᵀ along each row's 6 columns) into t, then Bᵀ (d B) down t's columns.
+        __m256 t[6][6];
         for (int a = 0; a < 6; a++) {
             __m256 r[8];
             for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(tiles[l] + c * plane + a * width);
             transpose8(r);
-            for (int b = 0; b < 6; b++) d[a][b] = r[b];
+            BT6(r[0], r[1], r[2], r[3], r[4], r[5], t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5]);
         }
-        __m256 t[6][6];
-        for (int b = 0; b < 6; b++) BT6(d[0][b], d[1][b], d[2][b], d[3][b], d[4][b], d[5][b], t[0][b], t[1][b], t[2][b], t[3][b], t[4][b], t[5][b]);
         float *out = v + c * channelStride;
-        for (int i = 0; i < 6; i++) {
+        for (int j = 0; j < 6; j++) {
             __m256 y0, y1, y2, y3, y4, y5;
-            BT6(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], y0, y1, y2, y3, y4, y5);
-            _mm256_storeu_ps(out + (i * 6 + 0) * positionStride, y0);
-            _mm256_storeu_ps(out + (i * 6 + 1) * positionStride, y1);
-            _mm256_storeu_ps(out + (i * 6 + 2) * positionStride, y2);
-            _mm256_storeu_ps(out + (i * 6 + 3) * positionStride, y3);
-            _mm256_storeu_ps(out + (i * 6 + 4) * positionStride, y4);
-            _mm256_storeu_ps(out + (i * 6 + 5) * positionStride, y5);
+            BT6(t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j], y0, y1, y2, y3, y4, y5);
+            _mm256_storeu_ps(out + (0 * 6 + j) * positionStride, y0);
+            _mm256_storeu_ps(out + (1 * 6 + j) * positionStride, y1);
+            _mm256_storeu_ps(out + (2 * 6 + j) * positionStride, y2);
+            _mm256_storeu_ps(out + (3 * 6 + j) * positionStride, y3);
+            _mm256_storeu_ps(out + (4 * 6 + j) * positionStride, y4);
+            _mm256_storeu_ps(out + (5 * 6 + j) * positionStride, y5);
         }
     }
 }
@@ -165,29 +164,33 @@ static void lanesOf(const coppice_winograd_geometry *g, long block, int w, Lanes
     }
 }
 
+// Floats from one position's V to the next: a block's C·8w, plus 16 so that the 36 stores of a tile
+// transform do not land 4 KiB apart (one L1 set) when C·8w·4 is a multiple of 4 KiB.
+static long positionFloats(long channels, int w) { return channels * 8 * w + 16; }
+
 AVX2 static void inputAVX2(const coppice_winograd_geometry *g, long block, int w, long firstChannel, long channels, float *v) {
     Lanes lanes;
     lanesOf(g, block, w, &lanes);
-    long plane = g->paddedHeight * g->paddedWidth, positionStride = g->channels * 8 * w;
+    long plane = g->paddedHeight * g->paddedWidth, positionStride = positionFloats(g->channels, w);
     for (int j = 0; j < w; j++)
         inputTransform8(lanes.input + 8 * j, plane, g->paddedWidth, firstChannel, channels, v + 8 * j, positionStride, 8 * w);
 }
 
-// Filters per pass: M of one pass is 36 × filters × 8w floats (18 KiB), kept in L1.
-#define FILTER_PASS_FLOATS (36 * 128)
+// Filters per pass: M of one pass, [filters][36][8w] floats, stays within 256 KiB (L2), so V[p] is
+// read from L1 by all of them (a pass of a few filters rereads all of V from L2 for each pass).
+#define PASS_FLOATS 65536
 
 AVX2 static INLINE void filtersAVX2(const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block, int w,
-                                    long first, long count, const float *v) {
+                                    long first, long count, const float *v, float *m) {
     Lanes lanes;
     lanesOf(g, block, w, &lanes);
-    float m[FILTER_PASS_FLOATS];
-    long pass = 16 / w, vPosition = g->channels * 8 * w, outPlane = g->outHeight * g->outWidth;
+    long pass = PASS_FLOATS / (36 * 8 * w), vPosition = positionFloats(g->channels, w), outPlane = g->outHeight * g->outWidth;
     for (long k0 = first; k0 < first + count; k0 += pass) {
         long filters = first + count - k0 < pass ? first + count - k0 : pass;
         for (int p = 0; p < 36; p++) {
             for (long f = 0; f < filters; f++) {
                 long slot = (k0 + f) * 36 + p, begin = q->starts[slot], end = q->starts[slot + 1];
-                sparseRow(w, q->values + begin, q->columns + begin, end - begin, v + p * vPosition, m + (p * filters + f) * 8 * w);
+                sparseRow(w, q->values + begin, q->columns + begin, end - begin, v + p * vPosition, m + (f * 36 + p) * 8 * w);
             }
         }
         for (long f = 0; f < filters; f++) {
@@ -199,23 +202,24 @@ AVX2 static INLINE void filtersAVX2(const coppice_winograd_geometry *g, const co
                     float *base = lanes.output[8 * j + l];
                     out[l] = base ? base + k * outPlane : 0;
                 }
-                outputTransform8(m + f * 8 * w + 8 * j, filters * 8 * w, bias, q->relu, out, lanes.rows + 8 * j, lanes.cols + 8 * j,
-                                 g->outWidth);
+                outputTransform8(m + f * 36 * 8 * w + 8 * j, 8 * w, bias, q->relu, out, lanes.rows + 8 * j, lanes.cols + 8 * j, g->outWidth);
             }
         }
     }
 }
 
 AVX2 static void filtersAVX2Width(const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block, int w,
-                                  long first, long count, const float *v) {
+                                  long first, long count, const float *v, float *m) {
     // Constant widths, so sparseRow's loops unroll into registers.
     switch (w) {
-    case 1: filtersAVX2(g, q, block, 1, first, count, v); break;
-    case 2: filtersAVX2(g, q, block, 2, first, count, v); break;
-    default: filtersAVX2(g, q, block, 4, first, count, v); break;
+    case 1: filtersAVX2(g, q, block, 1, first, count, v, m); break;
+    case 2: filtersAVX2(g, q, block, 2, first, count, v, m); break;
+    default: filtersAVX2(g, q, block, 4, first, count, v, m); break;
     }
 }
 #endif
+
+long coppice_sparse_winograd_block_floats(long channels, int w) { return 36 * positionFloats(channels, w); }
 
 int coppice_sparse_winograd_available(int level) {
 #if defined(__x86_64__)
@@ -235,11 +239,16 @@ void coppice_sparse_winograd_input(int level, const coppice_winograd_geometry *g
 #endif
 }
 
+long coppice_sparse_winograd_scratch(int w, long filters) {
+    long pass = PASS_FLOATS / (36 * 8 * w);
+    return 36 * 8 * w * (filters < pass ? filters : pass);
+}
+
 void coppice_sparse_winograd_filters(int level, const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block,
-                                     int w, long firstFilter, long filters, const float *v) {
+                                     int w, long firstFilter, long filters, const float *v, float *m) {
 #if defined(__x86_64__)
-    if (coppice_sparse_winograd_available(level)) filtersAVX2Width(g, q, block, w, firstFilter, filters, v);
+    if (coppice_sparse_winograd_available(level)) filtersAVX2Width(g, q, block, w, firstFilter, filters, v, m);
 #else
-    (void)level, (void)g, (void)q, (void)block, (void)w, (void)firstFilter, (void)filters, (void)v;
+    (void)level, (void)g, (void)q, (void)block, (void)w, (void)firstFilter, (void)filters, (void)v, (void)m;
 #endif
 }

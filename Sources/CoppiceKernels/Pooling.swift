@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Max and average pooling over NCHW planes (`Conv2DGeometry` with inChannels == outChannels).
 ///
 /// Legend: x[N·C, H, W] planes in, y[N·C, P, Q] out; `argmax` holds, per output, the flat index in its
@@ -9,9 +11,7 @@ public enum Pooling {
     ) {
         let planes = g.batch * g.inChannels
         let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
-        let pairs =
-            g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 && g.dilationH == 1
-            && g.dilationW == 1
+        let pairs = isPairWindow(g)
         pool.parallelRanges(planes, grain: grain) { range in
             for plane in range {
                 let src = x + plane * g.inPlane
@@ -33,6 +33,30 @@ public enum Pooling {
                 }
             }
         }
+    }
+
+    /// Max pooling for inference: no argmax is kept. The common 2×2, stride-2 window without padding
+    /// runs the dispatched C kernel; other windows take the training path's loop.
+    public static func maxForward(
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry, level: CPU.ISALevel = CPU.isa,
+        pool: ThreadPool = .shared
+    ) {
+        guard isPairWindow(g) else {
+            let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: g.batch * g.inChannels * g.outPlane)
+            defer { argmax.deallocate() }
+            return maxForward(x, y, argmax: argmax, g, pool: pool)
+        }
+        let grain = max(1, Elementwise.parallelGrain / max(1, g.inPlane))
+        pool.parallelRanges(g.batch * g.inChannels, grain: grain) { range in
+            coppice_max_pool_2x2(
+                Int32(level.rawValue), x + range.lowerBound * g.inPlane, y + range.lowerBound * g.outPlane, range.count, g.height, g.width)
+        }
+    }
+
+    /// 2×2 windows with stride 2 and no padding.
+    static func isPairWindow(_ g: Conv2DGeometry) -> Bool {
+        g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0 && g.dilationH == 1
+            && g.dilationW == 1
     }
 
     /// The common 2×2, stride-2 window without padding, written with selects instead of branches: on

@@ -83,7 +83,7 @@ extension Conv2DWinograd {
         let g = plan.geometry
         let (k, c) = (g.outChannels, g.inChannels)
         let w = plan.tiles >= 256 ? 4 : plan.tiles >= 64 ? 2 : 1
-        let blocks = (plan.tiles + 8 * w - 1) / (8 * w), blockFloats = 36 * c * 8 * w
+        let blocks = (plan.tiles + 8 * w - 1) / (8 * w), blockFloats = coppice_sparse_winograd_block_floats(c, Int32(w))
         // The kernel reads each input row 8 floats wide: 2 past the last window.
         let padded = padInput(x, plan, slack: 8, pool: pool)
         var geometry = coppice_winograd_geometry(
@@ -99,9 +99,10 @@ extension Conv2DWinograd {
                             if blocks >= 4 * pool.threadCount {
                                 pool.parallelRanges(blocks, grain: 1) { range in
                                     let v = ScratchBuffer(count: blockFloats)
+                                    let m = ScratchBuffer(count: coppice_sparse_winograd_scratch(Int32(w), k))
                                     for block in range {
                                         coppice_sparse_winograd_input(level, geometry, block, Int32(w), 0, c, v.pointer)
-                                        coppice_sparse_winograd_filters(level, geometry, weights, block, Int32(w), 0, k, v.pointer)
+                                        coppice_sparse_winograd_filters(level, geometry, weights, block, Int32(w), 0, k, v.pointer, m.pointer)
                                     }
                                 }
                                 return
@@ -118,8 +119,10 @@ extension Conv2DWinograd {
                             pool.parallelFor(blocks * filterParts) { task in
                                 let (block, part) = task.quotientAndRemainder(dividingBy: filterParts)
                                 let filters = ThreadPool.range(of: part, in: filterParts, count: k)
+                                let m = ScratchBuffer(count: coppice_sparse_winograd_scratch(Int32(w), filters.count))
                                 coppice_sparse_winograd_filters(
-                                    level, geometry, weights, block, Int32(w), filters.lowerBound, filters.count, v.pointer + block * blockFloats)
+                                    level, geometry, weights, block, Int32(w), filters.lowerBound, filters.count, v.pointer + block * blockFloats,
+                                    m.pointer)
                             }
                         }
                     }

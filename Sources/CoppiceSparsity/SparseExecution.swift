@@ -34,7 +34,6 @@ public enum SparseExecution {
         }
         let denseModel = Sequential(baselines)
         let densePaths = chooseFastestDenseAlgorithms(denseModel, input: input, budget: budget)
-        let dense = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = denseModel(input) } }
         var reports: [LayerReport] = []
         var x = withoutGradient { input }
         for (index, layer) in folded.layers.enumerated() {
@@ -67,20 +66,20 @@ public enum SparseExecution {
             let values = weight.scalars
             let nonzeros = values.filter { $0 != 0 }.count
             let baseline = baselines[index]
-            // A convolution's dense time is its fastest algorithm's, already measured.
-            let denseSeconds =
-                densePaths[index]?.values.min().map { $0 / 1e3 }
-                ?? withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = baseline(layerInput) } }
+            // The dense baseline (a convolution on its fastest algorithm) and the other candidates in
+            // turns, so that a change in the machine's speed while measuring does not make the choice.
+            let others = candidates.filter { $0.layer !== baseline }
+            let bodies: [() -> Void] = [{ _ = baseline(layerInput) }] + others.map { candidate in { _ = candidate.layer(layerInput) } }
+            let seconds = withoutGradient { Stopwatch.interleavedMedians(budget: budget * Double(bodies.count), bodies) }
+            let denseSeconds = seconds[0]
             var paths = densePaths[index] ?? [:]
             paths["dense"] = denseSeconds * 1e3
             var best = (name: "dense", seconds: Double.infinity, layer: layer)
+            var measured = seconds.dropFirst().makeIterator()
             for candidate in candidates {
-                let seconds =
-                    candidate.layer === baseline
-                    ? denseSeconds
-                    : withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = candidate.layer(layerInput) } }
-                paths[candidate.name] = seconds * 1e3
-                if seconds < best.seconds { best = (candidate.name, seconds, candidate.layer) }
+                let time = candidate.layer === baseline ? denseSeconds : measured.next()!
+                paths[candidate.name] = time * 1e3
+                if time < best.seconds { best = (candidate.name, time, candidate.layer) }
             }
             if best.layer !== layer { folded.replaceLayer(at: index, with: best.layer) }
             reports.append(
@@ -92,7 +91,11 @@ public enum SparseExecution {
                     denseMilliseconds: denseSeconds * 1e3, sparseMilliseconds: best.seconds * 1e3,
                     speedup: denseSeconds / best.seconds, chosen: best.name, paths: paths))
         }
-        let chosen = withoutGradient { Stopwatch.median(minimumRuns: 5, budget: budget) { _ = folded(input) } }
+        // The whole models in turns, so that both see the machine in the same state.
+        let whole = withoutGradient {
+            Stopwatch.interleavedMedians(budget: 2 * budget, [{ _ = denseModel(input) }, { _ = folded(input) }])
+        }
+        let (dense, chosen) = (whole[0], whole[1])
         let report = ModelReport(
             layers: reports, batchSize: input.shape.first ?? 1,
             parameters: reports.map(\.parameters).reduce(0, +), nonzeros: reports.map(\.nonzeros).reduce(0, +),

@@ -28,15 +28,17 @@ public final class SparseLinear: Layer {
             "SparseLinear expects [batch, \(matrix.columns)], got \(x.shape)")
         let batch = x.shape[0]
         let input = x.detached().contiguous()
-        var out = [Float](repeating: 0, count: batch * matrix.rows)
-        input.withUnsafeBufferPointer { xs in
-            if let bias {
-                bias.value.withUnsafeBufferPointer { SparseLinearKernel.forward(matrix, xs.baseAddress!, batch: batch, bias: $0.baseAddress!, &out) }
-            } else {
-                SparseLinearKernel.forward(matrix, xs.baseAddress!, batch: batch, bias: nil, &out)
+        let y = Tensor(shape: [batch, matrix.rows]) { out in
+            input.withUnsafeBufferPointer { xs in
+                if let bias {
+                    bias.value.withUnsafeBufferPointer {
+                        SparseLinearKernel.forward(matrix, xs.baseAddress!, batch: batch, bias: $0.baseAddress!, out.baseAddress!)
+                    }
+                } else {
+                    SparseLinearKernel.forward(matrix, xs.baseAddress!, batch: batch, bias: nil, out.baseAddress!)
+                }
             }
         }
-        let y = Tensor(out).reshaped([batch, matrix.rows])
         let weight = denseWeight.value
         return Tensor.differentiable(y, inputs: [x]) { g in [matmul(g, weight)] }
     }
@@ -70,17 +72,15 @@ public final class SparseConv2D: Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let g = Conv2DGeometry(input: x.shape, weight: weightShape, stride: stride, padding: padding, dilation: dilation)
         let input = x.detached().contiguous()
-        var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane)
         let cols = ScratchBuffer(count: g.patchSize * g.outPlane)
-        input.withUnsafeBufferPointer { xs in
-            out.withUnsafeMutableBufferPointer { ys in
+        var y = Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth]) { ys in
+            input.withUnsafeBufferPointer { xs in
                 for n in 0..<g.batch {
                     Im2Col.unfold(xs.baseAddress! + n * g.inChannels * g.inPlane, g, cols.pointer)
                     SparseProduct.spmm(matrix, cols.pointer, ys.baseAddress! + n * g.outChannels * g.outPlane, batch: g.outPlane)
                 }
             }
         }
-        var y = Tensor(out).reshaped([g.batch, g.outChannels, g.outHeight, g.outWidth])
         if let bias { y = withoutGradient { y + bias.value.reshaped([1, g.outChannels, 1, 1]) } }
         let weight = denseWeight.value
         return Tensor.differentiable(y, inputs: [x]) { grad in

@@ -52,12 +52,13 @@ public final class SparseWinogradConv2D: Layer, ReLUFusable {
             batch: x.shape[0], inChannels: weights.inChannels, outChannels: weights.outChannels, height: x.shape[2],
             width: x.shape[3], kernelHeight: 3, kernelWidth: 3, padding: padding)
         let input = x.detached().contiguous()
-        var out = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane)
         let b = bias?.value.scalars
-        input.withUnsafeBufferPointer { xs in
-            Conv2DWinograd.forward(
-                xs.baseAddress!, sparseWeights: weights, bias: b, relu: appliesReLU, &out, WinogradPlan(g, transform: weights.transform))
+        return Tensor(shape: [g.batch, g.outChannels, g.outHeight, g.outWidth]) { out in
+            input.withUnsafeBufferPointer { xs in
+                Conv2DWinograd.forward(
+                    xs.baseAddress!, sparseWeights: weights, bias: b, relu: appliesReLU, out.baseAddress!,
+                    WinogradPlan(g, transform: weights.transform))
+            }
         }
-        return Tensor(out).reshaped([g.batch, g.outChannels, g.outHeight, g.outWidth])
     }
 }

@@ -83,6 +83,11 @@ public func maxPool2d(_ x: Tensor, kernelSize: (Int, Int), stride: (Int, Int)? =
     defer { withExtendedLifetime(xc) {} }
     var out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
     out.node = nil
+    guard GradMode.isEnabled && x.node != nil else {
+        // Nothing will ask for the gradient: no argmax to record.
+        Pooling.maxForward(xc.storage.pointer + xc.offset, out.storage.pointer, g)
+        return out
+    }
     let indices = IndexBuffer(count: out.count)
     Pooling.maxForward(xc.storage.pointer + xc.offset, out.storage.pointer, argmax: indices.pointer, g)
     return Tensor.differentiable(out, inputs: [x]) { gradOut in

@@ -48,6 +48,13 @@ public struct Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: count) }
     }
 
+    /// A contiguous tensor of `shape` whose elements `body` writes, every one of them (the storage comes
+    /// uninitialized from the buffer cache: no zero fill, no copy from an array).
+    public init(shape: [Int], writingWith body: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        self.init(uninitializedShape: shape)
+        try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
     /// A rank-1 tensor of `values`.
     public init(_ values: [Float]) {
         self.init(uninitializedShape: [values.count])

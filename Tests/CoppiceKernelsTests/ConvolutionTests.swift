@@ -118,6 +118,25 @@ import Testing
         #expect(gx == [0, 10, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0])
     }
 
+    @Test(arguments: [(3, 17, 35), (2, 28, 28), (5, 7, 9), (1, 14, 40)])
+    func inferenceMaxPoolMatchesTheTrainingPathAtEveryLevel(planes: Int, height: Int, width: Int) {
+        for (kernel, stride) in [(2, 2), (3, 2)] {
+            let g = Conv2DGeometry(
+                batch: 1, inChannels: planes, outChannels: planes, height: height, width: width, kernelHeight: kernel, kernelWidth: kernel,
+                stride: (stride, stride))
+            var x = testValues(planes * height * width, seed: 33)
+            x[5] = .nan
+            x[x.count - 2] = .nan
+            var expected = [Float](repeating: 0, count: planes * g.outPlane), argmax = [Int32](repeating: 0, count: expected.count)
+            Pooling.maxForward(x, &expected, argmax: &argmax, g)
+            for level in CPU.ISALevel.allCases where level <= CPU.supportedISA {
+                var y = [Float](repeating: -1, count: expected.count)
+                Pooling.maxForward(x, &y, g, level: level)
+                #expect(zip(y, expected).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(level) \(kernel)×\(kernel) on \(height)×\(width)")
+            }
+        }
+    }
+
     @Test func averagePoolCountsPaddingAsZeros() {
         let g = Conv2DGeometry(
             batch: 1, inChannels: 1, outChannels: 1, height: 2, width: 2, kernelHeight: 2, kernelWidth: 2,

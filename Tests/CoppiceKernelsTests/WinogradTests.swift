@@ -70,7 +70,10 @@ import Testing
             var dense = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outPlane), fast = dense
             Conv2DWinograd.forward(x, winogradWeights: q, bias: b, &dense, plan)
             Conv2DWinograd.forward(x, sparseWeights: sparse, bias: b, &fast, plan)
-            #expect(allClose(fast, dense, relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+            // The fused F(4×4) kernel applies the transforms in another order: rounding of the output's scale.
+            let scale = dense.map(abs).max() ?? 1
+            let worst = zip(fast, dense).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-6 * scale, "F(\(t.m)×\(t.m)): largest difference \(worst) at output scale \(scale)")
         }
     }
 
@@ -103,7 +106,7 @@ import Testing
             Conv2DWinograd.forward(x, sparseWeights: sparse, bias: b, relu: true, &fast, plan, level: level)
             let scale = expected.map(abs).max() ?? 1
             let worst = zip(fast, expected).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= 1e-5 * scale, "\(level) on \(g): largest difference \(worst) at output scale \(scale)")
+            #expect(worst <= 1e-6 * scale, "\(level) on \(g): largest difference \(worst) at output scale \(scale)")
         }
     }
 

@@ -113,16 +113,27 @@ typedef struct {
 /// Whether the fused sparse Winograd kernels below run at `level` on this CPU (AVX2+FMA and up).
 int coppice_sparse_winograd_available(int level);
 
+/// Floats of a block's V (`coppice_sparse_winograd_input`) for a layer of `channels` input channels.
+long coppice_sparse_winograd_block_floats(long channels, int w);
+
 /// V = Bᵀ d B of block `block` (tiles 8w·block ..< 8w·(block+1), w ∈ {1, 2, 4}; tiles past the last
 /// repeat it) for channels [firstChannel, firstChannel + channels): v is the block's [36][channels of
-/// the layer][8w].
+/// the layer][8w] (positions a little more than C·8w apart).
 void coppice_sparse_winograd_input(int level, const coppice_winograd_geometry *g, long block, int w, long firstChannel, long channels,
                                    float *v);
 
+/// Floats of scratch `coppice_sparse_winograd_filters` needs for `filters` filters at width w.
+long coppice_sparse_winograd_scratch(int w, long filters);
+
 /// For filters [firstFilter, firstFilter + filters) and block `block` with its V: M = Q ⊙ V summed over
-/// the nonzeros, Y = Aᵀ M A + bias (ReLU), written to the tiles' places in the output (cropped).
+/// the nonzeros (in `m`, `coppice_sparse_winograd_scratch` floats), Y = Aᵀ M A + bias (ReLU), written
+/// to the tiles' places in the output (cropped).
 void coppice_sparse_winograd_filters(int level, const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block,
-                                     int w, long firstFilter, long filters, const float *v);
+                                     int w, long firstFilter, long filters, const float *v, float *m);
+/// 2×2, stride-2 max pooling without padding over `planes` planes [height][width] at `level` (lowered
+/// to the supported level): y [planes][height/2][width/2]; NaN wins.
+void coppice_max_pool_2x2(int level, const float *x, float *y, long planes, long height, long width);
+
 /// Whether BLIS (libblis.so.4) could be loaded; loads it on the first call. Not thread-safe on the
 /// first call: call it once before threads use `coppice_blis_sgemm`.
 int coppice_blis_available(void);
