@@ -18,6 +18,9 @@ public enum SparseLinearKernel {
         }
         let panels = (batch + panel - 1) / panel
         let work = a.nonzeroCount * batch
+        if panels < pool.threadCount && work >= SparseProduct.parallelThreshold * 64 {
+            return forwardSplittingRows(a, x, batch: batch, bias: bias, y, pool: pool)
+        }
         let run = { (p: Int) in
             let b0 = p * panel, n = min(panel, batch - b0)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: (k + m) * panel) { buffer in
@@ -42,6 +45,31 @@ public enum SparseLinearKernel {
         } else {
             for p in 0..<panels { run(p) }
         }
+    }
+
+    /// One panel shared by the threads (a batch of 32 is one panel): transposed once, then each
+    /// thread multiplies a range of A's rows and writes its outputs back with the bias.
+    static func forwardSplittingRows(
+        _ a: CSRMatrix, _ x: UnsafePointer<Float>, batch n: Int, bias: UnsafePointer<Float>?,
+        _ y: UnsafeMutablePointer<Float>, pool: ThreadPool
+    ) {
+        let (m, k) = (a.rows, a.columns)
+        let buffer = ScratchBuffer(count: (k + m) * n)
+        let xT = buffer.pointer, yT = xT + k * n
+        pool.parallelRanges(k, grain: 256) { features in
+            for b in 0..<n {
+                let row = x + b * k
+                for j in features { xT[j * n + b] = row[j] }
+            }
+        }
+        pool.parallelRanges(m, grain: 8) { rows in
+            SparseProduct.spmmRows(a, rows, xT, ldx: n, yT, ldy: n, columns: n)
+            for b in 0..<n {
+                let out = y + b * m
+                for r in rows { out[r] = yT[r * n + b] + (bias?[r] ?? 0) }
+            }
+        }
+        withExtendedLifetime(buffer) {}
     }
 
     /// The plain definition: y[b, r] = Σ_j A[r, j] · x[b, j] + bias[r].

@@ -32,6 +32,12 @@ public struct ModelReport: Codable, Sendable, Equatable {
     public var denseMilliseconds: Double
     public var chosenMilliseconds: Double
     public var speedup: Double { chosenMilliseconds > 0 ? denseMilliseconds / chosenMilliseconds : 0 }
+    /// The fraction of the layers' weight multiply-adds (Winograd-domain ones for Winograd layers) that
+    /// the zeros remove.
+    public var flopSparsity: Double {
+        let dense = layers.map(\.denseFLOPs).reduce(0, +)
+        return dense > 0 ? 1 - layers.map(\.sparseFLOPs).reduce(0, +) / dense : 0
+    }
     /// Layers where every sparse path measured slower than dense.
     public var warnings: [String] {
         layers.filter { $0.sparsity > 0 && $0.speedup < 1 }.map {

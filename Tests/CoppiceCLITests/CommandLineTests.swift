@@ -140,8 +140,22 @@ import Testing
         for file in ["recipe.json", "results.md", "accuracy-vs-sparsity.svg", "report.html", "sparsity-report.md", "model.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: output + "/" + file), "\(file)")
         }
+        let linear = stages.compactMap { $0["linear_sparsity"] as? Double }
+        #expect(
+            linear.count == 4 && linear[0] == 0 && linear[3] > 0.85, "the hidden Linear pruned to the default 90% over the spatial stages: \(linear)")
         let report = try run(["report", output, "--format", "json"])
         #expect(report.status == 0 && report.output.contains("WinogradConv2D"), "the saved Winograd layers reload: \(report.error)")
+        #expect(report.output.contains("FLOP sparsity"))
+        let eval = try run(["eval", output, "--batch-size", "8", "--format", "json"])
+        let evalRows = try JSONSerialization.jsonObject(with: Data(eval.output.utf8)) as? [[String: Any]] ?? []
+        let accuracy = Dictionary(
+            uniqueKeysWithValues: evalRows.compactMap { row in (row["metric"] as? String).map { ($0, row["value"] as? Double ?? .nan) } })
+        #expect(eval.status == 0, "\(eval.error)")
+        if let inference = accuracy["test accuracy"], let trained = accuracy["test accuracy as trained"] {
+            #expect(abs(inference - trained) <= 2, "the inference form (folded, sparse paths) classifies as the trained model: \(accuracy)")
+        } else {
+            Issue.record("coppice eval RUN printed no accuracies: \(eval.output)")
+        }
         let again = try run([
             "spatial-winograd", "--dataset", "mnist", "--data-dir", directory, "--recipe", output + "/recipe.json",
             "--from", output + "/dense", "--epochs", "1", "--output", directory + "/again", "--quiet",
@@ -153,6 +167,10 @@ import Testing
         }
         let bad = try run(["spatial-winograd", "--tile", "3"])
         #expect(bad.status != 0 && bad.error.contains("--tile must be 2 or 4"))
+        let badSizes = try run(["spatial-winograd", "--report-batch-sizes", "1,0"])
+        #expect(badSizes.status != 0 && badSizes.error.contains("--report-batch-sizes"))
+        let badLinear = try run(["spatial-winograd", "--linear-sparsity", "1"])
+        #expect(badLinear.status != 0 && badLinear.error.contains("--linear-sparsity"))
     }
 
     @Test func dlrmTrainsOnTheSyntheticStreamAndReportsCTRMetrics() throws {

@@ -29,15 +29,16 @@ import Testing
         }
     }
 
-    /// The row-major Linear kernel (panels of 64 batch rows, threads over panels) against its
-    /// definition, with and without bias, on batches that leave partial panels.
+    /// The row-major Linear kernel (panels of 64 batch rows, threads over panels, or over rows when
+    /// one panel is the whole batch) against its definition, with and without bias, on batches that
+    /// leave partial panels.
     @Test(arguments: [Float(0), 0.7, 1])
     func sparseLinearKernelMatchesReference(sparsity: Float) {
-        for (rows, columns) in [(1, 1), (33, 7), (257, 130)] {
+        for (rows, columns) in [(1, 1), (33, 7), (257, 130), (600, 701)] {
             let dense = sparseValues(rows: rows, columns: columns, sparsity: sparsity, seed: UInt64(rows + columns))
             let csr = dense.withUnsafeBufferPointer { CSRMatrix(dense: $0.baseAddress!, rows: rows, columns: columns) }
             let bias = testValues(rows, seed: 2)
-            for batch in [1, 5, 64, 65, 300] {
+            for batch in [1, 5, 37, 64, 65, 300] {
                 let x = testValues(columns * batch, seed: 9)
                 for withBias in [false, true] {
                     var fast = [Float](repeating: .nan, count: rows * batch), slow = fast

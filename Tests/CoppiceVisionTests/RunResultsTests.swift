@@ -31,9 +31,9 @@ import Testing
         }
         let report = SparseExecution.optimize(model, input: Tensor.normal([2, 1, 8, 8], using: &rng), budget: 0.02).report
         let rows = SparsityReportFiles.rows(report)
-        #expect(rows.count == (11 + 2) * 2 + 4, "eleven rows a layer, one per measured path (dense, csr), four for the whole model")
+        #expect(rows.count == (11 + 2) * 2 + 5, "eleven rows a layer, one per measured path (dense, csr), five for the whole model")
         #expect(rows.contains { $0.metric == "path csr time" })
-        #expect(rows.suffix(4).map(\.metric) == ["sparsity", "dense time", "chosen paths time", "speedup"])
+        #expect(rows.suffix(5).map(\.metric) == ["sparsity", "FLOP sparsity", "dense time", "chosen paths time", "speedup"])
         let directory = NSTemporaryDirectory() + "coppice-report-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

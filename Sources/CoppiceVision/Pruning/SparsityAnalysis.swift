@@ -1,4 +1,6 @@
+import CoppiceData
 import CoppiceFormats
+import CoppiceKernels
 import CoppiceNN
 import CoppiceRuns
 import CoppiceSparsity
@@ -18,6 +20,35 @@ public enum SparsityAnalysis {
     public static func inferenceModel(
         runDirectory: String, batchSize: Int, dataDirectory: String? = nil
     ) throws(TrainingError) -> SparseInferenceModel {
+        let trainer = try trainer(runDirectory: runDirectory, batchSize: batchSize, dataDirectory: dataDirectory)
+        return SparseInferenceModel(trainer.model, input: trainer.sampleTestImages(batchSize))
+    }
+
+    /// `coppice eval RUN`: the run's test set through its inference form (built at `batchSize`),
+    /// with the accuracy of the model as trained beside it and the inference time per batch.
+    public static func evaluate(runDirectory: String, batchSize: Int, dataDirectory: String? = nil) throws(TrainingError) -> [BenchmarkResult] {
+        let trainer = try trainer(runDirectory: runDirectory, batchSize: batchSize, dataDirectory: dataDirectory)
+        let trained = trainer.evaluateTestSet()
+        let inference = SparseInferenceModel(trainer.model, input: trainer.sampleTestImages(batchSize))
+        let loader: DataLoader
+        do {
+            loader = try DataLoader(
+                dataset: trainer.testLoader.dataset, batchSize: batchSize, shuffle: false, augmentation: trainer.testLoader.augmentation)
+        } catch { throw .data(error.description) }
+        let started = Stopwatch.now()
+        let (loss, accuracy) = trainer.evaluate(loader, with: inference.callAsFunction)
+        let seconds = Stopwatch.now() - started
+        let name = "\(trainer.configuration.model.rawValue) \(trainer.configuration.dataset.rawValue) inference batch \(batchSize)"
+        return [
+            BenchmarkResult(suite: "eval", case: name, metric: "test accuracy", unit: "%", value: 100 * accuracy),
+            BenchmarkResult(suite: "eval", case: name, metric: "test loss", unit: "nats", value: loss),
+            BenchmarkResult(suite: "eval", case: name, metric: "test accuracy as trained", unit: "%", value: 100 * trained.accuracy),
+            BenchmarkResult(suite: "eval", case: name, metric: "images per second", unit: "1/s", value: Double(loader.dataset.count) / seconds),
+        ]
+    }
+
+    /// A trainer holding `runDirectory`'s configuration and weights (Winograd layers as saved).
+    static func trainer(runDirectory: String, batchSize: Int, dataDirectory: String?) throws(TrainingError) -> Trainer {
         guard batchSize > 0 else { throw .invalidConfiguration("batch size must be positive, got \(batchSize)") }
         let configPath = runDirectory + "/config.json"
         guard let data = FileManager.default.contents(atPath: configPath),
@@ -28,9 +59,8 @@ public enum SparsityAnalysis {
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         let weights: [String: Tensor]
         do { weights = try SafetensorsFile(path: runDirectory + "/model.safetensors").tensors() } catch { throw .checkpoint(error.description) }
-        let trainer = try Trainer(
+        return try Trainer(
             configuration: configuration, outputDirectory: runDirectory, initialWeights: weights,
             winogradWeights: true, progress: TrainingProgress(style: .silent))
-        return SparseInferenceModel(trainer.model, input: trainer.sampleTestImages(batchSize))
     }
 }

@@ -33,6 +33,7 @@ public enum SparsityReportFiles {
             .init(
                 suite: "report", case: model, metric: "sparsity", unit: "%",
                 value: 100 * (1 - Double(report.nonzeros) / Double(max(report.parameters, 1)))),
+            .init(suite: "report", case: model, metric: "FLOP sparsity", unit: "%", value: 100 * report.flopSparsity),
             .init(suite: "report", case: model, metric: "dense time", unit: "ms", value: report.denseMilliseconds),
             .init(suite: "report", case: model, metric: "chosen paths time", unit: "ms", value: report.chosenMilliseconds),
             .init(suite: "report", case: model, metric: "speedup", unit: "x", value: report.speedup),

@@ -15,6 +15,10 @@ import Foundation
 ///   `importance: false` and `gradientExponent: 0`.
 /// - `spatial-unstructured`: element-wise magnitude pruning of the spatial weights to the spatial
 ///   stages' targets (which leaves the Winograd domain almost dense).
+///
+/// With `linearSparsity`, every method also prunes the Linear layers but the last (the classifier)
+/// element-wise by magnitude, in even steps over the first step's stages (the Winograd stages where
+/// there are none), so that the whole model is small, not only its convolutions.
 public struct SpatialWinogradRecipe: Codable, Sendable, Equatable {
     public enum Method: String, Codable, Sendable, CaseIterable {
         case spatialWinograd = "spatial-winograd", winogradDirect = "winograd-direct", spatialUnstructured = "spatial-unstructured"
@@ -50,22 +54,34 @@ public struct SpatialWinogradRecipe: Codable, Sendable, Equatable {
     public var gradientExponent = 1.5
     /// Weight decay while retraining Winograd layers (nil: the run's).
     public var winogradWeightDecay: Float?
+    /// Final sparsity of the hidden Linear layers (nil or 0: they stay dense).
+    public var linearSparsity: Double?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case method, tile, importance
         case firstLayerSparsity = "first_layer_sparsity", spatialStages = "spatial_stages", winogradStages = "winograd_stages"
-        case gradientExponent = "gradient_exponent", winogradWeightDecay = "winograd_weight_decay"
+        case gradientExponent = "gradient_exponent", winogradWeightDecay = "winograd_weight_decay", linearSparsity = "linear_sparsity"
     }
 
     public var transform: WinogradTransform { WinogradTransform.outputTile(tile) ?? .f4x3 }
+
+    /// The hidden Linear layers' sparsity after spatial stage `spatialStage` (1-based; 0 for none)
+    /// and Winograd stage `winogradStage`: even steps over the spatial stages, or over the Winograd
+    /// stages where there are no spatial ones.
+    public func linearTarget(spatialStage: Int, winogradStage: Int) -> Double {
+        let final = linearSparsity ?? 0
+        if !spatialStages.isEmpty { return final * Double(min(spatialStage, spatialStages.count)) / Double(spatialStages.count) }
+        return winogradStages.isEmpty ? 0 : final * Double(min(winogradStage, winogradStages.count)) / Double(winogradStages.count)
+    }
 
     /// The embedded default for 28×28 Fashion-MNIST with `vgg-fmnist` (see docs/results/spatial-winograd-fashion-mnist.md).
     public static let fashionMNIST: SpatialWinogradRecipe = {
         var r = SpatialWinogradRecipe()
         r.spatialStages = [0.3, 0.45, 0.55, 0.6, 0.65, 0.7].map { Stage(target: $0, epochs: 1, learningRate: 0.01) }
         r.winogradStages = [0.73, 0.76].map { Stage(target: $0, epochs: 1, learningRate: 2e-5) }
+        r.linearSparsity = 0.9
         return r
     }()
 
@@ -79,6 +95,7 @@ public struct SpatialWinogradRecipe: Codable, Sendable, Equatable {
             try check(stage.learningRate > 0 && stage.learningRate.isFinite, "stage lr must be positive, got \(stage.learningRate)")
         }
         try check(gradientExponent >= 0 && gradientExponent.isFinite, "gradient_exponent must be non-negative, got \(gradientExponent)")
+        if let linearSparsity { try check((0..<1).contains(linearSparsity), "linear_sparsity must be in [0, 1), got \(linearSparsity)") }
         switch method {
         case .spatialWinograd: try check(!spatialStages.isEmpty || !winogradStages.isEmpty, "spatial-winograd needs stages")
         case .winogradDirect: try check(!winogradStages.isEmpty && spatialStages.isEmpty, "winograd-direct has Winograd stages only")

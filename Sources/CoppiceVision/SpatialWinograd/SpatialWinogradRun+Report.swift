@@ -1,16 +1,25 @@
 import CoppiceFormats
 import CoppiceRuns
+import CoppiceSparsity
 import Foundation
 
 extension SpatialWinogradRun {
-    /// `coppice spatial-winograd` as a library call: runs every stage, measures the pruned model at
-    /// `reportBatchSize` (sparsity-report.*, sparsity.svg), writes report.html, and returns each
-    /// stage's accuracy and Winograd sparsity with the whole-model timings as result rows.
-    public func runAndMeasure(reportBatchSize: Int) throws -> [BenchmarkResult] {
+    /// `coppice spatial-winograd` as a library call: runs every stage, measures the pruned model at each
+    /// of `reportBatchSizes` (sparsity-report.*, sparsity.svg and report.html are the first size's),
+    /// and returns each stage's accuracy and sparsities with the whole-model rows of every size.
+    public func runAndMeasure(reportBatchSizes: [Int]) throws -> [BenchmarkResult] {
         let results = try run()
-        let report = try SparsityReportFiles.measure(
-            runDirectory: outputDirectory, batchSize: reportBatchSize,
-            dataDirectory: configuration.dataDirectory)
+        var wholeModel: [BenchmarkResult] = []
+        var first: ModelReport?
+        for batchSize in reportBatchSizes {
+            let report =
+                first == nil
+                ? try SparsityReportFiles.measure(runDirectory: outputDirectory, batchSize: batchSize, dataDirectory: configuration.dataDirectory)
+                : try SparsityAnalysis.report(runDirectory: outputDirectory, batchSize: batchSize, dataDirectory: configuration.dataDirectory)
+            first = first ?? report
+            wholeModel += SparsityReportFiles.rows(report).filter { $0.case.hasPrefix("whole model") }
+        }
+        guard let report = first else { throw TrainingError.invalidConfiguration("no batch size to measure the pruned model at") }
         try AtomicFile.write(
             Data(SpatialWinogradReport.html(results: results, recipe: recipe, configuration: configuration, speed: report).utf8),
             to: outputDirectory + "/report.html")
@@ -20,8 +29,11 @@ extension SpatialWinogradRun {
             rows.append(BenchmarkResult(suite: "spatial-winograd", case: name, metric: "test accuracy", unit: "%", value: 100 * r.testAccuracy))
             rows.append(
                 BenchmarkResult(suite: "spatial-winograd", case: name, metric: "Winograd sparsity", unit: "%", value: 100 * r.winogradSparsity))
+            if let linear = r.linearSparsity, linear > 0 {
+                rows.append(BenchmarkResult(suite: "spatial-winograd", case: name, metric: "Linear sparsity", unit: "%", value: 100 * linear))
+            }
         }
-        return rows + SparsityReportFiles.rows(report).filter { $0.case.hasPrefix("whole model") }
+        return rows + wholeModel
     }
 
     /// A run of `recipe` on `configuration`'s dataset (loaded here) in `outputDirectory`, by default

@@ -77,6 +77,7 @@ public final class SpatialWinogradRun {
                 }
                 conv.weight.applyMask()
             }
+            try pruneLinearLayers(model, to: recipe.linearTarget(spatialStage: index + 1, winogradStage: 0))
             try retrain(model, stage, name: "spatial-\(index + 1)", phase: "spatial", index: index + 1, weightDecay: nil)
         }
         if !recipe.winogradStages.isEmpty {
@@ -99,6 +100,7 @@ public final class SpatialWinogradRun {
                     }
                     conv.weight.applyMask()
                 }
+                try pruneLinearLayers(model, to: recipe.linearTarget(spatialStage: recipe.spatialStages.count, winogradStage: index + 1))
                 try retrain(
                     model, stage, name: "winograd-\(index + 1)", phase: "winograd", index: index + 1,
                     weightDecay: recipe.winogradWeightDecay)
@@ -106,6 +108,21 @@ public final class SpatialWinogradRun {
         }
         try writeResults(model)
         return results
+    }
+
+    /// Element-wise magnitude masks on every Linear layer but the last (the classifier), at `target`.
+    private func pruneLinearLayers(_ model: Sequential, to target: Double) throws(TrainingError) {
+        let linears = model.layers.compactMap { $0 as? Linear }
+        guard target > 0 else { return }
+        for linear in linears.dropLast() {
+            do {
+                linear.weight.mask = try MaskSelection.mask(
+                    scores: linear.weight.value.abs(), previous: nil, amount: .fraction(target), granularity: .element)
+            } catch {
+                throw .invalidConfiguration("Linear \(linear.weight.shape): \(error)")
+            }
+            linear.weight.applyMask()
+        }
     }
 
     /// The dense model: trained here, or loaded from `denseRun`.
@@ -145,15 +162,18 @@ public final class SpatialWinogradRun {
         model: Sequential
     ) throws(TrainingError) {
         let report = WinogradModel.sparsity(of: model, transform: recipe.transform)
+        let weights = model.layers.compactMap { ($0 as? Linear)?.weight.value.scalars }.joined()
         let result = WinogradStageResult(
             phase: phase, stage: stage, target: target, testAccuracy: accuracy, winogradSparsity: report.overall,
             winogradSparsityAllLayers: report.allLayers, spatialSparsity: report.spatialSparsity,
+            linearSparsity: Double(weights.filter { $0 == 0 }.count) / Double(max(weights.count, 1)),
             epochs: epochs, seconds: seconds, layers: report.layers)
         results.append(result)
         progress.note(
             String(
-                format: "%@ %d: target %.2f, test accuracy %.2f%%, Winograd sparsity %.1f%% (all layers %.1f%%)",
-                phase, stage, target, 100 * accuracy, 100 * result.winogradSparsity, 100 * result.winogradSparsityAllLayers))
+                format: "%@ %d: target %.2f, test accuracy %.2f%%, Winograd sparsity %.1f%% (all layers %.1f%%), Linear sparsity %.1f%%",
+                phase, stage, target, 100 * accuracy, 100 * result.winogradSparsity, 100 * result.winogradSparsityAllLayers,
+                100 * (result.linearSparsity ?? 0)))
         try writeJSON(results, "results.json")
     }
 
@@ -185,13 +205,13 @@ public final class SpatialWinogradRun {
     /// The stages as a Markdown table.
     public static func markdown(_ results: [WinogradStageResult]) -> String {
         var out =
-            "| phase | stage | target | test accuracy | Winograd sparsity (pruned layers) | Winograd sparsity (all 3×3) | spatial sparsity | epochs |\n"
-        out += "|---|---:|---:|---:|---:|---:|---:|---:|\n"
+            "| phase | stage | target | test accuracy | Winograd sparsity (pruned layers) | Winograd sparsity (all 3×3) | spatial sparsity | Linear sparsity | epochs |\n"
+        out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", 100 * $0) } ?? "–" }
         for r in results {
             out += String(
-                format: "| %@ | %d | %.2f | %.2f%% | %.1f%% | %.1f%% | %@ | %d |\n", r.phase, r.stage, r.target, 100 * r.testAccuracy,
-                100 * r.winogradSparsity, 100 * r.winogradSparsityAllLayers,
-                r.spatialSparsity.map { String(format: "%.1f%%", 100 * $0) } ?? "–", r.epochs)
+                format: "| %@ | %d | %.2f | %.2f%% | %.1f%% | %.1f%% | %@ | %@ | %d |\n", r.phase, r.stage, r.target, 100 * r.testAccuracy,
+                100 * r.winogradSparsity, 100 * r.winogradSparsityAllLayers, percent(r.spatialSparsity), percent(r.linearSparsity), r.epochs)
         }
         return out
     }

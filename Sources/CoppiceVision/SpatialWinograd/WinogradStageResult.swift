@@ -13,6 +13,8 @@ public struct WinogradStageResult: Codable, Sendable, Equatable {
     public var winogradSparsityAllLayers: Double
     /// Exact zeros among the spatial 3×3 weights (nil once the layers are Winograd).
     public var spatialSparsity: Double?
+    /// Exact zeros among all Linear weights (nil in results written before Linear layers were pruned).
+    public var linearSparsity: Double?
     public var epochs: Int
     public var seconds: Double
     public var layers: [WinogradSparsityReport.Layer]
@@ -21,5 +23,6 @@ public struct WinogradStageResult: Codable, Sendable, Equatable {
         case phase, stage, target, epochs, seconds, layers
         case testAccuracy = "test_accuracy", winogradSparsity = "winograd_sparsity"
         case winogradSparsityAllLayers = "winograd_sparsity_all_layers", spatialSparsity = "spatial_sparsity"
+        case linearSparsity = "linear_sparsity"
     }
 }

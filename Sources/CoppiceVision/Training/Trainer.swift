@@ -153,10 +153,15 @@ public final class Trainer {
     public func evaluate(_ loader: DataLoader) -> (loss: Double, accuracy: Double) {
         model.setTraining(false)
         defer { model.setTraining(true) }
+        return evaluate(loader, with: model.callAsFunction)
+    }
+
+    /// Mean cross-entropy and accuracy of `forward` (the model, or its inference form) on `loader`.
+    public func evaluate(_ loader: DataLoader, with forward: (Tensor) -> Tensor) -> (loss: Double, accuracy: Double) {
         var lossSum = 0.0, correct = 0, seen = 0
         withoutGradient {
             for batch in loader.batches(epoch: 0) {
-                let logits = model(batch.images)
+                let logits = forward(batch.images)
                 if let loss = try? Loss.crossEntropy(logits, labels: batch.labels) { lossSum += Double(loss.item) * Double(batch.labels.count) }
                 correct += zip(logits.argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
                 seen += batch.labels.count

@@ -29,13 +29,27 @@ struct SpatialWinogradCommand: ParsableCommand {
     var gradientExponent = 1.5
     @Flag(name: .customLong("no-importance"), help: "Rank Q by |Q| instead of |Q|·F.") var noImportance = false
     @Option(help: "A trained `coppice train` run directory of the same model to start from (skips dense training).") var from: String?
-    @Option(name: .customLong("report-batch-size"), help: "Batch size at which the pruned model is measured.") var reportBatchSize = 1
+    @Option(
+        name: .customLong("linear-sparsity"),
+        help: "Final sparsity of the Linear layers but the classifier, pruned by magnitude over the first step's stages (0: dense).")
+    var linearSparsity = SpatialWinogradRecipe.fashionMNIST.linearSparsity ?? 0
+    @Option(name: .customLong("report-batch-sizes"), help: "Batch sizes at which the pruned model is measured, comma-separated.")
+    var reportBatchSizes = "1,32"
 
     func validate() throws {
         guard tile == 2 || tile == 4 else { throw ValidationError("--tile must be 2 or 4, got \(tile)") }
-        guard reportBatchSize > 0 else { throw ValidationError("--report-batch-size must be positive") }
+        _ = try batchSizes()
+        guard (0..<1).contains(linearSparsity) else { throw ValidationError("--linear-sparsity must be in [0, 1), got \(linearSparsity)") }
         _ = try targets(spatialTargets, "--spatial-targets")
         _ = try targets(winogradTargets, "--winograd-targets")
+    }
+
+    private func batchSizes() throws -> [Int] {
+        let sizes = reportBatchSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("--report-batch-sizes must be comma-separated positive integers, got '\(reportBatchSizes)'")
+        }
+        return sizes.map { $0! }
     }
 
     private func targets(_ text: String?, _ flag: String) throws -> [Double]? {
@@ -53,11 +67,12 @@ struct SpatialWinogradCommand: ParsableCommand {
                 method: method, tile: tile, spatialTargets: try targets(spatialTargets, ""),
                 winogradTargets: try targets(winogradTargets, ""), stageEpochs: stageEpochs,
                 spatialLearningRate: spatialLearningRate, winogradLearningRate: winogradLearningRate,
-                firstLayerSparsity: firstLayerSparsity, gradientExponent: gradientExponent, importance: !noImportance)
+                firstLayerSparsity: firstLayerSparsity, gradientExponent: gradientExponent, importance: !noImportance,
+                linearSparsity: linearSparsity)
         let run = try SpatialWinogradRun.make(
             configuration: options.configuration(defaultModel: .vggFMNIST), recipe: recipe,
             outputDirectory: output, denseRun: from, progress: options.progress)
-        print(try options.format.render(run.runAndMeasure(reportBatchSize: reportBatchSize)))
+        print(try options.format.render(run.runAndMeasure(reportBatchSizes: try batchSizes())))
         note("results in \(run.outputDirectory)/ (report.html, results.md, accuracy-vs-sparsity.svg, sparsity-report.md)")
     }
 }
