@@ -72,7 +72,8 @@ public enum Conv2DWinograd {
         let padded = ScratchBuffer(count: g.batch * g.inChannels * plan.paddedPlane + slack)
         (padded.pointer + padded.count - slack).update(repeating: 0, count: slack)
         let xp = padded.pointer
-        pool.parallelRanges(g.batch * g.inChannels, grain: 1) { planes in
+        // Small inputs (a 14×14 map at batch 1) are padded inline: handing them to the pool costs more.
+        pool.parallelRanges(g.batch * g.inChannels, grain: Swift.max(1, Elementwise.parallelGrain / plan.paddedPlane)) { planes in
             for plane in planes {
                 let dst = xp + plane * plan.paddedPlane
                 dst.update(repeating: 0, count: plan.paddedPlane)
@@ -90,6 +91,15 @@ public enum Conv2DWinograd {
         padded xp: UnsafePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ plan: WinogradPlan,
         blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool
     ) {
+        if let geometry = plan.dispatchedF4x3(padded: xp, output: nil) {
+            pool.parallelRanges(blocks.count, grain: 1) { range in
+                var g = geometry
+                for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) {
+                    coppice_winograd_f4x3_input16(Int32(plan.level.rawValue), &g, block, v + block * 16 - columnBase, rowLength)
+                }
+            }
+            return
+        }
         let n = plan.transform.n, c = plan.geometry.inChannels
         let transform = plan.transform.inputTransform
         let (positions, width, planeSize) = (n * n, plan.paddedWidth, plan.paddedPlane)
@@ -125,6 +135,15 @@ public enum Conv2DWinograd {
         _ mt: UnsafePointer<Float>, bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
         _ plan: WinogradPlan, blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool
     ) {
+        if let geometry = plan.dispatchedF4x3(padded: nil, output: y) {
+            pool.parallelRanges(blocks.count, grain: 1) { range in
+                var g = geometry
+                for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) {
+                    coppice_winograd_f4x3_output16(Int32(plan.level.rawValue), &g, block, mt + block * 16 - columnBase, rowLength, bias)
+                }
+            }
+            return
+        }
         let g = plan.geometry, n = plan.transform.n, m = plan.transform.m, k = g.outChannels
         let transform = plan.transform.outputTransform
         let positions = n * n
@@ -209,7 +228,8 @@ public enum Conv2DWinograd {
         multiply: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, Int) -> Void
     ) {
         let g = plan.geometry
-        let padded = padInput(x, plan, pool: pool)
+        // The dispatched F(4×4) transforms read each input row 8 floats wide: 2 past the last window.
+        let padded = padInput(x, plan, slack: 8, pool: pool)
         let pass = savedInput == nil ? Swift.min(tilesPerPass(plan), plan.paddedTiles) : plan.paddedTiles
         let ownV = savedInput == nil ? ScratchBuffer(count: plan.positions * g.inChannels * pass) : nil
         let v = savedInput ?? ownV!.pointer

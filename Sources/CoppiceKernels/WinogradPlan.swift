@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Winograd convolution F(m×m, 3×3) forward and backward, dense (see `WinogradTransform`).
 ///
 /// Layouts (legend of `Conv2DGeometry`; p = ξ·n + ν indexes the n² tile positions; t indexes the
@@ -15,7 +17,12 @@ public struct WinogradPlan: Sendable {
     /// The zero-padded input plane, extended to whole tiles.
     let paddedHeight: Int, paddedWidth: Int
 
-    public init(_ g: Conv2DGeometry, transform t: WinogradTransform) {
+    /// The ISA level of the tile transforms: F(4×4) runs dispatched C from AVX2 up (tests lower it to
+    /// reach the Swift twin).
+    public let level: CPU.ISALevel
+
+    public init(_ g: Conv2DGeometry, transform t: WinogradTransform, level: CPU.ISALevel = CPU.isa) {
+        self.level = level
         checkArgument(Conv2DWinograd.supports(g), "Winograd convolution needs a 3×3, stride-1, dilation-1 geometry, got \(g)")
         geometry = g
         transform = t
@@ -31,6 +38,17 @@ public struct WinogradPlan: Sendable {
     /// Floats in V (and, with K for C, in M).
     public func transformedCount(channels: Int) -> Int { positions * channels * paddedTiles }
     var paddedPlane: Int { paddedHeight * paddedWidth }
+
+    /// The plan as the dispatched C kernels take it, where they run: F(4×4) on an AVX2 CPU (nil
+    /// elsewhere: the Swift transforms run).
+    func dispatchedF4x3(padded: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>?) -> coppice_winograd_geometry? {
+        guard transform == .f4x3, coppice_sparse_winograd_available(Int32(level.rawValue)) != 0 else { return nil }
+        let g = geometry
+        return coppice_winograd_geometry(
+            padded: padded, output: output, channels: g.inChannels, filters: g.outChannels, paddedHeight: paddedHeight,
+            paddedWidth: paddedWidth, outHeight: g.outHeight, outWidth: g.outWidth, tilesHigh: tilesHigh, tilesWide: tilesWide,
+            tiles: tiles)
+    }
 
     /// Where the 16 tiles of a block start: offsets (within a padded image stack) and output origins.
     @inline(__always)

@@ -23,6 +23,25 @@ import Testing
         }
     }
 
+    /// The dense F(4×4) path's tile transforms, dispatched C and the Swift twin, on the sparse
+    /// kernel's geometries too (blocks that span images, cropped edges).
+    @Test(arguments: geometries + fusedGeometries)
+    func denseF4x3TransformsMatchDirectConvolutionAtEveryLevel(g: Conv2DGeometry) {
+        let x = testValues(g.batch * g.inChannels * g.inPlane, seed: 54)
+        let w = testValues(g.outChannels * g.patchSize, seed: 55), b = testValues(g.outChannels, seed: 56)
+        var slow = [Float](repeating: 0, count: g.batch * g.outChannels * g.outPlane)
+        Conv2DReference.forward(x, w, bias: b, &slow, g)
+        var q = [Float](repeating: 0, count: 36 * g.outChannels * g.inChannels)
+        Conv2DWinograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, .f4x3, &q)
+        let scale = slow.map(abs).max() ?? 1
+        for level in CPU.ISALevel.allCases where level <= CPU.supportedISA {
+            var fast = [Float](repeating: .nan, count: slow.count)
+            Conv2DWinograd.forward(x, winogradWeights: q, bias: b, &fast, WinogradPlan(g, transform: .f4x3, level: level))
+            let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "\(level) on \(g): largest difference \(worst) at output scale \(scale)")
+        }
+    }
+
     @Test func weightTransformIsGWGTransposed() {
         // A filter with a single 1 at the centre: U = G e₁₁ Gᵀ is the outer product of G's middle column.
         var w = [Float](repeating: 0, count: 9)

@@ -61,7 +61,7 @@ import Testing
         let report = inference.report
         #expect(report.layers.map(\.name) == ["0.weight", "3.weight", "5.weight"])
         #expect(report.layers.allSatisfy { Swift.abs($0.sparsity - 0.95) < 0.01 && $0.sparseFLOPs < $0.denseFLOPs })
-        #expect(report.layers.allSatisfy { ($0.chosen == "csr") == ($0.speedup > 1) })
+        #expect(report.layers.allSatisfy { ($0.chosen != "dense") == ($0.speedup > 1) }, "\(report.layers.map { ($0.chosen, $0.speedup) })")
         #expect(allClose(inference(x).scalars, before, relativeTolerance: 1e-4, absoluteTolerance: 1e-5))
         // The convolution's dense baseline is its fastest algorithm, each one timed.
         let convPaths = report.layers[0].paths
