@@ -82,7 +82,14 @@ extension Conv2DWinograd {
     ) {
         let g = plan.geometry
         let (k, c) = (g.outChannels, g.inChannels)
-        let w = plan.tiles >= 256 ? 4 : plan.tiles >= 64 ? 2 : 1
+        // The widest block (8·w tiles) that pads the tiles by at most 35%: each nonzero's index and value
+        // then serve w vectors (one thread, 64→64 14×14 batch 1: 16 tiles as w = 2, 0.059 ms; as two
+        // blocks of w = 1, 0.080 ms; 28×28 batch 1: 49 tiles as w = 4, 0.064 ms, as w = 1, 0.077 ms).
+        let w =
+            [4, 2, 1].first { (w: Int) -> Bool in
+                let lanes: Int = (plan.tiles + 8 * w - 1) / (8 * w) * (8 * w)
+                return lanes * 100 <= plan.tiles * 135
+            } ?? 1
         let blocks = (plan.tiles + 8 * w - 1) / (8 * w), blockFloats = coppice_sparse_winograd_block_floats(c, Int32(w))
         // The kernel reads each input row 8 floats wide: 2 past the last window.
         let padded = padInput(x, plan, slack: 8, pool: pool)
