@@ -9,7 +9,8 @@ public enum SparseExecution {
     /// that layer's output), then times every Linear, Conv2D and WinogradConv2D of it on `input` (the
     /// model's real input shape and batch), dense and as its sparse twins (CSR; sparse Winograd
     /// F(4×4,3×3) for 3×3 stride-1 convolutions), and keeps the fastest. `model` is switched to
-    /// evaluation mode and otherwise not changed.
+    /// evaluation mode, and its Conv2D layers that fold nothing (shared with the inference model) get
+    /// their fastest algorithm; its weights are not changed.
     ///
     /// A Winograd layer (Q no longer of the form G W Gᵀ after Winograd-domain pruning) runs as dense or
     /// sparse Winograd; its dense baseline is the 3×3 convolution of the same shape, which is what the
