@@ -103,6 +103,44 @@ AVX2 static INLINE void sparseRow(int w, const float *values, const int32_t *col
     for (int j = 0; j < w; j++) _mm256_storeu_ps(m + 8 * j, acc[j]);
 }
 
+// Two rows at once (w = 4): the two filters' nonzeros at one position, each row's 4 vectors an
+// independent chain, so 8 accumulators hide the multiply-add latency without chains to sum.
+AVX2 static INLINE void sparseRowPair(const float *values, const int32_t *columns, long countA, const float *valuesB,
+                                      const int32_t *columnsB, long countB, const float *v, float *mA, float *mB) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long shared = countA < countB ? countA : countB, i = 0;
+    for (; i < shared; i++) {
+        __m256 x = _mm256_broadcast_ss(values + i), y = _mm256_broadcast_ss(valuesB + i);
+        const float *r = v + (long)columns[i] * 32, *s = v + (long)columnsB[i] * 32;
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r), a0);
+        b0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s), b0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 8), a1);
+        b1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 8), b1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 16), a2);
+        b2 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 16), b2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 24), a3);
+        b3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 24), b3);
+    }
+    for (long j = i; j < countA; j++) {
+        __m256 x = _mm256_broadcast_ss(values + j);
+        const float *r = v + (long)columns[j] * 32;
+        a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r), a0);
+        a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 8), a1);
+        a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 16), a2);
+        a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 24), a3);
+    }
+    for (long j = i; j < countB; j++) {
+        __m256 y = _mm256_broadcast_ss(valuesB + j);
+        const float *s = v + (long)columnsB[j] * 32;
+        b0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s), b0);
+        b1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 8), b1);
+        b2 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 16), b2);
+        b3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 24), b3);
+    }
+    _mm256_storeu_ps(mA, a0), _mm256_storeu_ps(mA + 8, a1), _mm256_storeu_ps(mA + 16, a2), _mm256_storeu_ps(mA + 24, a3);
+    _mm256_storeu_ps(mB, b0), _mm256_storeu_ps(mB + 8, b1), _mm256_storeu_ps(mB + 16, b2), _mm256_storeu_ps(mB + 24, b3);
+}
+
 // Y = Aᵀ M A + bias (then ReLU) for 8 tiles, cropped at the map's edges; tile l's output starts at
 // out[l] (NULL: a padding lane), with `rows[l]` × `cols[l]` of its 4×4 inside the map.
 AVX2 static void outputTransform8(const float *m, long positionStride, float bias, int relu, float *const out[8], const int rows[8],
@@ -173,8 +211,10 @@ AVX2 static void inputAVX2(const coppice_winograd_geometry *g, long block, int w
     Lanes lanes;
     lanesOf(g, block, w, &lanes);
     long plane = g->paddedHeight * g->paddedWidth, positionStride = positionFloats(g->channels, w);
-    for (int j = 0; j < w; j++)
-        inputTransform8(lanes.input + 8 * j, plane, g->paddedWidth, firstChannel, channels, v + 8 * j, positionStride, 8 * w);
+    // Channel-major, so that the w vectors of a channel's 64-byte lines are written while the lines are
+    // in L1 (one thread, 32→32 28×28 batch 32: 1.71 → 1.59 ms).
+    for (long c = firstChannel; c < firstChannel + channels; c++)
+        for (int j = 0; j < w; j++) inputTransform8(lanes.input + 8 * j, plane, g->paddedWidth, c, 1, v + 8 * j, positionStride, 8 * w);
 }
 
 // Filters per pass: M of one pass, [filters][36][8w] floats, stays within 256 KiB (L2), so V[p] is
@@ -189,7 +229,19 @@ AVX2 static INLINE void filtersAVX2(const coppice_winograd_geometry *g, const co
     for (long k0 = first; k0 < first + count; k0 += pass) {
         long filters = first + count - k0 < pass ? first + count - k0 : pass;
         for (int p = 0; p < 36; p++) {
-            for (long f = 0; f < filters; f++) {
+            long f = 0;
+            if (w == 4) {
+                // Filters in pairs (one thread, vgg-fmnist 32→32 28×28 batch 32: 1.81 → 1.71 ms); an odd
+                // last filter goes through sparseRow.
+                for (; f + 1 < filters; f += 2) {
+                    long slotA = (k0 + f) * 36 + p, slotB = slotA + 36;
+                    long beginA = q->starts[slotA], countA = q->starts[slotA + 1] - beginA;
+                    long beginB = q->starts[slotB], countB = q->starts[slotB + 1] - beginB;
+                    sparseRowPair(q->values + beginA, q->columns + beginA, countA, q->values + beginB, q->columns + beginB, countB,
+                                   v + p * vPosition, m + (f * 36 + p) * 32, m + ((f + 1) * 36 + p) * 32);
+                }
+            }
+            for (; f < filters; f++) {
                 long slot = (k0 + f) * 36 + p, begin = q->starts[slot], end = q->starts[slot + 1];
                 sparseRow(w, q->values + begin, q->columns + begin, end - begin, v + p * vPosition, m + (f * 36 + p) * 8 * w);
             }

@@ -17,17 +17,19 @@ public enum Stopwatch {
         return median(of: samples)
     }
 
-    /// Median seconds per call of each of `bodies`, run in turns (one call of each per round, after one
-    /// warm-up round) for at least `minimumRounds` rounds and about `budget` seconds in all. A change
-    /// in the machine's speed while it runs (clock frequency, a busy neighbour) falls on every body
-    /// alike, so the ratios of the medians hold where timing them one after the other would not.
+    /// Median seconds per call of each of `bodies`, run in turns for at least `minimumRounds` rounds and
+    /// about `budget` seconds in all. A change in the machine's speed while it runs (clock frequency, a
+    /// busy neighbour) falls on every body alike, so the ratios of the medians hold where timing them
+    /// one after the other would not. A turn is two calls back to back and times the second: what is
+    /// measured is a body called repeatedly, as `median` (and PyTorch's timing in `benchmarks/`) measure
+    /// it, not a body starting in the caches the other bodies left.
     public static func interleavedMedians(minimumRounds: Int = 5, budget: Double = 1.0, _ bodies: [() -> Void]) -> [Double] {
-        for body in bodies { body() }
         var samples = [[Double]](repeating: [], count: bodies.count)
         let start = now()
         var rounds = 0
         while rounds < minimumRounds || (now() - start < budget && rounds < 1000) {
             for (index, body) in bodies.enumerated() {
+                body()
                 let t = now()
                 body()
                 samples[index].append(now() - t)
