@@ -78,7 +78,10 @@ public struct GGUFFile {
         for info in infos.values {
             let elements = info.shape.reduce(1, *)
             let end = dataStart + info.offset + info.type.byteCount(elements: elements)
-            guard info.offset % alignment == 0, end <= data.count else {
+            guard info.offset % alignment == 0 else {
+                throw .malformed(path: path, reason: "tensor \(info.name) is at offset \(info.offset), not a multiple of the alignment \(alignment)")
+            }
+            guard end <= data.count else {
                 throw .malformed(
                     path: path,
                     reason:
@@ -161,7 +164,11 @@ struct GGUFReader {
         return text
     }
 
-    mutating func value(type: UInt32) throws(FormatError) -> GGUFValue {
+    /// Arrays of arrays nest at most this deep (ggml's reader refuses any nesting; deeper input would
+    /// otherwise recurse until the stack runs out).
+    static let maximumNesting = 8
+
+    mutating func value(type: UInt32, depth: Int = 0) throws(FormatError) -> GGUFValue {
         switch type {
         case 0: return .uint8(try read(UInt8.self))
         case 1: return .int8(try read(Int8.self))
@@ -174,10 +181,16 @@ struct GGUFReader {
         case 8: return .string(try string())
         case 9:
             let elementType = try read(UInt32.self), n = try count()
-            guard elementType != 9 || n < 1 << 20 else { throw .malformed(path: path, reason: "nested array too long") }
+            guard elementType != 9 || depth < Self.maximumNesting else {
+                throw .malformed(path: path, reason: "arrays nested more than \(Self.maximumNesting) deep at byte \(position - 12)")
+            }
+            // Every element takes at least one byte, so the count is bounded by what is left.
+            guard n <= data.count - position else {
+                throw .malformed(path: path, reason: "an array of \(n) elements at byte \(position - 12) runs past the end")
+            }
             var items: [GGUFValue] = []
-            items.reserveCapacity(min(n, 1 << 20))
-            for _ in 0..<n { items.append(try value(type: elementType)) }
+            items.reserveCapacity(n)
+            for _ in 0..<n { items.append(try value(type: elementType, depth: depth + 1)) }
             return .array(items)
         case 10: return .uint64(try read(UInt64.self))
         case 11: return .int64(try read(Int64.self))

@@ -21,7 +21,15 @@ public struct PruningRecipe: Codable, Sendable, Equatable {
 
     public func validate() throws(PruningError) {
         try schedule.validate()
-        guard !parameters.isEmpty else { throw .invalidRecipe("no parameter patterns") }
+        guard !parameters.isEmpty, !parameters.contains("") else { throw .invalidRecipe("no parameter patterns (or an empty one): \(parameters)") }
+        guard method.norm > 0, method.norm.isFinite else { throw .invalidRecipe("norm must be positive and finite, got \(method.norm)") }
+        switch method.granularity {
+        case .element: break
+        case .slices(let axis): guard axis >= 0 else { throw .invalidGranularity("slice axis must be 0 or more, got \(axis)") }
+        case .blocks(let rows, let columns):
+            guard rows > 0, columns > 0 else { throw .invalidGranularity("blocks must be positive, got \(rows)x\(columns)") }
+        case .nOfM(let n, let m): guard n > 0, n < m else { throw .invalidGranularity("N:M needs 0 < N < M, got \(n):\(m)") }
+        }
         if scope == .global {
             guard method.granularity == .element, method.criterion != .random else {
                 throw .invalidRecipe("global scope ranks single weights by one score: use an element granularity and a non-random criterion")
@@ -40,6 +48,8 @@ public struct PruningRecipe: Codable, Sendable, Equatable {
         do { recipe = try JSONDecoder().decode(PruningRecipe.self, from: data) } catch {
             throw .invalidRecipe("\(source): \(error)")
         }
+        let unknown = JSONUnknownKeys.paths(in: data, decoded: recipe)
+        guard unknown.isEmpty else { throw .invalidRecipe("\(source): unknown key(s) \(unknown.joined(separator: ", "))") }
         try recipe.validate()
         return recipe
     }

@@ -53,13 +53,29 @@ public enum SparsitySchedule: Codable, Sendable, Equatable {
     }
 
     public func validate() throws(PruningError) {
+        func check(_ ok: Bool, _ message: @autoclosure () -> String) throws(PruningError) { if !ok { throw .invalidRecipe(message()) } }
         let targets: [Double]
         switch self {
-        case .oneShot(let s, _), .constant(let s, _), .iterative(let s, _, _, _): targets = [s]
+        case .oneShot(let s, let step):
+            try check(step >= 0, "one-shot step must be 0 or more, got \(step)")
+            targets = [s]
+        case .constant(let s, let frequency):
+            try check(frequency > 0, "constant schedule needs a positive frequency, got \(frequency)")
+            targets = [s]
+        case .iterative(let s, let start, let stages, let frequency):
+            try check(
+                start >= 0 && stages > 0 && frequency > 0,
+                "iterative schedule needs start ≥ 0 and positive stages and frequency, got \(start), \(stages), \(frequency)")
+            targets = [s]
         case .gradual(let i, let f, let start, let end, let frequency):
-            guard start <= end, frequency > 0 else { throw .invalidRecipe("gradual schedule needs start ≤ end and a positive frequency") }
+            try check(start >= 0 && start <= end && frequency > 0, "gradual schedule needs 0 ≤ start ≤ end and a positive frequency")
             targets = [i, f]
-        case .custom(let list): targets = list.map(\.sparsity)
+        case .custom(let list):
+            try check(!list.isEmpty, "custom schedule has no steps")
+            try check(
+                list.first!.step >= 0 && zip(list, list.dropFirst()).allSatisfy { $0.step < $1.step },
+                "custom steps must be 0 or more and increasing, got \(list.map(\.step))")
+            targets = list.map(\.sparsity)
         }
         guard targets.allSatisfy({ $0 >= 0 && $0 <= 1 }) else { throw .invalidAmount("sparsity must be in [0, 1], got \(targets)") }
     }

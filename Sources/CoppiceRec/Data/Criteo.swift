@@ -87,28 +87,43 @@ public struct CriteoReader: Sendable {
             do {
                 row = try parse(text, separator: Character(UnicodeScalar(separator!)), line: lineNumber)
             } catch {
-                if onError == .fail { throw error }
-                if errors.count < keptErrors { errors.append(error) }
+                try refuse(error)
                 return
             }
             try body(row)
             rows += 1
         }
+        func refuse(_ error: CriteoError) throws(CriteoError) {
+            if onError == .fail { throw error }
+            if errors.count < keptErrors { errors.append(error) }
+        }
+        // Inside a line already refused as too long: its bytes are dropped up to its newline.
+        var discarding = false
         while limit.map({ rows < $0 }) ?? true {
             let chunk = handle.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
             pending.append(chunk)
             var start = pending.startIndex
             while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                try consume(pending[start..<newline])
+                if discarding { discarding = false } else { try consume(pending[start..<newline]) }
                 start = newline + 1
                 if let limit, rows >= limit { return errors }
             }
             pending = Data(pending[start...])
+            if !discarding, pending.count > Self.maximumLineBytes {
+                lineNumber += 1
+                try refuse(.malformedRow(line: lineNumber, reason: "longer than \(Self.maximumLineBytes) bytes"))
+                discarding = true
+            }
+            if discarding { pending.removeAll() }
         }
-        if !pending.isEmpty, limit.map({ rows < $0 }) ?? true { try consume(pending) }
+        if !pending.isEmpty, !discarding, limit.map({ rows < $0 }) ?? true { try consume(pending) }
         return errors
     }
+
+    /// A Criteo line is under 1 KiB; a file with no newline for this long is not Criteo text, and
+    /// reading on would hold all of it in memory.
+    public static let maximumLineBytes = 1 << 20
 
     /// One line's fields: label, 13 integers, 26 hexadecimal hashes.
     public func parse(_ line: String, separator: Character, line number: Int) throws(CriteoError) -> CriteoRow {

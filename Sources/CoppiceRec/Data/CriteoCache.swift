@@ -89,8 +89,24 @@ public enum CriteoCache {
                 throw .unreadable("\(path): \(error)")
             }
             guard bytes.count == range.count * rowBytes else { throw .unreadable("\(path): short read at rows \(range)") }
-            return bytes.withUnsafeBytes { raw in
-                (0..<range.count).map { r in
+            let rows = decode(bytes, count: range.count)
+            // A cache holds rows that parsed: a label of 0 or 1, finite features, ids of 0 or more.
+            for (r, row) in rows.enumerated() {
+                let at = "\(path): row \(range.lowerBound + r):"
+                guard row.label == 0 || row.label == 1 else { throw .unreadable("\(at) label \(row.label), expected 0 or 1") }
+                if let i = row.dense.firstIndex(where: { !$0.isFinite }) {
+                    throw .unreadable("\(at) dense feature I\(i + 1) is \(row.dense[i]), expected a finite number")
+                }
+                if let i = row.sparse.firstIndex(where: { $0 < 0 }) {
+                    throw .unreadable("\(at) categorical feature C\(i + 1) is \(row.sparse[i]), expected an id of 0 or more")
+                }
+            }
+            return rows
+        }
+
+        func decode(_ bytes: [UInt8], count: Int) -> [CriteoRow] {
+            bytes.withUnsafeBytes { raw in
+                (0..<count).map { r in
                     var offset = r * rowBytes
                     func float() -> Float {
                         defer { offset += 4 }

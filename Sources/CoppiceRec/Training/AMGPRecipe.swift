@@ -1,3 +1,4 @@
+import CoppiceFormats
 import CoppiceRuns
 import Foundation
 
@@ -14,11 +15,15 @@ public struct AMGPRecipe: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.invalidConfiguration("cannot read the AMGP recipe \(path)")
         }
+        let recipe: AMGPRecipe
         do {
-            return try JSONDecoder().decode(AMGPRecipe.self, from: data)
+            recipe = try JSONDecoder().decode(AMGPRecipe.self, from: data)
         } catch {
             throw TrainingError.invalidConfiguration(
                 "\(path) is not an AMGP recipe ({\"phases\": [...], \"phase_lengths\": [...], \"regrowth\": \"restore\"|\"fresh\"}): \(error)")
         }
+        let unknown = JSONUnknownKeys.paths(in: data, decoded: recipe)
+        guard unknown.isEmpty else { throw TrainingError.invalidConfiguration("\(path): unknown key(s) \(unknown.joined(separator: ", "))") }
+        return recipe
     }
 }

@@ -109,6 +109,8 @@ public struct SpatialWinogradRecipe: Codable, Sendable, Equatable {
         do { recipe = try JSONDecoder().decode(SpatialWinogradRecipe.self, from: data) } catch {
             throw .invalidConfiguration("\(path): not a spatial-Winograd recipe: \(error)")
         }
+        let unknown = JSONUnknownKeys.paths(in: data, decoded: recipe)
+        guard unknown.isEmpty else { throw .invalidConfiguration("\(path): unknown key(s) \(unknown.joined(separator: ", "))") }
         try recipe.validate()
         return recipe
     }
