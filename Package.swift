@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "CoppiceRuns", targets: ["CoppiceRuns"]),
         .library(name: "CoppiceSparsity", targets: ["CoppiceSparsity"]),
         .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
+        .library(name: "CoppiceFuzzTargets", targets: ["CoppiceFuzzTargets"]),
         .executable(name: "coppice", targets: ["coppice"]),
     ],
     dependencies: [
@@ -45,6 +46,7 @@ let package = Package(
         .target(name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
         .target(name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec", "CoppiceLLM", "CoppiceRuns"], exclude: ["README.md"]),
+        .target(name: "CoppiceFuzzTargets", dependencies: ["CoppiceVision", "CoppiceRec", "CoppiceLLM"], exclude: ["README.md"]),
         .executableTarget(
             name: "coppice",
             dependencies: [
@@ -61,7 +63,8 @@ let package = Package(
         .testTarget(name: "CoppiceFormatsTests", dependencies: ["CoppiceFormats", "CoppiceTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CoppiceVisionTests", dependencies: ["CoppiceVision", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceRecTests", dependencies: ["CoppiceRec", "CoppiceTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "CoppiceCLITests", dependencies: ["CoppiceVision", "CoppiceTestSupport"]),
+        .testTarget(
+            name: "CoppiceCLITests", dependencies: ["CoppiceVision", "CoppiceFuzzTargets", "CoppiceTestSupport"], exclude: ["FuzzRegressions"]),
     ],
     swiftLanguageModes: [.v6]
 )
