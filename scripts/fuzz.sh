@@ -17,7 +17,8 @@ if [ $# -gt 0 ]; then targets=("$@"); else read -ra targets <<< "$("$fuzz" 2>&1 
 work="${COPPICE_FUZZ_DIR:-.fuzz}"
 csv=docs/results/fuzzing-runs.csv
 [ -f "$csv" ] || echo "date,commit,cpu,target,seconds,executions,coverage,features,crashes" > "$csv"
-cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
+cpu="$(field 'model name') (family $(field 'cpu family') model $(field 'model'))"
 commit="$(git rev-parse --short HEAD)"
 # Inputs reach path-based readers through a file per target: in memory where /dev/shm exists (6x the
 # executions per second of a disk-backed /tmp here). Leaks are not this campaign's subject (Foundation

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Coppice: ParsableCommand {
@@ -10,4 +11,17 @@ struct Coppice: ParsableCommand {
             Chat.self, Perplexity.self, Report.self, Convert.self, ConvertLlama.self, Bench.self, Doctor.self,
         ]
     )
+
+    /// With `COPPICE_CHECK_ARGUMENTS` set, the command line is parsed and validated and nothing runs
+    /// (exit 0, or the parser's message and its status): how `scripts/check-docs.py` checks that every
+    /// documented command still parses.
+    static func main() {
+        if ProcessInfo.processInfo.environment["COPPICE_CHECK_ARGUMENTS"] != nil {
+            do {
+                _ = try parseAsRoot()
+                Foundation.exit(0)
+            } catch { Self.exit(withError: error) }
+        }
+        main(nil)
+    }
 }

@@ -13,8 +13,6 @@ public enum LlamaCheckpoint {
             throw .weights("\(directory)/config.json not found (a Hugging Face model directory has config.json and model.safetensors)")
         }
         let configuration = try LlamaConfiguration.huggingFace(configData)
-        var rng = RandomGenerator(seed: 0)
-        let model = try Llama(configuration, maxSequence: maxSequence, using: &rng)
         var weights: [String: Tensor] = [:]
         do {
             for file in try shardFiles(directory) {
@@ -25,6 +23,9 @@ public enum LlamaCheckpoint {
         } catch {
             throw .weights("\(error)")
         }
+        try configuration.checkCovered(byStored: weights.values.reduce(0) { $0 + Double($1.count) }, in: directory)
+        var rng = RandomGenerator(seed: 0)
+        let model = try Llama(configuration, maxSequence: maxSequence, using: &rng)
         // Tied models may still carry lm_head.weight (a copy of the embedding); it is not a parameter here.
         if configuration.tieWordEmbeddings { weights["lm_head.weight"] = nil }
         do { try model.load(stateDict: weights) } catch { throw .weights("\(directory): \(error)") }

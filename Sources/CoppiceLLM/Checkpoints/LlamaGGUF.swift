@@ -94,6 +94,7 @@ public enum LlamaGGUF {
         c.tieWordEmbeddings = file.tensors["output.weight"] == nil
         if file.tensors["rope_freqs.weight"] != nil { c.ropeFrequencyFactors = try file.tensor("rope_freqs.weight").scalars.map(Double.init) }
         try c.validate()
+        try c.checkCovered(byStored: file.tensors.values.reduce(0) { $0 + Double($1.shape.reduce(1, *)) }, in: path)
         return c
     }
 

@@ -34,6 +34,25 @@ public struct LlamaConfiguration: Codable, Sendable, Equatable {
     public var maxPositions = 131_072
     public var headDimension: Int { hiddenSize / heads }
 
+    /// The weights a model of this shape holds (the embedding once when tied), in floating point so
+    /// that a file's impossible sizes cannot overflow it. Loaders compare it with the weights a file
+    /// stores before allocating a model from a header's numbers.
+    public var parameterCount: Double {
+        let h = Double(hiddenSize), attention = Double(headDimension) * Double(heads + kvHeads) * 2 * h
+        let block = attention + 3 * h * Double(intermediateSize) + 2 * h
+        return Double(vocabularySize) * h * (tieWordEmbeddings ? 1 : 2) + Double(layers) * block + h
+    }
+
+    /// Throws unless `stored` weights (what a file holds) cover this shape: a header that declares a
+    /// larger model than its data would otherwise allocate (and initialize) that model first.
+    public func checkCovered(byStored stored: Double, in source: String) throws(LlamaError) {
+        guard parameterCount <= stored else {
+            throw .weights(
+                "\(source): its configuration (hidden \(hiddenSize), \(layers) layers, FFN \(intermediateSize), vocabulary \(vocabularySize)) needs \(Int(min(parameterCount, 9e18))) weights, its tensors hold \(Int(stored))"
+            )
+        }
+    }
+
     public init(vocabularySize: Int, hiddenSize: Int, layers: Int, heads: Int, kvHeads: Int, intermediateSize: Int) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
