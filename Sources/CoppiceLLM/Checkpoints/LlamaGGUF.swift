@@ -94,8 +94,33 @@ public enum LlamaGGUF {
         c.tieWordEmbeddings = file.tensors["output.weight"] == nil
         if file.tensors["rope_freqs.weight"] != nil { c.ropeFrequencyFactors = try file.tensor("rope_freqs.weight").scalars.map(Double.init) }
         try c.validate()
-        try c.checkCovered(byStored: file.tensors.values.reduce(0) { $0 + Double($1.shape.reduce(1, *)) }, in: path)
+        try checkTensors(file, c)
         return c
+    }
+
+    /// Every tensor the configuration needs is in the file with the shape it implies, before a model
+    /// (or a runtime) is built from the header's numbers: a file that declares a larger model than it
+    /// stores, or rows that do not split into its heads, is refused by name here.
+    static func checkTensors(_ file: GGUFFile, _ c: LlamaConfiguration) throws {
+        // Nine tensors a block: a block count the file cannot hold is refused before it is counted out.
+        guard c.layers <= file.tensors.count / 9 else {
+            throw LlamaError.weights("\(file.path): llama.block_count \(c.layers) needs \(c.layers) × 9 tensors, the file has \(file.tensors.count)")
+        }
+        let (h, q, kv, ffn) = (c.hiddenSize, c.heads * c.headDimension, c.kvHeads * c.headDimension, c.intermediateSize)
+        func check(_ name: String, _ shape: [Int]) throws {
+            guard let info = file.tensors[name] else { throw LlamaError.weights("\(file.path): tensor \(name) is missing") }
+            guard info.shape == shape else {
+                throw LlamaError.weights("\(file.path): tensor \(name) has shape \(info.shape), the configuration needs \(shape)")
+            }
+        }
+        try check("token_embd.weight", [c.vocabularySize, h])
+        try check("output_norm.weight", [h])
+        if !c.tieWordEmbeddings { try check("output.weight", [c.vocabularySize, h]) }
+        if file.tensors["rope_freqs.weight"] != nil { try check("rope_freqs.weight", [c.headDimension / 2]) }
+        let shapes = [[h], [q, h], [kv, h], [kv, h], [h, q], [h], [ffn, h], [ffn, h], [h, ffn]]
+        for layer in 0..<c.layers {
+            for (name, shape) in zip(names(layer).map(\.gguf), shapes) { try check(name, shape) }
+        }
     }
 
     /// A model from a llama.cpp-layout GGUF (any of F32, F16, Q8_0, Q4_0; weights dequantized).

@@ -55,7 +55,9 @@ struct DLRMCommand: ParsableCommand {
         guard let lengths = numberList(phaseLengths), lengths.isEmpty || (lengths.count == fractions.count && lengths.allSatisfy { $0 > 0 }) else {
             throw ValidationError("--amgp-phase-lengths must be one positive number per phase, got '\(phaseLengths)'")
         }
-        guard epochs > 0, syntheticRows > 10, repeats > 0 else { throw ValidationError("sizes must be positive") }
+        guard epochs > 0 else { throw ValidationError("--nepochs must be positive, got \(epochs)") }
+        guard syntheticRows > 10 else { throw ValidationError("--synthetic-rows must be more than 10, got \(syntheticRows)") }
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
         guard seedList != nil else { throw ValidationError("--seeds must be comma-separated non-negative integers, got '\(seeds ?? "")'") }
     }
 

@@ -46,10 +46,15 @@ struct OnlineCommand: ParsableCommand {
         do { _ = try OnlineVariant.parse(schedules: schedules, pruning: pruning) } catch {
             throw ValidationError("--schedules and --pruning: \(error.description)")
         }
+        guard pretrainChunks >= 0, checkpointEvery >= 0 else {
+            throw ValidationError("--pretrain-chunks and --checkpoint-every must be 0 or more, got \(pretrainChunks) and \(checkpointEvery)")
+        }
         guard SyntheticCTR.Drift(parsing: drift) != nil else { throw ValidationError("--drift must be none, abrupt:N or gradual:N, got \(drift)") }
         guard chunkDays > 0, chunksPerDay > 0, chunkEpochs > 0, learnedSteps >= 0, chunkSize.map({ $0 > 0 }) ?? true, chunks.map({ $0 > 1 }) ?? true
         else {
-            throw ValidationError("chunk sizes, counts and --max-ind-range must be positive")
+            throw ValidationError(
+                "--chunk-days, --chunks-per-day, --chunk-epochs and --chunk-size must be positive, --learned-steps 0 or more and --chunks more than 1"
+            )
         }
     }
 

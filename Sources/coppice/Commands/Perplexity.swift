@@ -9,6 +9,12 @@ struct Perplexity: ParsableCommand {
     @Option(help: "Tokens per window.") var window = 512
     @Option(name: .customLong("max-tokens"), help: "Score at most this many tokens (0: all).") var maxTokens = 0
 
+    func validate() throws {
+        // A window scores each token from the ones before it: at least two.
+        guard window > 1 else { throw ValidationError("--window must be at least 2 tokens, got \(window)") }
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be 0 (all) or more, got \(maxTokens)") }
+    }
+
     func run() throws {
         let (runtime, tokenizer) = try llama.load()
         let started = Date()

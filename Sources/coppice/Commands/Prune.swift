@@ -23,7 +23,8 @@ struct Prune: ParsableCommand {
     var reportBatchSize = 1
 
     func validate() throws {
-        guard (0...1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1], got \(sparsity)") }
+        // 1 would remove every weight: no model is left to measure.
+        guard (0..<1).contains(sparsity) else { throw ValidationError("--sparsity must be in [0, 1), got \(sparsity)") }
         guard reportBatchSize > 0 else { throw ValidationError("--report-batch-size must be positive") }
         do { _ = try Granularity(parsing: pattern) } catch { throw ValidationError(error.description) }
     }

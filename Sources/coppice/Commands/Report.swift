@@ -12,6 +12,10 @@ struct Report: ParsableCommand {
     var dataDirectory: String?
     @Option(help: "Output format.") var format: ReportFormat = .md
 
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+    }
+
     func run() throws {
         let report = try SparsityReportFiles.measure(runDirectory: runDirectory, batchSize: batchSize, dataDirectory: dataDirectory)
         print(try format.render(SparsityReportFiles.rows(report)))

@@ -26,7 +26,12 @@ struct DLRMOptions: ParsableArguments {
         guard top.map({ DLRMConfiguration.layers($0) != nil }) ?? true, bottom.map({ DLRMConfiguration.layers($0) != nil }) ?? true else {
             throw ValidationError("--arch-mlp-bot and --arch-mlp-top are dash-separated positive widths, e.g. 13-512-256-64-16")
         }
-        guard batchSize > 0, embeddingDimension > 0 else { throw ValidationError("sizes must be positive") }
+        guard batchSize > 0 else { throw ValidationError("--mini-batch-size must be positive, got \(batchSize)") }
+        guard embeddingDimension > 0 else { throw ValidationError("--arch-sparse-feature-size must be positive, got \(embeddingDimension)") }
+        guard maxIndexRange > 0 else { throw ValidationError("--max-ind-range must be positive, got \(maxIndexRange)") }
+        guard learningRate > 0, learningRate.isFinite else {
+            throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)")
+        }
     }
 
     var data: CTRDataOptions {

@@ -13,6 +13,10 @@ struct LlamaOptions: ParsableArguments {
         help: "Weights at inference (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
     var weightType: WeightMatrix.Format?
 
+    func validate() throws {
+        guard context > 1 else { throw ValidationError("--context must be at least 2 tokens, got \(context)") }
+    }
+
     func load() throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
         try LlamaRuntime.load(model: model, tokenizer: tokenizer, context: context, weightType: weightType)
     }
