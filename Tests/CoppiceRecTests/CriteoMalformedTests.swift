@@ -97,4 +97,13 @@ import Testing
         #expect(refused(put(Float.infinity.bitPattern, at: 24)).contains("row 0: dense feature I1"))
         #expect(refused(put(Int64(-1), at: 24 + 13 * 4)).contains("row 0: categorical feature C1"))
     }
+
+    @Test func aTextFileWithNoRowLeavesNoCacheBehind() throws {
+        let path = NSTemporaryDirectory() + "criteo-none-\(UUID().uuidString).tsv"
+        try "1\t2\n0\t3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: CTRDataError.invalidArgument("\(path): no line is a Criteo row (first: Criteo line 1: expected 40 fields, found 2)")) {
+            try CriteoCacheStream.open(path: path, tableSize: 100, chunksPerDay: 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + ".cpcache"))
+    }
 }

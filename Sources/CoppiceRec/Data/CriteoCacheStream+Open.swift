@@ -11,6 +11,12 @@ extension CriteoCacheStream {
             if !FileManager.default.fileExists(atPath: cache) {
                 log("building \(cache) (once)")
                 let (rows, errors) = try CriteoCache.build(from: path, to: cache, reader: CriteoReader(tableSize: tableSize))
+                guard rows > 0 else {
+                    // No cache of nothing next to the file: the next run would take it for the data.
+                    try? FileManager.default.removeItem(atPath: cache)
+                    throw CTRDataError.invalidArgument(
+                        "\(path): no line is a Criteo row\(errors.first.map { " (first: \($0))" } ?? " (the file is empty)")")
+                }
                 log("\(rows) rows cached, \(errors.count) malformed rows skipped\(errors.first.map { " (first: \($0))" } ?? "")")
             }
         }
