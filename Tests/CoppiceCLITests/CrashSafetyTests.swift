@@ -18,6 +18,19 @@ import Glibc
             .map { $0.split(separator: ",").dropLast().joined(separator: ",") }
     }
 
+    /// Starts the binary with `arguments` and sends it SIGKILL after `seconds`.
+    func killed(_ arguments: [String], after seconds: Double) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: seconds)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     @Test func aTrainingRunKilledAnywhereResumesToTheSameResult() throws {
         let data = try cli.syntheticIDXDirectory()
         func arguments(_ output: String) -> [String] {
@@ -34,15 +47,7 @@ import Glibc
         #expect(expected.count == 12)
         for fraction in [0.1, 0.25, 0.4, 0.55, 0.7, 0.85] {
             let output = data + "/killed-\(fraction)"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-            process.arguments = arguments(output)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: duration * fraction)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            try killed(arguments(output), after: duration * fraction)
             let checkpoint = output + "/checkpoint.safetensors"
             if FileManager.default.fileExists(atPath: checkpoint) {
                 #expect(throws: Never.self, "killed at \(fraction): the checkpoint on disk loads") { try SafetensorsFile(path: checkpoint).tensors() }
@@ -68,15 +73,7 @@ import Glibc
         let expected = try String(contentsOfFile: directory + "/whole/metrics.csv", encoding: .utf8)
         for fraction in [0.2, 0.45, 0.7] {
             let output = directory + "/killed-\(fraction)"
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-            process.arguments = arguments(output)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: duration * fraction)
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            try killed(arguments(output), after: duration * fraction)
             let resumed = try cli.run(arguments(output) + ["--resume"])
             #expect(resumed.status == 0, "killed at \(fraction): \(resumed.error)")
             #expect(try String(contentsOfFile: output + "/metrics.csv", encoding: .utf8) == expected, "killed at \(fraction) of the run, resumed")
