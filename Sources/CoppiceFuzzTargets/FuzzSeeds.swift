@@ -25,9 +25,10 @@ extension FuzzTarget {
         let criteoRow: [String] = ["1"] + dense + categorical
         switch name {
         case "safetensors":
+            let sparse = Tensor(matrix.scalars.enumerated().map { $0.offset % 3 == 0 ? $0.element : 0 }).reshaped([2, 32])
             return try SafetensorsDType.allCases.filter { $0 != .i32 }.map { dtype in
                 try written { try Safetensors.write(["w": matrix, "b": Tensor([1, 2, 3])], metadata: ["k": "v"], dtype: dtype, to: $0) }
-            }
+            } + [try written { try SparseStorage.write(["w": sparse, "b": Tensor([1, 2, 3])], to: $0) }]
         case "gguf":
             var rng = RandomGenerator(seed: 1)
             let tiny = try Llama(

@@ -27,8 +27,11 @@ public struct FuzzTarget: Sendable {
     }
 
     public static let all: [FuzzTarget] = [
-        FuzzTarget(name: "safetensors", reads: "safetensors header and tensors") { bytes in
-            (try? SafetensorsFile(path: file("safetensors", bytes)).tensors()) != nil
+        FuzzTarget(name: "safetensors", reads: "safetensors header and tensors; Coppice's CSR tensors in it") { bytes in
+            let path = file("safetensors", bytes)
+            guard (try? SafetensorsFile(path: path).tensors()) != nil else { return false }
+            _ = try? SparseStorage.read(path)
+            return true
         },
         FuzzTarget(name: "gguf", reads: "GGUF header, metadata, tensor infos and data; the Llama model in it") { bytes in
             let path = file("gguf", bytes)

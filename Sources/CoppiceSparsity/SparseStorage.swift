@@ -56,14 +56,27 @@ public enum SparseStorage {
         var result: [String: Tensor] = [:]
         var consumed = Set<String>()
         for (name, entry) in entries {
-            guard entry.format == "csr", let rows = entry.shape.first, rows > 0 else {
+            guard entry.format == "csr", let rows = entry.shape.first, rows > 0, entry.shape.allSatisfy({ $0 >= 0 }) else {
                 throw .malformed(path: path, reason: "'\(name)': unsupported sparse format '\(entry.format)' or shape \(entry.shape)")
             }
-            let columns = entry.shape.reduce(1, *) / rows
+            let starts = try file.int32s(name + ".csr_row_starts")
+            // The dense matrix is allocated from the metadata's shape: its rows must be the stored row
+            // starts', and its size must not overflow or exceed 2^32 elements.
+            var elements = 1
+            for d in entry.shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= 1 << 32 else {
+                    throw .malformed(path: path, reason: "'\(name)': shape \(entry.shape) is larger than 2^32 elements")
+                }
+                elements = product
+            }
+            guard starts.count == rows + 1 else {
+                throw .malformed(path: path, reason: "'\(name)': shape \(entry.shape) has \(rows) rows, the row starts give \(starts.count - 1)")
+            }
+            let columns = elements / rows
             let values = try file.tensor(name + ".csr_values").scalars
             let indices = try file.int32s(name + ".csr_column_indices")
-            let starts = try file.int32s(name + ".csr_row_starts")
-            guard starts.count == rows + 1, starts.first == 0, Int(starts.last!) == values.count, indices.count == values.count,
+            guard starts.first == 0, Int(starts.last!) == values.count, indices.count == values.count,
                 zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }), indices.allSatisfy({ $0 >= 0 && Int($0) < columns })
             else {
                 throw .malformed(path: path, reason: "'\(name)': CSR arrays do not describe a \(rows)×\(columns) matrix")

@@ -48,4 +48,26 @@ import Testing
         try Safetensors.write(["x": Tensor([1])], metadata: [SparseStorage.metadataKey: "nonsense"], to: path)
         #expect(throws: FormatError.self) { try SparseStorage.read(path) }
     }
+
+    /// Shapes in the metadata that would overflow, allocate from the header alone or disagree with the
+    /// stored row starts are refused before the dense matrix is allocated.
+    @Test func sparseShapesThatTheDataCannotBackAreRefused() throws {
+        let path = directory + "/shapes.safetensors"
+        func refused(_ shape: String) throws -> String {
+            try Safetensors.write(
+                ["w.csr_values": Tensor([1, 2])],
+                integers: ["w.csr_column_indices": ([2], [0, 1]), "w.csr_row_starts": ([3], [0, 1, 2])],
+                metadata: [SparseStorage.metadataKey: #"{"w":{"format":"csr","shape":"# + shape + "}}"], to: path)
+            do {
+                _ = try SparseStorage.read(path)
+                return "accepted"
+            } catch { return error.description }
+        }
+        #expect(try refused("[2,3]") == "accepted")
+        #expect(try refused("[2,4611686018427387904,4]").contains("larger than 2^32 elements"))
+        #expect(try refused("[2,3037000500,3037000500]").contains("larger than 2^32 elements"))
+        #expect(try refused("[2,-3]").contains("unsupported sparse format"))
+        #expect(try refused("[3,3]").contains("has 3 rows, the row starts give 2"))
+        #expect(try refused("[1048576,1048576]").contains("larger than 2^32 elements"))
+    }
 }
