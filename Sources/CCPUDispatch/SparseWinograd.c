@@ -194,8 +194,12 @@ static void lanesOf(const coppice_winograd_geometry *g, long block, int w, Lanes
         int live = t < g->tiles;
         if (!live) t = g->tiles - 1;  // a copy of a real tile: finite, never stored
         long image = t / perImage, r = t % perImage, ti = r / g->tilesWide, tj = r % g->tilesWide;
-        lanes->input[l] = g->padded + image * g->channels * g->paddedHeight * g->paddedWidth + ti * 4 * g->paddedWidth + tj * 4;
-        lanes->output[l] = live ? g->output + image * g->filters * g->outHeight * g->outWidth + ti * 4 * g->outWidth + tj * 4 : 0;
+        // The dense transforms pass a geometry without output (input transform) or without input (output
+        // transform): no offset is applied to a null pointer (undefined behaviour, UBSan).
+        lanes->input[l] =
+            g->padded ? g->padded + image * g->channels * g->paddedHeight * g->paddedWidth + ti * 4 * g->paddedWidth + tj * 4 : 0;
+        lanes->output[l] =
+            live && g->output ? g->output + image * g->filters * g->outHeight * g->outWidth + ti * 4 * g->outWidth + tj * 4 : 0;
         long rows = g->outHeight - ti * 4, cols = g->outWidth - tj * 4;
         lanes->rows[l] = (int)(rows < 4 ? rows : 4);
         lanes->cols[l] = (int)(cols < 4 ? cols : 4);

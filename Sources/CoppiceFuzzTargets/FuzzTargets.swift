@@ -12,7 +12,7 @@ import Foundation
 /// accepts or throws; anything else (a trap, an over-read, a hang) is the bug fuzzing looks for.
 public struct FuzzTarget: Sendable {
     public let name: String
-    /// What the target reads, for the results table.
+    /// What the target reads (`coppice-fuzz` without arguments lists it).
     public let reads: String
     let body: @Sendable (Data) -> Bool
 

@@ -71,7 +71,7 @@ import Glibc
         let duration = Date().timeIntervalSince(started)
         #expect(whole.status == 0, "\(whole.error)")
         let expected = try String(contentsOfFile: directory + "/whole/metrics.csv", encoding: .utf8)
-        for fraction in [0.2, 0.45, 0.7] {
+        for fraction in [0.1, 0.35, 0.6] {
             let output = directory + "/killed-\(fraction)"
             try killed(arguments(output), after: duration * fraction)
             let resumed = try cli.run(arguments(output) + ["--resume"])

@@ -16,7 +16,8 @@ nonisolated(unsafe) var selected: FuzzTarget?
 var arguments = CommandLine.arguments
 guard arguments.count >= 2, let target = FuzzTarget.named(arguments[1]) else {
     let names = FuzzTarget.all.map(\.name).joined(separator: ", ")
-    FileHandle.standardError.write(Data("usage: coppice-fuzz TARGET [libFuzzer flags] [corpus...]; targets: \(names)\n".utf8))
+    let described = FuzzTarget.all.map { "  \($0.name): \($0.reads)\n" }.joined()
+    FileHandle.standardError.write(Data("usage: coppice-fuzz TARGET [libFuzzer flags] [corpus...]; targets: \(names)\n\(described)".utf8))
     exit(2)
 }
 if arguments.count == 4, arguments[2] == "--write-seeds" {

@@ -45,7 +45,11 @@ public enum OnlineReport {
     static func truncateLogs(in directory: String, to sizes: (csv: Int, jsonl: Int)) throws {
         for (name, size) in [("metrics.csv", sizes.csv), ("metrics.jsonl", sizes.jsonl)] {
             let path = directory + "/" + name
-            if size == 0 && !FileManager.default.fileExists(atPath: path) { continue }
+            // Nothing logged yet at the checkpoint: the file goes, so the next append writes its header.
+            if size == 0 {
+                try? FileManager.default.removeItem(atPath: path)
+                continue
+            }
             guard let handle = FileHandle(forWritingAtPath: path) else { throw TrainingError.checkpoint("cannot open \(path) to resume") }
             defer { try? handle.close() }
             try handle.truncate(atOffset: UInt64(size))

@@ -64,7 +64,8 @@ public final class OnlineTraining {
         } catch {
             throw TrainingError.checkpoint("cannot create \(outputDirectory): \(error)")
         }
-        if resume {
+        // As `coppice train --resume`: a run killed before its first checkpoint starts over.
+        if resume && FileManager.default.fileExists(atPath: checkpointPath) {
             try loadCheckpoint()
         } else {
             // A new run starts new logs.

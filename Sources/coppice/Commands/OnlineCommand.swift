@@ -38,7 +38,7 @@ struct OnlineCommand: ParsableCommand {
     @Option(name: .customLong("chunk-epochs"), help: "Passes over each chunk after it is scored.") var chunkEpochs = 1
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint after every N streamed chunks (0: at the end only).") var checkpointEvery = 1
     @Option(help: "Output directory.") var output = "runs/online"
-    @Flag(help: "Continue from OUTPUT/checkpoint.safetensors.") var resume = false
+    @Flag(help: "Continue from OUTPUT/checkpoint.safetensors if there is one.") var resume = false
     @Option(help: "Summary format on stdout.") var format: OnlineRun.SummaryFormat = .md
 
     func validate() throws {
