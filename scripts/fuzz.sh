@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of outside bytes (Sources/CoppiceFuzzTargets) with libFuzzer and
 # AddressSanitizer, each target for a set time from its seeds and the corpus earlier runs grew.
-# Crashing inputs are copied to Tests/CoppiceCLITests/FuzzRegressions/<target>/, which the normal test
+# Crashing inputs are moved to Tests/CoppiceCLITests/FuzzRegressions/<target>/, which the normal test
 # suite replays; each run's counts are appended to docs/results/fuzzing-runs.csv and
 # docs/results/fuzzing.md is rewritten from it.
 # Usage: scripts/fuzz.sh [seconds per target, default 60] [target ...]   (default: every target)
