@@ -104,12 +104,21 @@ AVX2 static INLINE void sparseRow(int w, const float *values, const int32_t *col
 }
 
 // Two rows at once (w = 4): the two filters' nonzeros at one position, each row's 4 vectors an
-// independent chain, so 8 accumulators hide the multiply-add latency without chains to sum.
+// independent chain, so 8 accumulators hide the multiply-add latency without chains to sum. The rows
+// are taken longer first, so only the first has a tail.
 AVX2 static INLINE void sparseRowPair(const float *values, const int32_t *columns, long countA, const float *valuesB,
                                       const int32_t *columnsB, long countB, const float *v, float *mA, float *mB) {
+    if (countB > countA) {
+        const float *tv = values;
+        const int32_t *tc = columns;
+        long tn = countA;
+        float *tm = mA;
+        values = valuesB, columns = columnsB, countA = countB, mA = mB;
+        valuesB = tv, columnsB = tc, countB = tn, mB = tm;
+    }
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    long shared = countA < countB ? countA : countB, i = 0;
-    for (; i < shared; i++) {
+    long i = 0;
+    for (; i < countB; i++) {
         __m256 x = _mm256_broadcast_ss(values + i), y = _mm256_broadcast_ss(valuesB + i);
         const float *r = v + (long)columns[i] * 32, *s = v + (long)columnsB[i] * 32;
         a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r), a0);
@@ -121,21 +130,13 @@ AVX2 static INLINE void sparseRowPair(const float *values, const int32_t *column
         a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 24), a3);
         b3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 24), b3);
     }
-    for (long j = i; j < countA; j++) {
-        __m256 x = _mm256_broadcast_ss(values + j);
-        const float *r = v + (long)columns[j] * 32;
+    for (; i < countA; i++) {
+        __m256 x = _mm256_broadcast_ss(values + i);
+        const float *r = v + (long)columns[i] * 32;
         a0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r), a0);
         a1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 8), a1);
         a2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 16), a2);
         a3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r + 24), a3);
-    }
-    for (long j = i; j < countB; j++) {
-        __m256 y = _mm256_broadcast_ss(valuesB + j);
-        const float *s = v + (long)columnsB[j] * 32;
-        b0 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s), b0);
-        b1 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 8), b1);
-        b2 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 16), b2);
-        b3 = _mm256_fmadd_ps(y, _mm256_loadu_ps(s + 24), b3);
     }
     _mm256_storeu_ps(mA, a0), _mm256_storeu_ps(mA + 8, a1), _mm256_storeu_ps(mA + 16, a2), _mm256_storeu_ps(mA + 24, a3);
     _mm256_storeu_ps(mB, b0), _mm256_storeu_ps(mB + 8, b1), _mm256_storeu_ps(mB + 16, b2), _mm256_storeu_ps(mB + 24, b3);

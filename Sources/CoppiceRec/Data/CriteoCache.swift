@@ -92,13 +92,14 @@ public enum CriteoCache {
             let rows = decode(bytes, count: range.count)
             // A cache holds rows that parsed: a label of 0 or 1, finite features, ids of 0 or more.
             for (r, row) in rows.enumerated() {
-                let at = "\(path): row \(range.lowerBound + r):"
-                guard row.label == 0 || row.label == 1 else { throw .unreadable("\(at) label \(row.label), expected 0 or 1") }
+                // The message is built only for a bad row: this loop runs over every row training reads.
+                func bad(_ what: String) -> CriteoError { .unreadable("\(path): row \(range.lowerBound + r): \(what)") }
+                guard row.label == 0 || row.label == 1 else { throw bad("label \(row.label), expected 0 or 1") }
                 if let i = row.dense.firstIndex(where: { !$0.isFinite }) {
-                    throw .unreadable("\(at) dense feature I\(i + 1) is \(row.dense[i]), expected a finite number")
+                    throw bad("dense feature I\(i + 1) is \(row.dense[i]), expected a finite number")
                 }
                 if let i = row.sparse.firstIndex(where: { $0 < 0 }) {
-                    throw .unreadable("\(at) categorical feature C\(i + 1) is \(row.sparse[i]), expected an id of 0 or more")
+                    throw bad("categorical feature C\(i + 1) is \(row.sparse[i]), expected an id of 0 or more")
                 }
             }
             return rows
