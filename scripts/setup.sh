@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Coppice needs on Debian/Ubuntu, idempotently: OpenBLAS (libopenblas-dev), zlib, pkg-config,
-# and BLIS (libblis4), which Coppice loads at run time where OpenBLAS does not know the CPU.
+# and oneDNN (libdnnl2) and BLIS (libblis4), which Coppice loads at run time where OpenBLAS does not know
+# the CPU.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ "$(uname)" = "Linux" ]; then
     /sbin/ldconfig -p 2>/dev/null | grep -q 'libblis\.so\.4 ' || need+=(libblis4)
+    /sbin/ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so\.2 ' || need+=(libdnnl2)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -193,18 +193,32 @@ import Testing
         #expect(GemmBackend.isFallback(core: "Core2", isa: .avx2))
         #expect(!GemmBackend.isFallback(core: "Zen", isa: .avx2))
         #expect(!GemmBackend.isFallback(core: "SkylakeX", isa: .avx512VNNI))
+        #expect(GemmBackend.isFallback(core: "Haswell", isa: .avx512), "AVX2 kernels leave half of an AVX-512 CPU idle")
         #expect(!GemmBackend.isFallback(core: "Prescott", isa: .generic), "an old core is right for an old CPU")
     }
 
     @Test(.enabled(if: coppice_blis_available() != 0, "BLIS (libblis4) is not installed"))
     func blisProductsMatchTheReference() {
-        for (m, n, k) in [(7, 13, 5), (33, 17, 64), (65, 3, 31)] {
+        expectProductsMatchTheReference(coppice_blis_sgemm)
+    }
+
+    @Test(.enabled(if: coppice_onednn_available() != 0, "oneDNN (libdnnl2) is not installed"))
+    func oneDNNProductsMatchTheReference() {
+        expectProductsMatchTheReference(coppice_onednn_sgemm)
+    }
+
+    /// Odd shapes, vectors (oneDNN takes them too), every transpose, alpha and beta.
+    private func expectProductsMatchTheReference(
+        _ sgemm: (Int32, Int32, Int, Int, Int, Float, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, Float, UnsafeMutablePointer<Float>, Int)
+            -> Void
+    ) {
+        for (m, n, k) in [(7, 13, 5), (33, 17, 64), (65, 3, 31), (1, 19, 37), (23, 1, 41)] {
             for (ta, tb) in [(Gemm.Transpose.none, Gemm.Transpose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)] {
                 let a = (0..<(m * k)).map { Float(($0 * 7) % 11) - 5 }, b = (0..<(k * n)).map { Float(($0 * 5) % 13) - 6 }
                 let lda = ta == .none ? k : m, ldb = tb == .none ? n : k
                 var expected = [Float](repeating: 1, count: m * n), c = expected
                 Gemm.reference(ta, tb, m: m, n: n, k: k, alpha: 0.5, a, lda: lda, b, ldb: ldb, beta: 2, &expected, ldc: n)
-                coppice_blis_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, 0.5, a, lda, b, ldb, 2, &c, n)
+                sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, 0.5, a, lda, b, ldb, 2, &c, n)
                 #expect(zip(c, expected).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "\(m)x\(n)x\(k) \(ta) \(tb)")
             }
         }

@@ -154,4 +154,18 @@ const char *coppice_blis_arch(void);
 void coppice_blis_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
                         long ldb, float beta, float *c, long ldc);
 
+/// Whether oneDNN (libdnnl.so.2) could be loaded; loads it on the first call, capped at
+/// `coppice_isa()`. Not thread-safe on the first call: call it once before threads use
+/// `coppice_onednn_sgemm`.
+int coppice_onednn_available(void);
+
+/// The ISA oneDNN's kernels run at (e.g. "avx512_core_bf16", "avx2"); "" without oneDNN.
+const char *coppice_onednn_isa(void);
+
+/// C[m×n] = alpha·op(A)·op(B) + beta·C on row-major buffers through oneDNN on the calling thread
+/// alone (`transA`/`transB` ≠ 0: the operand is stored transposed). Only after
+/// `coppice_onednn_available()` returned 1.
+void coppice_onednn_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
+                          long ldb, float beta, float *c, long ldc);
+
 #endif
