@@ -1,35 +1,42 @@
 #!/usr/bin/env bash
 # What runtime dispatch buys, on this machine: `coppice bench engine` from a plain release build (no
-# CPU flags: what a package depending on Coppice gets) against one built for Haswell, and OpenBLAS
-# forced onto its Prescott fallback core (what Debian's 0.3.21 runs on new Intel Xeons) with its
-# products left on it (COPPICE_GEMM=openblas) or switched to BLIS (the default there).
+# CPU flags: what a package depending on Coppice gets) against one built for TARGET_CPU (default
+# native), and the plain build with OpenBLAS forced onto its Prescott fallback core (what Debian's
+# 0.3.21 runs on new Intel Xeons) with its products left on it (COPPICE_GEMM=openblas), sent to BLIS
+# (COPPICE_GEMM=blis), or left to Coppice's choice (oneDNN where installed).
 # Prints `coppice doctor` and a Markdown table of the times. BUDGET sets seconds per case (0.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 budget=${BUDGET:-0.5}
+target=${TARGET_CPU:-native}
 swift build -c release --product coppice >&2
-swift build -c release --build-path .build-haswell -Xswiftc -target-cpu -Xswiftc haswell --product coppice >&2
+swift build -c release --build-path ".build-$target" -Xswiftc -target-cpu -Xswiftc "$target" --product coppice >&2
 out=$(mktemp -d)
 .build/release/coppice doctor
-.build/release/coppice bench engine --budget "$budget" --format csv >"$out/plain.csv"
-.build-haswell/release/coppice bench engine --budget "$budget" --format csv >"$out/haswell.csv"
-OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=openblas .build/release/coppice bench engine --budget "$budget" --format csv >"$out/prescott.csv"
-OPENBLAS_CORETYPE=Prescott .build/release/coppice bench engine --budget "$budget" --format csv >"$out/prescott-dispatch.csv"
-python3 - "$out" <<'PY'
+bench() { "$@" bench engine --budget "$budget" --format csv; }
+bench .build/release/coppice >"$out/plain.csv"
+bench ".build-$target/release/coppice" >"$out/target.csv"
+OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=openblas bench .build/release/coppice >"$out/prescott.csv"
+OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=blis bench .build/release/coppice >"$out/blis.csv"
+OPENBLAS_CORETYPE=Prescott bench .build/release/coppice >"$out/dispatched.csv"
+python3 - "$out" "$target" <<'PY'
 import csv, sys
 def load(name):
     return {(r["case"], r["metric"]): float(r["value"]) for r in csv.DictReader(open(f"{sys.argv[1]}/{name}.csv"))}
-plain, haswell, prescott, dispatched = (load(n) for n in ("plain", "haswell", "prescott", "prescott-dispatch"))
+plain, target, prescott, blis, dispatched = (load(n) for n in ("plain", "target", "prescott", "blis", "dispatched"))
+cpu = sys.argv[2]
 print()
-print("| case | plain build ms | Haswell build ms | plain / Haswell | Prescott OpenBLAS ms | Prescott, dispatched ms | OpenBLAS / dispatched |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print(f"| case | plain build ms | {cpu} build ms | plain / {cpu} | Prescott OpenBLAS ms | BLIS ms | dispatched ms | OpenBLAS / dispatched |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
 for key, value in plain.items():
     if key[1] != "time":
         continue
-    h, p, d = haswell[key], prescott[key], dispatched[key]
-    print(f"| {key[0]} | {value:.3f} | {h:.3f} | {value / h:.2f} | {p:.3f} | {d:.3f} | {p / d:.2f} |")
-backend = next(k[0] for k in dispatched if k[0].startswith("GEMM"))
-print(f"\nPrescott, dispatched: {backend}")
+    t, p, b, d = target[key], prescott[key], blis[key], dispatched[key]
+    print(f"| {key[0]} | {value:.3f} | {t:.3f} | {value / t:.2f} | {p:.3f} | {b:.3f} | {d:.3f} | {p / d:.2f} |")
+for name, rows in (("BLIS", blis), ("dispatched", dispatched)):
+    print(f"\n{name}: " + next(k[0] for k in rows if k[0].startswith("GEMM")))
+for name, rows in (("Prescott OpenBLAS", prescott), ("BLIS", blis), ("dispatched", dispatched)):
+    print(f"{name} ceiling: " + "; ".join(f"{k[0]} {v:.1f} GFLOP/s" for k, v in rows.items() if k[0].endswith("threads)")))
 PY
 rm -rf "$out"
