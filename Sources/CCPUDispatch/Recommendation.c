@@ -94,6 +94,97 @@ void coppice_dot_interaction_groups(int level, const float *const *vectors, int 
     }
 }
 
+// Backward: d x_i = Σ_{j≠i} g(i,j)·x_j per example. The group's pair gradients become a symmetric
+// n × n matrix of 8-lane weights (zero diagonal), so each component block is n multiply-adds with no
+// branches; the 8 components × 8 examples block is then transposed to the examples' rows of dx.
+static void pairWeights(const float *g, int n, long batch, long group, float *weights) {
+    long pairs = (long)n * (n - 1) / 2, p = 0;
+    for (int i = 0; i < n; i++)
+        for (int l = 0; l < 8; l++) weights[((long)i * n + i) * 8 + l] = 0;
+    for (int i = 1; i < n; i++) {
+        for (int j = 0; j < i; j++, p++) {
+            float *wij = weights + ((long)i * n + j) * 8, *wji = weights + ((long)j * n + i) * 8;
+            for (int l = 0; l < 8; l++) {
+                long row = group * 8 + l;
+                wij[l] = wji[l] = row < batch ? g[row * pairs + p] : 0;
+            }
+        }
+    }
+}
+
+static void backwardGeneric(const float *x, const float *weights, int n, long batch, int d, long group, float *dx) {
+    for (int i = 0; i < n; i++) {
+        for (int l = 0; l < 8 && group * 8 + l < batch; l++) {
+            float *row = dx + ((long)i * batch + group * 8 + l) * d;
+            for (int c = 0; c < d; c++) {
+                float acc = 0;
+                for (int j = 0; j < n; j++) acc += weights[((long)i * n + j) * 8 + l] * x[((long)j * d + c) * 8 + l];
+                row[c] = acc;
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+// The 8 × 8 transpose: r[k] holds component k of 8 examples; afterwards r[l] holds example l's 8 components.
+__attribute__((target("avx2,fma"))) static void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+__attribute__((target("avx2,fma"))) static void backwardAVX2(const float *x, const float *weights, int n, long batch, int d,
+                                                             long group, float *dx) {
+    int lanes = batch - group * 8 < 8 ? (int)(batch - group * 8) : 8;
+    for (int i = 0; i < n; i++) {
+        const float *w = weights + (long)i * n * 8;
+        float *rows = dx + ((long)i * batch + group * 8) * d;
+        int c = 0;
+        for (; c + 8 <= d; c += 8) {
+            __m256 a[8];
+            for (int k = 0; k < 8; k++) a[k] = _mm256_setzero_ps();
+            for (int j = 0; j < n; j++) {
+                __m256 wj = _mm256_loadu_ps(w + j * 8);
+                const float *xj = x + ((long)j * d + c) * 8;
+                for (int k = 0; k < 8; k++) a[k] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(xj + k * 8), a[k]);
+            }
+            transpose8(a);
+            for (int l = 0; l < lanes; l++) _mm256_storeu_ps(rows + (long)l * d + c, a[l]);
+        }
+        for (; c < d; c++) {
+            __m256 acc = _mm256_setzero_ps();
+            for (int j = 0; j < n; j++) acc = _mm256_fmadd_ps(_mm256_loadu_ps(w + j * 8), _mm256_loadu_ps(x + ((long)j * d + c) * 8), acc);
+            float lane[8];
+            _mm256_storeu_ps(lane, acc);
+            for (int l = 0; l < lanes; l++) rows[(long)l * d + c] = lane[l];
+        }
+    }
+}
+#endif
+
+void coppice_dot_interaction_backward_groups(int level, const float *interleaved, int n, long batch, int d, const float *g,
+                                             long firstGroup, long endGroup, float *weights, float *dx) {
+    level = coppice_level_supported(level);
+    for (long group = firstGroup; group < endGroup; group++) {
+        const float *x = interleaved + group * n * d * 8;
+        pairWeights(g, n, batch, group, weights);
+#if defined(__x86_64__)
+        if (level >= COPPICE_ISA_AVX2) backwardAVX2(x, weights, n, batch, d, group, dx);
+        else
+#endif
+            backwardGeneric(x, weights, n, batch, d, group, dx);
+    }
+}
+
 void coppice_embedding_bags(const float *table, int d, const int32_t *indices, long count, const int32_t *offsets, long bags,
                             long firstBag, long endBag, int mean, float *out) {
     enum { lookahead = 8 };

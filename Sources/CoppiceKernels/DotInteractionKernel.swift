@@ -25,4 +25,20 @@ public enum DotInteractionKernel {
             }
         }
     }
+
+    /// The backward pass (`coppice_dot_interaction_backward_groups`): from the forward's `interleaved`
+    /// vectors and the pairs' gradient g [batch][n(n−1)/2], dx [n][batch][d] with
+    /// dx[i] = Σ_{j≠i} g(i, j)·vector_j.
+    public static func backward(
+        interleaved: UnsafePointer<Float>, vectors n: Int, batch: Int, dimension d: Int, gradient g: UnsafePointer<Float>,
+        _ dx: UnsafeMutablePointer<Float>, level: CPU.ISALevel = CPU.isa, pool: ThreadPool = .shared
+    ) {
+        guard batch > 0, d > 0, n > 1 else { return }
+        pool.parallelRanges((batch + 7) / 8, grain: 2) { groups in
+            let weights = UnsafeMutablePointer<Float>.allocate(capacity: n * n * 8)
+            defer { weights.deallocate() }
+            coppice_dot_interaction_backward_groups(
+                Int32(level.rawValue), interleaved, Int32(n), batch, Int32(d), g, groups.lowerBound, groups.upperBound, weights, dx)
+        }
+    }
 }

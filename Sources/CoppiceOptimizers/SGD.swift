@@ -30,8 +30,18 @@ public final class SGD: Optimizer {
         for parameter in parameters {
             if parameter.sparseGrad != nil && mu == 0 && wd == 0 {
                 withSparseUpdate(parameter, states: []) { w, rows, values, d in
-                    for (r, row) in rows.enumerated() {
-                        for c in 0..<d { w[row * d + c] -= lr * values[r * d + c] }
+                    // Coalesced rows are distinct, so the threads never write the same weights.
+                    let count = rows.count
+                    rows.withUnsafeBufferPointer { rows in
+                        values.withUnsafeBufferPointer { values in
+                            guard let rows = rows.baseAddress, let values = values.baseAddress else { return }
+                            ThreadPool.shared.parallelRanges(count, grain: 256) { range in
+                                for r in range {
+                                    let weights = w + rows[r] * d, gradient = values + r * d
+                                    for c in 0..<d { weights[c] -= lr * gradient[c] }
+                                }
+                            }
+                        }
                     }
                 }
                 continue

@@ -176,6 +176,24 @@ import Testing
                 let position: Int = (((group * n + n - 1) * d + d - 1) * 8) + lane
                 #expect(interleaved[position] == vectors[n - 1][batch * d - 1])
                 #expect(lane == 7 || interleaved.last == 0)
+                // Backward from the same interleaved vectors: dx_i = Σ_{j≠i} g(i,j)·x_j, every element written.
+                let g = testValues(batch * pairs, seed: 90)
+                var dx = [Float](repeating: .nan, count: n * batch * d)
+                DotInteractionKernel.backward(interleaved: interleaved, vectors: n, batch: batch, dimension: d, gradient: g, &dx, level: level)
+                for i in 0..<n {
+                    for row in 0..<batch {
+                        for c in 0..<d {
+                            var sum = 0.0
+                            for j in 0..<n where j != i {
+                                let p = max(i, j) * (max(i, j) - 1) / 2 + min(i, j)
+                                sum += Double(g[row * pairs + p]) * Double(vectors[j][row * d + c])
+                            }
+                            let got = Double(dx[(i * batch + row) * d + c])
+                            #expect(
+                                abs(got - sum) <= 1e-5 * max(1, abs(sum)), "backward \(level) n \(n) batch \(batch) d \(d) i \(i) row \(row) c \(c)")
+                        }
+                    }
+                }
             }
         }
     }

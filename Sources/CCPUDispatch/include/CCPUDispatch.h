@@ -86,6 +86,12 @@ void coppice_narrow_product(int level, long m, int n, long k, const float *a, lo
 /// product of pair p = (i, j < i), i(i−1)/2 + j, for each example row of the group.
 void coppice_dot_interaction_groups(int level, const float *const *vectors, int n, long batch, int d, long firstGroup,
                                     long endGroup, float *interleaved, float *sums, float *out);
+/// The dot interaction's backward pass for groups [firstGroup, endGroup) at `level` (lowered to the
+/// supported level): from the forward's `interleaved` vectors and the pairs' gradient g [batch][pairs],
+/// dx[i][row][c] = Σ_{j≠i} g[row][pair(i, j)]·x_j[row][c] for the n vectors; `weights` is n·n·8 floats
+/// of scratch.
+void coppice_dot_interaction_backward_groups(int level, const float *interleaved, int n, long batch, int d, const float *g,
+                                             long firstGroup, long endGroup, float *weights, float *dx);
 /// EmbeddingBag pooling for bags [firstBag, endBag): out[b][0..<d] = sum (mean where `mean` ≠ 0) of
 /// the table rows indices[offsets[b] ..< offsets[b+1]] (the last bag ends at `count`), prefetching the
 /// rows of bags ahead. The caller has validated indices and offsets.
