@@ -275,18 +275,20 @@ AVX2 static void filtersAVX2Width(const coppice_winograd_geometry *g, const copp
     default: filtersAVX2(g, q, block, 4, first, count, v, m); break;
     }
 }
-AVX2 static void denseInputAVX2(const coppice_winograd_geometry *g, long block, float *v, long rowLength) {
+AVX2 static void denseInputAVX2(const coppice_winograd_geometry *g, long block, long first, long channels, float *v, long rowLength) {
     Lanes lanes;
     lanesOf(g, block, 2, &lanes);
     long plane = g->paddedHeight * g->paddedWidth;
-    for (int j = 0; j < 2; j++) inputTransform8(lanes.input + 8 * j, plane, g->paddedWidth, 0, g->channels, v + 8 * j, g->channels * rowLength, rowLength);
+    for (int j = 0; j < 2; j++)
+        inputTransform8(lanes.input + 8 * j, plane, g->paddedWidth, first, channels, v + 8 * j, g->channels * rowLength, rowLength);
 }
 
-AVX2 static void denseOutputAVX2(const coppice_winograd_geometry *g, long block, const float *m, long rowLength, const float *bias) {
+AVX2 static void denseOutputAVX2(const coppice_winograd_geometry *g, long block, long first, long filters, const float *m, long rowLength,
+                                  const float *bias) {
     Lanes lanes;
     lanesOf(g, block, 2, &lanes);
     long outPlane = g->outHeight * g->outWidth;
-    for (long k = 0; k < g->filters; k++) {
+    for (long k = first; k < first + filters; k++) {
         for (int j = 0; j < 2; j++) {
             float *out[8];
             for (int l = 0; l < 8; l++) {
@@ -300,20 +302,21 @@ AVX2 static void denseOutputAVX2(const coppice_winograd_geometry *g, long block,
 }
 #endif
 
-void coppice_winograd_f4x3_input16(int level, const coppice_winograd_geometry *g, long block, float *v, long rowLength) {
+void coppice_winograd_f4x3_input16(int level, const coppice_winograd_geometry *g, long block, long firstChannel, long channels, float *v,
+                                   long rowLength) {
 #if defined(__x86_64__)
-    if (coppice_sparse_winograd_available(level)) denseInputAVX2(g, block, v, rowLength);
+    if (coppice_sparse_winograd_available(level)) denseInputAVX2(g, block, firstChannel, channels, v, rowLength);
 #else
-    (void)level, (void)g, (void)block, (void)v, (void)rowLength;
+    (void)level, (void)g, (void)block, (void)firstChannel, (void)channels, (void)v, (void)rowLength;
 #endif
 }
 
-void coppice_winograd_f4x3_output16(int level, const coppice_winograd_geometry *g, long block, const float *m, long rowLength,
-                                    const float *bias) {
+void coppice_winograd_f4x3_output16(int level, const coppice_winograd_geometry *g, long block, long firstFilter, long filters, const float *m,
+                                    long rowLength, const float *bias) {
 #if defined(__x86_64__)
-    if (coppice_sparse_winograd_available(level)) denseOutputAVX2(g, block, m, rowLength, bias);
+    if (coppice_sparse_winograd_available(level)) denseOutputAVX2(g, block, firstFilter, filters, m, rowLength, bias);
 #else
-    (void)level, (void)g, (void)block, (void)m, (void)rowLength, (void)bias;
+    (void)level, (void)g, (void)block, (void)firstFilter, (void)filters, (void)m, (void)rowLength, (void)bias;
 #endif
 }
 

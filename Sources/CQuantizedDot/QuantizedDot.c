@@ -185,6 +185,8 @@ static int prefer_avx2 = 0;
 
 void coppice_quantized_dot_prefer_avx2(int prefer) { prefer_avx2 = prefer; }
 
+int coppice_quantized_dot_avx2_preferred(void) { return prefer_avx2; }
+
 int coppice_quantized_dot_uses_vnni(void) { return has_vnni() && !prefer_avx2; }
 
 void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
@@ -205,6 +207,8 @@ void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, in
 int coppice_quantized_dot_available(void) { return 0; }
 
 void coppice_quantized_dot_prefer_avx2(int prefer) { (void)prefer; }
+
+int coppice_quantized_dot_avx2_preferred(void) { return 0; }
 
 int coppice_quantized_dot_uses_vnni(void) { return 0; }
 

@@ -92,11 +92,11 @@ public enum Conv2DWinograd {
         blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool
     ) {
         if let geometry = plan.dispatchedF4x3(padded: xp, output: nil) {
-            pool.parallelRanges(blocks.count, grain: 1) { range in
+            let channels = plan.geometry.inChannels
+            splitBlocks(blocks, across: channels, pool: pool) { block, range in
                 var g = geometry
-                for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) {
-                    coppice_winograd_f4x3_input16(Int32(plan.level.rawValue), &g, block, v + block * 16 - columnBase, rowLength)
-                }
+                coppice_winograd_f4x3_input16(
+                    Int32(plan.level.rawValue), &g, block, range.lowerBound, range.count, v + block * 16 - columnBase, rowLength)
             }
             return
         }
@@ -136,11 +136,10 @@ public enum Conv2DWinograd {
         _ plan: WinogradPlan, blocks: Range<Int>, rowLength: Int, columnBase: Int, pool: ThreadPool
     ) {
         if let geometry = plan.dispatchedF4x3(padded: nil, output: y) {
-            pool.parallelRanges(blocks.count, grain: 1) { range in
+            splitBlocks(blocks, across: plan.geometry.outChannels, pool: pool) { block, range in
                 var g = geometry
-                for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) {
-                    coppice_winograd_f4x3_output16(Int32(plan.level.rawValue), &g, block, mt + block * 16 - columnBase, rowLength, bias)
-                }
+                coppice_winograd_f4x3_output16(
+                    Int32(plan.level.rawValue), &g, block, range.lowerBound, range.count, mt + block * 16 - columnBase, rowLength, bias)
             }
             return
         }
@@ -178,6 +177,24 @@ public enum Conv2DWinograd {
                     }
                 }
             }
+        }
+    }
+
+    /// Runs `body(block, channels)` over `blocks`, each with all of its `count` channels, or, with fewer
+    /// blocks than threads (small maps at batch 1: an 8×8 map is one block), each block in channel
+    /// ranges so that every thread has a part.
+    private static func splitBlocks(
+        _ blocks: Range<Int>, across count: Int, pool: ThreadPool, _ body: @escaping (Int, Range<Int>) -> Void
+    ) {
+        guard blocks.count < pool.threadCount && count > 1 else {
+            pool.parallelRanges(blocks.count, grain: 1) { range in
+                for block in (blocks.lowerBound + range.lowerBound)..<(blocks.lowerBound + range.upperBound) { body(block, 0..<count) }
+            }
+            return
+        }
+        let pieces = Swift.min(pool.threadCount, count)
+        pool.parallelFor(blocks.count * pieces) { item in
+            body(blocks.lowerBound + item / pieces, ThreadPool.range(of: item % pieces, in: pieces, count: count))
         }
     }
 

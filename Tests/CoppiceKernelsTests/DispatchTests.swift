@@ -116,8 +116,9 @@ import Testing
     }
 
     @Test func narrowProductsAgreeAcrossLevelsAndKeepToTheirColumns() {
-        for (m, k) in [(1, 1), (7, 5), (13, 33), (20, 64)] {
-            for n in [1, 3, 8, 9, 16, 21] {
+        // k of 8 and more with n ≤ 4 runs the dot-product form: full vectors, masked tails of both widths.
+        for (m, k) in [(1, 1), (7, 5), (13, 33), (20, 64), (5, 8), (11, 40), (6, 23)] {
+            for n in [1, 2, 3, 4, 8, 9, 16, 21] {
                 let (lda, ldb, ldc) = (k + 3, n + 5, n + 2)
                 let a = testValues(m * lda, seed: 80), b = testValues(k * ldb, seed: 81)
                 var expected = [Double](repeating: 0, count: m * n)

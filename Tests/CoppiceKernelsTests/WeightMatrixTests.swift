@@ -13,9 +13,10 @@ import Testing
         checkProducts(format)
     }
 
-    /// The integer kernels' AVX2 variant, which a CPU with VNNI would not otherwise run.
-    @Test(arguments: [WeightMatrix.Format.q8_0, .q4_0])
-    func avx2IntegerKernelsMatchTheDefinition(format: WeightMatrix.Format) {
+    /// The AVX2 variants, which a CPU with VNNI (integer rows) or AVX-512 (float rows) would not
+    /// otherwise run.
+    @Test(arguments: WeightMatrix.Format.allCases)
+    func avx2KernelsMatchTheDefinition(format: WeightMatrix.Format) {
         coppice_quantized_dot_prefer_avx2(1)
         defer { coppice_quantized_dot_prefer_avx2(0) }
         checkProducts(format)

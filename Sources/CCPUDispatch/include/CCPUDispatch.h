@@ -137,12 +137,14 @@ long coppice_sparse_winograd_scratch(int w, long filters);
 void coppice_sparse_winograd_filters(int level, const coppice_winograd_geometry *g, const coppice_sparse_winograd_weights *q, long block,
                                      int w, long firstFilter, long filters, const float *v, float *m);
 /// The dense F(4×4,3×3) path's transforms (CoppiceKernels/Conv2DWinograd.swift) for the 16 tiles of
-/// block `block`, where `coppice_sparse_winograd_available(level)`: V = Bᵀ d B of every channel to
-/// v[p·C·rowLength + c·rowLength + lane] (v at the block's first column), and Y = Aᵀ M A + bias from
+/// block `block`, where `coppice_sparse_winograd_available(level)`: V = Bᵀ d B of channels
+/// [firstChannel, firstChannel + channels) to v[p·C·rowLength + c·rowLength + lane] (v at the block's
+/// first column), and Y = Aᵀ M A + bias of filters [firstFilter, firstFilter + filters) from
 /// m[p·K·rowLength + k·rowLength + lane] to the tiles' places in the output (cropped).
-void coppice_winograd_f4x3_input16(int level, const coppice_winograd_geometry *g, long block, float *v, long rowLength);
-void coppice_winograd_f4x3_output16(int level, const coppice_winograd_geometry *g, long block, const float *m, long rowLength,
-                                    const float *bias);
+void coppice_winograd_f4x3_input16(int level, const coppice_winograd_geometry *g, long block, long firstChannel, long channels, float *v,
+                                   long rowLength);
+void coppice_winograd_f4x3_output16(int level, const coppice_winograd_geometry *g, long block, long firstFilter, long filters, const float *m,
+                                    long rowLength, const float *bias);
 
 /// 2×2, stride-2 max pooling without padding over `planes` planes [height][width] at `level` (lowered
 /// to the supported level): y [planes][height/2][width/2]; NaN wins.

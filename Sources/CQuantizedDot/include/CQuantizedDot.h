@@ -15,8 +15,12 @@
 /// plain C, correct but slow.
 int coppice_quantized_dot_available(void);
 
-/// For tests: run the AVX2 kernels even where VNNI is present (not thread-safe; set it before use).
+/// For tests: run the AVX2 kernels even where VNNI (integer rows) or AVX-512 (F32/F16/BF16 rows) is
+/// present (not thread-safe; set it before use).
 void coppice_quantized_dot_prefer_avx2(int prefer);
+
+/// Whether `coppice_quantized_dot_prefer_avx2` asked for the AVX2 kernels.
+int coppice_quantized_dot_avx2_preferred(void);
 
 /// y[r] = row r · x for `count` rows `stride` bytes apart starting at `rows`, each `blocks` blocks
 /// of Q4_0 (18 bytes a block, `q4` ≠ 0) or Q8_0 (34 bytes).
