@@ -4,7 +4,9 @@
 # native), and the plain build with OpenBLAS forced onto its Prescott fallback core (what Debian's
 # 0.3.21 runs on new Intel Xeons) with its products left on it (COPPICE_GEMM=openblas), sent to BLIS
 # (COPPICE_GEMM=blis), or left to Coppice's choice (oneDNN where installed).
-# Prints `coppice doctor` and a Markdown table of the times. BUDGET sets seconds per case (0.5).
+# Then `coppice bench sparse` (whose CSR, block-sparse and N:M kernels are still partly Swift SIMD)
+# from both builds, two alternating runs each, as plain / TARGET_CPU per case (the faster run of each).
+# Prints `coppice doctor` and Markdown tables of the times. BUDGET sets seconds per case (0.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -38,5 +40,29 @@ for name, rows in (("BLIS", blis), ("dispatched", dispatched)):
     print(f"\n{name}: " + next(k[0] for k in rows if k[0].startswith("GEMM")))
 for name, rows in (("Prescott OpenBLAS", prescott), ("BLIS", blis), ("dispatched", dispatched)):
     print(f"{name} ceiling: " + "; ".join(f"{k[0]} {v:.1f} GFLOP/s" for k, v in rows.items() if k[0].endswith("threads)")))
+PY
+for run in 1 2; do
+    .build/release/coppice bench sparse --budget 0.2 --format csv >"$out/sparse-plain-$run.csv"
+    ".build-$target/release/coppice" bench sparse --budget 0.2 --format csv >"$out/sparse-target-$run.csv"
+done
+python3 - "$out" "$target" <<'PY'
+import csv, statistics, sys
+def load(name):
+    return {(r["case"], r["metric"]): float(r["value"]) for r in csv.DictReader(open(f"{sys.argv[1]}/{name}.csv"))}
+plain = [load(f"sparse-plain-{run}") for run in (1, 2)]
+target = [load(f"sparse-target-{run}") for run in (1, 2)]
+cpu = sys.argv[2]
+print(f"\n| sparse case | metric | plain build ms | {cpu} build ms | plain / {cpu} |")
+print("|---|---|---:|---:|---:|")
+ratios = []
+for key in plain[0]:
+    if not key[1].endswith("time"):
+        continue
+    p, t = min(r[key] for r in plain), min(r[key] for r in target)
+    print(f"| {key[0]} | {key[1]} | {p:.4g} | {t:.4g} | {p / t:.2f} |")
+    if key[1] != "dense time":
+        ratios.append(p / t)
+print(f"\nsparse kernels: plain / {cpu} {min(ratios):.2f}-{max(ratios):.2f}, median {statistics.median(ratios):.2f}, "
+      f"{cpu} faster by more than 5% in {sum(r > 1.05 for r in ratios)} of {len(ratios)}")
 PY
 rm -rf "$out"

@@ -81,6 +81,8 @@ AVX2 __m256 coppice_exp8(__m256 x) {
     return _mm256_blendv_ps(result, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
+// 2^n by vscalefps (one instruction for the exponent bits' four), and the edge cases blended only
+// where a vector has one: exp 4M on an Intel Xeon (family 6 model 207) had run 1.03-1.06× PyTorch's time.
 AVX512 __m512 coppice_exp16(__m512 x) {
     __m512 high = _mm512_set1_ps(HIGH), low = _mm512_set1_ps(LOW), shifter = _mm512_set1_ps(SHIFTER);
     __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, low), high);
@@ -93,10 +95,12 @@ AVX512 __m512 coppice_exp16(__m512 x) {
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P4));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(P5));
     __m512 poly = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1)));
-    __m512i bits = _mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000)), _mm512_set1_epi32(127));
-    __m512 result = _mm512_mul_ps(poly, _mm512_castsi512_ps(_mm512_slli_epi32(bits, 23)));
-    result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, low, _CMP_LT_OQ), result, _mm512_setzero_ps());
-    result = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, high, _CMP_GT_OQ), result, _mm512_set1_ps(INFINITY));
+    __m512 result = _mm512_scalef_ps(poly, n);
+    // Below LOW or NaN (not ≥, unordered), above HIGH.
+    __mmask16 under = _mm512_cmp_ps_mask(x, low, _CMP_NGE_UQ), over = _mm512_cmp_ps_mask(x, high, _CMP_GT_OQ);
+    if (!(under | over)) return result;
+    result = _mm512_mask_blend_ps(under, result, _mm512_setzero_ps());
+    result = _mm512_mask_blend_ps(over, result, _mm512_set1_ps(INFINITY));
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), result, x);
 }
 

@@ -10,6 +10,7 @@
 // random from a large table, so the rows of the bag `lookahead` bags ahead are prefetched.
 #include "CCPUDispatch.h"
 #include "Level.h"
+#include "Transpose.h"
 
 static void interleave(const float *const *vectors, int n, long batch, int d, long group, float *x) {
     for (int i = 0; i < n; i++) {
@@ -126,22 +127,6 @@ static void backwardGeneric(const float *x, const float *weights, int n, long ba
 }
 
 #if defined(__x86_64__)
-// The 8 × 8 transpose: r[k] holds component k of 8 examples; afterwards r[l] holds example l's 8 components.
-__attribute__((target("avx2,fma"))) static void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
-    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 __attribute__((target("avx2,fma"))) static void backwardAVX2(const float *x, const float *weights, int n, long batch, int d,
                                                              long group, float *dx) {
     int lanes = batch - group * 8 < 8 ? (int)(batch - group * 8) : 8;
@@ -157,7 +142,7 @@ __attribute__((target("avx2,fma"))) static void backwardAVX2(const float *x, con
                 const float *xj = x + ((long)j * d + c) * 8;
                 for (int k = 0; k < 8; k++) a[k] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(xj + k * 8), a[k]);
             }
-            transpose8(a);
+            coppice_transpose8(a);  // a[l] now holds example l's 8 components
             for (int l = 0; l < lanes; l++) _mm256_storeu_ps(rows + (long)l * d + c, a[l]);
         }
         for (; c < d; c++) {

@@ -5,6 +5,7 @@
 // Lanes are tiles; V of a block is [36][C][8w] and M of a pass of filters [filters][36][8w].
 #include "CCPUDispatch.h"
 #include "Level.h"
+#include "Transpose.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -35,22 +36,6 @@
         y3 = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8), d34, d12), m5);                            \
     } while (0)
 
-// Eight rows of eight floats transposed in registers: r[i][j] becomes r[j][i].
-AVX2 static INLINE void transpose8(__m256 r[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20); r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20); r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 // V = Bᵀ d B for 8 tiles (one per lane) of `channels` channels from channel `first`; tile l's 6×6
 // window starts at tiles[l] + c·plane. Rows are read 8 floats wide (the buffer has 2 floats of slack).
 AVX2 static void inputTransform8(const float *const tiles[8], long plane, long width, long first, long channels,
@@ -61,7 +46,7 @@ AVX2 static void inputTransform8(const float *const tiles[8], long plane, long w
         for (int a = 0; a < 6; a++) {
             __m256 r[8];
             for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(tiles[l] + c * plane + a * width);
-            transpose8(r);
+            coppice_transpose8(r);
             BT6(r[0], r[1], r[2], r[3], r[4], r[5], t[a][0], t[a][1], t[a][2], t[a][3], t[a][4], t[a][5]);
         }
         float *out = v + c * channelStride;
