@@ -8,11 +8,10 @@ import Foundation
 /// kernels from a table of CPU models, and one that does not know the CPU runs kernels below it:
 /// Debian's 0.3.21 runs Prescott's SSE3 code on recent Intel Xeons (family 6 model 207), and BLIS 0.9
 /// its AVX2 (haswell) kernels there. oneDNN generates its kernels from CPUID features, so where
-/// OpenBLAS's core lacks the CPU's widest vectors the products go to oneDNN (measured on that Xeon,
-/// 1024³: oneDNN 140 GFLOP/s on one thread, 80% of the FMA probe; BLIS 83; OpenBLAS 63 on two threads;
-/// docs/results/intel-spr.md),
-/// else to BLIS, and a CPU left on a fallback core is reported on standard error, never silently.
-/// `COPPICE_GEMM=openblas|blis|onednn` overrides the choice.
+/// OpenBLAS's core lacks the CPU's widest vectors the products go to oneDNN (on that Xeon, 1024³:
+/// oneDNN 140 GFLOP/s on one thread, 80% of the FMA probe; BLIS 83; OpenBLAS 63 on two threads;
+/// docs/results/intel-spr.md), else to BLIS, and a CPU left on a fallback core is reported on
+/// standard error, never silently. `COPPICE_GEMM=openblas|blis|onednn` overrides the choice.
 public enum GemmBackend: String, Sendable, CaseIterable {
     case openBLAS = "openblas", blis, oneDNN = "onednn", accelerate
 
