@@ -19,14 +19,23 @@ public enum SparseProduct {
     }
 
     /// y = A·x over row ranges; 16 nonzeros at a time: vector loads of values and indices, x gathered.
+    /// On AVX2 CPUs the dispatched C rows (`coppice_csr_rows_times_vector`, hardware gathers) run; the
+    /// Swift loop below is the generic twin, shaped by the build's CPU target.
     @inline(__always)
     static func spmvRows<Index: FixedWidthInteger & Sendable>(
         _ a: CSRMatrix, _ indices: UnsafePointer<Index>, _ x: UnsafePointer<Float>,
         _ y: UnsafeMutablePointer<Float>, _ pool: ThreadPool
     ) {
+        let level = CPU.isa
         forEachRowRange(a, pool) { rows in
             a.rowStarts.withUnsafeBufferPointer { starts in
                 a.values.withUnsafeBufferPointer { values in
+                    if level >= .avx2 {
+                        coppice_csr_rows_times_vector(
+                            Int32(level.rawValue), starts.baseAddress, values.baseAddress, UnsafeRawPointer(indices),
+                            Index.bitWidth == 16 ? 1 : 0, rows.lowerBound, rows.upperBound, x, y)
+                        return
+                    }
                     let w = FloatVector.scalarCount
                     for r in rows {
                         var k = Int(starts[r])

@@ -115,6 +115,35 @@ import Testing
         }
     }
 
+    @Test func csrRowsTimesAVectorAgreeAcrossLevelsForBothIndexWidths() {
+        // Row lengths around both vector widths and their doubles (tails of every size), an empty row.
+        let lengths = [0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 40]
+        let columns = 300, x = testValues(columns, seed: 95)
+        var starts: [Int32] = [0]
+        var indices: [Int32] = []
+        for (r, length) in lengths.enumerated() {
+            indices += (0..<length).map { Int32(($0 * 37 + r * 11) % columns) }
+            starts.append(Int32(indices.count))
+        }
+        let values = testValues(indices.count, seed: 96), short = indices.map { UInt16($0) }
+        let expected = lengths.indices.map { r in
+            (Int(starts[r])..<Int(starts[r + 1])).reduce(0.0) { $0 + Double(values[$1]) * Double(x[Int(indices[$1])]) }
+        }
+        for level in Self.levels {
+            for shortIndices in [false, true] {
+                var y = [Float](repeating: .nan, count: lengths.count)
+                if shortIndices {
+                    coppice_csr_rows_times_vector(Int32(level.rawValue), starts, values, short, 1, 0, lengths.count, x, &y)
+                } else {
+                    coppice_csr_rows_times_vector(Int32(level.rawValue), starts, values, indices, 0, 0, lengths.count, x, &y)
+                }
+                #expect(
+                    zip(y, expected).allSatisfy { abs(Double($0) - $1) <= 1e-5 * max(1, abs($1)) },
+                    "\(level) \(shortIndices ? "16" : "32")-bit indices: \(y) against \(expected)")
+            }
+        }
+    }
+
     @Test func narrowProductsAgreeAcrossLevelsAndKeepToTheirColumns() {
         // k of 8 and more with n ≤ 4 runs the dot-product form: full vectors, masked tails of both widths.
         for (m, k) in [(1, 1), (7, 5), (13, 33), (20, 64), (5, 8), (11, 40), (6, 23)] {

@@ -70,6 +70,12 @@ void coppice_activation_level(int level, int op, const float *x, float *y, size_
 void coppice_direct_conv_tiles(int level, const float *padded, const float *packed, const long *offsets, int taps, int channels,
                                long pitch, int tiles, long rowLength, float *out);
 
+/// CSR rows [firstRow, endRow) times a vector at `level` (lowered to the supported level): y[r] =
+/// Σ values[k]·x[column k] over starts[r] ..< starts[r+1]; `indices` are int32, or uint16 where
+/// `shortIndices` ≠ 0. The caller has validated the columns against x.
+void coppice_csr_rows_times_vector(int level, const int32_t *starts, const float *values, const void *indices, int shortIndices,
+                                   long firstRow, long endRow, const float *x, float *y);
+
 /// One CSR row times a dense matrix at `level`, which the caller has checked against the CPU
 /// (`coppice_isa()` or lower): out[c] = Σ_k values[k] · xT[indices[k]·ldx + c] for c < n, over the row's
 /// `count` nonzeros.
