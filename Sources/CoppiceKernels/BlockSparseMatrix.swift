@@ -1,3 +1,5 @@
+import CCPUDispatch
+
 /// Block-sparse (BSR) and packed N:M sparse matrices, with products like `SparseProduct`'s.
 ///
 /// Legend: A [m × k] (a weight [out × in]); Yᵀ[m × n] = A · Xᵀ[k × n] for a batch of n activations
@@ -62,11 +64,20 @@ extension SparseProduct {
         let (r, c) = (a.blockRows, a.blockColumns)
         let blockRowCount = a.blockStarts.count - 1
         let pieces = a.values.count >= parallelThreshold ? pool.threadCount : 1
+        let level = CPU.isa
         let body = { (piece: Int) in
             a.values.withUnsafeBufferPointer { values in
                 let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: r * max(n, 1))
                 defer { accumulator.deallocate() }
-                for b in ThreadPool.range(of: piece, in: pieces, count: blockRowCount) {
+                let blockRows = ThreadPool.range(of: piece, in: pieces, count: blockRowCount)
+                if level >= .avx2 {
+                    // The dispatched C rows (`coppice_bsr_block_rows`); the loops below are their generic twin.
+                    coppice_bsr_block_rows(
+                        Int32(level.rawValue), values.baseAddress, a.blockStarts, a.blockColumnIndices, r, c, a.rows, a.columns,
+                        blockRows.lowerBound, blockRows.upperBound, xT, n, yT, accumulator)
+                    return
+                }
+                for b in blockRows {
                     accumulator.update(repeating: 0, count: r * n)
                     for k in Int(a.blockStarts[b])..<Int(a.blockStarts[b + 1]) {
                         let left = Int(a.blockColumnIndices[k]) * c

@@ -1,3 +1,4 @@
+import CCPUDispatch
 import CoppiceKernels
 import CoppiceTensor
 import CoppiceTestSupport
@@ -28,6 +29,16 @@ import Testing
                 Gemm.reference(.none, .none, m: rows, n: batch, k: columns, dense, lda: columns, x, ldb: batch, &slow, ldc: batch)
                 #expect(allClose(fast, twin, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(rows)×\(columns) \(r)×\(c) batch \(batch)")
                 #expect(allClose(twin, slow, relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+                // Every dispatched level this CPU runs, not only the one the product chose.
+                for level in CPU.ISALevel.allCases where level <= CPU.supportedISA {
+                    var y = [Float](repeating: .nan, count: rows * batch), scratch = [Float](repeating: .nan, count: r * batch)
+                    bsr.values.withUnsafeBufferPointer { values in
+                        coppice_bsr_block_rows(
+                            Int32(level.rawValue), values.baseAddress, bsr.blockStarts, bsr.blockColumnIndices, r, c, rows, columns, 0,
+                            bsr.blockStarts.count - 1, x, batch, &y, &scratch)
+                    }
+                    #expect(allClose(y, twin, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(level) \(rows)×\(columns) batch \(batch)")
+                }
             }
         }
     }

@@ -76,6 +76,15 @@ void coppice_direct_conv_tiles(int level, const float *padded, const float *pack
 void coppice_csr_rows_times_vector(int level, const int32_t *starts, const float *values, const void *indices, int shortIndices,
                                    long firstRow, long endRow, const float *x, float *y);
 
+/// Block-sparse rows: for block rows [firstBlockRow, endBlockRow) of an r × c BSR matrix [rows ×
+/// columns] (block row b's blocks are blockStarts[b] ..< blockStarts[b+1], block k's first column is
+/// blockColumns[k]·c and its values values[k·r·c ..< (k+1)·r·c], row-major), yT[row][0..<n] =
+/// Σ block values · xT[column][0..<n], at `level` (lowered to the supported level); `accumulator` is
+/// r·n floats of scratch.
+void coppice_bsr_block_rows(int level, const float *values, const int32_t *blockStarts, const int32_t *blockColumns, long r, long c,
+                            long rows, long columns, long firstBlockRow, long endBlockRow, const float *xT, long n, float *yT,
+                            float *accumulator);
+
 /// One CSR row times a dense matrix at `level`, which the caller has checked against the CPU
 /// (`coppice_isa()` or lower): out[c] = Σ_k values[k] · xT[indices[k]·ldx + c] for c < n, over the row's
 /// `count` nonzeros.
