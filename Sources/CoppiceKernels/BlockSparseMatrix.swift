@@ -64,43 +64,16 @@ extension SparseProduct {
         let (r, c) = (a.blockRows, a.blockColumns)
         let blockRowCount = a.blockStarts.count - 1
         let pieces = a.values.count >= parallelThreshold ? pool.threadCount : 1
-        let level = CPU.isa
+        let level = Int32(CPU.isa.rawValue)
+        // The dispatched C rows (`coppice_bsr_block_rows`, with its generic twin below AVX2).
         let body = { (piece: Int) in
             a.values.withUnsafeBufferPointer { values in
                 let accumulator = UnsafeMutablePointer<Float>.allocate(capacity: r * max(n, 1))
                 defer { accumulator.deallocate() }
                 let blockRows = ThreadPool.range(of: piece, in: pieces, count: blockRowCount)
-                if level >= .avx2 {
-                    // The dispatched C rows (`coppice_bsr_block_rows`); the loops below are their generic twin.
-                    coppice_bsr_block_rows(
-                        Int32(level.rawValue), values.baseAddress, a.blockStarts, a.blockColumnIndices, r, c, a.rows, a.columns,
-                        blockRows.lowerBound, blockRows.upperBound, xT, n, yT, accumulator)
-                    return
-                }
-                for b in blockRows {
-                    accumulator.update(repeating: 0, count: r * n)
-                    for k in Int(a.blockStarts[b])..<Int(a.blockStarts[b + 1]) {
-                        let left = Int(a.blockColumnIndices[k]) * c
-                        if n == 1 {
-                            // One vector: a small dense block times a contiguous slice of x.
-                            let width = min(c, a.columns - left)
-                            for i in 0..<r {
-                                var sum: Float = 0
-                                for j in 0..<width { sum += values[(k * r + i) * c + j] * xT[left + j] }
-                                accumulator[i] += sum
-                            }
-                            continue
-                        }
-                        for j in 0..<min(c, a.columns - left) {
-                            let x = xT + (left + j) * n
-                            for i in 0..<r {
-                                let v = values[(k * r + i) * c + j]
-                                if v != 0 { Elementwise.axpyRun(v, x, accumulator + i * n, n) }
-                            }
-                        }
-                    }
-                    for i in 0..<min(r, a.rows - b * r) { (yT + (b * r + i) * n).update(from: accumulator + i * n, count: n) }
-                }
+                coppice_bsr_block_rows(
+                    level, values.baseAddress, a.blockStarts, a.blockColumnIndices, r, c, a.rows, a.columns, blockRows.lowerBound,
+                    blockRows.upperBound, xT, n, yT, accumulator)
             }
         }
         if pieces > 1 { pool.parallelFor(pieces, body) } else { body(0) }
