@@ -17,11 +17,10 @@ import sys
 from coppice_build import build_coppice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build", "release", "coppice")
 
 
-def run(args):
-    return subprocess.run([BINARY] + args, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+def run(binary, args):
+    return subprocess.run([binary] + args, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
 def metric(rows, case_suffix, name):
@@ -35,24 +34,25 @@ def main():
     p.add_argument("--sparsities", nargs="+", type=float, default=[0.5, 0.7, 0.8, 0.9, 0.95], help="default: 0.5 0.7 0.8 0.9 0.95")
     p.add_argument("--epochs", type=int, default=3, help="default: 3")
     p.add_argument("--seed", type=int, default=0, help="default: 0")
+    p.add_argument("--train-limit", type=int, default=0, help="train on the first N images only (default: 0, all)")
     args = p.parse_args()
     subprocess.run([os.path.join(ROOT, "scripts", "setup.sh")], check=True)
     subprocess.run([os.path.join(ROOT, "scripts", "fetch-data.sh")], check=True)
-    build_coppice(stdout=subprocess.DEVNULL)
+    binary = build_coppice(stdout=subprocess.DEVNULL)
     results = []
     for model in args.models:
-        common = ["--model", model, "--dataset", args.dataset, "--epochs", str(args.epochs), "--seed", str(args.seed),
+        common = ["--model", model, "--dataset", args.dataset, "--epochs", str(args.epochs), "--seed", str(args.seed), "--train-limit", str(args.train_limit),
                   "--quiet", "--format", "json"]
         for sparsity in [0.0] + args.sparsities:
             out = os.path.join("runs", f"sweep-{model}-{args.dataset}-{int(sparsity * 100)}")
             if sparsity == 0:
-                rows = json.loads(run(["train"] + common + ["--output", out]))
+                rows = json.loads(run(binary, ["train"] + common + ["--output", out]))
             else:
-                rows = json.loads(run(["prune"] + common + ["--output", out, "--sparsity", str(sparsity), "--schedule", "gmp"]))
+                rows = json.loads(run(binary, ["prune"] + common + ["--output", out, "--sparsity", str(sparsity), "--schedule", "gmp"]))
             accuracy = metric(rows, "", "test accuracy")
             speedups = {}
             for batch in (1, 64):
-                report = json.loads(run(["report", out, "--batch-size", str(batch), "--format", "json"]))
+                report = json.loads(run(binary, ["report", out, "--batch-size", str(batch), "--format", "json"]))
                 speedups[batch] = (metric(report, f"batch {batch}", "dense time"), metric(report, f"batch {batch}", "chosen paths time"),
                                    metric(report, f"batch {batch}", "speedup"))
             results.append({"model": model, "dataset": args.dataset, "sparsity": sparsity, "test_accuracy": accuracy,

@@ -89,10 +89,10 @@ def train_pytorch(args):
 
 def train_coppice(args, root):
     subprocess.run([os.path.join(root, "scripts", "setup.sh")], check=True)
-    build_coppice(stdout=subprocess.DEVNULL)
+    binary = build_coppice(stdout=subprocess.DEVNULL)
     out = os.path.join(root, "runs", f"twin-lenet5-{args.dataset}")
     env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
-    subprocess.run([os.path.join(root, ".build", "release", "coppice"), "train", "--model", "lenet5", "--dataset", args.dataset,
+    subprocess.run([binary, "train", "--model", "lenet5", "--dataset", args.dataset,
                     "--data-dir", args.data_dir, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
                     "--lr", str(args.lr), "--momentum", str(args.momentum), "--weight-decay", str(args.weight_decay),
                     "--lr-schedule", "cosine", "--seed", str(args.seed), "--output", out, "--quiet", "--format", "json"],

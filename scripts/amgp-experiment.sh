@@ -12,20 +12,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
-swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
-coppice="${COPPICE:-.build/release/coppice}"
-out=docs/results/amgp
+source scripts/lib/coppice.sh
+if [ -n "$smoke" ]; then out=$(mktemp -d) rows=2000 repeats=1 epochs=1; else out=docs/results/amgp rows=200000 repeats=3 epochs=3; fi
 mkdir -p "$out"
-synthetic=(--dataset synthetic --synthetic-rows 200000 --arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1)
+synthetic=(--dataset synthetic --synthetic-rows "$rows" --arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1)
 run() {  # name, then the options
     local name="$1"; shift
     { echo "\`coppice dlrm $* --compare\`"; echo; "$coppice" dlrm "$@" --compare --plot "$out/$name.svg" 2>/dev/null; } > "$out/$name.md"
 }
-run synthetic-paper-schedule-3-epochs "${synthetic[@]}" --repeats 3 --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule.json
-run synthetic-paper-schedule-60-3-epochs "${synthetic[@]}" --repeats 3 --nepochs 3 --amgp-recipe docs/recipes/amgp-paper-schedule-60.json
-run synthetic-equal-phases-1-epoch "${synthetic[@]}" --repeats 3 --amgp-phases 0,0.5,0,0.5,0
-run movielens-paper-schedule --dataset movielens-100k --repeats 3 --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-64-16 --arch-mlp-top 64-1 \
+run synthetic-paper-schedule-3-epochs "${synthetic[@]}" --repeats "$repeats" --nepochs "$epochs" --amgp-recipe docs/recipes/amgp-paper-schedule.json
+run synthetic-paper-schedule-60-3-epochs "${synthetic[@]}" --repeats "$repeats" --nepochs "$epochs" --amgp-recipe docs/recipes/amgp-paper-schedule-60.json
+run synthetic-equal-phases-1-epoch "${synthetic[@]}" --repeats "$repeats" --amgp-phases 0,0.5,0,0.5,0
+run movielens-paper-schedule --dataset movielens-100k --repeats "$repeats" --nepochs "$epochs" --learning-rate 0.5 --arch-mlp-bot 2-64-16 --arch-mlp-top 64-1 \
     --amgp-recipe docs/recipes/amgp-paper-schedule.json
-run movielens-wide-paper-schedule --dataset movielens-100k --repeats 3 --nepochs 3 --learning-rate 0.5 --arch-mlp-bot 2-256-128-16 \
+run movielens-wide-paper-schedule --dataset movielens-100k --repeats "$repeats" --nepochs "$epochs" --learning-rate 0.5 --arch-mlp-bot 2-256-128-16 \
     --arch-mlp-top 256-128-1 --amgp-recipe docs/recipes/amgp-paper-schedule.json
 cat "$out"/*.md

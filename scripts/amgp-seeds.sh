@@ -7,11 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
-coppice="${COPPICE:-.build/release/coppice}"
-out=docs/results/amgp
+source scripts/lib/coppice.sh
+if [ -n "$smoke" ]; then out=$(mktemp -d) rows=2000 epochs=1 seeds=0,1; else out=docs/results/amgp rows=200000 epochs=3 seeds=0,1,2,3,4; fi
 mkdir -p "$out"
-synthetic=(--dataset synthetic --synthetic-rows 200000 --arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1 --nepochs 3 --seeds 0,1,2,3,4)
+synthetic=(--dataset synthetic --synthetic-rows "$rows" --arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1 --nepochs "$epochs" --seeds "$seeds")
 run() {  # name, then the options
     local name="$1"; shift
     { echo "\`coppice dlrm $* --compare\`"; echo; "$coppice" dlrm "$@" --compare 2>/dev/null; } > "$out/$name.md"

@@ -15,5 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
-swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
-.build/release/coppice spatial-winograd --dataset fashion-mnist --epochs 2 --train-limit 15000 "$@"
+source scripts/lib/coppice.sh
+scale=(--epochs 2 --train-limit 15000)
+[ -z "$smoke" ] || scale=(--epochs 1 --train-limit 256 --test-limit 256)
+"$coppice" spatial-winograd --dataset fashion-mnist "${scale[@]}" "$@"

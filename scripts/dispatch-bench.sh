@@ -10,18 +10,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-budget=${BUDGET:-0.5}
+budget=${BUDGET:-0.5} sparse_budget=0.2
 target=${TARGET_CPU:-native}
-swift build -c release --product coppice >&2
-swift build -c release --build-path ".build-$target" -Xswiftc -target-cpu -Xswiftc "$target" --product coppice >&2
+COPPICE_TARGET_CPU='' source scripts/lib/coppice.sh
+if [ -n "$smoke" ]; then
+    targeted="$coppice" budget=0.01 sparse_budget=0.01  # the quick mode: one binary stands for both builds
+else
+    swift build -c release --build-path ".build-$target" -Xswiftc -target-cpu -Xswiftc "$target" --product coppice >&2
+    targeted=".build-$target/release/coppice"
+fi
 out=$(mktemp -d)
-.build/release/coppice doctor
+"$coppice" doctor
 bench() { "$@" bench engine --budget "$budget" --format csv; }
-bench .build/release/coppice >"$out/plain.csv"
-bench ".build-$target/release/coppice" >"$out/target.csv"
-OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=openblas bench .build/release/coppice >"$out/prescott.csv"
-OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=blis bench .build/release/coppice >"$out/blis.csv"
-OPENBLAS_CORETYPE=Prescott bench .build/release/coppice >"$out/dispatched.csv"
+bench "$coppice" >"$out/plain.csv"
+bench "$targeted" >"$out/target.csv"
+OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=openblas bench "$coppice" >"$out/prescott.csv"
+OPENBLAS_CORETYPE=Prescott COPPICE_GEMM=blis bench "$coppice" >"$out/blis.csv"
+OPENBLAS_CORETYPE=Prescott bench "$coppice" >"$out/dispatched.csv"
 python3 - "$out" "$target" <<'PY'
 import csv, sys
 def load(name):
@@ -42,8 +47,8 @@ for name, rows in (("Prescott OpenBLAS", prescott), ("BLIS", blis), ("dispatched
     print(f"{name} ceiling: " + "; ".join(f"{k[0]} {v:.1f} GFLOP/s" for k, v in rows.items() if k[0].endswith("threads)")))
 PY
 for run in 1 2; do
-    .build/release/coppice bench sparse --budget 0.2 --format csv >"$out/sparse-plain-$run.csv"
-    ".build-$target/release/coppice" bench sparse --budget 0.2 --format csv >"$out/sparse-target-$run.csv"
+    "$coppice" bench sparse --budget "$sparse_budget" --format csv >"$out/sparse-plain-$run.csv"
+    "$targeted" bench sparse --budget "$sparse_budget" --format csv >"$out/sparse-target-$run.csv"
 done
 python3 - "$out" "$target" <<'PY'
 import csv, statistics, sys

@@ -14,8 +14,10 @@ shift || true
 swift build -c release --package-path Fuzz --build-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld >&2
 fuzz=.build-fuzz/release/coppice-fuzz
 if [ $# -gt 0 ]; then targets=("$@"); else read -ra targets <<< "$("$fuzz" 2>&1 | sed -n 's/.*targets: //p' | tr -d ',')"; fi
-work="${COPPICE_FUZZ_DIR:-.fuzz}"
-csv=docs/results/fuzzing-runs.csv
+work="${COPPICE_FUZZ_DIR:-.fuzz}" csv=docs/results/fuzzing-runs.csv report=docs/results/fuzzing.md regressions=Tests/CoppiceCLITests/FuzzRegressions
+if [ -n "${COPPICE_SMOKE:-}" ]; then  # the quick mode of scripts/check-scripts.py: nothing lands in the repository
+    work=$(mktemp -d) csv="$work/runs.csv" report="$work/fuzzing.md" regressions="$work/regressions"
+fi
 [ -f "$csv" ] || echo "date,commit,cpu,target,seconds,executions,coverage,features,crashes" > "$csv"
 field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
 cpu="$(field 'model name') (family $(field 'cpu family') model $(field 'model'))"
@@ -38,13 +40,13 @@ for target in "${targets[@]}"; do
     found=0
     for file in "$crashes"/*; do
         [ -f "$file" ] || continue
-        mkdir -p "Tests/CoppiceCLITests/FuzzRegressions/$target"
-        mv "$file" "Tests/CoppiceCLITests/FuzzRegressions/$target/"
+        mkdir -p "$regressions/$target"
+        mv "$file" "$regressions/$target/"
         found=$((found + 1))
     done
     [ "$found" -eq 0 ] || { status=1; echo "$target: $found crashing input(s), see $log" >&2; }
     echo "$(date -u +%F),$commit,\"$cpu\",$target,$seconds,${executions:-0},${coverage:-0},${features:-0},$found" >> "$csv"
     echo "$target: ${executions:-0} executions, cov ${coverage:-0}, ft ${features:-0}, $found crash(es)" >&2
 done
-python3 scripts/fuzz_report.py "$csv" docs/results/fuzzing.md
+python3 scripts/fuzz_report.py "$csv" "$report"
 exit "$status"

@@ -6,15 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$(scripts/llamacpp-prepare.sh)
+source scripts/lib/coppice.sh
 work="${1:-$(mktemp -d)}"
 tokenizer=.data/llama3/tokenizer.model
 printf 'It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. %.0s' {1..40} > "$work/text.txt"
-.build/release/coppice train llama --text "$work/text.txt" --held-out "$work/text.txt" --tokenizer "$tokenizer" --dim 64 --layers 2 \
+"$coppice" train llama --text "$work/text.txt" --held-out "$work/text.txt" --tokenizer "$tokenizer" --dim 64 --layers 2 \
     --heads 4 --kv-heads 2 --sequence-length 32 --batch-size 4 --steps 60 --lr 0.01 --output "$work/model" >&2
 status=0
 for type in f16 bf16 q8_0; do
-    .build/release/coppice convert-llama "$work/model" "$work/model-$type.gguf" --type "$type" --tokenizer "$tokenizer"
-    ours=$(.build/release/coppice generate --model "$work/model-$type.gguf" --tokenizer "$tokenizer" --prompt "It is a truth" \
+    "$coppice" convert-llama "$work/model" "$work/model-$type.gguf" --type "$type" --tokenizer "$tokenizer"
+    ours=$("$coppice" generate --model "$work/model-$type.gguf" --tokenizer "$tokenizer" --prompt "It is a truth" \
         --max-tokens 12 --temperature 0 2>/dev/null)
     theirs=$("$venv/bin/python" -c "
 import sys, llama_cpp

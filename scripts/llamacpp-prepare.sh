@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >&2
 scripts/fetch-data.sh >&2
-swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
+source scripts/lib/coppice.sh
 venv=/opt/llamacpp-venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" >&2

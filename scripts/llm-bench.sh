@@ -8,22 +8,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$(scripts/llamacpp-prepare.sh)
+source scripts/lib/coppice.sh
 dir="${1:-/tmp/coppice-llm}"
-presets="${2:-llama-57m llama-3.2-1b}"
+presets="${2:-llama-57m llama-3.2-1b}" types="f32 f16 bf16 q8_0 q4_0" timing=(--rounds 5) results=docs/results/llm-bench.md
+if [ -n "$smoke" ]; then
+    dir=$(mktemp -d) presets=llama-57m types=q4_0 timing=(--rounds 1 -p 16 -n 8) results="$dir/llm-bench.md"
+fi
 mkdir -p "$dir"
 files=()
 for preset in $presets; do
-    for type in f32 f16 bf16 q8_0 q4_0; do
+    for type in $types; do
         file="$dir/$preset-$type.gguf"
-        [ -f "$file" ] || .build/release/coppice bench llm-model --preset "$preset" --type "$type" --output "$file"
+        [ -f "$file" ] || "$coppice" bench llm-model --preset "$preset" --type "$type" --output "$file"
         files+=("$file")
     done
 done
 {
-    echo "CPU: $(.build/release/coppice doctor --format csv | awk -F, '$2 ~ /^CPU / {sub(/^CPU /, "", $2); print $2}' | head -1)" \
+    echo "CPU: $("$coppice" doctor --format csv | awk -F, '$2 ~ /^CPU / {sub(/^CPU /, "", $2); print $2}' | head -1)" \
         "($(lscpu | awk -F: '/^CPU family/ {f=$2} /^Model:/ {m=$2} END {gsub(/ /, "", f); gsub(/ /, "", m); print "family " f " model " m}')," \
-        "$(.build/release/coppice doctor --format csv | awk -F, '$2 ~ /^ISA / {print $2}' | head -1)); Coppice from a plain" \
+        "$("$coppice" doctor --format csv | awk -F, '$2 ~ /^ISA / {print $2}' | head -1)); Coppice from a plain" \
         "\`swift build -c release\`${COPPICE_TARGET_CPU:+ with -target-cpu $COPPICE_TARGET_CPU}."
     echo
-    "$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 --rounds 5 "${files[@]}"
-} | tee docs/results/llm-bench.md
+    "$venv/bin/python" benchmarks/llamacpp_bench.py --threads 2 --coppice "$coppice" "${timing[@]}" "${files[@]}"
+} | tee "$results"

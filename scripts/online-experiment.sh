@@ -12,23 +12,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
-swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
-out="${1:-runs/online-experiment}"
-coppice="${COPPICE:-.build/release/coppice}"
+source scripts/lib/coppice.sh
+out="${1:-runs/online-experiment}" results=docs/results/online sparsities="0.5 0.7 0.9" movielens=() synthetic=(--chunk-size 20000 --chunks 16)
+if [ -n "$smoke" ]; then
+    out=$(mktemp -d) results="$out/results" sparsities=0.9 movielens=(--chunks 5) synthetic=(--chunk-size 500 --chunks 5)
+fi
 publish() {
-    mkdir -p "docs/results/online/$1"
-    cp "$out/$1/summary.md" "$out/$1/ne.svg" "$out/$1/metrics.csv" "docs/results/online/$1/"
+    mkdir -p "$results/$1"
+    cp "$out/$1/summary.md" "$out/$1/ne.svg" "$out/$1/metrics.csv" "$results/$1/"
 }
-for s in 0.5 0.7 0.9; do
+for s in $sparsities; do
     name="movielens-$s"
-    "$coppice" online --dataset movielens-100k --chunk-days 7 --pretrain-chunks 4 --chunk-epochs 3 --learning-rate 0.5 \
+    "$coppice" online --dataset movielens-100k --chunk-days 7 "${movielens[@]}" --pretrain-chunks 4 --chunk-epochs 3 --learning-rate 0.5 \
         --sparsity "$s" --schedules r1,r2,r4,once,adaptive:0.005 --pruning learned,uniform,global --output "$out/$name" >/dev/null
     publish "$name"
 done
 for drift in abrupt:100000 gradual:200000; do
-    for s in 0.5 0.7 0.9; do
+    for s in $sparsities; do
         name="synthetic-${drift%%:*}-$s"
-        "$coppice" online --dataset synthetic --drift "$drift" --chunk-size 20000 --chunks 16 --pretrain-chunks 4 \
+        "$coppice" online --dataset synthetic --drift "$drift" "${synthetic[@]}" --pretrain-chunks 4 \
             --learning-rate 0.2 --arch-mlp-bot 13-256-128-16 --arch-mlp-top 256-128-1 --sparsity "$s" \
             --schedules r1,r2,r4,once,adaptive:0.005 --pruning learned,uniform,global --output "$out/$name" >/dev/null
         publish "$name"

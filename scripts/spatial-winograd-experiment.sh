@@ -12,10 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
-swift build -c release ${COPPICE_TARGET_CPU:+-Xswiftc -target-cpu -Xswiftc "$COPPICE_TARGET_CPU"} --product coppice >&2
+source scripts/lib/coppice.sh
 out="${1:-runs/spatial-winograd-fmnist}"
-coppice=.build/release/coppice
 common=(--model vgg-fmnist --dataset fashion-mnist --epochs 4 --quiet)
+[ -z "$smoke" ] || { out=$(mktemp -d); common=(--model vgg-fmnist --dataset fashion-mnist --epochs 1 --train-limit 256 --test-limit 256 --quiet); }
 [ -f "$out/dense/model.safetensors" ] || "$coppice" train "${common[@]}" --output "$out/dense"
 "$coppice" spatial-winograd "${common[@]}" --from "$out/dense" --output "$out/spatial-winograd"
 for lr in 0.0002 0.00002 0.000002; do

@@ -45,22 +45,30 @@ public enum Safetensors {
             let t = tensors[name]!
             switch dtype {
             case .f32:
-                t.withUnsafeBufferPointer { values in
-                    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-                }
+                t.withUnsafeBufferPointer { values in values.withMemoryRebound(to: UInt32.self) { out.appendLittleEndian($0) } }
             case .f16:
-                for bits in t.float16Bits() { withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) } }
+                t.float16Bits().withUnsafeBufferPointer { out.appendLittleEndian($0) }
             case .bf16:
-                for bits in t.bfloat16Bits() { withUnsafeBytes(of: bits.littleEndian) { out.append(contentsOf: $0) } }
+                t.bfloat16Bits().withUnsafeBufferPointer { out.appendLittleEndian($0) }
             case .i32:
                 break
             }
         }
         for name in integerNames {
-            integers[name]!.values.withUnsafeBufferPointer { values in
-                for v in values { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
-            }
+            integers[name]!.values.withUnsafeBufferPointer { out.appendLittleEndian($0) }
         }
         try AtomicFile.write(out, to: path)
+    }
+}
+
+extension Data {
+    /// Appends each value's little-endian bytes: one copy on a little-endian machine (a checkpoint of
+    /// millions of values would otherwise take seconds to assemble).
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ values: UnsafeBufferPointer<T>) {
+        #if _endian(little)
+        append(values)
+        #else
+        for v in values { Swift.withUnsafeBytes(of: v.littleEndian) { append(contentsOf: $0) } }
+        #endif
     }
 }

@@ -79,4 +79,36 @@ import Glibc
             #expect(try String(contentsOfFile: output + "/metrics.csv", encoding: .utf8) == expected, "killed at \(fraction) of the run, resumed")
         }
     }
+
+    /// AMGP with fresh regrowth, so the killed run's checkpoints hold pruned widths, removed neurons'
+    /// weights and the regrowth generator.
+    @Test func aDLRMRunKilledAnywhereResumesToTheSameTestMetrics() throws {
+        let directory = try cli.syntheticIDXDirectory()
+        func arguments(_ checkpoint: String) -> [String] {
+            [
+                "dlrm", "--dataset", "synthetic", "--synthetic-rows", "20000", "--nepochs", "3", "--amgp-phases", "0,0.5,0,0.5,0",
+                "--amgp-regrowth", "fresh", "--format", "json", "--checkpoint", checkpoint, "--checkpoint-every", "10",
+            ]
+        }
+        /// The test metrics and training FLOPs of a run's JSON (not its time).
+        func metrics(_ output: String) throws -> [String] {
+            let rows = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+            return rows.filter { $0["metric"] as? String != "train time" }.map { "\($0["metric"]!) \($0["value"]!)" }
+        }
+        let started = Date()
+        let whole = try cli.run(arguments(directory + "/whole.safetensors"))
+        let duration = Date().timeIntervalSince(started)
+        #expect(whole.status == 0, "\(whole.error)")
+        let expected = try metrics(whole.output)
+        #expect(expected.count == 6)
+        for fraction in [0.15, 0.4, 0.65, 0.9] {
+            let checkpoint = directory + "/killed-\(fraction).safetensors"
+            try killed(arguments(checkpoint), after: duration * fraction)
+            let resumed = try cli.run(arguments(checkpoint) + ["--resume"])
+            #expect(resumed.status == 0, "killed at \(fraction): \(resumed.error)")
+            #expect(try metrics(resumed.output) == expected, "killed at \(fraction) of the run, resumed")
+        }
+        let other = try cli.run(arguments(directory + "/whole.safetensors") + ["--resume", "--learning-rate", "0.05"])
+        #expect(other.status == 1 && other.error.contains("other options"), "\(other.error)")
+    }
 }

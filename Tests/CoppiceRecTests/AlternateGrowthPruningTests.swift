@@ -44,6 +44,48 @@ import Testing
         #expect(allClose(regrown, pruned, relativeTolerance: 1e-6, absoluteTolerance: 1e-6), "new neurons have zero outgoing weights")
         #expect(amgp.widths == [12, 10, 9, 7])
     }
+
+    /// A checkpoint's snapshot, restored into a fresh model of the same configuration, carries the
+    /// pruned widths, the removed weights and the generator: both regrow to the same model.
+    @Test func aSnapshotRestoredElsewhereRegrowsTheSame() throws {
+        for regrowth in AlternateGrowthPruning.Regrowth.allCases {
+            let (model, batch) = try modelAndBatch(seed: 3)
+            let amgp = AlternateGrowthPruning(model: model, regrowth: regrowth, seed: 4)
+            try amgp.prune(fraction: 0.4)
+            let (snapshot, tensors) = amgp.snapshot()
+            let (copy, _) = try modelAndBatch(seed: 9)
+            let restored = AlternateGrowthPruning(model: copy, regrowth: regrowth, seed: 0)
+            try restored.restore(snapshot, tensors: tensors)
+            try copy.load(stateDict: model.stateDict())
+            #expect(restored.widths == amgp.widths)
+            amgp.regrow()
+            restored.regrow()
+            let a = withoutGradient { try? model(batch) }!.scalars, b = withoutGradient { try? copy(batch) }!.scalars
+            #expect(a == b, "\(regrowth)")
+            #expect(model.stateDict().mapValues(\.scalars) == copy.stateDict().mapValues(\.scalars), "\(regrowth)")
+        }
+    }
+
+    @Test func aSnapshotThatDoesNotFitTheModelIsRefused() throws {
+        let (model, _) = try modelAndBatch(seed: 3)
+        let amgp = AlternateGrowthPruning(model: model, regrowth: .restore)
+        try amgp.prune(fraction: 0.5)
+        let (snapshot, tensors) = amgp.snapshot()
+        var outOfRange = snapshot
+        outOfRange.alive[0] = [0, 99]
+        var overlapping = snapshot
+        overlapping.removed[1] = [overlapping.alive[1][0]]
+        var missingLayer = snapshot
+        missingLayer.alive.removeLast()
+        for bad in [outOfRange, overlapping, missingLayer] {
+            let (fresh, _) = try modelAndBatch(seed: 3)
+            #expect(throws: DLRMError.self) { try AlternateGrowthPruning(model: fresh).restore(bad, tensors: tensors) }
+        }
+        let (fresh, _) = try modelAndBatch(seed: 3)
+        #expect(throws: DLRMError.self, "removed weights missing") {
+            try AlternateGrowthPruning(model: fresh).restore(snapshot, tensors: tensors.filter { !$0.key.hasSuffix("columns") })
+        }
+    }
 }
 
 @Suite struct DLRMTrainingTests {

@@ -22,8 +22,8 @@ public final class AlternateGrowthPruning {
 
     public let model: DLRM
     public let regrowth: Regrowth
-    private var hidden: [Hidden] = []
-    private var rng: RandomGenerator
+    var hidden: [Hidden] = []
+    var rng: RandomGenerator
 
     public init(model: DLRM, regrowth: Regrowth = .restore, seed: UInt64 = 0) {
         self.model = model
@@ -109,12 +109,12 @@ public final class AlternateGrowthPruning {
         return mlp + n * n * model.configuration.embeddingDimension
     }
 
-    private func layers(_ h: Int) -> (Linear, Linear) {
+    func layers(_ h: Int) -> (Linear, Linear) {
         (hidden[h].sequential.layers[hidden[h].incoming] as! Linear, hidden[h].sequential.layers[hidden[h].outgoing] as! Linear)
     }
 
     /// New Linear layers of the given neuron rows (incoming weights, bias) and columns (outgoing).
-    private func rebuild(_ h: Int, rows: [[Float]], bias: [Float], columns: [[Float]]) {
+    func rebuild(_ h: Int, rows: [[Float]], bias: [Float], columns: [[Float]]) {
         let (inLayer, outLayer) = layers(h)
         let width = rows.count, inputs = inLayer.weight.shape[1], outputs = outLayer.weight.shape[0]
         let newIn = Linear(inFeatures: inputs, outFeatures: width, bias: inLayer.bias != nil, using: &rng)

@@ -27,6 +27,8 @@ public struct DLRMRun: Sendable {
     public var regrowth: AlternateGrowthPruning.Regrowth = .restore
     /// An AMGP recipe file whose schedule replaces `phases`, `phaseLengths` and (if it names one) `regrowth`.
     public var amgpRecipe: String?
+    /// `run`'s checkpoint file (its `data` is filled in from the run's data options); not for `compare`.
+    public var checkpointing: DLRMCheckpointing?
 
     public init(data: CTRDataOptions) { self.data = data }
 
@@ -47,7 +49,8 @@ public struct DLRMRun: Sendable {
     /// (initialization, and the synthetic data unless `dataSeed` fixes it).
     public func compare(seeds: [UInt64], repeats: Int = 1, progress: (String) -> Void = { _ in }) throws -> [SeedRows] {
         let source = try Source(self)
-        let base = try training(source)
+        var base = try training(source)
+        base.checkpointing = nil  // one file cannot stand for many trainings
         return try seeds.map { s in
             var seeded = base
             seeded.seed = s
@@ -105,6 +108,11 @@ public struct DLRMRun: Sendable {
         training.phases = phases
         training.phaseLengths = phaseLengths
         training.regrowth = regrowth
+        if var checkpointing {
+            checkpointing.data =
+                "\(data.dataset.rawValue) \(data.rawDataFile ?? data.dataDirectory ?? "") max-ind-range \(data.maxIndexRange) synthetic \(syntheticRows) rows, seed \(dataSeed ?? seed)"
+            training.checkpointing = checkpointing
+        }
         if let amgpRecipe {
             let loaded = try AMGPRecipe.load(from: amgpRecipe)
             training.phases = loaded.phases

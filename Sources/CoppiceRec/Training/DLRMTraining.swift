@@ -24,6 +24,8 @@ public struct DLRMTraining {
     /// sparse / 10% dense three times.
     public var phaseLengths: [Double] = []
     public var regrowth: AlternateGrowthPruning.Regrowth = .restore
+    /// Where and how often the training writes a checkpoint, and whether it resumes from one.
+    public var checkpointing: DLRMCheckpointing?
 
     public init(configuration: DLRMConfiguration) { self.configuration = configuration }
 
@@ -96,43 +98,58 @@ public struct DLRMTraining {
         }
         var rng = RandomGenerator(seed: seed)
         let model = try DLRM(configuration, using: &rng)
-        var optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
         let growth = AlternateGrowthPruning(model: model, regrowth: regrowth, seed: seed)
         let stepsPerEpoch = trainChunks.reduce(0) { $0 + (train.chunkSize($1) + batchSize - 1) / batchSize }
         let totalSteps = epochs * stepsPerEpoch
         guard stepsPerEpoch > 0 else { throw DLRMError.invalidConfiguration("the training chunks \(trainChunks) hold no examples") }
-        var positives = 0, seen = 0
+        var loop = try resumed(model, growth, trainChunks: trainChunks) ?? LoopState()
+        let resumedSteps = loop.steps
+        var optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
         let started = Date()
-        var steps = 0, multiplyAdds = 0.0, phase = -1
+        // Steps before `resumedSteps` were taken by the run that wrote the checkpoint: whole chunks of
+        // them are skipped unread, the rest batch by batch.
+        var position = 0
         for epoch in 0..<epochs {
             for c in trainChunks {
+                let chunkSteps = (train.chunkSize(c) + batchSize - 1) / batchSize
+                if position + chunkSteps <= resumedSteps {
+                    position += chunkSteps
+                    continue
+                }
                 let examples = try train.chunk(c)
-                if epoch == 0 {
-                    seen += examples.count
-                    positives += examples.filter { $0.label == 1 }.count
+                if epoch == 0 && position >= resumedSteps {
+                    loop.seen += examples.count
+                    loop.positives += examples.filter { $0.label == 1 }.count
                 }
                 for start in stride(from: 0, to: examples.count, by: batchSize) {
+                    position += 1
+                    if position <= resumedSteps { continue }
                     let slice = examples[start..<min(start + batchSize, examples.count)]
-                    let current = self.phase(at: steps, of: totalSteps)
-                    if current != phase {
+                    let current = self.phase(at: loop.steps, of: totalSteps)
+                    if current != loop.phase {
                         // Entering a phase: regrow to full width, then prune to the phase's fraction; the
                         // optimizer starts afresh on the new parameters.
-                        if phase >= 0 { growth.regrow() }
+                        if loop.phase >= 0 { growth.regrow() }
                         if !phases.isEmpty && phases[current] > 0 { try growth.prune(fraction: phases[current]) }
                         optimizer = SGD(parameters: model.parameters(), learningRate: learningRate)
-                        phase = current
+                        loop.phase = current
                     }
-                    multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
+                    loop.multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
                     optimizer.zeroGrad()
                     let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
                     try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
                     optimizer.step()
-                    steps += 1
+                    loop.steps += 1
+                    if let checkpointing, checkpointing.everySteps > 0, loop.steps % checkpointing.everySteps == 0, loop.steps < totalSteps {
+                        var saved = loop
+                        saved.seconds += Date().timeIntervalSince(started)
+                        try writeCheckpoint(saved, model: model, growth: growth, trainChunks: trainChunks)
+                    }
                 }
             }
-            progress("epoch \(epoch + 1)/\(epochs): \(steps) steps")
+            progress("epoch \(epoch + 1)/\(epochs): \(loop.steps) steps")
         }
-        let seconds = Date().timeIntervalSince(started)
+        let seconds = loop.seconds + Date().timeIntervalSince(started)
         var predictions: [Float] = [], labels: [Float] = []
         for c in testChunks {
             let examples = try test.chunk(c)
@@ -142,12 +159,13 @@ public struct DLRMTraining {
                 labels += slice.map(\.label)
             }
         }
-        let summary = try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: Double(positives) / Double(max(seen, 1)))
+        let summary = try BinaryMetrics.summary(
+            predictions: predictions, labels: labels, trainingCTR: Double(loop.positives) / Double(max(loop.seen, 1)))
         return (
             model,
             Result(
-                test: summary, trainExamples: seen, seconds: seconds, stepsPerSecond: Double(steps) / max(seconds, 1e-9),
-                trainingMultiplyAdds: multiplyAdds)
+                test: summary, trainExamples: loop.seen, seconds: seconds, stepsPerSecond: Double(loop.steps) / max(seconds, 1e-9),
+                trainingMultiplyAdds: loop.multiplyAdds)
         )
     }
 

@@ -46,6 +46,10 @@ struct DLRMCommand: ParsableCommand {
             "With --compare: seeds to compare on (initialization, and the data of the synthetic stream unless --data-seed), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed)."
     )
     var seeds: String?
+    @Option(help: "Write a checkpoint (model, AMGP state, progress; atomically) to this safetensors file while training.") var checkpoint: String?
+    @Option(name: .customLong("checkpoint-every"), help: "With --checkpoint: write it every N training steps.") var checkpointEvery = 500
+    @Flag(help: "With --checkpoint: continue from the checkpoint if it exists (the same options and data), ending with the same results.")
+    var resume = false
     @Option(help: "Result format.") var format: ReportFormat = .md
 
     func validate() throws {
@@ -58,6 +62,9 @@ struct DLRMCommand: ParsableCommand {
         guard epochs > 0 else { throw ValidationError("--nepochs must be positive, got \(epochs)") }
         guard syntheticRows > 10 else { throw ValidationError("--synthetic-rows must be more than 10, got \(syntheticRows)") }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
+        guard checkpoint != nil || !resume else { throw ValidationError("--resume needs --checkpoint PATH") }
+        guard checkpoint == nil || !compare else { throw ValidationError("--checkpoint is for one training, not --compare") }
         guard seedList != nil else { throw ValidationError("--seeds must be comma-separated non-negative integers, got '\(seeds ?? "")'") }
     }
 
@@ -74,6 +81,7 @@ struct DLRMCommand: ParsableCommand {
         (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (
             dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
         )
+        run.checkpointing = checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
         let progress = { (line: String) in note("dlrm: \(line)") }
         guard compare else {
             print(try format.render(run.run(progress: progress)))
