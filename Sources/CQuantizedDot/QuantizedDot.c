@@ -166,6 +166,35 @@ VNNI static inline __m256i q4_pair_vnni(const uint8_t *a, const uint8_t *b, __m2
         ROW_LOOP(BYTES, PRODUCTS, OFFSET)                                                            \
     }
 
+/* Q4_1: the nibbles follow d and the minimum m, and are unsigned as they are; m meets the
+   activations through their sum: Σ (d·q + m)·a·x = d·a·Σ q·x + m·a·Σ x. */
+#define Q4_1_STEP(ACC, MINS, PRODUCTS, B)                                                              \
+    {                                                                                                \
+        __m256i x = _mm256_loadu_si256((const __m256i *)(values + 32 * (B)));                        \
+        const uint8_t *block = rows + 20 * (B);                                                      \
+        __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(_mm_loadu_si128((const __m128i *)(block + 4)), 4), \
+                                                      _mm_loadu_si128((const __m128i *)(block + 4))), _mm256_set1_epi8(0x0F)); \
+        ACC = _mm256_fmadd_ps(block_scale(block, scales[B]), _mm256_cvtepi32_ps(PRODUCTS(_mm256_setzero_si256(), q, x)), ACC); \
+        MINS = _mm256_fmadd_ps(block_scale(block + 2, scales[B]), _mm256_set1_ps((float)sums[B]), MINS); \
+    }
+
+#define Q4_1_KERNEL(NAME, PRODUCTS, TARGET)                                                          \
+    TARGET static void NAME##_1(int blocks, const uint8_t *rows, const float *scales,                \
+                                const int8_t *values, const int32_t *sums, float *y) {               \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, mins = acc0;                                 \
+        int b = 0;                                                                                   \
+        for (; b + 1 < blocks; b += 2) {                                                             \
+            Q4_1_STEP(acc0, mins, PRODUCTS, b)                                                       \
+            Q4_1_STEP(acc1, mins, PRODUCTS, b + 1)                                                   \
+        }                                                                                            \
+        if (b < blocks) Q4_1_STEP(acc0, mins, PRODUCTS, b)                                           \
+        /* Every lane of mins holds the same sum: one lane counts. */                                \
+        y[0] = horizontal_sum(_mm256_add_ps(acc0, acc1)) + _mm256_cvtss_f32(mins);                   \
+    }
+
+Q4_1_KERNEL(q4_1_avx2, unsigned_products_avx2, AVX2)
+Q4_1_KERNEL(q4_1_vnni, unsigned_products_vnni, VNNI)
+
 ROW_KERNEL(q4_avx2, 18, q4_products_avx2, 8, AVX2)
 ROW_KERNEL(q4_vnni, 18, q4_products_vnni, 8, VNNI)
 ROW_KERNEL(q8_avx2, 34, q8_products_avx2, 0, AVX2)
@@ -189,10 +218,13 @@ int coppice_quantized_dot_avx2_preferred(void) { return prefer_avx2; }
 
 int coppice_quantized_dot_uses_vnni(void) { return has_vnni() && !prefer_avx2; }
 
-void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
+void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
                       const int8_t *values, const int32_t *sums, float *y) {
-    int r = 0;
-    if (coppice_quantized_dot_uses_vnni()) {
+    int r = 0, q4 = kind == 1;
+    if (kind == 2) {
+        int vnni = coppice_quantized_dot_uses_vnni();
+        for (; r < count; r++) (vnni ? q4_1_vnni_1 : q4_1_avx2_1)(blocks, rows + r * stride, scales, values, sums, y + r);
+    } else if (coppice_quantized_dot_uses_vnni()) {
         for (; q4 && r + 4 <= count; r += 4) q4_pairs_vnni_4(blocks, rows + r * stride, stride, scales, values, sums, y + r);
         for (; r < count; r++) (q4 ? q4_vnni_1 : q8_vnni_1)(blocks, rows + r * stride, scales, values, sums, y + r);
     } else {
@@ -218,19 +250,21 @@ static float block_scale(const uint8_t *block) {
     return (float)half;
 }
 
-void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
+void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
                       const int8_t *values, const int32_t *sums, float *y) {
-    (void)sums;
+    const int bytes = kind == 0 ? 34 : kind == 1 ? 18 : 20, start = kind == 2 ? 4 : 2, offset = kind == 1 ? 8 : 0;
     for (int r = 0; r < count; r++) {
         const uint8_t *row = rows + r * stride;
         float sum = 0;
         for (int b = 0; b < blocks; b++) {
-            const uint8_t *block = row + (q4 ? 18 : 34) * b;
+            const uint8_t *block = row + bytes * b;
             const int8_t *x = values + 32 * b;
             int32_t s = 0;
-            for (int j = 0; j < 16 && q4; j++) s += ((block[2 + j] & 0x0F) - 8) * x[j] + ((block[2 + j] >> 4) - 8) * x[j + 16];
-            for (int j = 0; j < 32 && !q4; j++) s += (int8_t)block[2 + j] * x[j];
+            for (int j = 0; j < 16 && kind; j++)
+                s += ((block[start + j] & 0x0F) - offset) * x[j] + ((block[start + j] >> 4) - offset) * x[j + 16];
+            for (int j = 0; j < 32 && !kind; j++) s += (int8_t)block[2 + j] * x[j];
             sum += block_scale(block) * scales[b] * (float)s;
+            if (kind == 2) sum += block_scale(block + 2) * scales[b] * (float)sums[b];
         }
         y[r] = sum;
     }

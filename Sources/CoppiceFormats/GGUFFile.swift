@@ -5,8 +5,9 @@ import Foundation
 /// GGUF version 3 (llama.cpp's file format): a header, typed metadata key/values, tensor infos,
 /// then the tensor data, each tensor at an offset aligned to `general.alignment` (32). Dimensions
 /// are listed innermost first (a [rows, columns] matrix is stored as ne = [columns, rows]).
-/// Tensors of type F32, F16, BF16, Q8_0 and Q4_0 are read (as Float32) and written; the reader checks
-/// every size and offset against the file before touching the data.
+/// Tensors of type F32, F16, BF16, Q8_0, Q4_0 and Q4_1 are read (as Float32) and written, Q5_0, Q5_1,
+/// Q4_K, Q5_K and Q6_K read; the reader checks every size and offset against the file before touching
+/// the data.
 public struct GGUFFile {
     public struct TensorInfo: Sendable {
         public var name: String
@@ -52,7 +53,10 @@ public struct GGUFFile {
             let code = try reader.read(UInt32.self)
             guard let type = GGUFTensorType(rawValue: code) else {
                 throw .malformed(
-                    path: path, reason: "tensor \(name) has ggml type \(code); F32 (0), F16 (1), Q4_0 (2), Q8_0 (8) and BF16 (30) are read")
+                    path: path,
+                    reason:
+                        "tensor \(name) has ggml type \(code); \(GGUFTensorType.allCases.map { "\($0.name.uppercased()) (\($0.rawValue))" }.joined(separator: ", ")) are read"
+                )
             }
             let offset = try reader.count()
             var elements = 1
@@ -63,8 +67,8 @@ public struct GGUFFile {
                 }
                 elements = product
             }
-            if type == .q4_0 || type == .q8_0, ne[0] % BlockQuantization.blockSize != 0 {
-                throw .malformed(path: path, reason: "tensor \(name): rows of \(ne[0]) are not whole blocks of 32")
+            if ne[0] % type.blockElements != 0 {
+                throw .malformed(path: path, reason: "tensor \(name) (\(type.name)): rows of \(ne[0]) are not whole blocks of \(type.blockElements)")
             }
             infos[name] = TensorInfo(name: name, shape: ne.reversed(), type: type, offset: offset)
             order.append(name)
@@ -101,7 +105,7 @@ public struct GGUFFile {
         return data.withUnsafeBytes { Array($0[start..<(start + count)]) }
     }
 
-    /// A tensor as Float32 (F16 widened, Q8_0/Q4_0 dequantized).
+    /// A tensor as Float32 (F16 widened, quantized blocks dequantized).
     public func tensor(_ name: String) throws(FormatError) -> Tensor {
         guard let info = tensors[name] else { throw .malformed(path: path, reason: "no tensor named \(name)") }
         let count = info.shape.reduce(1, *)
@@ -125,6 +129,9 @@ public struct GGUFFile {
                     }
                 case .q4_0: BlockQuantization.q4_0.dequantize(region, count: count, into: out.baseAddress!)
                 case .q8_0: BlockQuantization.q8_0.dequantize(region, count: count, into: out.baseAddress!)
+                case .q4_1: BlockQuantization.q4_1.dequantize(region, count: count, into: out.baseAddress!)
+                case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+                    if count > 0 { GGMLBlocks.dequantize(info.type, region.baseAddress!, count: count, into: out.baseAddress!) }
                 }
             }
         }

@@ -8,6 +8,10 @@ public enum GGUFWriter {
         metadata: [(String, GGUFValue)], tensors: [(name: String, tensor: Tensor, type: GGUFTensorType)],
         to path: String, alignment: Int = 32
     ) throws(FormatError) {
+        if let (name, _, type) = tensors.first(where: { !GGUFTensorType.written.contains($0.type) }) {
+            throw .malformed(
+                path: path, reason: "tensor \(name): \(type.name) is read, not written; write one of \(GGUFTensorType.written.map(\.name))")
+        }
         var header = Data()
         func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { header.append(contentsOf: $0) } }
         func appendString(_ s: String) { append(UInt64(s.utf8.count)); header.append(contentsOf: s.utf8) }
@@ -42,7 +46,7 @@ public enum GGUFWriter {
         }
         var offset = 0
         for (name, tensor, type) in tensors {
-            if (type == .q4_0 || type == .q8_0) && (tensor.shape.last ?? 0) % BlockQuantization.blockSize != 0 {
+            if type.blockElements > 1 && (tensor.shape.last ?? 0) % type.blockElements != 0 {
                 throw .malformed(path: path, reason: "\(name): rows of \(tensor.shape.last ?? 0) cannot be quantized in blocks of 32")
             }
             appendString(name)
@@ -70,11 +74,13 @@ public enum GGUFWriter {
         case .f32: return values.withUnsafeBufferPointer { Data(buffer: $0) }
         case .f16: return values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
         case .bf16: return values.map { bfloat16Bits($0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
-        case .q4_0, .q8_0:
-            let format: BlockQuantization = type == .q4_0 ? .q4_0 : .q8_0
+        case .q4_0, .q8_0, .q4_1:
+            let format = BlockQuantization(rawValue: type.name)!
             var out = Data(count: format.byteCount(values.count))
             out.withUnsafeMutableBytes { raw in values.withUnsafeBufferPointer { format.quantize($0, into: raw) } }
             return out
+        case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+            preconditionFailure("write refuses \(type) before encoding")
         }
     }
 }

@@ -1,20 +1,22 @@
 import CQuantizedDot
 
-/// A weight matrix [rows × columns] kept in its storage format — F32, F16, BF16, or ggml's Q8_0 / Q4_0
-/// blocks along each row — and multiplied without widening it in memory: y[t × rows] =
+/// A weight matrix [rows × columns] kept in its storage format — F32, F16, BF16, or ggml's Q8_0 / Q4_0 /
+/// Q4_1 blocks along each row — and multiplied without widening it in memory: y[t × rows] =
 /// x[t × columns] · Wᵀ. One activation row (decode) runs a SIMD dot product per weight row, rows
 /// split across the pool's threads (also for F32: faster than BLAS's GEMV here): F16 converted in
-/// registers; Q8_0 / Q4_0 against the row quantized to int8 blocks with integer multiply-adds where
-/// the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
+/// registers; Q8_0 / Q4_0 / Q4_1 against the row quantized to int8 blocks with integer multiply-adds
+/// where the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
 /// (prefill) dequantize large panels into a per-task buffer and multiply them with BLAS, so the
 /// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
 /// (`interleaved`), which multiply int8 activations directly in both cases. Wide F32/F16/BF16 matrices
 /// are interleaved too, for decode (`coppice_float_dot_groups`); prefill widens them back to rows.
 public struct WeightMatrix: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable {
-        case f32, f16, bf16, q8_0, q4_0
-        /// Q8_0 / Q4_0: rows in blocks of 32 weights with a scale each.
-        public var isBlockQuantized: Bool { self == .q8_0 || self == .q4_0 }
+        case f32, f16, bf16, q8_0, q4_0, q4_1
+        /// Q8_0 / Q4_0 / Q4_1: rows in blocks of 32 weights with a scale each.
+        public var isBlockQuantized: Bool { blocks != nil }
+        /// The block format of Q8_0 / Q4_0 / Q4_1.
+        public var blocks: BlockQuantization? { BlockQuantization(rawValue: rawValue) }
     }
 
     public let rows: Int
@@ -37,8 +39,7 @@ public struct WeightMatrix: @unchecked Sendable {
         switch format {
         case .f32: 4 * columns
         case .f16, .bf16: 2 * columns
-        case .q8_0: BlockQuantization.q8_0.byteCount(columns)
-        case .q4_0: BlockQuantization.q4_0.byteCount(columns)
+        case .q8_0, .q4_0, .q4_1: format.blocks!.byteCount(columns)
         }
     }
 
@@ -63,8 +64,8 @@ public struct WeightMatrix: @unchecked Sendable {
             bytes.withUnsafeMutableBytes { raw in
                 for i in 0..<values.count { raw.storeBytes(of: bfloat16Bits(values[i]), toByteOffset: 2 * i, as: UInt16.self) }
             }
-        case .q8_0, .q4_0:
-            let q: BlockQuantization = format == .q8_0 ? .q8_0 : .q4_0
+        case .q8_0, .q4_0, .q4_1:
+            let q = format.blocks!
             bytes = [UInt8](repeating: 0, count: q.byteCount(values.count))
             bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
         }
@@ -83,8 +84,10 @@ public struct WeightMatrix: @unchecked Sendable {
         self.storage = interleaved ? Self.interleave(storage, format: format, rows: rows, columns: columns) : storage
     }
 
+    /// Q4_1 is not interleaved: its rows run one at a time, decode and prefill alike.
     static func interleaves(_ format: Format, rows: Int, columns: Int) -> Bool {
-        rows % 8 == 0 && integerKernelsAvailable && (format.isBlockQuantized || (columns >= wideRow && columns % 8 == 0))
+        rows % 8 == 0 && integerKernelsAvailable && format != .q4_1
+            && (format.isBlockQuantized || (columns >= wideRow && columns % 8 == 0))
     }
 
     static func interleave(_ bytes: [UInt8], format: Format, rows: Int, columns: Int) -> [UInt8] {
@@ -124,8 +127,7 @@ public struct WeightMatrix: @unchecked Sendable {
             switch format {
             case .f32: for j in 0..<columns { out[j] = row.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) }
             case .f16, .bf16: coppice_float_widen(floatCode, row.baseAddress!, columns, out)
-            case .q8_0: BlockQuantization.q8_0.dequantize(row, count: columns, into: out)
-            case .q4_0: BlockQuantization.q4_0.dequantize(row, count: columns, into: out)
+            case .q8_0, .q4_0, .q4_1: format.blocks!.dequantize(row, count: columns, into: out)
             }
         }
     }
@@ -133,6 +135,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         if t == 1 {
             multiplyVector(x, into: y, pool: pool)
+        } else if format == .q4_1 && Self.integerKernelsAvailable {
+            // As llama.cpp multiplies Q4_1 (no packed GEMM for it): each activation row quantized.
+            for i in 0..<t { multiplyVector(x + i * columns, into: y + i * rows, pool: pool) }
         } else if interleaved && format.isBlockQuantized {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
         } else if format == .f32 && !interleaved {
@@ -173,9 +178,9 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Whether `multiply` with `t` activation rows quantizes them to int8 blocks first, as llama.cpp
     /// does: Q8_0 / Q4_0 weights, one row, a CPU with the integer kernels (`CQuantizedDot`); any
-    /// number of rows when they are interleaved.
+    /// number of rows when they are interleaved, or Q4_1.
     public func quantizesActivations(count t: Int) -> Bool {
-        (t == 1 || interleaved) && format.isBlockQuantized && Self.integerKernelsAvailable
+        (t == 1 || interleaved || format == .q4_1) && format.isBlockQuantized && Self.integerKernelsAvailable
     }
 
     /// Whether this CPU runs the integer Q8_0 / Q4_0 kernels (x86-64 with AVX2, FMA and F16C).
@@ -264,7 +269,7 @@ public struct WeightMatrix: @unchecked Sendable {
         } else if let a = activations {
             let first = (base + range.lowerBound * rowBytes).assumingMemoryBound(to: UInt8.self)
             coppice_dot_rows(
-                format == .q4_0 ? 1 : 0, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
+                format.blocks!.code, Int32(columns / BlockQuantization.blockSize), first, rowBytes, Int32(range.count),
                 a.scales, a.values, a.sums, y + range.lowerBound)
         } else if Self.integerKernelsAvailable && !format.isBlockQuantized {
             coppice_float_dot_rows(
@@ -350,6 +355,18 @@ public struct WeightMatrix: @unchecked Sendable {
                 acc.addProduct(SIMD16<Float>(repeating: d), low * load(xs) + high * load(xs + 16))
             }
             return acc.sum()
+        case .q4_1:
+            var mins: Float = 0
+            for b in 0..<(columns / 32) {
+                let block = row + 20 * b, xs = x + 32 * b
+                let d = Float(Float16(bitPattern: block.loadUnaligned(as: UInt16.self)))
+                let m = Float(Float16(bitPattern: block.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+                let (low, high) = nibbles((block + 4).assumingMemoryBound(to: UInt8.self), offset: 0)
+                let (x0, x1) = (load(xs), load(xs + 16))
+                acc.addProduct(SIMD16<Float>(repeating: d), low * x0 + high * x1)
+                mins += m * (x0 + x1).sum()
+            }
+            return acc.sum() + mins
         }
     }
 
@@ -360,9 +377,9 @@ public struct WeightMatrix: @unchecked Sendable {
         return f
     }
 
-    /// The 32 weights of a Q4_0 block's 16 bytes, minus 8: low nibbles first, then high.
+    /// The 32 weights of a Q4_0 (or Q4_1) block's 16 bytes, minus `offset`: low nibbles first, then high.
     @inline(__always)
-    private func nibbles(_ p: UnsafePointer<UInt8>) -> (SIMD16<Float>, SIMD16<Float>) {
+    private func nibbles(_ p: UnsafePointer<UInt8>, offset: Float = 8) -> (SIMD16<Float>, SIMD16<Float>) {
         // Bytes to 32-bit lanes first: the nibble masks and shifts are then plain vector ops.
         var w = SIMD16<Int32>()
         for l in 0..<16 { w[l] = Int32(p[l]) }
@@ -370,8 +387,8 @@ public struct WeightMatrix: @unchecked Sendable {
         var a = SIMD16<Float>(), b = SIMD16<Float>()
         for l in 0..<16 { a[l] = Float(low[l]) }
         for l in 0..<16 { b[l] = Float(high[l]) }
-        let eight = SIMD16<Float>(repeating: 8)
-        return (a - eight, b - eight)
+        let shift = SIMD16<Float>(repeating: offset)
+        return (a - shift, b - shift)
     }
 
     /// The plain definition: every row dequantized, then y = x · Wᵀ in scalar loops.

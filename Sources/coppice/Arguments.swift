@@ -28,7 +28,7 @@ extension SparseStorage.Layout: ExpressibleByArgument {}
 /// GGUF matrix storage as an option value, by name: `GGUFTensorType`'s raw values are GGML's type
 /// numbers, which ArgumentParser prints as the default of a raw-valued enum ("default: 0").
 enum MatrixStorage: String, CaseIterable, ExpressibleByArgument {
-    case f32, f16, bf16, q8_0, q4_0
+    case f32, f16, bf16, q8_0, q4_0, q4_1
 
     var type: GGUFTensorType { GGUFTensorType(name: rawValue)! }
 }

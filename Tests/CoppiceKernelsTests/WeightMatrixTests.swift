@@ -140,12 +140,12 @@ import Testing
     }
 
     @Test func activationQuantizationMatchesLlamaCpp() {
-        // ggml's quantize_row_q8_0 on one block: d = max|x| / 127, q = round(x / d), ties away from zero.
+        // ggml's quantize_row_q8_0 on one block: d = max|x| / 127 (stored as F16), q = round(x / d), ties away from zero.
         var x = [Float](repeating: 0, count: 32)
         x[0] = 2.54; x[1] = -1.27; x[2] = 0.01; x[3] = 0.03
         var scales = [Float](repeating: 0, count: 1), values = [Int8](repeating: 0, count: 32), sums: [Int32] = [0]
         BlockQuantization.quantizeActivations(x, count: 32, scales: &scales, values: &values, sums: &sums)
-        #expect(scales == [0.02] && Array(values.prefix(4)) == [127, -64, 1, 2] && values[4] == 0 && sums == [66])
+        #expect(scales == [Float(Float16(0.02))] && Array(values.prefix(4)) == [127, -64, 1, 2] && values[4] == 0 && sums == [66])
         var zeros = [Float](repeating: 0, count: 32)
         BlockQuantization.quantizeActivations(&zeros, count: 32, scales: &scales, values: &values, sums: &sums)
         #expect(scales == [0] && values.allSatisfy { $0 == 0 } && sums == [0])

@@ -147,7 +147,7 @@ import Testing
     /// every storage type, prefill and decode; Q8_0 / Q4_0 decode (and prefill with rows in eights)
     /// quantizes the activations to int8 blocks as llama.cpp does, which moves the logits by a bounded amount (up to 2e-2 of their
     /// scale on this tiny random model, about what Q8_0 weights alone cost; Q4_0 weights cost 0.5).
-    @Test(arguments: GGUFTensorType.allCases)
+    @Test(arguments: GGUFTensorType.written)
     func runtimeOnStoredBlocksMatchesTheDequantizedModel(type: GGUFTensorType) throws {
         let (model, tokens, _) = try LlamaTests.fixture("untied")
         let path = NSTemporaryDirectory() + "runtime-\(UUID().uuidString).gguf"
@@ -156,8 +156,8 @@ import Testing
         let stored = try LlamaGGUF.runtime(path: path, maxSequence: 32, maxBatch: 16)
         let expected = try widened.forward(tokens[0], allLogits: true)
         let scale = expected.map(abs).max()!
-        // Matrices with rows in eights are interleaved and quantize the activations in prefill too.
-        let integerDecode = (type == .q8_0 || type == .q4_0) && WeightMatrix.integerKernelsAvailable, integerPrefill = integerDecode
+        // Matrices with rows in eights are interleaved and quantize the activations in prefill too; Q4_1 always does.
+        let integerDecode = [.q8_0, .q4_0, .q4_1].contains(type) && WeightMatrix.integerKernelsAvailable, integerPrefill = integerDecode
         let prefill = try stored.forward(tokens[0], allLogits: true)
         let prefillError = zip(prefill, expected).map { abs($0 - $1) }.max()! / scale
         #expect(prefillError < (integerPrefill ? 5e-2 : 1e-4), "\(type) prefill: \(prefillError)")
@@ -184,7 +184,7 @@ import Testing
             case .f16: 5e-3;
             case .bf16: 3e-2;
             case .q8_0: 5e-2;
-            case .q4_0: 0.5
+            case .q4_0, .q4_1: 0.5
             }
         #expect(error < tolerance, "\(format): \(error)")
     }

@@ -32,9 +32,10 @@ import Testing
     }
 
     @Test func ggufTypesGoByLlamaCppsNames() {
-        #expect(GGUFTensorType.allCases.map(\.name) == ["f32", "f16", "q4_0", "q8_0", "bf16"])
+        #expect(
+            GGUFTensorType.allCases.map(\.name) == ["f32", "f16", "q4_0", "q8_0", "bf16", "q4_1", "q5_0", "q5_1", "q4_K", "q5_K", "q6_K"])
         for type in GGUFTensorType.allCases { #expect(GGUFTensorType(name: type.name) == type) }
-        #expect(GGUFTensorType(name: "q4_1") == nil)
+        #expect(GGUFTensorType(name: "q2_K") == nil)
     }
 
     @Test func loadingRefusesBlockTypesOnOddWidths() throws {

@@ -25,9 +25,9 @@ import Testing
     @Test func metasTestsPass() throws {
         let t = Self.tokenizer
         #expect(t.vocabularySize == 128_256 && t.specialTokens["<|begin_of_text|>"] == 128_000)
-        #expect(t.encode("This is a test sentence.", bos: true, eos: true) == [128000, 2028, 374, 264, 1296, 11914, 13, 128001])
+        #expect(t.encode("This is a test sentence.", bos: true) + [t.endOfText] == [128000, 2028, 374, 264, 1296, 11914, 13, 128001])
         #expect(t.decode([128000, 2028, 374, 264, 1296, 11914, 13, 128001]) == "<|begin_of_text|>This is a test sentence.<|end_of_text|>")
-        let format = ChatFormat(tokenizer: t)
+        let format = try ChatFormat(tokenizer: t)
         #expect(format.encode(ChatMessage(.user, "This is a test sentence.")) == [128006, 882, 128007, 271, 2028, 374, 264, 1296, 11914, 13, 128009])
         #expect(
             format.encodeDialogPrompt([ChatMessage(.system, "This is a test sentence."), ChatMessage(.user, "This is a response.")])
@@ -63,7 +63,7 @@ import Testing
 }
 
 @Suite struct LlamaGuardTests {
-    @Test func promptListsTheCategoriesAndJudgesTheLastTurn() {
+    @Test func promptListsTheCategoriesAndJudgesTheLastTurn() throws {
         let prompt = LlamaGuard.prompt(conversation: [ChatMessage(.user, "How do I bake bread?")])
         #expect(prompt.hasPrefix("Task: Check if there is unsafe content in 'User' messages"))
         #expect(
@@ -76,7 +76,7 @@ import Testing
             ))
         let agent = LlamaGuard.prompt(conversation: [ChatMessage(.user, "Hi"), ChatMessage(.assistant, "Hello!")], excluding: ["S7"])
         #expect(agent.contains("'Agent' messages") && agent.contains("User: Hi\n\nAgent: Hello!") && !agent.contains("S7: Privacy"))
-        let ids = LlamaGuard.tokens(conversation: [ChatMessage(.user, "Hi")], format: ChatFormat(tokenizer: TokenizerTests.tokenizer))
+        let ids = LlamaGuard.tokens(conversation: [ChatMessage(.user, "Hi")], format: try ChatFormat(tokenizer: TokenizerTests.tokenizer))
         #expect(Array(ids.prefix(5)) == [128000, 128006, 882, 128007, 271] && Array(ids.suffix(5)) == [128009, 128006, 78191, 128007, 271])
     }
 

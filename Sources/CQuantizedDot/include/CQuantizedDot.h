@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// Integer dot products of ggml's Q4_0 / Q8_0 weight rows (blocks of 32 weights with an F16 scale)
+/// Integer dot products of ggml's Q4_0 / Q8_0 / Q4_1 weight rows (blocks of 32 weights with an F16 scale)
 /// with one activation vector quantized to int8 blocks of 32 (`scales[b]`, `values[32 b ..< 32 b + 32]`,
 /// `sums[b]` = Σ of the block's int8 values), as llama.cpp decodes: 32 multiply-adds in one or two
 /// AVX2 / AVX-512-VNNI instructions instead of widening every weight to F32. Swift cannot reach these
@@ -22,9 +22,9 @@ void coppice_quantized_dot_prefer_avx2(int prefer);
 /// Whether `coppice_quantized_dot_prefer_avx2` asked for the AVX2 kernels.
 int coppice_quantized_dot_avx2_preferred(void);
 
-/// y[r] = row r · x for `count` rows `stride` bytes apart starting at `rows`, each `blocks` blocks
-/// of Q4_0 (18 bytes a block, `q4` ≠ 0) or Q8_0 (34 bytes).
-void coppice_dot_rows(int q4, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
+/// y[r] = row r · x for `count` rows `stride` bytes apart starting at `rows`, each `blocks` blocks of
+/// `kind` 0: Q8_0 (34 bytes a block), 1: Q4_0 (18 bytes) or 2: Q4_1 (20 bytes).
+void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
                       const int8_t *values, const int32_t *sums, float *y);
 
 /// Whether the VNNI variants run (the CPU has AVX-512-VNNI and the AVX2 ones are not preferred).

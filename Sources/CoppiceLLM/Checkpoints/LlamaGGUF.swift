@@ -68,6 +68,12 @@ public enum LlamaGGUF {
         case .q4_0: 2;
         case .q8_0: 7;
         case .bf16: 32
+        case .q4_1: 3;
+        case .q5_0: 8;
+        case .q5_1: 9;
+        case .q4_K: 15;
+        case .q5_K: 17;
+        case .q6_K: 18
         }
     }
 
@@ -151,8 +157,9 @@ public enum LlamaGGUF {
         }
     }
 
-    /// A runtime on the GGUF file's weights as stored (F32, F16, Q8_0 or Q4_0: nothing widened but
-    /// the norms), the q/k rows put back into the rotate-half order.
+    /// A runtime on the GGUF file's weights as stored (F32, F16, BF16, Q8_0, Q4_0 or Q4_1: nothing
+    /// widened but the norms; Q5_0, Q5_1 and the K-quants dequantized to F32), the q/k rows put back into the
+    /// rotate-half order.
     public static func runtime(path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) throws(LlamaError)
         -> LlamaRuntime
     {
@@ -161,15 +168,17 @@ public enum LlamaGGUF {
             let c = try configuration(file)
             func matrix(_ name: String, heads: Int? = nil) throws -> WeightMatrix {
                 let info = file.tensors[name]!
-                let format: WeightMatrix.Format =
-                    switch info.type {
-                    case .f32: .f32;
-                    case .f16: .f16;
-                    case .bf16: .bf16;
-                    case .q8_0: .q8_0;
-                    case .q4_0: .q4_0
-                    }
-                var bytes = try file.bytes(name)
+                let format: WeightMatrix.Format
+                var bytes: [UInt8]
+                switch info.type {
+                case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1:
+                    format = WeightMatrix.Format(rawValue: info.type.name)!
+                    bytes = try file.bytes(name)
+                case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
+                    // No kernels for these blocks yet: their exact values, as F32.
+                    format = .f32
+                    bytes = try file.tensor(name).scalars.withUnsafeBytes { Array($0) }
+                }
                 let (rows, columns) = (info.shape[0], info.shape.count > 1 ? info.shape[1] : 1)
                 if let heads {
                     // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i).

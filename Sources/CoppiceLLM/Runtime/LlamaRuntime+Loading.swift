@@ -1,16 +1,19 @@
+import CoppiceFormats
 import CoppiceKernels
 import Foundation
 
 extension LlamaRuntime {
-    /// A runtime and Meta's Llama 3 tokenizer for `model`: a Hugging Face directory (config.json +
-    /// safetensors) or a GGUF file. A GGUF file runs on its weights as stored unless `weightType` asks
-    /// for another; a directory runs at `weightType` (default F32). Prefill batches hold up to 512 tokens.
+    /// A runtime and a tokenizer for `model`: a Hugging Face directory (config.json + safetensors) or a
+    /// GGUF file. The tokenizer is `tokenizer` (Meta's `tokenizer.model` or a `tokenizer.json`), or when
+    /// nil the GGUF file's own vocabulary, else `.data/llama3/tokenizer.model`. A GGUF file runs on its
+    /// weights as stored unless `weightType` asks for another; a directory runs at `weightType`
+    /// (default F32). Prefill batches hold up to 512 tokens.
     public static func load(
-        model: String, tokenizer: String, context: Int = 2048,
+        model: String, tokenizer: String?, context: Int = 2048,
         weightType: WeightMatrix.Format? = nil
-    ) throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
-        let tokenizer = try Llama3Tokenizer(path: tokenizer), batch = min(512, context)
-        let gguf = model.lowercased().hasSuffix(".gguf")
+    ) throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
+        let gguf = model.lowercased().hasSuffix(".gguf"), batch = min(512, context)
+        let tokenizer = try loadTokenizer(tokenizer, model: gguf ? model : nil)
         if gguf && weightType == nil { return (try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch), tokenizer) }
         let llama = gguf ? try LlamaGGUF.load(path: model, maxSequence: context) : try LlamaCheckpoint.load(directory: model, maxSequence: context)
         let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize], format = weightType ?? .f32
@@ -24,12 +27,24 @@ extension LlamaRuntime {
     /// Perplexity of the text in `path` (tokenized with a begin-of-text token, at most `maxTokens`
     /// tokens when positive), in windows of `window` tokens.
     public func perplexity(
-        ofFile path: String, tokenizer: Llama3Tokenizer, window: Int,
+        ofFile path: String, tokenizer: any TextTokenizer, window: Int,
         maxTokens: Int = 0
     ) throws -> (perplexity: Double, tokens: Int) {
         guard let data = FileManager.default.contents(atPath: path) else { throw LlamaError.invalidInput("cannot read \(path)") }
         var ids = tokenizer.encode(String(decoding: data, as: UTF8.self), bos: true)
         if maxTokens > 0 { ids = Array(ids.prefix(maxTokens)) }
         return try perplexity(ids, context: window)
+    }
+
+    /// `path` as Meta's `tokenizer.model` or (ending in .json) a `tokenizer.json`; nil: the vocabulary
+    /// of the GGUF file `model` if it has one, else `.data/llama3/tokenizer.model`.
+    static func loadTokenizer(_ path: String?, model: String?) throws -> any TextTokenizer {
+        if let path { return path.hasSuffix(".json") ? try HuggingFaceTokenizer(path: path) : try Llama3Tokenizer(path: path) }
+        if let model {
+            let file: GGUFFile
+            do { file = try GGUFFile(path: model) } catch { throw LlamaError.weights("\(error)") }
+            if file.metadata["tokenizer.ggml.tokens"] != nil { return try HuggingFaceTokenizer(gguf: file.metadata, name: model) }
+        }
+        return try Llama3Tokenizer(path: ".data/llama3/tokenizer.model")
     }
 }

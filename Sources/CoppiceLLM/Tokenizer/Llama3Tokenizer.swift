@@ -6,7 +6,7 @@ import Foundation
 /// `Tokenizer.encode`: text is cut into ≤ 400,000-character chunks and runs of more than 25,000
 /// whitespace or non-whitespace characters, split by the regex, and each piece merged pair by pair,
 /// lowest rank first.
-public final class Llama3Tokenizer: @unchecked Sendable {
+public final class Llama3Tokenizer: TextTokenizer, @unchecked Sendable {
     public static let pattern =
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
     public static let specialTokenNames: [String] = {
@@ -69,7 +69,7 @@ public final class Llama3Tokenizer: @unchecked Sendable {
 
     /// Token ids of `text`; special-token text is encoded as special tokens only with
     /// `allowSpecial` (Meta's default encodes it as plain text).
-    public func encode(_ text: String, bos: Bool = false, eos: Bool = false, allowSpecial: Bool = false) -> [Int] {
+    public func tokens(_ text: String, bos: Bool, allowSpecial: Bool) -> [Int] {
         var ids: [Int] = bos ? [beginOfText] : []
         for (segment, special) in allowSpecial ? splitSpecial(text) : [(text, nil)] {
             if let special { ids.append(special); continue }
@@ -80,12 +80,12 @@ public final class Llama3Tokenizer: @unchecked Sendable {
                 }
             }
         }
-        if eos { ids.append(endOfText) }
         return ids
     }
 
-    /// The text of `ids` (bytes that do not form UTF-8 become U+FFFD); special tokens by name.
-    public func decode(_ ids: [Int]) -> String { String(decoding: bytes(ids), as: UTF8.self) }
+    public func specialToken(_ name: String) -> Int? { specialTokens[name] }
+
+    public var chatTemplate: ChatTemplate { .llama3 }
 
     public func bytes(_ ids: [Int]) -> [UInt8] {
         var out: [UInt8] = []

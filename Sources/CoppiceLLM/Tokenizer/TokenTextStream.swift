@@ -1,10 +1,10 @@
 /// Turns generated tokens into text as they come: bytes are held back until they form whole UTF-8
 /// characters (a character may span tokens), and stop tokens print nothing.
 public struct TokenTextStream {
-    public let tokenizer: Llama3Tokenizer
+    public let tokenizer: any TextTokenizer
     private var pending: [UInt8] = []
 
-    public init(tokenizer: Llama3Tokenizer) { self.tokenizer = tokenizer }
+    public init(tokenizer: any TextTokenizer) { self.tokenizer = tokenizer }
 
     /// The text that `token` completes (empty while a character is still partial).
     public mutating func append(_ token: Int) -> String {

@@ -4,14 +4,15 @@ import Foundation
 
 struct Chat: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Chat with a Llama model in the terminal (Llama 3 chat format; empty line or EOF ends).")
+        abstract: "Chat with a Llama model in the terminal (the model's chat format: Llama 3 or ChatML; empty line or EOF ends).")
     @OptionGroup var llama: LlamaOptions
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "A system message.") var system: String?
 
     func run() throws {
         let (runtime, tokenizer) = try llama.load()
-        var session = ChatSession(runtime: runtime, tokenizer: tokenizer, system: system, sampler: sampling.sampler, maxTokens: sampling.maxTokens)
+        var session = try ChatSession(
+            runtime: runtime, tokenizer: tokenizer, system: system, sampler: sampling.sampler, maxTokens: sampling.maxTokens)
         while true {
             FileHandle.standardError.write(Data("> ".utf8))
             guard let line = readLine(), !line.isEmpty else { break }

@@ -7,14 +7,15 @@ struct Generate: ParsableCommand {
     @OptionGroup var llama: LlamaOptions
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "The prompt.") var prompt: String
-    @Flag(help: "Wrap the prompt as a user turn of the Llama 3 chat format.") var chat = false
+    @Flag(help: "Wrap the prompt as a user turn of the model's chat format (Llama 3 or ChatML).") var chat = false
     @Option(help: "With --chat: a system message.") var system: String?
 
     func run() throws {
         let (runtime, tokenizer) = try llama.load()
         let ids =
             chat
-            ? ChatFormat(tokenizer: tokenizer).encodeDialogPrompt((system.map { [ChatMessage(.system, $0)] } ?? []) + [ChatMessage(.user, prompt)])
+            ? try ChatFormat(tokenizer: tokenizer).encodeDialogPrompt(
+                (system.map { [ChatMessage(.system, $0)] } ?? []) + [ChatMessage(.user, prompt)])
             : tokenizer.encode(prompt, bos: true)
         var sampler = sampling.sampler
         var stream = TokenTextStream(tokenizer: tokenizer)

@@ -6,7 +6,10 @@ import CoppiceLLM
 struct LlamaOptions: ParsableArguments {
     @Option(help: "Hugging Face model directory (config.json, model.safetensors or sharded with model.safetensors.index.json) or a GGUF file.")
     var model: String
-    @Option(help: "Meta's Llama 3 tokenizer.model.") var tokenizer = ".data/llama3/tokenizer.model"
+    @Option(
+        help:
+            "Meta's Llama 3 tokenizer.model or a tokenizer.json (default: a GGUF file's own vocabulary, else .data/llama3/tokenizer.model).")
+    var tokenizer: String?
     @Option(help: "Context length (KV cache size).") var context = 2048
     @Option(
         name: .customLong("weight-type"),
@@ -17,7 +20,7 @@ struct LlamaOptions: ParsableArguments {
         guard context > 1 else { throw ValidationError("--context must be at least 2 tokens, got \(context)") }
     }
 
-    func load() throws -> (runtime: LlamaRuntime, tokenizer: Llama3Tokenizer) {
+    func load() throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
         try LlamaRuntime.load(model: model, tokenizer: tokenizer, context: context, weightType: weightType)
     }
 }
