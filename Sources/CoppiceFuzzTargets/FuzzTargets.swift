@@ -33,11 +33,15 @@ public struct FuzzTarget: Sendable {
             _ = try? SparseStorage.read(path)
             return true
         },
-        FuzzTarget(name: "gguf", reads: "GGUF header, metadata, tensor infos and data; the Llama model in it") { bytes in
+        FuzzTarget(name: "gguf", reads: "GGUF header, metadata, tensor infos and data (every block type); the Llama model and tokenizer in it") {
+            bytes in
             let path = file("gguf", bytes)
             guard let gguf = try? GGUFFile(path: path) else { return false }
             for name in gguf.tensorOrder { _ = try? gguf.tensor(name) }
             _ = try? LlamaGGUF.load(path: path, maxSequence: 8)
+            if let tokenizer = try? HuggingFaceTokenizer(gguf: gguf.metadata, name: path) {
+                _ = tokenizer.decode(tokenizer.encode("Hi <|im_start|>12 ", allowSpecial: true))
+            }
             return true
         },
         FuzzTarget(name: "idx", reads: "idx files, plain and gzip") { bytes in

@@ -137,7 +137,7 @@ public struct WeightMatrix: @unchecked Sendable {
             multiplyVector(x, into: y, pool: pool)
         } else if format == .q4_1 && Self.integerKernelsAvailable {
             // As llama.cpp multiplies Q4_1 (no packed GEMM for it): each activation row quantized.
-            for i in 0..<t { multiplyVector(x + i * columns, into: y + i * rows, pool: pool) }
+            multiplyQuantizedRows(x, count: t, into: y, pool: pool)
         } else if interleaved && format.isBlockQuantized {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
         } else if format == .f32 && !interleaved {

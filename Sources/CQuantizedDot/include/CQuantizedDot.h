@@ -27,6 +27,12 @@ int coppice_quantized_dot_avx2_preferred(void);
 void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
                       const int8_t *values, const int32_t *sums, float *y);
 
+/// y[i · ldy + r] = Q4_1 row r · token i's quantized activations (`scales[i · blocks + b]`,
+/// `values[32 · (i · blocks + b) …]`, `sums[i · blocks + b]`) for `count` rows `stride` bytes apart and
+/// `tokens` tokens: prefill, four tokens per pass over a row.
+void coppice_q4_1_multiply(int blocks, const uint8_t *rows, size_t stride, int count, int tokens, const float *scales,
+                           const int8_t *values, const int32_t *sums, float *y, size_t ldy);
+
 /// Whether the VNNI variants run (the CPU has AVX-512-VNNI and the AVX2 ones are not preferred).
 int coppice_quantized_dot_uses_vnni(void);
 

@@ -14,12 +14,13 @@ public enum ChatTemplate: Sendable, Equatable {
             self = .llama3
         } else if template.contains("<|im_start|>") {
             // SmolLM2's: {% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n…<|im_end|>\n' }}{% endif %}
-            let marker = "'<|im_start|>system\\n"
+            // (the newline written as is or escaped).
             var system: String?
-            if template.contains("messages[0]['role'] != 'system'"), let start = template.range(of: marker),
+            if template.contains("messages[0]['role'] != 'system'"), let start = template.range(of: "'<|im_start|>system"),
                 let end = template[start.upperBound...].range(of: "<|im_end|>")
             {
-                system = String(template[start.upperBound..<end.lowerBound])
+                let text = template[start.upperBound..<end.lowerBound]
+                system = text.hasPrefix("\\n") ? String(text.dropFirst(2)) : text.hasPrefix("\n") ? String(text.dropFirst()) : nil
             }
             self = .chatML(defaultSystem: system)
         } else {
