@@ -46,6 +46,7 @@ CHECKS = {
     "scripts/llamacpp-prepare.sh": ("scripts/llamacpp-prepare.sh", "llama"),
     "scripts/llamacpp-check.sh": ("scripts/llamacpp-check.sh \"$TMP\"", "llama"),
     "scripts/llm-bench.sh": ("scripts/llm-bench.sh", "llama"),
+    "scripts/llm-prune-experiment.sh": ("scripts/llm-prune-experiment.sh \"$TMP/prune\"", None),
     "benchmarks/coppice_build.py": "imported by the benchmarks run here",
     "benchmarks/timing.py": "imported by the PyTorch benchmarks run here",
     "benchmarks/gmp_sweep.py": ("python3 benchmarks/gmp_sweep.py --dataset mnist --models mlp --sparsities 0.5 --epochs 1 --train-limit 512", None),

@@ -1,6 +1,11 @@
 // OpenBLAS's CBLAS interface (Debian: libopenblas-dev). openblas_set_num_threads is declared there too.
 #include <cblas.h>
 
+// LAPACK, inside OpenBLAS (and Accelerate): the Cholesky factor of a symmetric positive-definite
+// matrix and the inverse from it (column-major; `uplo` "L" or "U").
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+
 // Whether this build may use fused multiply-add instructions. Swift's SIMD `addingProduct` becomes a
 // software call per lane without them (about 100× slower), so kernels that rely on it check this.
 // Clang sees the same -target-cpu as the Swift compiler.

@@ -23,6 +23,7 @@ extension CTRDatasetName: ExpressibleByArgument {}
 extension OnlineRun.SummaryFormat: ExpressibleByArgument {}
 extension WeightMatrix.Format: ExpressibleByArgument {}
 extension LlamaConfiguration.Preset: ExpressibleByArgument {}
+extension LlamaPruning.Method: ExpressibleByArgument {}
 extension SparseStorage.Layout: ExpressibleByArgument {}
 
 /// GGUF matrix storage as an option value, by name: `GGUFTensorType`'s raw values are GGML's type

@@ -1,3 +1,4 @@
+import CoppiceFormats
 import CoppiceData
 import CoppiceTestSupport
 import CoppiceVision
@@ -37,7 +38,7 @@ import Testing
         let group = try run(["train", "--help"])
         #expect(group.output.contains("image (default)") && group.output.contains("dlrm"))
         let convert = try run(["convert-llama", "--help"])
-        #expect(convert.output.contains("q4_0; default: f16)"), "GGUF types by name: \(convert.output)")
+        #expect(convert.output.contains("q4_1; default: f16)"), "GGUF types by name: \(convert.output)")
     }
 
     @Test func doctorNamesTheCPUTheLevelAndTheBackend() throws {
@@ -323,6 +324,29 @@ import Testing
         #expect(
             narrow.status != 0 && narrow.error.contains("blocks of 32") && !FileManager.default.fileExists(atPath: directory + "/q4.gguf"),
             "\(narrow.error)")
+        // Pruned one-shot (Wanda, 2:4) and written as GGUF: the file holds the pattern and scores as the run reported.
+        let pruned = directory + "/pruned.gguf"
+        let pruning = try run([
+            "prune-llama", "--model", gguf, "--tokenizer", tokenizer, "--context", "64", "--method", "wanda", "--sparsity", "2:4",
+            "--calibration", directory + "/train.txt", "--calibration-sequences", "2", "--sequence-length", "16", "--eval",
+            directory + "/held.txt", "--eval-tokens", "64", "--output", pruned, "--type", "f32",
+        ])
+        #expect(pruning.status == 0 && pruning.output.contains("7 matrices, mean sparsity 50.00%"), "\(pruning.output) \(pruning.error)")
+        let up = try GGUFFile(path: pruned).tensor("blk.0.ffn_up.weight").scalars
+        #expect(stride(from: 0, to: up.count, by: 4).allSatisfy { g in up[g..<(g + 4)].filter { $0 == 0 }.count >= 2 })
+        // "…: 812.345 dense, 901.234 pruned" then "perplexity 901.2345 over …"
+        func number(before word: String, in text: String) -> Double? {
+            let words = text.split(whereSeparator: \.isWhitespace).map { $0.trimmingCharacters(in: .punctuationCharacters) }
+            return words.lastIndex(of: word).flatMap { $0 > 0 ? Double(words[$0 - 1]) : nil }
+        }
+        let rescored = try run([
+            "perplexity", "--model", pruned, "--tokenizer", tokenizer, "--context", "64", "--text", directory + "/held.txt", "--window", "16",
+            "--max-tokens", "64",
+        ])
+        let (reported, measured) = (number(before: "pruned", in: pruning.output), number(before: "over", in: rescored.output))
+        #expect(reported != nil && measured != nil && abs(measured! / reported! - 1) < 1e-3, "\(rescored.output) vs \(pruning.output)")
+        let lossy = try run(["prune-llama", "--model", gguf, "--output", directory + "/x.gguf", "--type", "q4_1"])
+        #expect(lossy.status != 0 && lossy.error.contains("q4_1"))
         let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])
         #expect(bad.status != 0 && bad.error.contains("top-p"))
         let missing = try run(["generate", "--model", "/nonexistent", "--prompt", "x"])

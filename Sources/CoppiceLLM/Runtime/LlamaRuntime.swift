@@ -35,7 +35,7 @@ public final class LlamaRuntime {
         }
     }
 
-    let layers: [Layer]
+    var layers: [Layer]
     let embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix
     let rotary: RotaryEmbedding
     let pool: ThreadPool
@@ -125,51 +125,59 @@ public final class LlamaRuntime {
 
     /// One batch through every layer; logits of rows `logitsFrom...` land in `logitsBuffer`.
     private func run(_ tokens: [Int], logitsFrom: Int) {
-        let c = configuration, t = tokens.count, d = c.hiddenSize, hd = c.headDimension
-        let kvDimension = c.kvHeads * hd, start = length
+        let t = tokens.count, d = configuration.hiddenSize, start = length
         x.withUnsafeMutableBufferPointer { xs in
             for (row, token) in tokens.enumerated() { embedding.dequantizeRow(token, into: xs.baseAddress! + row * d) }
         }
-        for (l, layer) in layers.enumerated() {
-            rmsNorm(x, layer.attentionNorm, into: &normed, rows: t)
-            if t == 1 && !layer.qkv.isEmpty {
-                q.withUnsafeMutableBufferPointer { q in
-                    k.withUnsafeMutableBufferPointer { k in
-                        v.withUnsafeMutableBufferPointer { v in linearVector(normed, layer.qkv, into: q.baseAddress!, k.baseAddress!, v.baseAddress!)
-                        }
-                    }
-                }
-            } else {
-                linear(normed, layer.q, into: &q, rows: t)
-                linear(normed, layer.k, into: &k, rows: t)
-                linear(normed, layer.v, into: &v, rows: t)
-            }
-            rotate(&q, rows: t, heads: c.heads, start: start)
-            rotate(&k, rows: t, heads: c.kvHeads, start: start)
-            let cacheBase = l * maxSequence * kvDimension
-            appendToCache(at: cacheBase + start * kvDimension, count: t * kvDimension)
-            attention(rows: t, start: start, cacheBase: cacheBase)
-            linear(attended, layer.o, into: &projected, rows: t)
-            addInto(&x, projected, count: t * d)
-            rmsNorm(x, layer.ffnNorm, into: &normed, rows: t)
-            if t == 1 && !layer.gateUp.isEmpty {
-                gateBuffer.withUnsafeMutableBufferPointer { gate in
-                    upBuffer.withUnsafeMutableBufferPointer { up in linearVector(normed, layer.gateUp, into: gate.baseAddress!, up.baseAddress!) }
-                }
-            } else {
-                linear(normed, layer.gate, into: &gateBuffer, rows: t)
-                linear(normed, layer.up, into: &upBuffer, rows: t)
-            }
-            swiGLU(count: t * c.intermediateSize)
-            linear(gateBuffer, layer.down, into: &projected, rows: t)
-            addInto(&x, projected, count: t * d)
-        }
+        for l in layers.indices { runLayer(l, rows: t, start: start, observe: nil) }
         length += t
         let rows = t - logitsFrom
         guard rows > 0 else { return }
         let tail = Array(x[(logitsFrom * d)..<(t * d)])
         rmsNorm(tail, finalNorm, into: &normed, rows: rows)
         linear(normed, output, into: &logitsBuffer, rows: rows)
+    }
+
+    /// Layer `l` on the `t` rows of `x` at positions `start…`; `observe` sees the input of each group
+    /// of matrices (q/k/v, o, gate/up, down) before they multiply it.
+    func runLayer(_ l: Int, rows t: Int, start: Int, observe: LayerObserver?) {
+        let c = configuration, d = c.hiddenSize, kvDimension = c.kvHeads * c.headDimension, layer = layers[l]
+        rmsNorm(x, layer.attentionNorm, into: &normed, rows: t)
+        observe?(.attention, normed, t)
+        if t == 1 && !layer.qkv.isEmpty {
+            q.withUnsafeMutableBufferPointer { q in
+                k.withUnsafeMutableBufferPointer { k in
+                    v.withUnsafeMutableBufferPointer { v in linearVector(normed, layer.qkv, into: q.baseAddress!, k.baseAddress!, v.baseAddress!)
+                    }
+                }
+            }
+        } else {
+            linear(normed, layer.q, into: &q, rows: t)
+            linear(normed, layer.k, into: &k, rows: t)
+            linear(normed, layer.v, into: &v, rows: t)
+        }
+        rotate(&q, rows: t, heads: c.heads, start: start)
+        rotate(&k, rows: t, heads: c.kvHeads, start: start)
+        let cacheBase = l * maxSequence * kvDimension
+        appendToCache(at: cacheBase + start * kvDimension, count: t * kvDimension)
+        attention(rows: t, start: start, cacheBase: cacheBase)
+        observe?(.output, attended, t)
+        linear(attended, layer.o, into: &projected, rows: t)
+        addInto(&x, projected, count: t * d)
+        rmsNorm(x, layer.ffnNorm, into: &normed, rows: t)
+        observe?(.feedForward, normed, t)
+        if t == 1 && !layer.gateUp.isEmpty {
+            gateBuffer.withUnsafeMutableBufferPointer { gate in
+                upBuffer.withUnsafeMutableBufferPointer { up in linearVector(normed, layer.gateUp, into: gate.baseAddress!, up.baseAddress!) }
+            }
+        } else {
+            linear(normed, layer.gate, into: &gateBuffer, rows: t)
+            linear(normed, layer.up, into: &upBuffer, rows: t)
+        }
+        swiGLU(count: t * c.intermediateSize)
+        observe?(.down, gateBuffer, t)
+        linear(gateBuffer, layer.down, into: &projected, rows: t)
+        addInto(&x, projected, count: t * d)
     }
 
     /// The batch's keys and values into the cache at `offset` (its rows are contiguous there).

@@ -1,0 +1,76 @@
+import ArgumentParser
+import CoppiceLLM
+import Foundation
+
+/// One-shot pruning of a Llama GGUF file (magnitude, Wanda or SparseGPT; unstructured or N:M) on
+/// calibration text, written as a GGUF file, with the perplexity before and after on held-out text.
+struct PruneLlama: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune-llama",
+        abstract: "Prune a Llama GGUF file's linear layers one-shot (magnitude, Wanda, SparseGPT) and write it as GGUF.",
+        discussion: """
+            Every block's q, k, v, o, gate, up and down, layer by layer on calibration sequences (each layer's inputs \
+            from the layers before it already pruned). Example: coppice prune-llama --model \
+            .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --method wanda --sparsity 2:4 --output smollm2-wanda-2-4.gguf
+            """)
+
+    @OptionGroup var llama: LlamaOptions
+    @Option(help: "magnitude, wanda or sparsegpt.") var method: LlamaPruning.Method = .wanda
+    @Option(help: "Unstructured sparsity (e.g. 0.5) or N:M, N weights kept of every M (2:4, 4:8).") var sparsity = "0.5"
+    @Option(help: "Calibration text file.") var calibration = ".data/austen/emma.txt"
+    @Option(name: .customLong("calibration-sequences"), help: "Calibration sequences, taken evenly spaced through the text.")
+    var sequences = 16
+    @Option(name: .customLong("sequence-length"), help: "Tokens per calibration sequence.") var sequenceLength = 256
+    @Option(help: "Held-out text for the perplexity before and after (empty: none).") var eval = ".data/austen/persuasion.txt"
+    @Option(name: .customLong("eval-tokens"), help: "Tokens of --eval scored, in windows of --sequence-length.") var evalTokens = 4096
+    @Option(help: "Output GGUF file (written atomically).") var output: String
+    @Option(help: "Storage of the pruned matrices: f32, f16, bf16, q8_0 or q4_0 (zeros stay exact).") var type: MatrixStorage = .f16
+
+    func validate() throws {
+        guard LlamaPruning.Pattern(sparsity) != nil else {
+            throw ValidationError("--sparsity must be a fraction in (0, 1) or N:M with 0 < N < M, got '\(sparsity)'")
+        }
+        guard sequences > 0, sequenceLength > 1, evalTokens > 1 else {
+            throw ValidationError("--calibration-sequences must be positive, --sequence-length and --eval-tokens above 1")
+        }
+        guard sequenceLength <= min(llama.context, 512) else {
+            throw ValidationError("--sequence-length must be at most 512 and --context (\(llama.context)), got \(sequenceLength)")
+        }
+        guard output.lowercased().hasSuffix(".gguf"), llama.model.lowercased().hasSuffix(".gguf") else {
+            throw ValidationError("--model and --output must be .gguf files")
+        }
+        guard type != .q4_1 else { throw ValidationError("--type q4_1 cannot hold pruned zeros (its minimum moves them); use f16 or q8_0") }
+    }
+
+    func run() throws {
+        let (runtime, tokenizer) = try llama.load()
+        guard let text = FileManager.default.contents(atPath: calibration) else { throw ValidationError("cannot read --calibration \(calibration)") }
+        let ids = tokenizer.encode(String(decoding: text, as: UTF8.self))
+        guard ids.count >= sequenceLength else {
+            throw ValidationError("--calibration has \(ids.count) tokens, fewer than one sequence of \(sequenceLength)")
+        }
+        let step = max(1, (ids.count - sequenceLength) / max(1, sequences - 1))
+        let starts = (0..<sequences).map { min($0 * step, ids.count - sequenceLength) }
+        let calibrationSequences = starts.map { Array(ids[$0..<($0 + sequenceLength)]) }
+        var evalIDs: [Int] = []
+        if !eval.isEmpty {
+            guard let held = FileManager.default.contents(atPath: eval) else { throw ValidationError("cannot read --eval \(eval)") }
+            evalIDs = Array(tokenizer.encode(String(decoding: held, as: UTF8.self), bos: true).prefix(evalTokens))
+        }
+        let before = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
+        let pruning = LlamaPruning(method: method, pattern: LlamaPruning.Pattern(sparsity)!)
+        let started = Date()
+        let reports = try pruning.prune(runtime, calibration: calibrationSequences) { note("prune-llama: \($0)") }
+        let seconds = Date().timeIntervalSince(started)
+        let after = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
+        try LlamaGGUF.writePruned(from: llama.model, runtime: runtime, type: type.type, to: output)
+        let zeros = reports.reduce(0.0) { $0 + $1.sparsity } / Double(max(reports.count, 1))
+        print(
+            String(
+                format: "%@ %@: %d matrices, mean sparsity %.2f%%, pruned in %.1f s", method.rawValue, sparsity, reports.count, 100 * zeros, seconds))
+        if let before, let after {
+            print(String(format: "perplexity on %d tokens of %@: %.3f dense, %.3f pruned", evalIDs.count, eval, before, after))
+        }
+        print("wrote \(output)")
+    }
+}

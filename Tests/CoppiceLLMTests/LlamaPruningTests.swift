@@ -1,0 +1,105 @@
+import CoppiceKernels
+import CoppiceLLM
+import CoppiceTensor
+import Foundation
+import Testing
+
+/// One-shot LLM pruning on the small fixture Llama (2 layers, width 64, random calibration tokens).
+@Suite struct LlamaPruningTests {
+    func runtime() throws -> LlamaRuntime {
+        LlamaRuntime(model: try LlamaTests.fixture("untied").0, maxSequence: 64, maxBatch: 32)
+    }
+
+    var calibration: [[Int]] {
+        var rng = RandomGenerator(seed: 3)
+        return (0..<4).map { _ in (0..<24).map { _ in Int(rng.next() % 96) } }
+    }
+
+    @Test func patternsParse() {
+        #expect(LlamaPruning.Pattern("0.5") == .unstructured(0.5) && LlamaPruning.Pattern("2:4") == .nOfM(kept: 2, group: 4))
+        #expect(LlamaPruning.Pattern("4:8")?.sparsity == 0.5 && LlamaPruning.Pattern("0.7")?.sparsity == 0.7)
+        for bad in ["0", "1", "1.5", "-0.2", "4:2", "0:4", "2:2", "a", "2:4:8", ""] { #expect(LlamaPruning.Pattern(bad) == nil, "\(bad)") }
+    }
+
+    /// Every method leaves each matrix at the pattern's sparsity: exactly half of each row (Wanda,
+    /// SparseGPT) or matrix (magnitude), or two of every four inputs of a row.
+    @Test(arguments: LlamaPruning.Method.allCases)
+    func everyMatrixHasThePatternsSparsity(method: LlamaPruning.Method) throws {
+        for pattern in [LlamaPruning.Pattern.unstructured(0.5), .nOfM(kept: 2, group: 4)] {
+            let runtime = try runtime()
+            var pruning = LlamaPruning(method: method, pattern: pattern)
+            pruning.blockSize = 16  // several blocks, so SparseGPT's lazy updates run
+            let reports = try pruning.prune(runtime, calibration: calibration)
+            #expect(reports.count == 14)
+            for report in reports {
+                let (w, rows, columns) = runtime.weights(layer: report.layer, report.matrix)
+                #expect(report.sparsity >= 0.5 && report.sparsity < 0.51, "\(method) \(pattern) \(report.matrix): \(report.sparsity)")
+                for r in 0..<rows {
+                    let row = w[(r * columns)..<((r + 1) * columns)]
+                    if case .nOfM = pattern {
+                        for g in stride(from: row.startIndex, to: row.endIndex, by: 4) {
+                            #expect(row[g..<(g + 4)].filter { $0 == 0 }.count >= 2, "\(method) row \(r) group \(g)")
+                        }
+                    } else if method == .wanda {
+                        #expect(row.filter { $0 == 0 }.count >= columns / 2, "\(method) row \(r)")
+                    }
+                }
+                let finite = w.allSatisfy { $0.isFinite }
+                #expect(finite)
+            }
+        }
+    }
+
+    /// What SparseGPT optimizes: on the calibration inputs, the pruned layer's outputs stay closer to
+    /// the dense ones than magnitude's or Wanda's masks without updates leave them.
+    @Test func sparseGPTReconstructsTheLayerBest() throws {
+        let dense = try runtime()
+        var inputs: [Float] = [], rows = 0
+        for sequence in calibration {
+            var h = dense.embed(sequence)
+            try dense.runLayer(0, hidden: &h) { site, input, t in
+                if site == .feedForward { inputs += input; rows += t }
+            }
+        }
+        func error(_ method: LlamaPruning.Method) throws -> Double {
+            let runtime = try runtime()
+            _ = try LlamaPruning(method: method, pattern: .unstructured(0.5)).prune(runtime, calibration: calibration)
+            let (w, outputs, columns) = runtime.weights(layer: 0, "up"), (d, _, _) = dense.weights(layer: 0, "up")
+            var sum = 0.0
+            for t in 0..<rows {
+                for o in 0..<outputs {
+                    var delta: Float = 0
+                    for j in 0..<columns { delta += inputs[t * columns + j] * (w[o * columns + j] - d[o * columns + j]) }
+                    sum += Double(delta * delta)
+                }
+            }
+            return sum
+        }
+        let (magnitude, wanda, sparseGPT) = (try error(.magnitude), try error(.wanda), try error(.sparsegpt))
+        #expect(sparseGPT < wanda && sparseGPT < magnitude, "squared output error: magnitude \(magnitude), Wanda \(wanda), SparseGPT \(sparseGPT)")
+    }
+
+    @Test func upperFactorOfInverseFactorsTheInverse() throws {
+        var rng = RandomGenerator(seed: 5)
+        let n = 37
+        let b = (0..<(n * n)).map { _ in Double(rng.nextUniform()) - 0.5 }
+        var a = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { for j in 0..<n { a[i * n + j] = (0..<n).reduce(i == j ? 0.1 : 0) { $0 + b[$1 * n + i] * b[$1 * n + j] } } }
+        let u = try #require(DoublePrecision.upperFactorOfInverse(a, n: n))
+        #expect((0..<n).allSatisfy { r in (0..<r).allSatisfy { u[r * n + $0] == 0 } }, "upper triangular")
+        // Uᵀ·U·A = I.
+        var worst = 0.0
+        for i in 0..<n {
+            for j in 0..<n {
+                var value = 0.0
+                for k in 0..<n {
+                    let inverse = (0..<n).reduce(0.0) { $0 + u[$1 * n + i] * u[$1 * n + k] }
+                    value += inverse * a[k * n + j]
+                }
+                worst = max(worst, abs(value - (i == j ? 1 : 0)))
+            }
+        }
+        #expect(worst < 1e-8, "\(worst)")
+        #expect(DoublePrecision.upperFactorOfInverse([1, 2, 2, 1], n: 2) == nil, "not positive definite")
+    }
+}
