@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-shot pruning of SmolLM2-135M-Instruct (the Q4_1 GGUF scripts/fetch-data.sh fetches) with
-# `coppice prune-llama`: magnitude, Wanda and SparseGPT at 50% unstructured and 2:4, calibrated on 16
+# `coppice prune-llm`: magnitude, Wanda and SparseGPT at 50% unstructured and 2:4, calibrated on 16
 # sequences of 256 tokens of Emma, perplexity on the first 4,096 tokens of Persuasion (windows of 256)
 # before and after; each pruned file stored as F16 GGUF. Writes docs/results/llm-pruning.md (about
 # 8 minutes on 2 cores).
@@ -21,7 +21,7 @@ mkdir -p "$work"
 {
     echo "# One-shot pruning of SmolLM2-135M-Instruct"
     echo
-    echo "Written by \`scripts/llm-prune-experiment.sh\`: \`coppice prune-llama --model $model --method <method> --sparsity <sparsity> ${scale[*]}\`"
+    echo "Written by \`scripts/llm-prune-experiment.sh\`: \`coppice prune-llm --model $model --method <method> --sparsity <sparsity> ${scale[*]}\`"
     field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
     echo "on $(field 'model name') (family $(field 'cpu family') model $(field 'model')), 2 threads. Perplexity on Persuasion (held out;"
     echo "calibration on Emma)."
@@ -30,7 +30,7 @@ mkdir -p "$work"
     echo "|---|---|---:|---:|---:|"
     for sparsity in 0.5 2:4; do
         for method in $methods; do
-            out=$("$coppice" prune-llama --model "$model" --method "$method" --sparsity "$sparsity" "${scale[@]}" \
+            out=$("$coppice" prune-llm --model "$model" --method "$method" --sparsity "$sparsity" "${scale[@]}" \
                 --output "$work/smollm2-$method-${sparsity/:/-}.gguf" 2>/dev/null)
             read -r dense pruned <<< "$(echo "$out" | sed -n 's/.*: \([0-9.]*\) dense, \([0-9.]*\) pruned/\1 \2/p')"
             seconds=$(echo "$out" | sed -n 's/.*pruned in \([0-9.]*\) s/\1/p')

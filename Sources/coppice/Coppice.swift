@@ -8,7 +8,7 @@ struct Coppice: ParsableCommand {
         abstract: "Train, prune and run sparse neural networks on CPU.",
         subcommands: [
             Train.self, Eval.self, Prune.self, SpatialWinogradCommand.self, WinogradCompare.self, DLRMCommand.self, OnlineCommand.self, Generate.self,
-            Chat.self, Perplexity.self, PruneLlama.self, Report.self, Convert.self, ConvertLlama.self, Bench.self, Doctor.self,
+            Chat.self, Perplexity.self, PruneLLM.self, Report.self, Convert.self, ConvertLlama.self, Bench.self, Doctor.self,
         ]
     )
 

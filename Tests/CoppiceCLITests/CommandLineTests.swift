@@ -327,7 +327,7 @@ import Testing
         // Pruned one-shot (Wanda, 2:4) and written as GGUF: the file holds the pattern and scores as the run reported.
         let pruned = directory + "/pruned.gguf"
         let pruning = try run([
-            "prune-llama", "--model", gguf, "--tokenizer", tokenizer, "--context", "64", "--method", "wanda", "--sparsity", "2:4",
+            "prune-llm", "--model", gguf, "--tokenizer", tokenizer, "--context", "64", "--method", "wanda", "--sparsity", "2:4",
             "--calibration", directory + "/train.txt", "--calibration-sequences", "2", "--sequence-length", "16", "--eval",
             directory + "/held.txt", "--eval-tokens", "64", "--output", pruned, "--type", "f32",
         ])
@@ -345,7 +345,7 @@ import Testing
         ])
         let (reported, measured) = (number(before: "pruned", in: pruning.output), number(before: "over", in: rescored.output))
         #expect(reported != nil && measured != nil && abs(measured! / reported! - 1) < 1e-3, "\(rescored.output) vs \(pruning.output)")
-        let lossy = try run(["prune-llama", "--model", gguf, "--output", directory + "/x.gguf", "--type", "q4_1"])
+        let lossy = try run(["prune-llm", "--model", gguf, "--output", directory + "/x.gguf", "--type", "q4_1"])
         #expect(lossy.status != 0 && lossy.error.contains("q4_1"))
         let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])
         #expect(bad.status != 0 && bad.error.contains("top-p"))

@@ -1,5 +1,4 @@
 import CoppiceData
-import CoppiceFormats
 import CoppiceNN
 import CoppiceRuns
 import CoppiceTensor
@@ -43,30 +42,11 @@ extension OnlineTraining {
                 if let mask = parameter.mask { tensors["mask\(i).\(name)"] = mask }
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let stateJSON = String(decoding: try encoder.encode(state), as: UTF8.self)
-        do {
-            try Safetensors.write(tensors, metadata: ["format": Self.checkpointFormat, "state": stateJSON], to: checkpointPath)
-        } catch {
-            throw TrainingError.checkpoint(error.description)
-        }
+        try CheckpointFile.write(tensors, state: state, format: Self.checkpointFormat, to: checkpointPath)
     }
 
     func loadCheckpoint() throws {
-        let file: SafetensorsFile
-        let tensors: [String: Tensor]
-        do {
-            file = try SafetensorsFile(path: checkpointPath)
-            tensors = try file.tensors()
-        } catch {
-            throw TrainingError.checkpoint("cannot resume from \(checkpointPath): \(error)")
-        }
-        guard file.metadata["format"] == Self.checkpointFormat, let json = file.metadata["state"],
-            let saved = try? JSONDecoder().decode(OnlineState.self, from: Data(json.utf8))
-        else {
-            throw TrainingError.checkpoint("\(checkpointPath) is not a \(Self.checkpointFormat) checkpoint")
-        }
+        let (tensors, saved) = try CheckpointFile.read(checkpointPath, format: Self.checkpointFormat, as: OnlineState.self)
         guard saved.configuration == configuration else {
             throw TrainingError.checkpoint(
                 "\(checkpointPath) was written by a run with other options (stream '\(saved.configuration.stream)', \(saved.configuration.variants.count) variants, sparsity \(saved.configuration.sparsity)); resume with the same options"

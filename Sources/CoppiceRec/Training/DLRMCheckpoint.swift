@@ -1,4 +1,3 @@
-import CoppiceFormats
 import CoppiceRuns
 import CoppiceTensor
 import Foundation
@@ -54,17 +53,9 @@ extension DLRMTraining {
         guard let checkpointing else { return }
         let (snapshot, growthTensors) = growth.snapshot()
         let saved = Saved(settings: settings(trainChunks, data: checkpointing.data), loop: loop, growth: snapshot)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var tensors = growthTensors
         for (name, value) in model.stateDict() { tensors["model." + name] = value }
-        do {
-            try Safetensors.write(
-                tensors, metadata: ["format": Self.checkpointFormat, "state": String(decoding: try encoder.encode(saved), as: UTF8.self)],
-                to: checkpointing.path)
-        } catch {
-            throw TrainingError.checkpoint("cannot write \(checkpointing.path): \(error)")
-        }
+        try CheckpointFile.write(tensors, state: saved, format: Self.checkpointFormat, to: checkpointing.path)
     }
 
     /// The loop's state from the checkpoint when resuming from one that exists (the model and growth
@@ -73,19 +64,7 @@ extension DLRMTraining {
     func resumed(_ model: DLRM, _ growth: AlternateGrowthPruning, trainChunks: Range<Int>) throws -> LoopState? {
         guard let checkpointing, checkpointing.resume, FileManager.default.fileExists(atPath: checkpointing.path) else { return nil }
         let path = checkpointing.path
-        let file: SafetensorsFile
-        let tensors: [String: Tensor]
-        do {
-            file = try SafetensorsFile(path: path)
-            tensors = try file.tensors()
-        } catch {
-            throw TrainingError.checkpoint("cannot resume from \(path): \(error)")
-        }
-        guard file.metadata["format"] == Self.checkpointFormat, let json = file.metadata["state"],
-            let saved = try? JSONDecoder().decode(Saved.self, from: Data(json.utf8))
-        else {
-            throw TrainingError.checkpoint("\(path) is not a \(Self.checkpointFormat) checkpoint")
-        }
+        let (tensors, saved) = try CheckpointFile.read(path, format: Self.checkpointFormat, as: Saved.self)
         guard saved.settings == settings(trainChunks, data: checkpointing.data) else {
             throw TrainingError.checkpoint("\(path) was written by a run with other options or data; resume with the same options")
         }

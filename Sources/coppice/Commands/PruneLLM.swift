@@ -4,13 +4,13 @@ import Foundation
 
 /// One-shot pruning of a Llama GGUF file (magnitude, Wanda or SparseGPT; unstructured or N:M) on
 /// calibration text, written as a GGUF file, with the perplexity before and after on held-out text.
-struct PruneLlama: ParsableCommand {
+struct PruneLLM: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune-llama",
+        commandName: "prune-llm",
         abstract: "Prune a Llama GGUF file's linear layers one-shot (magnitude, Wanda, SparseGPT) and write it as GGUF.",
         discussion: """
             Every block's q, k, v, o, gate, up and down, layer by layer on calibration sequences (each layer's inputs \
-            from the layers before it already pruned). Example: coppice prune-llama --model \
+            from the layers before it already pruned). Example: coppice prune-llm --model \
             .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --method wanda --sparsity 2:4 --output smollm2-wanda-2-4.gguf
             """)
 
@@ -60,7 +60,7 @@ struct PruneLlama: ParsableCommand {
         let before = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
         let pruning = LlamaPruning(method: method, pattern: LlamaPruning.Pattern(sparsity)!)
         let started = Date()
-        let reports = try pruning.prune(runtime, calibration: calibrationSequences) { note("prune-llama: \($0)") }
+        let reports = try pruning.prune(runtime, calibration: calibrationSequences) { note("prune-llm: \($0)") }
         let seconds = Date().timeIntervalSince(started)
         let after = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
         try LlamaGGUF.writePruned(from: llama.model, runtime: runtime, type: type.type, to: output)
