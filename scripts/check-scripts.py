@@ -20,7 +20,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH = os.environ.get("COPPICE_TORCH_PYTHON", "/opt/torch-venv/bin/python")
 LLAMA = os.environ.get("COPPICE_LLAMA_PYTHON", "/opt/llamacpp-venv/bin/python")
-NEEDS = {"torch": (TORCH, "PyTorch (python3 -m venv /opt/torch-venv && /opt/torch-venv/bin/pip install torch numpy safetensors)"),
+NEEDS = {"torch": (TORCH, "PyTorch (python3 -m venv /opt/torch-venv && /opt/torch-venv/bin/pip install torch numpy safetensors tokenizers)"),
          "llama": (LLAMA, "llama-cpp-python (scripts/llamacpp-prepare.sh installs it into /opt/llamacpp-venv)")}
 
 # file -> (shell command run from the repository root with $COPPICE, $TMP, $TORCH and $LLAMA set, peer it needs)
@@ -53,6 +53,9 @@ CHECKS = {
     "benchmarks/pytorch_compare.py": ("\"$TORCH\" benchmarks/pytorch_compare.py --threads 2 --budget 0.01", "torch"),
     "benchmarks/pytorch_conv.py": ("\"$TORCH\" benchmarks/pytorch_conv.py --threads 2 --budget 0.01 --sparsities 0.9", "torch"),
     "benchmarks/pytorch_dlrm.py": ("\"$TORCH\" benchmarks/pytorch_dlrm.py --threads 2 --budget 0.05", "torch"),
+    "benchmarks/pytorch_llm_prune.py": (
+        "\"$TORCH\" benchmarks/pytorch_llm_prune.py --methods magnitude wanda sparsegpt --sparsities 2:4 --calibration-sequences 2 "
+        "--sequence-length 64 --eval-tokens 256", "torch"),
     "benchmarks/pytorch_lenet.py": ("\"$TORCH\" benchmarks/pytorch_lenet.py --dataset mnist --epochs 1 --threads 2", "torch"),
     "benchmarks/pytorch_model.py": (
         "COPPICE_SMOKE=1 scripts/demo.sh --output \"$TMP/run\" >/dev/null 2>&1 && "
