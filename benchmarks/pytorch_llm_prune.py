@@ -10,6 +10,7 @@ zeros that PyTorch's masks also have.
 torch is not a dependency of Coppice: install it into a virtual environment outside the repo, e.g.
     python3 -m venv /opt/torch-venv && /opt/torch-venv/bin/pip install torch numpy tokenizers
     /opt/torch-venv/bin/python benchmarks/pytorch_llm_prune.py --threads 2
+With --fixture it writes Tests/CoppiceLLMTests/Fixtures/llama_pruning_reference.json instead (see there).
 """
 import argparse
 import json
@@ -117,6 +118,8 @@ class Llama:
         self.hd, self.eps = self.d // self.heads, metadata["llama.attention.layer_norm_rms_epsilon"]
         theta = metadata.get("llama.rope.freq_base", 10000.0)
         self.inv = 1.0 / theta ** (torch.arange(0, self.hd, 2, dtype=torch.float64) / self.hd)
+        if "rope_freqs.weight" in tensors:  # llama3 scaling: each frequency's divisor
+            self.inv = self.inv / tensors["rope_freqs.weight"].double()
         self.embedding, self.final = tensors["token_embd.weight"], tensors["output_norm.weight"]
         self.head = tensors.get("output.weight", self.embedding)
         self.w = []
@@ -201,7 +204,9 @@ def prune(model, calibration, method, sparsity, block=128, damp=0.01):
             if n_m:
                 keep, m = n_m
                 groups = score.reshape(-1, m)
-                mask = mask.reshape(-1, m).scatter_(1, torch.topk(groups, m - keep, dim=1, largest=False)[1], True).reshape(w.shape)
+                # A stable sort, not topk: the lowest scores with ties to the earlier input, as Coppice breaks them
+                # (dequantized Q4_1 weights tie often).
+                mask = mask.reshape(-1, m).scatter_(1, torch.sort(groups, dim=1, stable=True)[1][:, :m - keep], True).reshape(w.shape)
             elif method == "wanda":
                 k = int(w.shape[1] * float(sparsity))
                 mask.scatter_(1, torch.sort(score, dim=1, stable=True)[1][:, :k], True)
@@ -236,7 +241,7 @@ def sparsegpt(w, h, sparsity, n_m, block, damp):
             if n_m and i % n_m[1] == 0:
                 keep, m = n_m
                 tmp = w1[:, i:i + m] ** 2 / d[i:i + m][None, :] ** 2
-                mask1.scatter_(1, i + torch.topk(tmp, m - keep, dim=1, largest=False)[1], True)
+                mask1.scatter_(1, i + torch.sort(tmp, dim=1, stable=True)[1][:, :m - keep], True)
             col = w1[:, i]
             q = col.masked_fill(mask1[:, i], 0)
             err = (col - q) / d[i]
@@ -246,6 +251,28 @@ def sparsegpt(w, h, sparsity, n_m, block, damp):
         w[:, i1:i2] = w1
         w[:, i2:] -= err1 @ hinv[i1:i2, i2:]
     return w.float()
+
+
+def write_fixture(args, metadata, tensors):
+    """The reference's masks (hex bitmaps, row-major) and pruned weights' squared norms per matrix, on
+    random calibration token ids, for Coppice's tests (`LlamaPruningTests`)."""
+    generator = torch.Generator().manual_seed(3)
+    vocabulary = tensors["token_embd.weight"].shape[0]
+    calibration = [torch.randint(0, vocabulary, (24,), generator=generator).tolist() for _ in range(4)]
+    cases = []
+    for sparsity in args.sparsities:
+        for method in args.methods:
+            model = Llama(metadata, tensors)
+            prune(model, calibration, method, sparsity, block=16)
+            masks, norms = {}, {}
+            for l in range(model.layers):
+                for name in SITES:
+                    w = model.w[l][name]
+                    bits = np.packbits((w == 0).numpy().reshape(-1).astype(np.uint8))
+                    masks[f"{l}.{name}"], norms[f"{l}.{name}"] = bits.tobytes().hex(), float((w.double() ** 2).sum())
+            cases.append({"method": method, "sparsity": sparsity, "masks": masks, "squared_norms": norms})
+    with open(args.fixture, "w") as f:
+        json.dump({"calibration": calibration, "block": 16, "cases": cases}, f)
 
 
 def main():
@@ -259,8 +286,11 @@ def main():
     p.add_argument("--eval", default=os.path.join(ROOT, ".data", "austen", "persuasion.txt"))
     p.add_argument("--eval-tokens", type=int, default=4096)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--fixture", help="write the reference's masks for --model on random calibration ids here, and stop")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.fixture:
+        return write_fixture(args, *read_gguf(args.model))
     binary = build_coppice()
     metadata, tensors = read_gguf(args.model)
     tokenizer = tokenizer_of(metadata)
