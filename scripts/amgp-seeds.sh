@@ -1,20 +1,48 @@
 #!/usr/bin/env bash
-# Reproduces docs/results/amgp/seeds-*.md (about 12 minutes on 2 cores): the AMGP comparison of
-# scripts/amgp-experiment.sh on five seeds, to show how far one seed's NE difference can be trusted:
-#   - the paper-style schedule, each seed its own initialization and synthetic data;
-#   - the long-final-dense schedule with the data fixed (--data-seed 0), only the initialization varies.
-# Usage: scripts/amgp-seeds.sh
+# Reproduces docs/results/amgp/seeds-<name>/ (summary.md, summary.csv, seeds.csv, report.json,
+# seeds.svg): dense, AMGP (paper-style schedule), prune-only and small dense of AMGP's FLOPs on ten
+# seeds, paired by seed, each method's mean ΔNE with its 95% interval and the decision on "NE within
+# 0.1% of dense" (README, AMGP). One `coppice dlrm --compare` per dataset, seeds in two processes:
+#   teacher          the teacher stream (600k examples, 1 epoch), MLPs 13-128-64-16 / 128-64-1 (~5 min)
+#   teacher-wide     the same stream, the reference's MLPs 13-512-256-64-16 / 512-256-1 (~10 min)
+#   movielens        MovieLens-100K, 3 epochs, MLPs 2-256-128-16 / 256-128-1 (~2 min)
+# The learning rate decays quadratically to 0 over the second half of training (the reference's
+# --lr-decay-start-step): with a constant rate the final NE of one run moved up to 20% by seed.
+# Usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/fetch-data.sh
 source scripts/lib/coppice.sh
-if [ -n "$smoke" ]; then out=$(mktemp -d) rows=2000 epochs=1 seeds=0,1; else out=docs/results/amgp rows=200000 epochs=3 seeds=0,1,2,3,4; fi
-mkdir -p "$out"
-synthetic=(--dataset synthetic --synthetic-rows "$rows" --arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1 --nepochs "$epochs" --seeds "$seeds")
+which="${1:-all}"
+case "$which" in teacher | teacher-wide | movielens | all) ;; *)
+    echo "usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|all]" >&2
+    exit 2
+    ;;
+esac
+if [ -n "$smoke" ]; then out=$(mktemp -d) rows=6000 seeds=0-1 ml_epochs=1; else out=docs/results/amgp rows=600000 seeds=0-9 ml_epochs=3; fi
+# Decay over the second half: the training steps are 90% of the rows (the train split) over the batch of 128.
+half=$(((rows * 9 / 10 + 127) / 128 / 2))
 run() {  # name, then the options
     local name="$1"; shift
-    { echo "\`coppice dlrm $* --compare\`"; echo; "$coppice" dlrm "$@" --compare 2>/dev/null; } > "$out/$name.md"
+    echo "== $name: coppice dlrm $*" >&2
+    "$coppice" dlrm "$@" --compare --seeds "$seeds" --jobs 2 --amgp-recipe docs/recipes/amgp-paper-schedule.json \
+        --report-dir "$out/seeds-$name" 2>/dev/null > /dev/null
+    { echo "\`coppice dlrm $* --compare --seeds $seeds --jobs 2 --amgp-recipe docs/recipes/amgp-paper-schedule.json\`"; echo
+        cat "$out/seeds-$name/summary.md"; } > "$out/seeds-$name/summary.md.tmp"
+    mv "$out/seeds-$name/summary.md.tmp" "$out/seeds-$name/summary.md"
+    cat "$out/seeds-$name/summary.md"
 }
-run seeds-paper-schedule "${synthetic[@]}" --amgp-recipe docs/recipes/amgp-paper-schedule.json
-run seeds-long-final-dense-data-0 "${synthetic[@]}" --data-seed 0 --amgp-recipe docs/recipes/amgp-long-final-dense.json
-cat "$out"/seeds-*.md
+teacher=(--dataset synthetic-teacher --synthetic-rows "$rows" --lr-decay-start-step "$half" --lr-num-decay-steps "$half")
+if [ "$which" = teacher ] || [ "$which" = all ]; then
+    run teacher "${teacher[@]}" --arch-mlp-bot 13-128-64-16 --arch-mlp-top 128-64-1
+fi
+if [ "$which" = teacher-wide ] || [ "$which" = all ]; then
+    run teacher-wide "${teacher[@]}" --arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1
+fi
+if [ "$which" = movielens ] || [ "$which" = all ]; then
+    # 90,000 training examples: 704 steps an epoch.
+    ml_half=$((704 * ml_epochs / 2))
+    run movielens --dataset movielens-100k --nepochs "$ml_epochs" --learning-rate 0.5 --arch-mlp-bot 2-256-128-16 --arch-mlp-top 256-128-1 \
+        --lr-decay-start-step "$ml_half" --lr-num-decay-steps "$ml_half"
+fi

@@ -4,6 +4,11 @@ public enum CTRDatasetName: String, CaseIterable, Codable, Sendable {
     case movieLens100K = "movielens-100k"
     /// The Criteo-schema generator (`SyntheticCTR`).
     case synthetic
+    /// The same features, clicks drawn from a wide random teacher DLRM (`SyntheticTeacher`).
+    case syntheticTeacher = "synthetic-teacher"
     /// The Criteo Kaggle file (`train.txt` or its `.cpcache`).
     case criteoKaggle = "criteo-kaggle"
+
+    /// The generated streams (`SyntheticCTR`).
+    public var isSynthetic: Bool { self == .synthetic || self == .syntheticTeacher }
 }

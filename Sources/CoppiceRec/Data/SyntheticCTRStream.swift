@@ -17,5 +17,5 @@ public struct SyntheticCTRStream: CTRStream {
     }
 
     public func chunkSize(_ index: Int) -> Int { chunkSize }
-    public func chunk(_ index: Int) throws -> [CTRExample] { generator.examples(index * chunkSize..<(index + 1) * chunkSize) }
+    public func chunk(_ index: Int) throws -> [CTRExample] { try generator.examples(index * chunkSize..<(index + 1) * chunkSize) }
 }

@@ -54,11 +54,12 @@ public struct OnlineRun: Sendable {
     /// The stream and the description a checkpoint is checked against on resume.
     public func stream() throws -> (stream: CTRStream, description: String) {
         switch data.dataset {
-        case .synthetic:
+        case .synthetic, .syntheticTeacher:
             let size = chunkSize ?? 50_000
+            let teacher = data.dataset == .syntheticTeacher ? SyntheticTeacher() : nil
             return (
-                try SyntheticCTRStream(try SyntheticCTR(drift: drift, seed: seed), chunkSize: size, chunks: chunks ?? 24),
-                "synthetic drift \(drift), \(size) examples per chunk, seed \(seed)"
+                try SyntheticCTRStream(try SyntheticCTR(drift: drift, teacher: teacher, seed: seed), chunkSize: size, chunks: chunks ?? 24),
+                "\(data.dataset.rawValue) drift \(drift), \(size) examples per chunk, seed \(seed)"
             )
         case .criteoKaggle:
             let stream = try data.criteoStream(chunksPerDay: chunksPerDay)

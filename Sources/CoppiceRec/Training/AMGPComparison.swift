@@ -20,6 +20,14 @@ public enum AMGPComparison {
         public var seconds: Double
         /// Training time of every repeat, in the order run.
         public var runSeconds: [Double]
+
+        public init(
+            name: String, bottomMLP: [Int], topMLP: [Int], phases: [Double], ne: Double?, auc: Double?, logLoss: Double, trainingFLOPs: Double,
+            seconds: Double, runSeconds: [Double]
+        ) {
+            (self.name, self.bottomMLP, self.topMLP, self.phases, self.ne, self.auc) = (name, bottomMLP, topMLP, phases, ne, auc)
+            (self.logLoss, self.trainingFLOPs, self.seconds, self.runSeconds) = (logLoss, trainingFLOPs, seconds, runSeconds)
+        }
     }
 
     /// `train` runs one configuration on the data (the caller decides which split). With `repeats`
@@ -111,34 +119,20 @@ public enum AMGPComparison {
         return out
     }
 
-    /// Each run's NE and time against dense's, seed by seed, and the means over seeds (`runs`: one
-    /// comparison per seed; seeds move NE more than the differences between schedules often are).
+    /// Each run's NE and time against dense's, seed by seed (`runs`: one comparison per seed); the
+    /// means with their intervals are `AMGPSeedReport`'s.
     public static func seedSummary(_ runs: [(seed: UInt64, rows: [Row])]) -> String {
         guard let names = runs.first?.rows.map(\.name) else { return "" }
         func change(_ v: Double?, _ base: Double?) -> Double { v.flatMap { v in base.map { 100 * (v / $0 - 1) } } ?? .nan }
-        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
-        // Sample standard deviation across seeds: how far one seed's result says anything.
-        func deviation(_ v: [Double]) -> Double {
-            v.count < 2 ? .nan : (v.map { ($0 - mean(v)) * ($0 - mean(v)) }.reduce(0, +) / Double(v.count - 1)).squareRoot()
-        }
         var out = "| run | " + runs.map { "seed \($0.seed): ΔNE / Δtime" }.joined(separator: " | ")
-        out += " | mean ΔNE | sd ΔNE | mean ΔFLOPs | mean Δtime |\n|---|" + String(repeating: "---:|", count: runs.count + 4) + "\n"
+        out += " |\n|---|" + String(repeating: "---:|", count: runs.count) + "\n"
         for name in names where name != "dense" {
-            var ne: [Double] = [], flops: [Double] = [], time: [Double] = []
-            for run in runs {
-                let dense = run.rows.first { $0.name == "dense" }, row = run.rows.first { $0.name == name }
-                ne.append(change(row?.ne, dense?.ne))
-                flops.append(change(row?.trainingFLOPs, dense?.trainingFLOPs))
-                time.append(change(row?.seconds, dense?.seconds))
-            }
-            out += "| \(name) | " + zip(ne, time).map { String(format: "%+.2f%% / %+.1f%%", $0, $1) }.joined(separator: " | ")
-            out += String(format: " | %+.2f%% | %.2f%% | %+.1f%% | %+.1f%% |\n", mean(ne), deviation(ne), mean(flops), mean(time))
-        }
-        let denseNE = runs.compactMap { $0.rows.first { $0.name == "dense" }?.ne }
-        if denseNE.count >= 2 {
-            out += String(
-                format: "\nDense NE across the seeds: mean %.4f, sd %.4f (%.2f%% of the mean): the spread of one dense training.\n",
-                mean(denseNE), deviation(denseNE), 100 * deviation(denseNE) / mean(denseNE))
+            out += "| \(name) | "
+            out +=
+                runs.map { run in
+                    let dense = run.rows.first { $0.name == "dense" }, row = run.rows.first { $0.name == name }
+                    return String(format: "%+.2f%% / %+.1f%%", change(row?.ne, dense?.ne), change(row?.seconds, dense?.seconds))
+                }.joined(separator: " | ") + " |\n"
         }
         return out
     }

@@ -34,6 +34,8 @@ extension DLRMTraining {
         var batchSize: Int, learningRate: Float, epochs: Int, trainFraction: Double, seed: UInt64
         var phases: [Double], phaseLengths: [Double], regrowth: AlternateGrowthPruning.Regrowth
         var data: String, trainChunks: [Int]
+        /// The learning-rate decay's start and length; nil when constant (and in checkpoints from before it).
+        var decay: [Int]?
     }
 
     struct Saved: Codable {
@@ -46,7 +48,7 @@ extension DLRMTraining {
         Settings(
             configuration: configuration, batchSize: batchSize, learningRate: learningRate, epochs: epochs, trainFraction: trainFraction,
             seed: seed, phases: phases, phaseLengths: phaseLengths, regrowth: regrowth, data: data,
-            trainChunks: [trainChunks.lowerBound, trainChunks.upperBound])
+            trainChunks: [trainChunks.lowerBound, trainChunks.upperBound], decay: decayStartStep.map { [$0, decaySteps] })
     }
 
     func writeCheckpoint(_ loop: LoopState, model: DLRM, growth: AlternateGrowthPruning, trainChunks: Range<Int>) throws {

@@ -20,6 +20,9 @@ public struct DLRMRun: Sendable {
     public var embeddingDimension = 16
     public var batchSize = 128
     public var learningRate: Float = 0.1
+    /// The reference's polynomial learning-rate decay: start step and length (nil: constant rate).
+    public var decayStartStep: Int?
+    public var decaySteps = 0
     public var epochs = 1
     public var seed: UInt64 = 0
     public var phases: [Double] = []
@@ -36,6 +39,8 @@ public struct DLRMRun: Sendable {
     public struct SeedRows: Codable, Sendable {
         public var seed: UInt64
         public var rows: [AMGPComparison.Row]
+
+        public init(seed: UInt64, rows: [AMGPComparison.Row]) { (self.seed, self.rows) = (seed, rows) }
     }
 
     /// Trains once and returns the test metrics as result rows.
@@ -54,27 +59,27 @@ public struct DLRMRun: Sendable {
         return try seeds.map { s in
             var seeded = base
             seeded.seed = s
-            let synthetic = data.dataset == .synthetic && dataSeed == nil && s != seed ? try SyntheticCTR(seed: s).dataset(rows: syntheticRows) : nil
+            let synthetic = data.dataset.isSynthetic && dataSeed == nil && s != seed ? try syntheticData(seed: s) : nil
             return SeedRows(
                 seed: s, rows: try AMGPComparison.run(seeded, repeats: repeats) { try source.train($0, synthetic: synthetic, progress: progress) })
         }
     }
 
-    /// The comparison as `format`: json (one seed's rows, or every seed's when `perSeed`), csv (one
-    /// line per run and seed), md (the table, or each seed's and the changes by seed).
+    /// The comparison as `format`: json (one seed's rows, or the `AMGPSeedReport` when `perSeed`), csv
+    /// (one line per run and seed), md (the table, or each seed's, the changes by seed and the report).
     public static func render(_ runs: [SeedRows], format: ReportFormat, perSeed: Bool) throws -> String {
         switch format {
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let value = perSeed ? try encoder.encode(runs) : try encoder.encode(runs.first?.rows ?? [])
-            return String(decoding: value, as: UTF8.self) + "\n"
+            if perSeed { return try AMGPSeedReport(runs).json() }
+            return String(decoding: try encoder.encode(runs.first?.rows ?? []), as: UTF8.self) + "\n"
         case .csv:
             return AMGPComparison.csv(runs.map { ($0.seed, $0.rows) })
         case .md:
             if runs.count == 1 { return AMGPComparison.markdown(runs[0].rows) + "\n" }
             return runs.map { "seed \($0.seed)\n\n" + AMGPComparison.markdown($0.rows) + "\n" }.joined()
-                + AMGPComparison.seedSummary(runs.map { ($0.seed, $0.rows) }) + "\n"
+                + AMGPComparison.seedSummary(runs.map { ($0.seed, $0.rows) }) + "\n" + AMGPSeedReport(runs).markdown()
         }
     }
 
@@ -95,6 +100,11 @@ public struct DLRMRun: Sendable {
         return rows
     }
 
+    /// The synthetic stream's first `syntheticRows` examples with data seed `seed`.
+    func syntheticData(seed: UInt64) throws -> CTRDataset {
+        try SyntheticCTR(teacher: data.dataset == .syntheticTeacher ? SyntheticTeacher() : nil, seed: seed).dataset(rows: syntheticRows)
+    }
+
     func training(_ source: Source) throws -> DLRMTraining {
         let dense = source.denseCount
         let configuration = DLRMConfiguration(
@@ -103,6 +113,7 @@ public struct DLRMRun: Sendable {
         var training = DLRMTraining(configuration: configuration)
         training.batchSize = batchSize
         training.learningRate = learningRate
+        (training.decayStartStep, training.decaySteps) = (decayStartStep, decaySteps)
         training.epochs = epochs
         training.seed = seed
         training.phases = phases
@@ -135,8 +146,8 @@ public struct DLRMRun: Sendable {
                 criteo = try CriteoCacheStream(
                     file: file, tableSize: run.data.maxIndexRange,
                     chunksPerDay: 2 * max(1, min(64, file.count / 7 / 140_000)))
-            case .synthetic:
-                dataset = try SyntheticCTR(seed: run.dataSeed ?? run.seed).dataset(rows: run.syntheticRows)
+            case .synthetic, .syntheticTeacher:
+                dataset = try run.syntheticData(seed: run.dataSeed ?? run.seed)
             case .movieLens100K:
                 dataset = try MovieLens100K.load(directory: run.data.dataDirectory ?? CTRDataOptions.movieLensDirectory)
             }

@@ -13,6 +13,11 @@ public struct DLRMTraining {
     public var configuration: DLRMConfiguration
     public var batchSize = 128
     public var learningRate: Float = 0.1
+    /// The reference's polynomial decay (`--lr-decay-start-step`, `--lr-num-decay-steps`): from this
+    /// step the rate falls as ((decaySteps − k) / decaySteps)² over k = 0..<decaySteps, then stays 0.
+    /// nil: constant.
+    public var decayStartStep: Int?
+    public var decaySteps = 0
     public var epochs = 1
     public var trainFraction = 0.9
     public var seed: UInt64 = 0
@@ -135,6 +140,7 @@ public struct DLRMTraining {
                         loop.phase = current
                     }
                     loop.multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
+                    optimizer.learningRate = learningRate(at: loop.steps)
                     optimizer.zeroGrad()
                     let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
                     try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
@@ -167,6 +173,14 @@ public struct DLRMTraining {
                 test: summary, trainExamples: loop.seen, seconds: seconds, stepsPerSecond: Double(loop.steps) / max(seconds, 1e-9),
                 trainingMultiplyAdds: loop.multiplyAdds)
         )
+    }
+
+    /// The learning rate of step `step` (see `decayStartStep`).
+    public func learningRate(at step: Int) -> Float {
+        guard let start = decayStartStep, step >= start else { return learningRate }
+        guard step < start + decaySteps else { return 0 }
+        let remaining = Float(start + decaySteps - step) / Float(decaySteps)
+        return learningRate * remaining * remaining
     }
 
     /// The phase that step `step` of `total` falls in.

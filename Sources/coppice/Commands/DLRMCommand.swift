@@ -17,6 +17,10 @@ struct DLRMCommand: ParsableCommand {
     @OptionGroup var dlrm: DLRMOptions
     @Option(name: .customLong("synthetic-rows"), help: "Examples of the synthetic stream.") var syntheticRows = 200_000
     @Option(name: .customLong("nepochs"), help: "Passes over the training part.") var epochs = 1
+    @Option(name: .customLong("lr-decay-start-step"), help: "The reference's polynomial learning-rate decay: the step it starts at (default: none).")
+    var decayStartStep: Int?
+    @Option(name: .customLong("lr-num-decay-steps"), help: "With --lr-decay-start-step: steps over which the rate falls quadratically to 0.")
+    var decaySteps = 0
     @Option(
         name: .customLong("data-seed"),
         help:
@@ -43,9 +47,14 @@ struct DLRMCommand: ParsableCommand {
     @Option(help: "With --compare: run the four trainings this many rounds and report the median train time.") var repeats = 1
     @Option(
         help:
-            "With --compare: seeds to compare on (initialization, and the data of the synthetic stream unless --data-seed), e.g. 0,1,2; prints each seed's table and the changes by seed with their means (default: --seed)."
+            "With --compare: seeds to compare on (initialization, and the data of the synthetic streams unless --data-seed), e.g. 0-9 or 0,1,2; prints each seed's table, the changes by seed and each method's mean paired change with its 95% interval (default: --seed)."
     )
     var seeds: String?
+    @Option(help: "With --compare and several seeds: run the seeds in this many processes at once, the threads shared among them.") var jobs = 1
+    @Option(
+        name: .customLong("report-dir"),
+        help: "With --compare: write summary.md, summary.csv (each method's paired means), seeds.csv (every run), report.json and seeds.svg here.")
+    var reportDirectory: String?
     @Option(help: "Write a checkpoint (model, AMGP state, progress; atomically) to this safetensors file while training.") var checkpoint: String?
     @Option(name: .customLong("checkpoint-every"), help: "With --checkpoint: write it every N training steps.") var checkpointEvery = 500
     @Flag(help: "With --checkpoint: continue from the checkpoint if it exists (the same options and data), ending with the same results.")
@@ -59,25 +68,41 @@ struct DLRMCommand: ParsableCommand {
         guard let lengths = numberList(phaseLengths), lengths.isEmpty || (lengths.count == fractions.count && lengths.allSatisfy { $0 > 0 }) else {
             throw ValidationError("--amgp-phase-lengths must be one positive number per phase, got '\(phaseLengths)'")
         }
+        guard decayStartStep == nil || (decayStartStep! >= 0 && decaySteps > 0) else {
+            throw ValidationError(
+                "--lr-decay-start-step needs a non-negative step and a positive --lr-num-decay-steps, got \(decayStartStep!) and \(decaySteps)")
+        }
         guard epochs > 0 else { throw ValidationError("--nepochs must be positive, got \(epochs)") }
         guard syntheticRows > 10 else { throw ValidationError("--synthetic-rows must be more than 10, got \(syntheticRows)") }
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard checkpoint != nil || !resume else { throw ValidationError("--resume needs --checkpoint PATH") }
         guard checkpoint == nil || !compare else { throw ValidationError("--checkpoint is for one training, not --compare") }
-        guard seedList != nil else { throw ValidationError("--seeds must be comma-separated non-negative integers, got '\(seeds ?? "")'") }
+        guard seedList != nil else {
+            throw ValidationError("--seeds must be comma-separated non-negative integers or ranges (0-9), got '\(seeds ?? "")'")
+        }
+        guard jobs > 0 else { throw ValidationError("--jobs must be positive, got \(jobs)") }
     }
 
+    /// `--seeds`: entries "s" or "first-last", comma-separated.
     var seedList: [UInt64]? {
         guard let seeds else { return [dlrm.seed] }
-        let list = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-        return list.isEmpty || list.contains(nil) ? nil : list.map { $0! }
+        var list: [UInt64] = []
+        for entry in seeds.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = entry.split(separator: "-", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard let first = bounds.first ?? nil, let last = bounds.last ?? nil, bounds.count <= 2, first <= last, last - first < 10_000 else {
+                return nil
+            }
+            list += Array(first...last)
+        }
+        return list.isEmpty ? nil : list
     }
 
     func run() throws {
         var run = DLRMRun(data: dlrm.data)
         (run.syntheticRows, run.dataSeed, run.bottomMLP, run.topMLP) = (syntheticRows, dataSeed, dlrm.bottomMLP, dlrm.topMLP(default: [64, 1]))
         (run.embeddingDimension, run.batchSize, run.learningRate, run.epochs) = (dlrm.embeddingDimension, dlrm.batchSize, dlrm.learningRate, epochs)
+        (run.decayStartStep, run.decaySteps) = (decayStartStep, decaySteps)
         (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (
             dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
         )
@@ -87,10 +112,22 @@ struct DLRMCommand: ParsableCommand {
             print(try format.render(run.run(progress: progress)))
             return
         }
-        let runs = try run.compare(seeds: seedList!, repeats: repeats, progress: progress)
+        let runs =
+            jobs > 1 && seedList!.count > 1
+            ? try SeedProcesses(seeds: seedList!, jobs: jobs).run() : try run.compare(seeds: seedList!, repeats: repeats, progress: progress)
+        let title = "coppice dlrm --dataset \(dlrm.dataset.rawValue) --compare" + (seeds.map { " --seeds \($0)" } ?? "")
         if let plot, let first = runs.first {
-            try AtomicFile.write(
-                Data(AMGPComparison.svg(first.rows, title: "coppice dlrm --dataset \(dlrm.dataset.rawValue) --compare").utf8), to: plot)
+            try AtomicFile.write(Data(AMGPComparison.svg(first.rows, title: title).utf8), to: plot)
+        }
+        if let reportDirectory {
+            try FileManager.default.createDirectory(atPath: reportDirectory, withIntermediateDirectories: true)
+            let report = AMGPSeedReport(runs)
+            let files = [
+                ("summary.md", try DLRMRun.render(runs, format: .md, perSeed: true)), ("summary.csv", report.csv()),
+                ("seeds.csv", AMGPComparison.csv(runs.map { ($0.seed, $0.rows) })), ("report.json", try report.json()),
+                ("seeds.svg", report.svg(title: title)),
+            ]
+            for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: reportDirectory + "/" + name) }
         }
         print(try DLRMRun.render(runs, format: format, perSeed: seeds != nil), terminator: "")
     }

@@ -4,7 +4,10 @@ import CoppiceRec
 /// The options `dlrm` and `online` share: the dataset and the DLRM's shape and training (flag names
 /// follow facebookresearch/dlrm).
 struct DLRMOptions: ParsableArguments {
-    @Option(help: "Dataset: movielens-100k (from .data/ml-100k), synthetic (the Criteo-schema generator) or criteo-kaggle (--raw-data-file).")
+    @Option(
+        help:
+            "Dataset: movielens-100k (from .data/ml-100k), synthetic (the Criteo-schema generator, logistic truth), synthetic-teacher (its clicks from a wide random DLRM) or criteo-kaggle (--raw-data-file)."
+    )
     var dataset: CTRDatasetName = .movieLens100K
     @Option(name: .customLong("raw-data-file"), help: "criteo-kaggle: the Kaggle train.txt (parsed once into PATH.cpcache next to it) or a .cpcache.")
     var rawDataFile: String?
