@@ -6,8 +6,9 @@
 #   teacher          the teacher stream (600k examples, 1 epoch), MLPs 13-128-64-16 / 128-64-1 (~5 min)
 #   teacher-wide     the same stream, the reference's MLPs 13-512-256-64-16 / 512-256-1 (~10 min)
 #   movielens        MovieLens-100K, 3 epochs, MLPs 2-256-128-16 / 256-128-1 (~2 min)
-# The learning rate decays quadratically to 0 over the second half of training (the reference's
-# --lr-decay-start-step): with a constant rate the final NE of one run moved up to 20% by seed.
+# The learning rate decays quadratically to 0 over the last quarter of training, AMGP's final dense
+# phase (the reference's --lr-decay-start-step): with a constant rate one run's final NE moved by up
+# to 20% with the seed, which no ten seeds can average away.
 # Usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,19 +22,21 @@ case "$which" in teacher | teacher-wide | movielens | all) ;; *)
     ;;
 esac
 if [ -n "$smoke" ]; then out=$(mktemp -d) rows=6000 seeds=0-1 ml_epochs=1; else out=docs/results/amgp rows=600000 seeds=0-9 ml_epochs=3; fi
-# Decay over the second half: the training steps are 90% of the rows (the train split) over the batch of 128.
-half=$(((rows * 9 / 10 + 127) / 128 / 2))
+# Decay over the last quarter: the training steps are 90% of the rows (the train split) over the batch of 128.
+steps=$(((rows * 9 / 10 + 127) / 128)) ml_steps=$((704 * ml_epochs))
+decay=(--lr-decay-start-step $((steps - steps / 4)) --lr-num-decay-steps $((steps / 4 + 1)))
+ml_decay=(--lr-decay-start-step $((ml_steps - ml_steps / 4)) --lr-num-decay-steps $((ml_steps / 4 + 1)))
+recipe=docs/recipes/amgp-long-final-dense.json
 run() {  # name, then the options
     local name="$1"; shift
     echo "== $name: coppice dlrm $*" >&2
-    "$coppice" dlrm "$@" --compare --seeds "$seeds" --jobs 2 --amgp-recipe docs/recipes/amgp-paper-schedule.json \
-        --report-dir "$out/seeds-$name" 2>/dev/null > /dev/null
-    { echo "\`coppice dlrm $* --compare --seeds $seeds --jobs 2 --amgp-recipe docs/recipes/amgp-paper-schedule.json\`"; echo
+    "$coppice" dlrm "$@" --compare --seeds "$seeds" --jobs 2 --amgp-recipe "$recipe" --report-dir "$out/seeds-$name" 2>/dev/null > /dev/null
+    { echo "\`coppice dlrm $* --compare --seeds $seeds --jobs 2 --amgp-recipe $recipe --report-dir $out/seeds-$name\`"; echo
         cat "$out/seeds-$name/summary.md"; } > "$out/seeds-$name/summary.md.tmp"
     mv "$out/seeds-$name/summary.md.tmp" "$out/seeds-$name/summary.md"
     cat "$out/seeds-$name/summary.md"
 }
-teacher=(--dataset synthetic-teacher --synthetic-rows "$rows" --lr-decay-start-step "$half" --lr-num-decay-steps "$half")
+teacher=(--dataset synthetic-teacher --synthetic-rows "$rows" "${decay[@]}")
 if [ "$which" = teacher ] || [ "$which" = all ]; then
     run teacher "${teacher[@]}" --arch-mlp-bot 13-128-64-16 --arch-mlp-top 128-64-1
 fi
@@ -42,7 +45,6 @@ if [ "$which" = teacher-wide ] || [ "$which" = all ]; then
 fi
 if [ "$which" = movielens ] || [ "$which" = all ]; then
     # 90,000 training examples: 704 steps an epoch.
-    ml_half=$((704 * ml_epochs / 2))
     run movielens --dataset movielens-100k --nepochs "$ml_epochs" --learning-rate 0.5 --arch-mlp-bot 2-256-128-16 --arch-mlp-top 256-128-1 \
-        --lr-decay-start-step "$ml_half" --lr-num-decay-steps "$ml_half"
+        "${ml_decay[@]}"
 fi
