@@ -46,7 +46,8 @@ import Testing
         // Abrupt drift: a new teacher (and popularity order) every 1500 examples.
         let drifting = try SyntheticCTR(tableSizes: [300, 50, 20], denseCount: 4, drift: .abrupt(every: 1500), teacher: teacher, seed: 2)
         let drifted = try drifting.examples(0..<3000)
-        let later = try SyntheticCTR(tableSizes: [300, 50, 20], denseCount: 4, drift: .abrupt(every: 3000), teacher: teacher, seed: 2).examples(0..<3000)
+        let later = try SyntheticCTR(tableSizes: [300, 50, 20], denseCount: 4, drift: .abrupt(every: 3000), teacher: teacher, seed: 2).examples(
+            0..<3000)
         #expect(drifted[..<1500] == later[..<1500] && drifted[1500...].map(\.label) != later[1500...].map(\.label))
         #expect(try drifting.examples(1400..<1600) == Array(drifted[1400..<1600]))
     }
