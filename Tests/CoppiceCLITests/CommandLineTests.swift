@@ -207,7 +207,27 @@ import Testing
             "dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
             "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4",
         ])
-        #expect(seeds.status == 0 && seeds.output.contains("seed 4\n") && seeds.output.contains("| mean ΔNE |"), "\(seeds.error)")
+        #expect(seeds.status == 0 && seeds.output.contains("seed 4\n") && seeds.output.contains("mean ΔNE [95% CI]"), "\(seeds.error)")
+        // The same comparison in two processes (one seed each) into a report directory: the same runs.
+        let directory = NSTemporaryDirectory() + "coppice-seeds-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let jobs = try run([
+            "dlrm", "--dataset", "synthetic-teacher", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
+            "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3-4", "--jobs", "2", "--report-dir", directory, "--format", "csv",
+        ])
+        let serial = try run([
+            "dlrm", "--dataset", "synthetic-teacher", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
+            "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4", "--format", "csv",
+        ])
+        #expect(jobs.status == 0 && serial.status == 0, "\(jobs.error)")
+        // Every column but the train time.
+        func withoutTimes(_ csv: String) -> [String] { csv.split(separator: "\n").map { $0.split(separator: ",").dropLast().joined(separator: ",") } }
+        #expect(withoutTimes(jobs.output) == withoutTimes(serial.output) && withoutTimes(jobs.output).count == 9, "\(jobs.output)\n\(serial.output)")
+        for file in ["summary.md", "summary.csv", "seeds.csv", "report.json", "seeds.svg"] {
+            #expect(FileManager.default.fileExists(atPath: directory + "/" + file), "\(file)")
+        }
+        let summary = (try? String(contentsOfFile: directory + "/summary.md", encoding: .utf8)) ?? ""
+        #expect(summary.contains("| small dense |") && summary.contains("not judged: 2 seeds"), "\(summary)")
         let csv = try run([
             "dlrm", "--dataset", "synthetic", "--synthetic-rows", "2000", "--arch-sparse-feature-size", "8",
             "--amgp-phases", "0,0.5,0", "--compare", "--seeds", "3,4", "--format", "csv",

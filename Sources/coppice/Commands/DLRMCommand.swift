@@ -81,6 +81,7 @@ struct DLRMCommand: ParsableCommand {
         guard seedList != nil else {
             throw ValidationError("--seeds must be comma-separated non-negative integers or ranges (0-9), got '\(seeds ?? "")'")
         }
+        guard Set(seedList!).count == seedList!.count else { throw ValidationError("--seeds names a seed twice: '\(seeds ?? "")'") }
         guard jobs > 0 else { throw ValidationError("--jobs must be positive, got \(jobs)") }
     }
 
