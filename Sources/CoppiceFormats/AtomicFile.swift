@@ -7,7 +7,8 @@ import Darwin
 
 /// Writes files so that a reader sees either the old content or the new, never a torn mix: the data
 /// goes to a temporary file in the same directory, is flushed to disk, then renamed over the target.
-/// If writing fails or the process dies midway, the previous file is untouched.
+/// If writing fails or the process dies midway, the previous file is untouched; the temporary file a
+/// killed writer left behind is removed by the next write to the same path.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws(FormatError) {
         try write(to: path) { handle in try handle.write(contentsOf: data) }
@@ -18,7 +19,9 @@ public enum AtomicFile {
     public static func write(to path: String, _ body: (FileHandle) throws -> Void) throws(FormatError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let prefix = "." + url.lastPathComponent + ".tmp-"
+        removeAbandoned(in: directory, prefix: prefix)
+        let temporary = directory + "/" + prefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
             throw .io(path: path, reason: "cannot create a temporary file in \(directory)")
         }
@@ -41,6 +44,16 @@ public enum AtomicFile {
         } catch {
             unlink(temporary)
             throw .io(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Deletes the temporary files of writers to the same target whose process no longer exists (a
+    /// run killed while writing its checkpoint); a live writer's file is left alone.
+    static func removeAbandoned(in directory: String, prefix: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = name.dropFirst(prefix.count).split(separator: "-").first.flatMap({ pid_t($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
     }
 }

@@ -129,5 +129,13 @@ import Testing
         #expect(try SafetensorsFile(path: path).tensor("w").scalars == [1, 2, 3])
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
+        // A writer killed mid-write leaves its temporary file: the next write removes it, not a live writer's.
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let abandoned = directory + "/.\(name).tmp-2147483646-17", live = directory + "/.\(name).tmp-\(getpid())-18"
+        let other = directory + "/.other.safetensors.tmp-2147483646-19"
+        for file in [abandoned, live, other] { #expect(FileManager.default.createFile(atPath: file, contents: Data([1]))) }
+        try Safetensors.write(["w": Tensor([4])], to: path)
+        #expect(!FileManager.default.fileExists(atPath: abandoned) && FileManager.default.fileExists(atPath: live))
+        #expect(FileManager.default.fileExists(atPath: other), "another target's files are not touched")
     }
 }
