@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Reproduces docs/results/amgp/seeds-<name>/ (summary.md, summary.csv, seeds.csv, report.json,
-# seeds.svg): dense, AMGP (paper-style schedule), prune-only and small dense of AMGP's FLOPs on ten
-# seeds, paired by seed, each method's mean ΔNE with its 95% interval and the decision on "NE within
+# seeds.svg): dense, AMGP (docs/recipes/amgp-long-final-dense.json), prune-only and small dense of
+# AMGP's FLOPs on ten seeds, paired by seed, each method's mean ΔNE with its 95% interval and the decision on "NE within
 # 0.1% of dense" (README, AMGP). One `coppice dlrm --compare` per dataset, seeds in two processes:
-#   teacher          the teacher stream (600k examples, 1 epoch), MLPs 13-128-64-16 / 128-64-1 (~5 min)
-#   teacher-wide     the same stream, the reference's MLPs 13-512-256-64-16 / 512-256-1 (~10 min)
-#   movielens        MovieLens-100K, 3 epochs, MLPs 2-256-128-16 / 256-128-1 (~2 min)
+#   teacher          the teacher stream (600k examples, 1 epoch), MLPs 13-128-64-16 / 128-64-1 (~4.5 min)
+#   teacher-wide     the same stream, the reference's MLPs 13-512-256-64-16 / 512-256-1 (~6 min)
+#   movielens        MovieLens-100K, 3 epochs, MLPs 2-256-128-16 / 256-128-1 (~1 min)
 # The learning rate decays quadratically to 0 over the last quarter of training, AMGP's final dense
 # phase (the reference's --lr-decay-start-step): with a constant rate one run's final NE moved by up
 # to 20% with the seed, which no ten seeds can average away.
