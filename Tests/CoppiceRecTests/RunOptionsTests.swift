@@ -33,6 +33,11 @@ import Testing
         #expect(throws: Never.self) { try CTRDataOptions(dataset: .criteoKaggle, rawDataFile: "train.txt").validate() }
     }
 
+    @Test func seedListsParseRangesAndRefuseRepeats() {
+        #expect(DLRMRun.seeds(parsing: "0-3") == [0, 1, 2, 3] && DLRMRun.seeds(parsing: "7, 2,4-5") == [7, 2, 4, 5])
+        for bad in ["", "1,x", "3-1", "1-", "-2", "1-2-3", "0-20000", "2,1-3", "1,,2"] { #expect(DLRMRun.seeds(parsing: bad) == nil, "\(bad)") }
+    }
+
     @Test func dlrmRunTrainsAndComparesOnTheSyntheticStream() throws {
         var run = DLRMRun(data: CTRDataOptions(dataset: .synthetic))
         (run.syntheticRows, run.topMLP, run.embeddingDimension) = (1200, [8, 1], 4)

@@ -119,11 +119,16 @@ public enum AMGPComparison {
         return out
     }
 
+    /// The change of `value` against `base` in percent; nan when either is missing.
+    public static func percentChange(_ value: Double?, _ base: Double?) -> Double {
+        guard let value, let base else { return .nan }
+        return 100 * (value / base - 1)
+    }
+
     /// Each run's NE and time against dense's, seed by seed (`runs`: one comparison per seed); the
     /// means with their intervals are `AMGPSeedReport`'s.
     public static func seedSummary(_ runs: [(seed: UInt64, rows: [Row])]) -> String {
         guard let names = runs.first?.rows.map(\.name) else { return "" }
-        func change(_ v: Double?, _ base: Double?) -> Double { v.flatMap { v in base.map { 100 * (v / $0 - 1) } } ?? .nan }
         var out = "| run | " + runs.map { "seed \($0.seed): ΔNE / Δtime" }.joined(separator: " | ")
         out += " |\n|---|" + String(repeating: "---:|", count: runs.count) + "\n"
         for name in names where name != "dense" {
@@ -131,7 +136,7 @@ public enum AMGPComparison {
             out +=
                 runs.map { run in
                     let dense = run.rows.first { $0.name == "dense" }, row = run.rows.first { $0.name == name }
-                    return String(format: "%+.2f%% / %+.1f%%", change(row?.ne, dense?.ne), change(row?.seconds, dense?.seconds))
+                    return String(format: "%+.2f%% / %+.1f%%", percentChange(row?.ne, dense?.ne), percentChange(row?.seconds, dense?.seconds))
                 }.joined(separator: " | ") + " |\n"
         }
         return out

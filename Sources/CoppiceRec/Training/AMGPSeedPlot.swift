@@ -35,12 +35,7 @@ extension AMGPSeedReport {
 
     private func deltaPanel(left: Double, top: Double, width: Double, height: Double) -> String {
         let perSeed = methods.map { m in
-            runs.compactMap { run -> Double? in
-                guard let d = run.rows.first(where: { $0.name == "dense" })?.ne, let v = run.rows.first(where: { $0.name == m.name })?.ne else {
-                    return nil
-                }
-                return 100 * (v / d - 1)
-            }
+            runs.map { run in AMGPComparison.percentChange(run.rows.first { $0.name == m.name }?.ne, run.rows.first { $0.name == "dense" }?.ne) }
         }
         let (low, high) = range(perSeed.flatMap { $0 } + methods.flatMap { [$0.deltaNE.low, $0.deltaNE.high] } + [0, Self.targetNE])
         func y(_ v: Double) -> Double { top + height - (v - low) / (high - low) * height }

@@ -39,7 +39,7 @@ public struct AMGPSeedReport: Codable, Sendable {
     public init(_ runs: [DLRMRun.SeedRows]) {
         self.runs = runs
         seeds = runs.map(\.seed)
-        func change(_ v: Double?, _ base: Double?) -> Double { v.flatMap { v in base.map { 100 * (v / $0 - 1) } } ?? .nan }
+        let change = AMGPComparison.percentChange
         denseNE = MeanInterval(runs.compactMap { $0.rows.first { $0.name == "dense" }?.ne })
         let names = runs.first?.rows.map(\.name).filter { $0 != "dense" } ?? []
         methods = names.map { name in

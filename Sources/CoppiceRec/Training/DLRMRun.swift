@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceFormats
 import CoppiceRuns
 import Foundation
 
@@ -81,6 +82,34 @@ public struct DLRMRun: Sendable {
             return runs.map { "seed \($0.seed)\n\n" + AMGPComparison.markdown($0.rows) + "\n" }.joined()
                 + AMGPComparison.seedSummary(runs.map { ($0.seed, $0.rows) }) + "\n" + AMGPSeedReport(runs).markdown()
         }
+    }
+
+    /// Seeds written as comma-separated entries "s" or "first-last" ("0-9", "0,2,5-7"); nil when an
+    /// entry is not one, a range runs backwards or past 10,000 seeds, or a seed is named twice.
+    public static func seeds(parsing text: String) -> [UInt64]? {
+        var list: [UInt64] = []
+        for entry in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = entry.split(separator: "-", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard let first = bounds.first ?? nil, let last = bounds.last ?? nil, bounds.count <= 2, first <= last, last - first < 10_000 else {
+                return nil
+            }
+            list += Array(first...last)
+        }
+        return list.isEmpty || Set(list).count != list.count ? nil : list
+    }
+
+    /// The comparison over seeds as files in `directory` (created if needed; each written atomically):
+    /// summary.md, summary.csv (each method's paired means), seeds.csv (every run), report.json and
+    /// seeds.svg (the plot, titled `title`).
+    public static func writeReport(_ runs: [SeedRows], to directory: String, title: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let report = AMGPSeedReport(runs)
+        let files = [
+            ("summary.md", try render(runs, format: .md, perSeed: true)), ("summary.csv", report.csv()),
+            ("seeds.csv", AMGPComparison.csv(runs.map { ($0.seed, $0.rows) })), ("report.json", try report.json()),
+            ("seeds.svg", report.svg(title: title)),
+        ]
+        for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: directory + "/" + name) }
     }
 
     /// The test metrics of one training as result rows.

@@ -79,24 +79,15 @@ struct DLRMCommand: ParsableCommand {
         guard checkpoint != nil || !resume else { throw ValidationError("--resume needs --checkpoint PATH") }
         guard checkpoint == nil || !compare else { throw ValidationError("--checkpoint is for one training, not --compare") }
         guard seedList != nil else {
-            throw ValidationError("--seeds must be comma-separated non-negative integers or ranges (0-9), got '\(seeds ?? "")'")
+            throw ValidationError("--seeds must be comma-separated non-negative integers or ranges (0-9), each seed once, got '\(seeds ?? "")'")
         }
-        guard Set(seedList!).count == seedList!.count else { throw ValidationError("--seeds names a seed twice: '\(seeds ?? "")'") }
         guard jobs > 0 else { throw ValidationError("--jobs must be positive, got \(jobs)") }
     }
 
-    /// `--seeds`: entries "s" or "first-last", comma-separated.
+    /// `--seeds` parsed (nil when malformed), or the run's `--seed`.
     var seedList: [UInt64]? {
         guard let seeds else { return [dlrm.seed] }
-        var list: [UInt64] = []
-        for entry in seeds.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = entry.split(separator: "-", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-            guard let first = bounds.first ?? nil, let last = bounds.last ?? nil, bounds.count <= 2, first <= last, last - first < 10_000 else {
-                return nil
-            }
-            list += Array(first...last)
-        }
-        return list.isEmpty ? nil : list
+        return DLRMRun.seeds(parsing: seeds)
     }
 
     func run() throws {
@@ -120,16 +111,7 @@ struct DLRMCommand: ParsableCommand {
         if let plot, let first = runs.first {
             try AtomicFile.write(Data(AMGPComparison.svg(first.rows, title: title).utf8), to: plot)
         }
-        if let reportDirectory {
-            try FileManager.default.createDirectory(atPath: reportDirectory, withIntermediateDirectories: true)
-            let report = AMGPSeedReport(runs)
-            let files = [
-                ("summary.md", try DLRMRun.render(runs, format: .md, perSeed: true)), ("summary.csv", report.csv()),
-                ("seeds.csv", AMGPComparison.csv(runs.map { ($0.seed, $0.rows) })), ("report.json", try report.json()),
-                ("seeds.svg", report.svg(title: title)),
-            ]
-            for (name, text) in files { try AtomicFile.write(Data(text.utf8), to: reportDirectory + "/" + name) }
-        }
+        if let reportDirectory { try DLRMRun.writeReport(runs, to: reportDirectory, title: title) }
         print(try DLRMRun.render(runs, format: format, perSeed: seeds != nil), terminator: "")
     }
 }
