@@ -10,6 +10,7 @@ import CQuantizedDot
 /// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
 /// (`interleaved`), which multiply int8 activations directly in both cases. Wide F32/F16/BF16 matrices
 /// are interleaved too, for decode (`coppice_float_dot_groups`); prefill widens them back to rows.
+/// A pruned matrix can be stored `masked` instead (`MaskedWeights`: its nonzeros only).
 public struct WeightMatrix: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable {
         case f32, f16, bf16, q8_0, q4_0, q4_1
@@ -29,6 +30,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// F32/F16/BF16 rows of `wideRow` columns or more (`coppice_float_interleave`): eight rows per
     /// decode step, so that x stays in L1.
     public let interleaved: Bool
+    /// A pruned matrix's nonzeros, in place of `storage` (which is then empty).
+    public let masked: MaskedWeights?
 
     /// Columns from which F32/F16/BF16 rows are interleaved: x (in F32) fills half the L1 or more.
     public static let wideRow = 4096
@@ -71,6 +74,7 @@ public struct WeightMatrix: @unchecked Sendable {
         }
         interleaved = Self.interleaves(format, rows: rows, columns: columns)
         storage = interleaved ? Self.interleave(bytes, format: format, rows: rows, columns: columns) : bytes
+        masked = nil
     }
 
     /// Wraps bytes already in `format` (a GGUF tensor), checking their size.
@@ -82,6 +86,13 @@ public struct WeightMatrix: @unchecked Sendable {
         precondition(storage.count == expected, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(expected)")
         interleaved = Self.interleaves(format, rows: rows, columns: columns)
         self.storage = interleaved ? Self.interleave(storage, format: format, rows: rows, columns: columns) : storage
+        masked = nil
+    }
+
+    /// A pruned matrix stored as its nonzeros.
+    public init(masked: MaskedWeights) {
+        (rows, columns, format) = (masked.rows, masked.columns, masked.format)
+        (storage, interleaved, self.masked) = ([], false, masked)
     }
 
     /// Q4_1 is not interleaved: its rows run one at a time, decode and prefill alike.
@@ -107,18 +118,15 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Row `r` widened to F32.
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        if let masked { return masked.expandRows(r..<(r + 1), into: out) }
         if interleaved && !format.isBlockQuantized {
             storage.withUnsafeBytes { coppice_float_widen_interleaved(floatCode, $0.baseAddress!, Int32(r), 1, Int32(columns), out) }
             return
         }
         if interleaved {
-            let blocks = columns / BlockQuantization.blockSize
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rowBytes) { row in
-                storage.withUnsafeBytes { raw in
-                    let group = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + (r / 8) * 8 * rowBytes
-                    coppice_deinterleave_row(format == .q4_0 ? 1 : 0, Int32(blocks), group, Int32(r % 8), row.baseAddress!)
-                }
-                (format == .q4_0 ? BlockQuantization.q4_0 : .q8_0).dequantize(UnsafeRawBufferPointer(row), count: columns, into: out)
+            withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { row in
+                copyStoredRow(r, into: row)
+                format.blocks!.dequantize(UnsafeRawBufferPointer(row), count: columns, into: out)
             }
             return
         }
@@ -135,6 +143,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         if t == 1 {
             multiplyVector(x, into: y, pool: pool)
+        } else if masked != nil {
+            multiplyPanels(x, count: t, into: y, pool: pool)
         } else if format == .q4_1 && Self.integerKernelsAvailable {
             // As llama.cpp multiplies Q4_1 (no packed GEMM for it): each activation row quantized.
             multiplyQuantizedRows(x, count: t, into: y, pool: pool)
@@ -161,7 +171,9 @@ public struct WeightMatrix: @unchecked Sendable {
             // Reused through the cache, as tensors' buffers are (the same sizes every layer).
             let buffer = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: Float.self, capacity: n * self.columns)
             defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(buffer), byteCount: bytes) }
-            if self.format.isBlockQuantized {
+            if let masked = self.masked {
+                masked.expandRows(r0..<(r0 + n), into: buffer)
+            } else if self.format.isBlockQuantized {
                 for r in 0..<n { self.dequantizeRow(r0 + r, into: buffer + r * self.columns) }
             } else if self.interleaved {
                 self.storage.withUnsafeBytes {
@@ -180,7 +192,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// does: Q8_0 / Q4_0 weights, one row, a CPU with the integer kernels (`CQuantizedDot`); any
     /// number of rows when they are interleaved, or Q4_1.
     public func quantizesActivations(count t: Int) -> Bool {
-        (t == 1 || interleaved || format == .q4_1) && format.isBlockQuantized && Self.integerKernelsAvailable
+        masked == nil && (t == 1 || interleaved || format == .q4_1) && format.isBlockQuantized && Self.integerKernelsAvailable
     }
 
     /// Whether this CPU runs the integer Q8_0 / Q4_0 kernels (x86-64 with AVX2, FMA and F16C).
@@ -209,6 +221,7 @@ public struct WeightMatrix: @unchecked Sendable {
             outputs.count == matrices.count
                 && matrices.allSatisfy {
                     $0.columns == first.columns && $0.format == first.format && $0.interleaved == first.interleaved
+                        && ($0.masked == nil) == (first.masked == nil)
                 }, "one output per matrix, all of one format, layout and width")
         // Pieces split whole interleaved groups of 8 rows.
         let unit = first.interleaved ? 8 : 1, columns = first.columns, total = matrices.reduce(0) { $0 + $1.rows } / unit
@@ -260,7 +273,9 @@ public struct WeightMatrix: @unchecked Sendable {
         _ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
         into y: UnsafeMutablePointer<Float>
     ) {
-        if interleaved && !format.isBlockQuantized {
+        if let masked {
+            masked.multiplyRows(range, x, into: y)
+        } else if interleaved && !format.isBlockQuantized {
             coppice_float_dot_groups(floatCode, base + range.lowerBound * rowBytes, Int32(range.count / 8), Int32(columns), x, y + range.lowerBound)
         } else if let a = activations, interleaved {
             multiplyGroups(

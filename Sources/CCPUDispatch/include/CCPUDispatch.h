@@ -94,6 +94,23 @@ void coppice_csr_row_times_dense(int level, const float *values, const int32_t *
 /// C[m×n] = A[m×k]·B[k×n] for row-major A, B, C at `level` (lowered to the supported level), made for
 /// narrow B (vector variants for n ≤ 16; wider runs the generic twin); reads and writes only n columns.
 void coppice_narrow_product(int level, long m, int n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc);
+
+/// Masked weight rows [firstRow, endRow) times x (pruned decode): row r keeps the columns whose bits are
+/// set in masks[r·columns/8 ...] (bit j of byte b: column 8b + j), their values packed in column order
+/// from values + offsets[r] bytes: F32 (format 0), F16 (1), BF16 (2), or int8 (3) scaled by one F16
+/// scale per 32 columns, scales[r·columns/32 ...] (NULL for the other formats). y[r] = Σ_j w[r][j]·x[j].
+/// columns % 32 == 0; `values` readable 64 bytes past the last row's values.
+void coppice_masked_rows(int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
+                         long firstRow, long endRow, int columns, const float *x, float *y);
+/// `coppice_masked_rows` at `level` (lowered to the supported level): each variant, for tests.
+void coppice_masked_rows_level(int level, int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets,
+                               const uint16_t *scales, long firstRow, long endRow, int columns, const float *x, float *y);
+/// The same rows widened to dense F32 rows, out[(r − firstRow)·columns ...] (prefill's panels).
+void coppice_masked_expand(int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
+                           long firstRow, long endRow, int columns, float *out);
+/// `coppice_masked_expand` at `level` (lowered to the supported level), for tests.
+void coppice_masked_expand_level(int level, int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets,
+                                 const uint16_t *scales, long firstRow, long endRow, int columns, float *out);
 /// DLRM's dot interaction for the groups of 8 examples [firstGroup, endGroup) at `level` (lowered to
 /// the supported level): `vectors` are n row-major [batch][d] matrices; group g's examples are
 /// interleaved to interleaved[g·n·d·8 ..< (g+1)·n·d·8] as [n][d][8] (zero past the batch), `sums`
