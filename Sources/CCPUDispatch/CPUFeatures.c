@@ -45,6 +45,7 @@ coppice_cpu_features coppice_cpu_detect(void) {
     f.avx512bw = f.avx512f && ((b >> 30) & 1);
     f.avx512vl = f.avx512f && ((b >> 31) & 1);
     f.avx512vnni = f.avx512f && ((c >> 11) & 1);
+    f.avx512vbmi2 = f.avx512f && ((c >> 6) & 1);
     f.avx512fp16 = f.avx512f && ((d >> 23) & 1);
     int amx = ((d >> 24) & 1) && ((d >> 25) & 1) && ((d >> 22) & 1);  // TILE, INT8, BF16
     unsigned int a1, b1, c1, d1;
@@ -84,6 +85,12 @@ int coppice_isa_supported(coppice_cpu_features f) {
 }
 
 static int level = -1, hardwareLevel = -1;
+
+int coppice_cpu_has_vbmi2(void) {
+    static int has = -1;
+    if (has < 0) has = coppice_cpu_detect().avx512vbmi2;
+    return has;
+}
 
 int coppice_isa_hardware(void) {
     if (hardwareLevel < 0) hardwareLevel = coppice_isa_supported(coppice_cpu_detect());

@@ -13,6 +13,8 @@ public struct LLMBenchmark: Sendable {
     public var repetitions = 3
     /// An untimed prompt and one generated token first, as llama-bench does.
     public var warmup = true
+    /// Pruned matrices run from their nonzeros (`LlamaRuntime.maskSparseMatrices`).
+    public var sparse = true
 
     public init(models: [String]) { self.models = models }
 
@@ -21,6 +23,7 @@ public struct LLMBenchmark: Sendable {
         for path in models {
             progress(path)
             let runtime = try LlamaGGUF.runtime(path: path, maxSequence: max(promptTokens, generatedTokens) + 1, maxBatch: promptTokens)
+            if sparse { runtime.maskSparseMatrices() }
             var rng = RandomGenerator(seed: 1)
             let tokens = (0..<promptTokens).map { _ in Int(rng.nextUniform() * Float(runtime.configuration.vocabularySize - 1)) }
             func median(_ body: () throws -> Void) rethrows -> Double {
@@ -47,6 +50,11 @@ public struct LLMBenchmark: Sendable {
             let name = URL(fileURLWithPath: path).lastPathComponent
             rows.append(.init(suite: "llm", case: name, metric: "pp\(promptTokens)", unit: "tokens/s", value: Double(promptTokens) / prefill))
             rows.append(.init(suite: "llm", case: name, metric: "tg\(generatedTokens)", unit: "tokens/s", value: Double(generatedTokens) / decode))
+            // What decode streams per token, and at what rate: the distance to the memory's bandwidth.
+            let bytes = Double(runtime.weightBytesPerToken)
+            rows.append(.init(suite: "llm", case: name, metric: "weights per token", unit: "MB", value: bytes / 1e6))
+            rows.append(.init(suite: "llm", case: name, metric: "weight stream", unit: "GB/s", value: bytes * Double(generatedTokens) / decode / 1e9))
+            rows.append(.init(suite: "llm", case: name, metric: "masked matrices", unit: "count", value: Double(runtime.maskedMatrixCount)))
         }
         return rows
     }

@@ -25,7 +25,7 @@ public enum CPU {
         let named: [(Int32, String)] = [
             (f.avx2, "avx2"), (f.fma, "fma"), (f.f16c, "f16c"), (f.avx512f, "avx512f"), (f.avx512bw, "avx512bw"),
             (f.avx512vl, "avx512vl"), (f.avx512dq, "avx512dq"), (f.avx512vnni, "avx512vnni"), (f.avx512bf16, "avx512bf16"),
-            (f.avx512fp16, "avx512fp16"), (f.amx, "amx"), (f.neon, "neon"),
+            (f.avx512fp16, "avx512fp16"), (f.avx512vbmi2, "avx512vbmi2"), (f.amx, "amx"), (f.neon, "neon"),
         ]
         return named.filter { $0.0 != 0 }.map(\.1)
     }()

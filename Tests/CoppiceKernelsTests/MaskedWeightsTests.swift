@@ -26,7 +26,7 @@ import Testing
         return w
     }
 
-    /// Every variant the CPU runs (generic, AVX2, AVX-512), every value type, odd row counts, rows
+    /// Every variant the CPU runs (generic, AVX2, AVX-512, AVX-512 with VBMI2), every value type, odd row counts, rows
     /// wide enough to be interleaved in the dense layout, Q8_0 rows in eights (interleaved blocks):
     /// one-row products and widened rows equal the dense matrix's.
     @Test(arguments: formats)
@@ -39,7 +39,9 @@ import Testing
                 var expected = [Float](repeating: 0, count: rows)
                 dense.reference(x, count: 1, into: &expected)
                 var denseRow = [Float](repeating: 0, count: columns)
-                let levels = [COPPICE_ISA_GENERIC, COPPICE_ISA_AVX2, COPPICE_ISA_AVX512].map { Int32($0) }.filter { $0 <= coppice_isa_hardware() }
+                let levels = [COPPICE_ISA_GENERIC, COPPICE_ISA_AVX2, COPPICE_ISA_AVX512, COPPICE_ISA_AVX512_VNNI].map { Int32($0) }.filter {
+                    $0 <= coppice_isa_hardware()
+                }
                 for level in levels {
                     var y = [Float](repeating: .nan, count: rows)
                     masked.multiplyRows(0..<rows, x, into: &y, level: level)

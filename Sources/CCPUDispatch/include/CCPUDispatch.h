@@ -11,13 +11,16 @@
 typedef struct {
     int avx2, fma, f16c;                    // with OS support for YMM state
     int avx512f, avx512bw, avx512vl, avx512dq; // with OS support for ZMM and opmask state
-    int avx512vnni, avx512bf16, avx512fp16;
+    int avx512vnni, avx512bf16, avx512fp16, avx512vbmi2;
     int amx;                                // AMX-TILE, -INT8 and -BF16, and the OS granted tile data
     int neon;
 } coppice_cpu_features;
 
 /// The hardware's features (not capped by COPPICE_ISA).
 coppice_cpu_features coppice_cpu_detect(void);
+
+/// Whether the CPU has AVX512-VBMI2 (byte and word expand), read once.
+int coppice_cpu_has_vbmi2(void);
 
 /// The CPU's name (CPUID brand string on x86-64; "unknown" where there is none), NUL-terminated.
 void coppice_cpu_brand(char *buffer, int size);
@@ -99,7 +102,8 @@ void coppice_narrow_product(int level, long m, int n, long k, const float *a, lo
 /// set in masks[r·columns/8 ...] (bit j of byte b: column 8b + j), their values packed in column order
 /// from values + offsets[r] bytes: F32 (format 0), F16 (1), BF16 (2), or int8 (3) scaled by one F16
 /// scale per 32 columns, scales[r·columns/32 ...] (NULL for the other formats). y[r] = Σ_j w[r][j]·x[j].
-/// columns % 32 == 0; `values` readable 64 bytes past the last row's values.
+/// columns % 32 == 0; `values` readable 64 bytes past the last row's values. At the AVX512-VNNI level
+/// on a CPU with AVX512-VBMI2, F16 and BF16 rows expand 32 values per instruction (`vpexpandw`).
 void coppice_masked_rows(int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
                          long firstRow, long endRow, int columns, const float *x, float *y);
 /// `coppice_masked_rows` at `level` (lowered to the supported level): each variant, for tests.

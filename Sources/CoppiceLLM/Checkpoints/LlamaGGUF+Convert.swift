@@ -13,13 +13,15 @@ extension LlamaGGUF {
     }
 
     /// A random-weight model (N(0, 0.02)) of `preset`'s shape written as a GGUF file; returns it.
+    /// With `pruning`, its weights pruned by magnitude first (`LlamaPruning.pruneByMagnitude`).
     @discardableResult
     public static func writeRandom(
         _ preset: LlamaConfiguration.Preset, type: GGUFTensorType, tokenizer: String, seed: UInt64,
-        to output: String
+        pruning: LlamaPruning.Pattern? = nil, pruneOutput: Bool = false, to output: String
     ) throws -> Llama {
         var rng = RandomGenerator(seed: seed)
         let model = try Llama(preset.configuration, maxSequence: 1, using: &rng)
+        if let pruning { LlamaPruning.pruneByMagnitude(model, pattern: pruning, includeOutput: pruneOutput) }
         try write(model, tokenizer: try Llama3Tokenizer(path: tokenizer), type: type, to: output)
         return model
     }

@@ -1,4 +1,5 @@
 import CoppiceKernels
+import CoppiceTensor
 import Foundation
 
 /// One-shot pruning of every block's linear layers (q, k, v, o, gate, up, down), layer by layer on
@@ -204,5 +205,24 @@ public struct LlamaPruning: Sendable {
             }
         }
         weights = w.map(Float.init)
+    }
+}
+
+extension LlamaPruning {
+    /// Magnitude pruning of `model`'s weights in place, without calibration or a runtime (speed
+    /// files): every block's seven matrices and, with `includeOutput`, the output head (the embedding
+    /// where the two are tied). Returns the matrices pruned.
+    @discardableResult
+    public static func pruneByMagnitude(_ model: Llama, pattern: Pattern, includeOutput: Bool) -> Int {
+        let pruning = LlamaPruning(method: .magnitude, pattern: pattern)
+        var parameters = model.body.layers.blocks.flatMap { b in [b.q, b.k, b.v, b.o, b.gate, b.up, b.down].map(\.weight) }
+        if includeOutput { parameters.append(model.lmHead?.weight ?? model.body.embedTokens) }
+        for p in parameters {
+            let t = p.value
+            var w = t.scalars
+            pruning.mask(&w, rows: t.shape[0], columns: t.shape[1], scores: w.map(abs), perRow: false)
+            p.value = Tensor(w).reshaped(t.shape)
+        }
+        return parameters.count
     }
 }

@@ -71,7 +71,12 @@ extension LlamaRuntime {
     /// Replaces matrix `name` of layer `l` by `values` (same shape), stored as `format`.
     public func setWeights(layer l: Int, _ name: String, _ values: [Float], format: WeightMatrix.Format = .f32) {
         let old = matrix(layer: l, name)
-        let m = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: old.rows, columns: old.columns, format: format) }
+        replace(
+            layer: l, name, with: values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: old.rows, columns: old.columns, format: format) })
+    }
+
+    /// Matrix `name` of layer `l` replaced by `m` (same shape), the fused decode groups rebuilt.
+    func replace(layer l: Int, _ name: String, with m: WeightMatrix) {
         var layer = layers[l]
         switch name {
         case "q": layer.q = m

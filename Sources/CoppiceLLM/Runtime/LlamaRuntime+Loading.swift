@@ -7,21 +7,30 @@ extension LlamaRuntime {
     /// GGUF file. The tokenizer is `tokenizer` (Meta's `tokenizer.model` or a `tokenizer.json`), or when
     /// nil the GGUF file's own vocabulary, else `.data/llama3/tokenizer.model`. A GGUF file runs on its
     /// weights as stored unless `weightType` asks for another; a directory runs at `weightType`
-    /// (default F32). Prefill batches hold up to 512 tokens.
+    /// (default F32). Prefill batches hold up to 512 tokens. With `sparse`, pruned matrices (at least
+    /// `sparseThreshold` zeros) run from their nonzeros.
     public static func load(
         model: String, tokenizer: String?, context: Int = 2048,
-        weightType: WeightMatrix.Format? = nil
+        weightType: WeightMatrix.Format? = nil, sparse: Bool = true
     ) throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
         let gguf = model.lowercased().hasSuffix(".gguf"), batch = min(512, context)
         let tokenizer = try loadTokenizer(tokenizer, model: gguf ? model : nil)
-        if gguf && weightType == nil { return (try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch), tokenizer) }
+        let runtime = try denseRuntime(model: model, gguf: gguf, context: context, batch: batch, weightType: weightType)
+        if sparse { runtime.maskSparseMatrices() }
+        return (runtime, tokenizer)
+    }
+
+    private static func denseRuntime(model: String, gguf: Bool, context: Int, batch: Int, weightType: WeightMatrix.Format?) throws
+        -> LlamaRuntime
+    {
+        if gguf && weightType == nil { return try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch) }
         let llama = gguf ? try LlamaGGUF.load(path: model, maxSequence: context) : try LlamaCheckpoint.load(directory: model, maxSequence: context)
         let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize], format = weightType ?? .f32
         if format.isBlockQuantized, let bad = widths.first(where: { $0 % 32 != 0 }) {
             throw LlamaError.invalidConfiguration(
                 "--weight-type \(format.rawValue) needs every matrix width in blocks of 32; this model has \(bad) (widths \(widths))")
         }
-        return (LlamaRuntime(model: llama, format: format, maxSequence: context, maxBatch: batch), tokenizer)
+        return LlamaRuntime(model: llama, format: format, maxSequence: context, maxBatch: batch)
     }
 
     /// Perplexity of the text in `path` (tokenized with a begin-of-text token, at most `maxTokens`

@@ -36,7 +36,8 @@ public final class LlamaRuntime {
     }
 
     var layers: [Layer]
-    let embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix
+    var embedding: WeightMatrix, output: WeightMatrix
+    let finalNorm: [Float]
     let rotary: RotaryEmbedding
     let pool: ThreadPool
     var keys: [Float], values: [Float]

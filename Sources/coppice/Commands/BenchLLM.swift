@@ -15,6 +15,7 @@ extension Bench {
         @Option(name: .customShort("n"), help: "Generated tokens.") var generatedTokens = 128
         @Option(name: .customShort("r"), help: "Repetitions.") var repetitions = 3
         @Flag(inversion: .prefixedNo, help: "An untimed prompt and one generated token first, as llama-bench does.") var warmup = true
+        @Option(help: "auto: matrices with at least 30% zeros run from their nonzeros; off: every matrix dense.") var sparse: SparseWeights = .auto
 
         func validate() throws {
             guard promptTokens >= 1, generatedTokens >= 1, repetitions >= 1 else {
@@ -28,6 +29,7 @@ extension Bench {
             (benchmark.promptTokens, benchmark.generatedTokens, benchmark.repetitions, benchmark.warmup) = (
                 promptTokens, generatedTokens, repetitions, warmup
             )
+            benchmark.sparse = sparse == .auto
             try options.report(benchmark.run(progress: printStage))
         }
     }
@@ -43,10 +45,23 @@ extension Bench {
         @Option(help: "Meta's Llama 3 tokenizer.model (its vocabulary goes into the file).") var tokenizer = ".data/llama3/tokenizer.model"
         @Option(help: "Output .gguf file.") var output: String
         @Option(help: "Random seed.") var seed: UInt64 = 0
+        @Option(help: "Prune every block's matrices by magnitude first: a fraction (0.5) or N:M (2:4); none by default.") var sparsity: String?
+        @Flag(name: .customLong("prune-output"), help: "With --sparsity, prune the output head too (the embedding, where tied).")
+        var pruneOutput = false
+
+        func validate() throws {
+            if let sparsity, LlamaPruning.Pattern(sparsity) == nil {
+                throw ValidationError("--sparsity must be a fraction in (0, 1) or N:M with 0 < N < M, got '\(sparsity)'")
+            }
+            if pruneOutput && sparsity == nil { throw ValidationError("--prune-output needs --sparsity") }
+            if sparsity != nil && type == .q4_1 { throw ValidationError("--type q4_1 cannot hold pruned zeros; use f16 or q8_0") }
+        }
 
         func run() throws {
-            let model = try LlamaGGUF.writeRandom(preset, type: type.type, tokenizer: tokenizer, seed: seed, to: output)
-            note("wrote \(output): \(model.parameterCount()) parameters as \(type.rawValue)")
+            let model = try LlamaGGUF.writeRandom(
+                preset, type: type.type, tokenizer: tokenizer, seed: seed, pruning: sparsity.flatMap(LlamaPruning.Pattern.init),
+                pruneOutput: pruneOutput, to: output)
+            note("wrote \(output): \(model.parameterCount()) parameters as \(type.rawValue)\(sparsity.map { ", pruned to \($0)" } ?? "")")
         }
     }
 }

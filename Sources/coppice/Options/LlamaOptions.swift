@@ -15,12 +15,20 @@ struct LlamaOptions: ParsableArguments {
         name: .customLong("weight-type"),
         help: "Weights at inference (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
     var weightType: WeightMatrix.Format?
+    @Option(
+        help:
+            "auto: matrices with at least 30% zeros (pruned) run from their nonzeros, as bitmasks and packed values; off: every matrix dense."
+    )
+    var sparse: SparseWeights = .auto
 
     func validate() throws {
         guard context > 1 else { throw ValidationError("--context must be at least 2 tokens, got \(context)") }
     }
 
     func load() throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
-        try LlamaRuntime.load(model: model, tokenizer: tokenizer, context: context, weightType: weightType)
+        try LlamaRuntime.load(model: model, tokenizer: tokenizer, context: context, weightType: weightType, sparse: sparse == .auto)
     }
 }
+
+/// Whether pruned matrices run from their nonzeros (`--sparse`).
+enum SparseWeights: String, ExpressibleByArgument, CaseIterable { case auto, off }
