@@ -12,14 +12,12 @@ so that a machine whose speed drifts over minutes moves both alike.
 llama-cpp-python builds llama.cpp from source; its version is printed with the table.
 """
 import argparse
-import json
 import os
-import random
 import statistics
-import subprocess
-import time
 
 import llama_cpp
+
+from llamacpp_common import LlamaCpp, coppice_bench
 
 parser = argparse.ArgumentParser()
 parser.add_argument("models", nargs="+")
@@ -33,39 +31,8 @@ args = parser.parse_args()
 
 def coppice(path):
     """One timed prompt and generation in a fresh process: (pp, tg) tokens/s."""
-    env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
-    out = subprocess.run([args.coppice, "bench", "llm", "--model", path, "-p", str(args.p), "-n", str(args.n), "-r", "1",
-                          "--format", "json"], check=True, capture_output=True, text=True, env=env).stdout
-    rows = {r["metric"]: r["value"] for r in json.loads(out)}
+    rows = coppice_bench(args.coppice, path, args.p, args.n, args.threads)
     return rows[f"pp{args.p}"], rows[f"tg{args.n}"]
-
-
-class LlamaCpp:
-    def __init__(self, path):
-        self.llm = llama_cpp.Llama(model_path=path, n_ctx=args.p + args.n + 8, n_batch=args.p, n_ubatch=args.p, n_threads=args.threads,
-                                   n_threads_batch=args.threads, verbose=False)
-        rng = random.Random(1)
-        self.tokens = [rng.randrange(self.llm.n_vocab() - 1) for _ in range(args.p)]
-        self.llm.reset()
-        self.llm.eval(self.tokens)
-        self.llm.eval([self.tokens[0]])
-
-    def prefill(self):
-        self.llm.reset()
-        self.llm.eval(self.tokens)
-
-    def decode(self):
-        self.llm.reset()
-        for i in range(args.n):
-            self.llm.eval([self.tokens[i % len(self.tokens)]])
-
-    def timed(self):
-        """One timed prompt and generation: (pp, tg) tokens/s."""
-        start = time.perf_counter()
-        self.prefill()
-        middle = time.perf_counter()
-        self.decode()
-        return args.p / (middle - start), args.n / (time.perf_counter() - middle)
 
 
 print(f"llama.cpp via llama-cpp-python {llama_cpp.__version__}, {args.threads} threads; Coppice `coppice bench llm`; "
@@ -73,7 +40,7 @@ print(f"llama.cpp via llama-cpp-python {llama_cpp.__version__}, {args.threads} t
 print("| model | test | llama.cpp | Coppice | Coppice / llama.cpp |")
 print("|---|---|---:|---:|---:|", flush=True)
 for path in args.models:
-    theirs_model = LlamaCpp(path)
+    theirs_model = LlamaCpp(path, args.p, args.n, args.threads)
     ours, theirs = [], []
     for _ in range(args.rounds):
         ours.append(coppice(path))

@@ -46,6 +46,7 @@ CHECKS = {
     "scripts/llamacpp-prepare.sh": ("scripts/llamacpp-prepare.sh", "llama"),
     "scripts/llamacpp-check.sh": ("scripts/llamacpp-check.sh \"$TMP\"", "llama"),
     "scripts/llm-bench.sh": ("scripts/llm-bench.sh", "llama"),
+    "scripts/llm-sparse-bench.sh": ("scripts/llm-sparse-bench.sh", "llama"),
     "scripts/llm-prune-experiment.sh": ("scripts/llm-prune-experiment.sh \"$TMP/prune\"", None),
     "benchmarks/coppice_build.py": "imported by the benchmarks run here",
     "benchmarks/timing.py": "imported by the PyTorch benchmarks run here",
@@ -63,6 +64,11 @@ CHECKS = {
     "benchmarks/llamacpp_bench.py": (
         "\"$COPPICE\" bench llm-model --preset llama-57m --type q4_0 --output \"$TMP/m.gguf\" >/dev/null && "
         "\"$LLAMA\" benchmarks/llamacpp_bench.py --coppice \"$COPPICE\" --rounds 1 -p 16 -n 8 \"$TMP/m.gguf\"", "llama"),
+    "benchmarks/llamacpp_common.py": "imported by the llama.cpp benchmarks run here",
+    "benchmarks/llamacpp_sparse.py": (
+        "\"$COPPICE\" bench llm-model --preset llama-57m --type f16 --output \"$TMP/d.gguf\" >/dev/null && "
+        "\"$COPPICE\" bench llm-model --preset llama-57m --type f16 --sparsity 2:4 --output \"$TMP/s.gguf\" >/dev/null && "
+        "\"$LLAMA\" benchmarks/llamacpp_sparse.py --coppice \"$COPPICE\" --rounds 1 -p 16 -n 8 \"$TMP/d.gguf=$TMP/s.gguf\"", "llama"),
     "benchmarks/llamacpp_ab.py": (
         "\"$COPPICE\" bench llm-model --preset llama-57m --type q4_0 --output \"$TMP/m.gguf\" >/dev/null && "
         "\"$LLAMA\" benchmarks/llamacpp_ab.py \"$TMP/m.gguf\" \"$COPPICE\" \"$COPPICE:COPPICE_NUM_THREADS=1\" -n 4 --rounds 1", "llama"),

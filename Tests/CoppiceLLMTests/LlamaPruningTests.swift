@@ -140,3 +140,18 @@ import Testing
         #expect(DoublePrecision.upperFactorOfInverse([1, 2, 2, 1], n: 2) == nil, "not positive definite")
     }
 }
+
+extension LlamaPruningTests {
+    /// The selection behind every pruning mask finds what sorting finds, ties and all.
+    @Test func selectionEqualsSorting() {
+        var rng = RandomGenerator(seed: 8)
+        for count in [1, 2, 7, 100, 1001] {
+            let values = (0..<count).map { _ in Float(rng.next() % 13) }
+            let sorted = values.sorted()
+            for index in Set([0, count / 3, count / 2, count - 1]) {
+                var copy = values
+                #expect(LlamaPruning.kthSmallest(&copy, index) == sorted[index], "\(count) values, index \(index)")
+            }
+        }
+    }
+}

@@ -140,7 +140,8 @@ public struct LlamaPruning: Sendable {
     /// sorting the values once rather than indices through a comparison closure.
     static func lowest<C: Collection>(_ scores: C, count: Int) -> [Bool] where C.Element: Comparable {
         guard count > 0 else { return [Bool](repeating: false, count: scores.count) }
-        let threshold = scores.sorted()[min(count, scores.count) - 1]
+        var values = Array(scores)
+        let threshold = kthSmallest(&values, min(count, values.count) - 1)
         var below = scores.filter { $0 < threshold }.count
         return scores.map { score in
             if score < threshold { return true }
@@ -150,6 +151,33 @@ public struct LlamaPruning: Sendable {
             }
             return false
         }
+    }
+
+    /// The value that would sit at `index` if `values` were sorted (Hoare's selection, expected linear
+    /// time: a whole 1B-parameter matrix took minutes to sort); `values` is reordered.
+    public static func kthSmallest<T: Comparable>(_ values: inout [T], _ index: Int) -> T {
+        var (low, high) = (0, values.count - 1)
+        var rng = SystemRandomNumberGenerator()
+        while low < high {
+            let pivot = values[Int.random(in: low...high, using: &rng)]
+            var (i, j) = (low, high)
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while pivot < values[j] { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    (i, j) = (i + 1, j - 1)
+                }
+            }
+            if index <= j {
+                high = j
+            } else if index >= i {
+                low = i
+            } else {
+                return values[index]
+            }
+        }
+        return values[index]
     }
 
     /// SparseGPT on one matrix (rows × columns, row-major) with its inputs' Σ x·xᵀ.
