@@ -1,5 +1,6 @@
 import CoppiceFormats
 import CoppiceData
+import CoppiceLLM
 import CoppiceTestSupport
 import CoppiceVision
 import Foundation
@@ -365,6 +366,19 @@ import Testing
         ])
         let (reported, measured) = (number(before: "pruned", in: pruning.output), number(before: "over", in: rescored.output))
         #expect(reported != nil && measured != nil && abs(measured! / reported! - 1) < 1e-3, "\(rescored.output) vs \(pruning.output)")
+        // Into a directory: the model, its recipe and a report whose numbers are the run's.
+        let reportDirectory = directory + "/pruned-run"
+        let intoDirectory = try run([
+            "prune-llm", "--model", gguf, "--tokenizer", tokenizer, "--context", "64", "--method", "magnitude", "--sparsity", "0.5",
+            "--eval", directory + "/held.txt", "--eval-tokens", "64", "--sequence-length", "16", "--speed-tokens", "8",
+            "--output", reportDirectory,
+        ])
+        #expect(intoDirectory.status == 0, "\(intoDirectory.error)")
+        let report = try JSONDecoder().decode(LlamaPruningReport.self, from: Data(contentsOf: URL(fileURLWithPath: reportDirectory + "/report.json")))
+        #expect(report.matrices.count == 7 && report.recipe.method == "magnitude" && abs(report.meanSparsity - 0.5) < 0.01)
+        #expect(report.perplexity.map { $0.pruned > 0 && abs($0.pruned - number(before: "pruned", in: intoDirectory.output)!) < 1e-3 } == true)
+        #expect(report.dense.map { $0.decodeTokensPerSecond > 0 && $0.weightMBPerToken > 0 } == true && report.sparse != nil)
+        #expect(["model.gguf", "recipe.json", "report.md"].allSatisfy { FileManager.default.fileExists(atPath: reportDirectory + "/" + $0) })
         let lossy = try run(["prune-llm", "--model", gguf, "--output", directory + "/x.gguf", "--type", "q4_1"])
         #expect(lossy.status != 0 && lossy.error.contains("q4_1"))
         let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])

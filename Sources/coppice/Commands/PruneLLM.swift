@@ -1,9 +1,11 @@
 import ArgumentParser
+import CoppiceBench
 import CoppiceLLM
 import Foundation
 
 /// One-shot pruning of a Llama GGUF file (magnitude, Wanda or SparseGPT; unstructured or N:M) on
-/// calibration text, written as a GGUF file, with the perplexity before and after on held-out text.
+/// calibration text, written as a GGUF file, with the perplexity before and after on held-out text;
+/// given a directory, also the recipe and a report with the pruned file's speed dense and sparse.
 struct PruneLLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune-llm",
@@ -11,7 +13,8 @@ struct PruneLLM: ParsableCommand {
         discussion: """
             Every block's q, k, v, o, gate, up and down, layer by layer on calibration sequences (each layer's inputs \
             from the layers before it already pruned). Example: coppice prune-llm --model \
-            .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --method wanda --sparsity 2:4 --output smollm2-wanda-2-4.gguf
+            .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --method wanda --sparsity 2:4 --output smollm2-wanda-2-4 \
+            (a directory: model.gguf, recipe.json, report.json, report.md; or --output FILE.gguf for the model alone).
             """)
 
     @OptionGroup var llama: LlamaOptions
@@ -23,7 +26,12 @@ struct PruneLLM: ParsableCommand {
     @Option(name: .customLong("sequence-length"), help: "Tokens per calibration sequence.") var sequenceLength = 256
     @Option(help: "Held-out text for the perplexity before and after (empty: none).") var eval = ".data/austen/persuasion.txt"
     @Option(name: .customLong("eval-tokens"), help: "Tokens of --eval scored, in windows of --sequence-length.") var evalTokens = 4096
-    @Option(help: "Output GGUF file (written atomically).") var output: String
+    @Option(help: "A directory for model.gguf, recipe.json, report.json and report.md, or a .gguf file (each written atomically).")
+    var output: String
+    @Option(
+        name: .customLong("speed-tokens"),
+        help: "With a directory --output: prompt tokens of the speed runs of the pruned file (a quarter as many generated); 0: none.")
+    var speedTokens = 128
     @Option(help: "Storage of the pruned matrices: f32, f16, bf16, q8_0 or q4_0 (zeros stay exact).") var type: MatrixStorage = .f16
 
     func validate() throws {
@@ -36,9 +44,8 @@ struct PruneLLM: ParsableCommand {
         guard sequenceLength <= min(llama.context, 512) else {
             throw ValidationError("--sequence-length must be at most 512 and --context (\(llama.context)), got \(sequenceLength)")
         }
-        guard output.lowercased().hasSuffix(".gguf"), llama.model.lowercased().hasSuffix(".gguf") else {
-            throw ValidationError("--model and --output must be .gguf files")
-        }
+        guard llama.model.lowercased().hasSuffix(".gguf") else { throw ValidationError("--model must be a .gguf file") }
+        guard speedTokens >= 0 else { throw ValidationError("--speed-tokens must be at least 0, got \(speedTokens)") }
         guard type != .q4_1 else { throw ValidationError("--type q4_1 cannot hold pruned zeros (its minimum moves them); use f16 or q8_0") }
     }
 
@@ -63,7 +70,9 @@ struct PruneLLM: ParsableCommand {
         let reports = try pruning.prune(runtime, calibration: calibrationSequences) { note("prune-llm: \($0)") }
         let seconds = Date().timeIntervalSince(started)
         let after = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
-        try LlamaGGUF.writePruned(from: llama.model, runtime: runtime, type: type.type, to: output)
+        let directory = output.lowercased().hasSuffix(".gguf") ? nil : output, modelPath = directory.map { $0 + "/model.gguf" } ?? output
+        if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        try LlamaGGUF.writePruned(from: llama.model, runtime: runtime, type: type.type, to: modelPath)
         let zeros = reports.reduce(0.0) { $0 + $1.sparsity } / Double(max(reports.count, 1))
         print(
             String(
@@ -71,6 +80,29 @@ struct PruneLLM: ParsableCommand {
         if let before, let after {
             print(String(format: "perplexity on %d tokens of %@: %.3f dense, %.3f pruned", evalIDs.count, eval, before, after))
         }
-        print("wrote \(output)")
+        guard let directory else { return print("wrote \(output)") }
+        let recipe = LlamaPruningReport.Recipe(
+            model: llama.model, method: method.rawValue, sparsity: sparsity, storage: type.rawValue, calibration: calibration,
+            calibrationSequences: sequences, sequenceLength: sequenceLength, dampening: pruning.dampening, blockSize: pruning.blockSize)
+        var report = LlamaPruningReport(recipe: recipe, matrices: reports, pruningSeconds: seconds)
+        if let before, let after {
+            report.perplexity = .init(text: eval, tokens: evalIDs.count, window: sequenceLength, dense: before, pruned: after)
+        }
+        if speedTokens > 0 { (report.dense, report.sparse) = (try speed(modelPath, sparse: false), try speed(modelPath, sparse: true)) }
+        try report.write(to: directory)
+        print("wrote \(directory)/: model.gguf, recipe.json, report.json, report.md")
+    }
+
+    /// llama-bench's pp and tg on the pruned file, one run, its matrices dense or from their nonzeros.
+    func speed(_ path: String, sparse: Bool) throws -> LlamaPruningReport.Speed {
+        var benchmark = LLMBenchmark(models: [path])
+        (benchmark.promptTokens, benchmark.generatedTokens, benchmark.repetitions, benchmark.sparse) = (
+            speedTokens, max(1, speedTokens / 4), 1, sparse
+        )
+        let rows = try benchmark.run()
+        func value(_ metric: String) -> Double { rows.first { $0.metric == metric }?.value ?? .nan }
+        return .init(
+            promptTokens: benchmark.promptTokens, generatedTokens: benchmark.generatedTokens, prefill: value("pp\(benchmark.promptTokens)"),
+            decode: value("tg\(benchmark.generatedTokens)"), weightMBPerToken: value("weights per token"))
     }
 }
