@@ -38,14 +38,16 @@ public struct LlamaPruningReport: Codable, Sendable {
     }
 
     public var recipe: Recipe
+    /// What the run did, in a line ("wanda 2:4: 210 matrices, mean sparsity 50.00%").
+    public var summary: String
     public var matrices: [LlamaPruning.MatrixReport]
     public var pruningSeconds: Double
     public var perplexity: Perplexity?
     /// The pruned file run with every matrix dense (`--sparse off`) and from its nonzeros (`auto`).
     public var dense: Speed?, sparse: Speed?
 
-    public init(recipe: Recipe, matrices: [LlamaPruning.MatrixReport], pruningSeconds: Double) {
-        (self.recipe, self.matrices, self.pruningSeconds) = (recipe, matrices, pruningSeconds)
+    public init(recipe: Recipe, summary: String, matrices: [LlamaPruning.MatrixReport], pruningSeconds: Double) {
+        (self.recipe, self.summary, self.matrices, self.pruningSeconds) = (recipe, summary, matrices, pruningSeconds)
     }
 
     public var meanSparsity: Double { matrices.reduce(0) { $0 + $1.sparsity } / Double(max(matrices.count, 1)) }
@@ -54,8 +56,7 @@ public struct LlamaPruningReport: Codable, Sendable {
         var lines = [
             "# \(recipe.method) \(recipe.sparsity) on \(recipe.model)", "",
             "Calibration: \(recipe.calibrationSequences) sequences of \(recipe.sequenceLength) tokens of \(recipe.calibration); "
-                + "\(matrices.count) matrices, mean sparsity \(String(format: "%.2f%%", 100 * meanSparsity)), pruned in "
-                + String(format: "%.1f s; stored as %@.", pruningSeconds, recipe.storage), "",
+                + summary + String(format: "; pruned in %.1f s; stored as %@.", pruningSeconds, recipe.storage), "",
         ]
         if let p = perplexity {
             lines += [
@@ -79,6 +80,7 @@ public struct LlamaPruningReport: Codable, Sendable {
                     sparse.decodeTokensPerSecond / dense.decodeTokensPerSecond, sparse.weightMBPerToken / dense.weightMBPerToken), "",
             ]
         }
+        if matrices.isEmpty { return lines.joined(separator: "\n") + "\n" }
         lines += ["| layer | matrix | sparsity |", "|---:|---|---:|"]
         lines += matrices.map { String(format: "| %d | %@ | %.2f%% |", $0.layer, $0.matrix, 100 * $0.sparsity) }
         return lines.joined(separator: "\n") + "\n"

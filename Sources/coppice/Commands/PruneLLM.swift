@@ -20,6 +20,9 @@ struct PruneLLM: ParsableCommand {
     @OptionGroup var llama: LlamaOptions
     @Option(help: "magnitude, wanda or sparsegpt.") var method: LlamaPruning.Method = .wanda
     @Option(help: "Unstructured sparsity (e.g. 0.5) or N:M, N weights kept of every M (2:4, 4:8).") var sparsity = "0.5"
+    @Option(
+        help: "Structured pruning with compaction instead: ffn-channels:F (remove fraction F of every block's FFN channels) or blocks:N.")
+    var structured: String?
     @Option(help: "Calibration text file.") var calibration = ".data/austen/emma.txt"
     @Option(name: .customLong("calibration-sequences"), help: "Calibration sequences, taken evenly spaced through the text.")
     var sequences = 16
@@ -37,6 +40,9 @@ struct PruneLLM: ParsableCommand {
     func validate() throws {
         guard LlamaPruning.Pattern(sparsity) != nil else {
             throw ValidationError("--sparsity must be a fraction in (0, 1) or N:M with 0 < N < M, got '\(sparsity)'")
+        }
+        if let structured, LlamaStructuredPruning.Target(structured) == nil {
+            throw ValidationError("--structured must be ffn-channels:F with 0 < F < 1 or blocks:N with N > 0, got '\(structured)'")
         }
         guard sequences > 0, sequenceLength > 1, evalTokens > 1 else {
             throw ValidationError("--calibration-sequences must be positive, --sequence-length and --eval-tokens above 1")
@@ -56,9 +62,7 @@ struct PruneLLM: ParsableCommand {
         guard ids.count >= sequenceLength else {
             throw ValidationError("--calibration has \(ids.count) tokens, fewer than one sequence of \(sequenceLength)")
         }
-        let step = max(1, (ids.count - sequenceLength) / max(1, sequences - 1))
-        let starts = (0..<sequences).map { min($0 * step, ids.count - sequenceLength) }
-        let calibrationSequences = starts.map { Array(ids[$0..<($0 + sequenceLength)]) }
+        let calibrationSequences = LlamaPruning.evenlySpaced(ids, count: sequences, length: sequenceLength)
         var evalIDs: [Int] = []
         if !eval.isEmpty {
             guard let held = FileManager.default.contents(atPath: eval) else { throw ValidationError("cannot read --eval \(eval)") }
@@ -67,24 +71,29 @@ struct PruneLLM: ParsableCommand {
         let before = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
         let pruning = LlamaPruning(method: method, pattern: LlamaPruning.Pattern(sparsity)!)
         let started = Date()
-        let reports = try pruning.prune(runtime, calibration: calibrationSequences) { note("prune-llm: \($0)") }
+        var reports: [LlamaPruning.MatrixReport] = [], pruned = runtime, summary: String
+        if let target = structured.flatMap(LlamaStructuredPruning.Target.init) {
+            (pruned, summary) = try LlamaStructuredPruning(target: target).prune(runtime, calibration: calibrationSequences)
+        } else {
+            reports = try pruning.prune(runtime, calibration: calibrationSequences) { note("prune-llm: \($0)") }
+            let zeros = reports.reduce(0.0) { $0 + $1.sparsity } / Double(max(reports.count, 1))
+            summary = String(format: "%@ %@: %d matrices, mean sparsity %.2f%%", method.rawValue, sparsity, reports.count, 100 * zeros)
+        }
         let seconds = Date().timeIntervalSince(started)
-        let after = evalIDs.isEmpty ? nil : try runtime.perplexity(evalIDs, context: sequenceLength).perplexity
+        let after = evalIDs.isEmpty ? nil : try pruned.perplexity(evalIDs, context: sequenceLength).perplexity
         let directory = output.lowercased().hasSuffix(".gguf") ? nil : output, modelPath = directory.map { $0 + "/model.gguf" } ?? output
         if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        try LlamaGGUF.writePruned(from: llama.model, runtime: runtime, type: type.type, to: modelPath)
-        let zeros = reports.reduce(0.0) { $0 + $1.sparsity } / Double(max(reports.count, 1))
-        print(
-            String(
-                format: "%@ %@: %d matrices, mean sparsity %.2f%%, pruned in %.1f s", method.rawValue, sparsity, reports.count, 100 * zeros, seconds))
+        try LlamaGGUF.writePruned(from: llama.model, runtime: pruned, type: type.type, to: modelPath)
+        print(summary + String(format: ", pruned in %.1f s", seconds))
         if let before, let after {
             print(String(format: "perplexity on %d tokens of %@: %.3f dense, %.3f pruned", evalIDs.count, eval, before, after))
         }
         guard let directory else { return print("wrote \(output)") }
         let recipe = LlamaPruningReport.Recipe(
-            model: llama.model, method: method.rawValue, sparsity: sparsity, storage: type.rawValue, calibration: calibration,
+            model: llama.model, method: structured == nil ? method.rawValue : "structured", sparsity: structured ?? sparsity, storage: type.rawValue,
+            calibration: calibration,
             calibrationSequences: sequences, sequenceLength: sequenceLength, dampening: pruning.dampening, blockSize: pruning.blockSize)
-        var report = LlamaPruningReport(recipe: recipe, matrices: reports, pruningSeconds: seconds)
+        var report = LlamaPruningReport(recipe: recipe, summary: summary, matrices: reports, pruningSeconds: seconds)
         if let before, let after {
             report.perplexity = .init(text: eval, tokens: evalIDs.count, window: sequenceLength, dense: before, pruned: after)
         }
