@@ -9,6 +9,7 @@
 // and multiply all lanes, zeros included: the arithmetic is the dense row's, the bytes are not. They
 // read up to 64 bytes past a row's values, which the storage pads.
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "Level.h"
 
@@ -128,6 +129,41 @@ T512V __m512 widen16_bf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_ep
 
 ROW512_WORDS(row512v_f16, widen16_f16)
 ROW512_WORDS(row512v_bf16, widen16_bf16)
+
+/* Q8_0 where the CPU has VBMI2 and VNNI, against x quantized to int8 blocks as the dense Q8_0 rows
+   take it (llama.cpp's numerics): one `vpexpandb` puts 64 packed weights in their lanes, `vpdpbusd`
+   multiplies them (+128, unsigned) by x's int8 values four at a time. Lane l of the int32 sums holds
+   columns 4l..4l+3 of a 64-column step, so each lane's block scale and correction (x's block sum times
+   128, spread over the block's 8 lanes) come from per-lane tables built once per call. */
+#define T512Q __attribute__((target("avx2,fma,f16c,popcnt,avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2,avx512vnni"))) static inline
+
+T512Q float row512_q8_integer(const uint8_t *mask, const uint8_t *v, const uint16_t *scales, int columns, const int8_t *xq,
+                              const float *laneScale, const float *laneCorrection) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+    const __m512i flip = _mm512_set1_epi8((char)0x80), pairs = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    int j = 0;
+    for (; j + 64 <= columns; j += 64) {
+        _mm_prefetch((const char *)v + PREFETCH, _MM_HINT_T0);
+        uint64_t m;
+        memcpy(&m, mask + j / 8, 8);
+        __m512i w = _mm512_xor_si512(_mm512_maskz_expand_epi8(m, _mm512_loadu_si512(v)), flip);
+        v += _mm_popcnt_u64(m);
+        __m512 dots = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), w, _mm512_loadu_si512(xq + j)));
+        uint32_t both;
+        memcpy(&both, scales + j / 32, 4);
+        __m512 dw = _mm512_permutexvar_ps(pairs, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128((int)both))));
+        __m512 t = _mm512_fmsub_ps(dots, _mm512_loadu_ps(laneScale + j / 4), _mm512_loadu_ps(laneCorrection + j / 4));
+        if ((j / 64) & 1) a1 = _mm512_fmadd_ps(t, dw, a1); else a0 = _mm512_fmadd_ps(t, dw, a0);
+    }
+    if (j < columns) {  // a last block of 32: the low half of a step
+        uint32_t m = mask_word(mask, j);
+        __m256i w = _mm256_xor_si256(_mm256_maskz_expand_epi8(m, _mm256_loadu_si256((const __m256i *)v)), _mm256_set1_epi8((char)0x80));
+        __m256 dots = _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), w, _mm256_loadu_si256((const __m256i *)(xq + j))));
+        __m256 t = _mm256_fmsub_ps(dots, _mm256_loadu_ps(laneScale + j / 4), _mm256_loadu_ps(laneCorrection + j / 4));
+        a0 = _mm512_add_ps(a0, _mm512_castps256_ps512(_mm256_mul_ps(t, _mm256_set1_ps(_cvtsh_ss(scales[j / 32])))));
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
 
 ROW512(row512_f32, load16_f32, 4, 0)
 ROW512(row512_f16, load16_f16, 2, 0)
@@ -262,6 +298,70 @@ void coppice_masked_rows_level(int level, int format, const uint8_t *masks, cons
 void coppice_masked_rows(int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
                          long firstRow, long endRow, int columns, const float *x, float *y) {
     coppice_masked_rows_level(coppice_isa(), format, masks, values, offsets, scales, firstRow, endRow, columns, x, y);
+}
+
+#if defined(__x86_64__)
+T512Q void q8_blocks_vbmi2(const uint8_t *mask, const uint8_t *v, const uint16_t *scales, int columns, uint8_t *out) {
+    for (int j = 0; j < columns; j += 32, out += 34) {
+        uint32_t m = mask_word(mask, j);
+        memcpy(out, scales + j / 32, 2);
+        _mm256_storeu_si256((__m256i *)(out + 2), _mm256_maskz_expand_epi8(m, _mm256_loadu_si256((const __m256i *)v)));
+        v += _mm_popcnt_u32(m);
+    }
+}
+#endif
+
+void coppice_masked_q8_blocks(const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
+                              long firstRow, long endRow, int columns, uint8_t *out) {
+    long maskBytes = columns / 8, blocks = columns / 32;
+    for (long r = firstRow; r < endRow; r++, out += blocks * 34) {
+        const uint8_t *mask = masks + r * maskBytes, *v = values + offsets[r];
+#if defined(__x86_64__)
+        if (coppice_masked_q8_integer(coppice_isa())) {
+            q8_blocks_vbmi2(mask, v, scales + r * blocks, columns, out);
+            continue;
+        }
+#endif
+        for (int j = 0; j < columns; j++) {
+            if (j % 32 == 0) memcpy(out + 34 * (j / 32), scales + r * blocks + j / 32, 2);
+            out[34 * (j / 32) + 2 + j % 32] = (mask[j >> 3] >> (j & 7)) & 1 ? *v++ : 0;
+        }
+    }
+}
+
+int coppice_masked_q8_integer(int level) {
+#if defined(__x86_64__)
+    return coppice_level_supported(level) >= COPPICE_ISA_AVX512_VNNI && coppice_cpu_has_vbmi2();
+#else
+    (void)level;
+    return 0;
+#endif
+}
+
+void coppice_masked_rows_q8_integer(const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
+                                    long firstRow, long endRow, int columns, const float *xScales, const int8_t *xValues,
+                                    const int32_t *xSums, float *y) {
+#if defined(__x86_64__)
+    // Per 4-column lane: its block's x scale, and 128 · the block's x sum · scale over the block's 8 lanes.
+    int lanes = columns / 4;
+    float stackScale[2048], stackCorrection[2048];
+    float *laneScale = lanes <= 2048 ? stackScale : malloc(sizeof(float) * (size_t)lanes);
+    float *laneCorrection = lanes <= 2048 ? stackCorrection : malloc(sizeof(float) * (size_t)lanes);
+    for (int l = 0; l < lanes; l++) {
+        laneScale[l] = xScales[l / 8];
+        laneCorrection[l] = 16.0f * (float)xSums[l / 8] * xScales[l / 8];
+    }
+    long maskBytes = columns / 8, blocks = columns / 32;
+    for (long r = firstRow; r < endRow; r++)
+        y[r] = row512_q8_integer(masks + r * maskBytes, values + offsets[r], scales + r * blocks, columns, xValues, laneScale, laneCorrection);
+    if (lanes > 2048) {
+        free(laneScale);
+        free(laneCorrection);
+    }
+#else
+    (void)masks, (void)values, (void)offsets, (void)scales, (void)firstRow, (void)endRow, (void)columns, (void)xScales, (void)xValues,
+        (void)xSums, (void)y;
+#endif
 }
 
 void coppice_masked_expand_level(int level, int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets,

@@ -22,6 +22,23 @@ extension WeightMatrix {
                 if self.format == .q8_0 { coppice_shift_activations(values + i * columns, self.columns, shifted + i * self.columns) }
             }
         }
+        if let masked {
+            // A pruned Q8_0 matrix: its groups rebuilt as Q8_0 blocks and interleaved, a few at a time
+            // in a per-task buffer, then multiplied as the dense groups are.
+            let groupBytes = 8 * rowBytes, chunk = 8
+            pool.parallelRanges(groups, grain: 1) { range in
+                let bytes = 2 * chunk * groupBytes, scratch = BufferCache.shared.allocate(byteCount: bytes)
+                defer { BufferCache.shared.deallocate(scratch, byteCount: bytes) }
+                let rowsBuffer = scratch.bindMemory(to: UInt8.self, capacity: bytes), grouped = rowsBuffer + chunk * groupBytes
+                for first in stride(from: range.lowerBound, to: range.upperBound, by: chunk) {
+                    let count = min(chunk, range.upperBound - first)
+                    masked.q8Blocks((8 * first)..<(8 * (first + count)), into: rowsBuffer)
+                    coppice_interleave(0, Int32(8 * count), Int32(blocks), rowsBuffer, grouped)
+                    self.multiplyGroups(grouped, count: count, tokens: t, scales, values, sums, shifted, into: y + 8 * first)
+                }
+            }
+            return
+        }
         storage.withUnsafeBytes { raw in
             let base = raw.baseAddress!, groupBytes = 8 * rowBytes
             // One contiguous run of groups per thread; each group reads every token once (from cache).

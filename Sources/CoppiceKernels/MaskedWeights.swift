@@ -90,11 +90,41 @@ public struct MaskedWeights: Sendable {
         }
     }
 
-    /// y[r] = row r · x for r in `range`, at `level` (default: the dispatched one).
+    /// Whether decode multiplies x quantized to int8 blocks, as dense Q8_0 rows do (Q8_0 values on a
+    /// CPU with AVX512-VBMI2 and VNNI: `coppice_masked_rows_q8_integer`).
+    public var quantizesActivations: Bool { Self.quantizesActivations(format, level: coppice_isa()) }
+
+    static func quantizesActivations(_ format: WeightMatrix.Format, level: Int32) -> Bool {
+        format == .q8_0 && coppice_masked_q8_integer(level) != 0
+    }
+
+    /// y[r] = row r · x for r in `range`, at `level` (default: the dispatched one); x quantized to int8
+    /// blocks first where that level's Q8_0 kernel takes it so.
     public func multiplyRows(_ range: Range<Int>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, level: Int32? = nil) {
+        let level = level ?? coppice_isa()
+        if Self.quantizesActivations(format, level: level) {
+            let blocks = columns / BlockQuantization.blockSize
+            var (scales, values, sums) = (
+                [Float](repeating: 0, count: blocks), [Int8](repeating: 0, count: columns), [Int32](repeating: 0, count: blocks)
+            )
+            BlockQuantization.quantizeActivations(x, count: columns, scales: &scales, values: &values, sums: &sums)
+            return multiplyRows(range, quantizedScales: scales, values: values, sums: sums, into: y)
+        }
         withBuffers { masks, values, offsets, scales in
-            coppice_masked_rows_level(
-                level ?? coppice_isa(), code, masks, values, offsets, scales, range.lowerBound, range.upperBound, Int32(columns), x, y)
+            coppice_masked_rows_level(level, code, masks, values, offsets, scales, range.lowerBound, range.upperBound, Int32(columns), x, y)
+        }
+    }
+
+    /// y[r] = row r · x for r in `range`, x quantized to int8 blocks (`BlockQuantization.quantizeActivations`);
+    /// only where `quantizesActivations`.
+    public func multiplyRows(
+        _ range: Range<Int>, quantizedScales xScales: UnsafePointer<Float>, values xValues: UnsafePointer<Int8>, sums: UnsafePointer<Int32>,
+        into y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(quantizesActivations, "the integer Q8_0 kernel needs Q8_0 values and a CPU with AVX512-VBMI2 and VNNI")
+        withBuffers { masks, values, offsets, scales in
+            coppice_masked_rows_q8_integer(
+                masks, values, offsets, scales, range.lowerBound, range.upperBound, Int32(columns), xScales, xValues, sums, y)
         }
     }
 
@@ -103,6 +133,14 @@ public struct MaskedWeights: Sendable {
         withBuffers { masks, values, offsets, scales in
             coppice_masked_expand_level(
                 level ?? coppice_isa(), code, masks, values, offsets, scales, range.lowerBound, range.upperBound, Int32(columns), out)
+        }
+    }
+
+    /// Q8_0 rows `range` as ggml Q8_0 blocks again, back to back from `out`.
+    public func q8Blocks(_ range: Range<Int>, into out: UnsafeMutablePointer<UInt8>) {
+        precondition(format == .q8_0, "Q8_0 blocks of \(format) values")
+        withBuffers { masks, values, offsets, scales in
+            coppice_masked_q8_blocks(masks, values, offsets, scales, range.lowerBound, range.upperBound, Int32(columns), out)
         }
     }
 

@@ -143,6 +143,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public func multiply(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
         if t == 1 {
             multiplyVector(x, into: y, pool: pool)
+        } else if let masked, masked.quantizesActivations && rows % 8 == 0 {
+            // Pruned Q8_0 prefill in integers, as the dense rows run it (on CPUs with the integer masked kernel).
+            multiplyInterleaved(x, count: t, into: y, pool: pool)
         } else if masked != nil {
             multiplyPanels(x, count: t, into: y, pool: pool)
         } else if format == .q4_1 && Self.integerKernelsAvailable {
@@ -190,9 +193,11 @@ public struct WeightMatrix: @unchecked Sendable {
 
     /// Whether `multiply` with `t` activation rows quantizes them to int8 blocks first, as llama.cpp
     /// does: Q8_0 / Q4_0 weights, one row, a CPU with the integer kernels (`CQuantizedDot`); any
-    /// number of rows when they are interleaved, or Q4_1.
+    /// number of rows when they are interleaved, or Q4_1; masked Q8_0, one row, where the CPU has
+    /// AVX512-VBMI2 and VNNI (`MaskedWeights.quantizesActivations`).
     public func quantizesActivations(count t: Int) -> Bool {
-        masked == nil && (t == 1 || interleaved || format == .q4_1) && format.isBlockQuantized && Self.integerKernelsAvailable
+        if let masked { return masked.quantizesActivations && (t == 1 || rows % 8 == 0) }
+        return (t == 1 || interleaved || format == .q4_1) && format.isBlockQuantized && Self.integerKernelsAvailable
     }
 
     /// Whether this CPU runs the integer Q8_0 / Q4_0 kernels (x86-64 with AVX2, FMA and F16C).
@@ -273,7 +278,9 @@ public struct WeightMatrix: @unchecked Sendable {
         _ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
         into y: UnsafeMutablePointer<Float>
     ) {
-        if let masked {
+        if let masked, let a = activations {
+            masked.multiplyRows(range, quantizedScales: a.scales, values: a.values, sums: a.sums, into: y)
+        } else if let masked {
             masked.multiplyRows(range, x, into: y)
         } else if interleaved && !format.isBlockQuantized {
             coppice_float_dot_groups(floatCode, base + range.lowerBound * rowBytes, Int32(range.count / 8), Int32(columns), x, y + range.lowerBound)

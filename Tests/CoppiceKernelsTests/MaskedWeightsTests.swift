@@ -36,13 +36,16 @@ import Testing
                 let values = pruned(testValues(rows * columns, seed: UInt64(rows * columns)), rows: rows, columns: columns, pattern: pattern, seed: 3)
                 let dense = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
                 let masked = MaskedWeights(dense), x = testValues(columns, seed: 9)
-                var expected = [Float](repeating: 0, count: rows)
-                dense.reference(x, count: 1, into: &expected)
+                var exact = [Float](repeating: 0, count: rows), rounded = exact
+                dense.reference(x, count: 1, into: &exact)
+                // The integer Q8_0 kernel is defined on x's int8 round trip, as the dense Q8_0 rows are.
+                dense.reference(WeightMatrixTests().activationRoundTrip(x), count: 1, into: &rounded)
                 var denseRow = [Float](repeating: 0, count: columns)
                 let levels = [COPPICE_ISA_GENERIC, COPPICE_ISA_AVX2, COPPICE_ISA_AVX512, COPPICE_ISA_AVX512_VNNI].map { Int32($0) }.filter {
                     $0 <= coppice_isa_hardware()
                 }
                 for level in levels {
+                    let expected = format == .q8_0 && coppice_masked_q8_integer(level) != 0 ? rounded : exact
                     var y = [Float](repeating: .nan, count: rows)
                     masked.multiplyRows(0..<rows, x, into: &y, level: level)
                     #expect(
@@ -71,16 +74,20 @@ import Testing
     @Test(arguments: formats)
     func maskedMatricesRunAsDenseOnes(format: WeightMatrix.Format) {
         let columns = 256, x = testValues(5 * columns, seed: 4)
-        let matrices = [61, 8, 130].enumerated().map { i, rows in
+        let matrices = [61, 8, 136].enumerated().map { i, rows in
             let values = pruned(testValues(rows * columns, seed: UInt64(i)), rows: rows, columns: columns, pattern: i == 1 ? "2:4" : "x", seed: 7)
             return values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
         }
         let masked = matrices.map { $0.maskedIfSparse(minimumSparsity: 0.4)! }
         for (dense, sparse) in zip(matrices, masked) {
-            #expect(sparse.masked != nil && sparse.storage.isEmpty && !sparse.quantizesActivations(count: 1))
+            // Pruned Q8_0 runs in integers where the CPU has the kernel: decode, and prefill in groups of 8 rows.
+            let integer = format == .q8_0 && coppice_masked_q8_integer(coppice_isa()) != 0
+            #expect(sparse.masked != nil && sparse.storage.isEmpty && sparse.quantizesActivations(count: 1) == integer)
+            #expect(sparse.quantizesActivations(count: 5) == (integer && dense.rows % 8 == 0))
             for t in [1, 5] {
                 var expected = [Float](repeating: 0, count: t * dense.rows), y = [Float](repeating: .nan, count: t * dense.rows)
-                dense.reference(x, count: t, into: &expected)
+                let input = sparse.quantizesActivations(count: t) ? WeightMatrixTests().activationRoundTrip(x) : x
+                dense.reference(input, count: t, into: &expected)
                 sparse.multiply(x, count: t, into: &y)
                 let close = allClose(y, expected, relativeTolerance: 1e-4, absoluteTolerance: 1e-4)
                 #expect(close, "\(format) \(dense.rows) rows t=\(t)")
@@ -103,6 +110,19 @@ import Testing
             let ratio = Double(masked[0].byteCount) / Double(matrices[0].byteCount)
             #expect(abs(ratio - 0.5625) < 0.03, "F16 at about half zeros moves \(ratio) of the dense bytes")
         }
+    }
+
+    /// Pruned Q8_0 rows rebuilt as ggml blocks (integer prefill's operand) hold the dense rows' values.
+    @Test func q8RowsRebuildTheirBlocks() {
+        let (rows, columns) = (9, 160)
+        let values = pruned(testValues(rows * columns, seed: 12), rows: rows, columns: columns, pattern: "x", seed: 2)
+        let dense = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: .q8_0) }
+        var blocks = [UInt8](repeating: 0, count: rows * dense.rowBytes)
+        blocks.withUnsafeMutableBufferPointer { MaskedWeights(dense).q8Blocks(0..<rows, into: $0.baseAddress!) }
+        var rebuilt = [Float](repeating: 0, count: rows * columns), expected = rebuilt
+        blocks.withUnsafeBytes { BlockQuantization.q8_0.dequantize($0, count: rows * columns, into: &rebuilt) }
+        for r in 0..<rows { expected.withUnsafeMutableBufferPointer { dense.dequantizeRow(r, into: $0.baseAddress! + r * columns) } }
+        #expect(rebuilt == expected)
     }
 
     /// Too few zeros, a width outside whole blocks of 32, or a format without masked kernels: dense.

@@ -109,6 +109,19 @@ void coppice_masked_rows(int format, const uint8_t *masks, const uint8_t *values
 /// `coppice_masked_rows` at `level` (lowered to the supported level): each variant, for tests.
 void coppice_masked_rows_level(int level, int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets,
                                const uint16_t *scales, long firstRow, long endRow, int columns, const float *x, float *y);
+/// Whether Q8_0 masked rows at `level` run the integer kernel (AVX512-VNNI level and VBMI2):
+/// `coppice_masked_rows_q8_integer` instead of `coppice_masked_rows`.
+int coppice_masked_q8_integer(int level);
+/// Q8_0 masked rows times x quantized to int8 blocks of 32 (`xScales`, `xValues`, `xSums` as
+/// BlockQuantization.quantizeActivations gives them), as the dense Q8_0 rows multiply: y[r] =
+/// Σ_b scale_w[b]·xScales[b]·Σ_j w·x. Only where `coppice_masked_q8_integer` says so.
+void coppice_masked_rows_q8_integer(const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
+                                    long firstRow, long endRow, int columns, const float *xScales, const int8_t *xValues,
+                                    const int32_t *xSums, float *y);
+/// Q8_0 masked rows [firstRow, endRow) as ggml Q8_0 blocks again (34 bytes per 32 columns), back to back
+/// from `out`: integer prefill multiplies them as the dense rows.
+void coppice_masked_q8_blocks(const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
+                              long firstRow, long endRow, int columns, uint8_t *out);
 /// The same rows widened to dense F32 rows, out[(r − firstRow)·columns ...] (prefill's panels).
 void coppice_masked_expand(int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
                            long firstRow, long endRow, int columns, float *out);
