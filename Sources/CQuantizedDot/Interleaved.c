@@ -127,6 +127,7 @@ void coppice_q4_0x8_multiply(int blocks, const uint8_t *groups, int count, int t
         const size_t columns = 32 * (size_t)blocks;                                                 \
         for (int b = 0; b < blocks; b++) {                                                          \
             const uint8_t *block = w + (size_t)b * 272;                                             \
+            for (int line = 0; line < 5; line++) _mm_prefetch((const char *)block + 2048 + 64 * line, _MM_HINT_T0); \
             __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)block));                    \
             __m256i q[8], sum = _mm256_setzero_si256();                                             \
             for (int k = 0; k < 8; k++) {                                                           \
