@@ -40,4 +40,11 @@ done
         "$("$coppice" doctor --format csv | awk -F, '$2 ~ /^ISA / {print $2}' | head -1)); Coppice from a plain \`swift build -c release\`."
     echo
     "$venv/bin/python" benchmarks/llamacpp_sparse.py --threads 2 --coppice "$coppice" "${timing[@]}" "${groups[@]}"
+    echo
+    echo "Files: random N(0, 0.02) weights at the Llama-3.2-1B shape (\`coppice bench llm-model\`), pruned by magnitude:"
+    echo "\`s50\` 50% of every block matrix, \`2-4\` two of every four inputs, \`-out\` the output head (tied to the"
+    echo "embedding, 128,256 × 2,048: a fifth of the weights) pruned too; without it the head stays dense and caps"
+    echo "the byte ceiling. Pruned files are stored dense (zeros included) and run from their nonzeros when"
+    echo "loaded: a bitmask per row and the kept values packed in the file's type (\`MaskedWeights\`); llama.cpp"
+    echo "runs the pruned files at the dense file's speed, so its column compares with its dense run."
 } | tee "$results"
