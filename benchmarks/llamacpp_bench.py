@@ -11,22 +11,14 @@ up first) and then llama.cpp (loaded once per file, warmed up the same way: a pr
 so that a machine whose speed drifts over minutes moves both alike.
 llama-cpp-python builds llama.cpp from source; its version is printed with the table.
 """
-import argparse
 import os
 import statistics
 
 import llama_cpp
 
-from llamacpp_common import LlamaCpp, coppice_bench
+from llamacpp_common import LlamaCpp, coppice_bench, parse_arguments
 
-parser = argparse.ArgumentParser()
-parser.add_argument("models", nargs="+")
-parser.add_argument("--threads", type=int, default=2)
-parser.add_argument("-p", type=int, default=512)
-parser.add_argument("-n", type=int, default=128)
-parser.add_argument("--rounds", type=int, default=3)
-parser.add_argument("--coppice", default=".build/release/coppice")
-args = parser.parse_args()
+args = parse_arguments("models", "GGUF files")
 
 
 def coppice(path):

@@ -1,5 +1,6 @@
 """What the llama.cpp comparisons share: llama.cpp loaded through llama-cpp-python and timed as
 llama-bench times it, and one `coppice bench llm` run in a fresh process."""
+import argparse
 import json
 import os
 import random
@@ -7,6 +8,18 @@ import subprocess
 import time
 
 import llama_cpp
+
+
+def parse_arguments(files_name, files_help):
+    """The comparisons' options: the files, threads, prompt (-p) and generated (-n) tokens, rounds, binary."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument(files_name, nargs="+", help=files_help)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("-p", type=int, default=512)
+    parser.add_argument("-n", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--coppice", default=".build/release/coppice")
+    return parser.parse_args()
 
 
 class LlamaCpp:

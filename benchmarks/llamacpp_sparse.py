@@ -11,22 +11,14 @@ machine whose speed drifts over minutes moves all alike. Medians of the rounds. 
 the dense file's weight bytes per token over the pruned one's: what decode gains if both stream at
 the same rate.
 """
-import argparse
 import os
 import statistics
 
 import llama_cpp
 
-from llamacpp_common import LlamaCpp, coppice_bench
+from llamacpp_common import LlamaCpp, coppice_bench, parse_arguments
 
-parser = argparse.ArgumentParser()
-parser.add_argument("groups", nargs="+", help="DENSE.gguf=PRUNED.gguf[,PRUNED.gguf...]")
-parser.add_argument("--threads", type=int, default=2)
-parser.add_argument("-p", type=int, default=512)
-parser.add_argument("-n", type=int, default=128)
-parser.add_argument("--rounds", type=int, default=3)
-parser.add_argument("--coppice", default=".build/release/coppice")
-args = parser.parse_args()
+args = parse_arguments("groups", "DENSE.gguf=PRUNED.gguf[,PRUNED.gguf...]")
 pp, tg = f"pp{args.p}", f"tg{args.n}"
 
 print(f"llama.cpp via llama-cpp-python {llama_cpp.__version__}, {args.threads} threads; Coppice `coppice bench llm` "

@@ -8,8 +8,10 @@ import CQuantizedDot
 /// (56%), Q8_0 0.69 instead of 1.06. N:M patterns (2:4, 4:8) are stored the same way: a mask bit per
 /// column costs what 2:4's two 2-bit positions per four columns cost, and less than 4:8's.
 ///
-/// `coppice_masked_rows` multiplies rows by a vector (dispatched by CPUID: AVX-512 `vexpandps`, AVX2
-/// permutations, a portable twin); `coppice_masked_expand` widens rows back to F32 for prefill's GEMM.
+/// `coppice_masked_rows` multiplies rows by a vector, dispatched by CPUID: AVX512-VBMI2 `vpexpandw` for
+/// F16/BF16, AVX-512 `vexpandps`, AVX2 permutations, a portable twin; Q8_0 with VBMI2 and VNNI runs
+/// in integers against x's int8 blocks (`coppice_masked_rows_q8_integer`). Prefill widens rows back to
+/// F32 for the GEMM (`coppice_masked_expand`), Q8_0 there back to its blocks for the integer GEMM.
 public struct MaskedWeights: Sendable {
     public let rows: Int
     public let columns: Int
@@ -35,8 +37,6 @@ public struct MaskedWeights: Sendable {
 
     /// Bytes a product reads from the weights: masks, values and scales.
     public var byteCount: Int { masks.count + values.count - Self.padding + 2 * scales.count }
-
-    public var sparsity: Double { 1 - Double(nonzeros) / Double(max(1, rows * columns)) }
 
     /// `matrix` with its zeros dropped and every other value exactly as stored.
     public init(_ matrix: WeightMatrix) {

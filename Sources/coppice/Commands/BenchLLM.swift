@@ -15,7 +15,7 @@ extension Bench {
         @Option(name: .customShort("n"), help: "Generated tokens.") var generatedTokens = 128
         @Option(name: .customShort("r"), help: "Repetitions.") var repetitions = 3
         @Flag(inversion: .prefixedNo, help: "An untimed prompt and one generated token first, as llama-bench does.") var warmup = true
-        @Option(help: "auto: matrices with at least 30% zeros run from their nonzeros; off: every matrix dense.") var sparse: SparseWeights = .auto
+        @Option(help: "auto: matrices with at least 25% zeros run from their nonzeros; off: every matrix dense.") var sparse: SparseWeights = .auto
 
         func validate() throws {
             guard promptTokens >= 1, generatedTokens >= 1, repetitions >= 1 else {

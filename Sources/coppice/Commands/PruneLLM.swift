@@ -9,7 +9,7 @@ import Foundation
 struct PruneLLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune-llm",
-        abstract: "Prune a Llama GGUF file's linear layers one-shot (magnitude, Wanda, SparseGPT) and write it as GGUF.",
+        abstract: "Prune a Llama GGUF file one-shot (magnitude, Wanda, SparseGPT; or structured, compacted) and write it as GGUF.",
         discussion: """
             Every block's q, k, v, o, gate, up and down, layer by layer on calibration sequences (each layer's inputs \
             from the layers before it already pruned). Example: coppice prune-llm --model \

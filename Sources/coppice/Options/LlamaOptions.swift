@@ -17,7 +17,7 @@ struct LlamaOptions: ParsableArguments {
     var weightType: WeightMatrix.Format?
     @Option(
         help:
-            "auto: matrices with at least 30% zeros (pruned) run from their nonzeros, as bitmasks and packed values; off: every matrix dense."
+            "auto: matrices with at least 25% zeros (pruned) run from their nonzeros, as bitmasks and packed values; off: every matrix dense."
     )
     var sparse: SparseWeights = .auto
 
