@@ -329,6 +329,90 @@ void coppice_masked_q8_blocks(const uint8_t *masks, const uint8_t *values, const
     }
 }
 
+/* Whether value k of a stored row is nonzero (±0 count as zero); Q8_0 rows are blocks of an F16 scale
+   and 32 int8 values. */
+static int stored_nonzero(int format, const uint8_t *row, long k) {
+    switch (format) {
+    case F32: { uint32_t bits; memcpy(&bits, row + 4 * k, 4); return (bits & 0x7fffffffu) != 0; }
+    case Q8: return row[34 * (k / 32) + 2 + k % 32] != 0;
+    default: { uint16_t bits; memcpy(&bits, row + 2 * k, 2); return (bits & 0x7fff) != 0; }
+    }
+}
+
+#if defined(__x86_64__)
+/* Packing with AVX512-VBMI2 compress, 32 values (16 for F32) a step; every store writes a whole vector,
+   so `values` needs 64 bytes of room past the packed ones. A 1B model's scalar packing took 10 s at load. */
+T512Q uint32_t nonzero_bits(int format, const uint8_t *p) {
+    switch (format) {
+    case F32: {
+        __m512i lo = _mm512_loadu_si512(p), hi = _mm512_loadu_si512(p + 64), magnitude = _mm512_set1_epi32(0x7fffffff);
+        return (uint32_t)_mm512_test_epi32_mask(lo, magnitude) | (uint32_t)_mm512_test_epi32_mask(hi, magnitude) << 16;
+    }
+    case Q8: return _mm256_test_epi8_mask(_mm256_loadu_si256((const __m256i *)p), _mm256_set1_epi8(-1));
+    default: return _mm512_test_epi16_mask(_mm512_loadu_si512(p), _mm512_set1_epi16(0x7fff));
+    }
+}
+
+T512Q long pack_row_vbmi2(int format, const uint8_t *row, int columns, uint8_t *mask, uint8_t *values, uint16_t *scales) {
+    uint8_t *start = values;
+    for (int j = 0; j < columns; j += 32) {
+        const uint8_t *p = format == Q8 ? row + 34 * (j / 32) + 2 : row + (size_t)value_size(format) * j;
+        uint32_t m = nonzero_bits(format, p);
+        memcpy(mask + j / 8, &m, 4);
+        switch (format) {
+        case F32:
+            _mm512_storeu_ps(values, _mm512_maskz_compress_ps((__mmask16)m, _mm512_loadu_ps(p)));
+            values += 4 * _mm_popcnt_u32(m & 0xffff);
+            _mm512_storeu_ps(values, _mm512_maskz_compress_ps((__mmask16)(m >> 16), _mm512_loadu_ps(p + 64)));
+            values += 4 * _mm_popcnt_u32(m >> 16);
+            break;
+        case Q8:
+            memcpy(scales + j / 32, row + 34 * (j / 32), 2);
+            _mm256_storeu_si256((__m256i *)values, _mm256_maskz_compress_epi8(m, _mm256_loadu_si256((const __m256i *)p)));
+            values += _mm_popcnt_u32(m);
+            break;
+        default:
+            _mm512_storeu_si512(values, _mm512_maskz_compress_epi16(m, _mm512_loadu_si512(p)));
+            values += 2 * _mm_popcnt_u32(m);
+        }
+    }
+    return values - start;
+}
+
+T512Q long count_row_vbmi2(int format, const uint8_t *row, int columns) {
+    long count = 0;
+    for (int j = 0; j < columns; j += 32)
+        count += _mm_popcnt_u32(nonzero_bits(format, format == Q8 ? row + 34 * (j / 32) + 2 : row + (size_t)value_size(format) * j));
+    return count;
+}
+#endif
+
+/* The compress kernels run at the level of the integer Q8_0 kernel (AVX512-VNNI with VBMI2). */
+long coppice_row_nonzeros(int level, int format, const uint8_t *row, int columns) {
+#if defined(__x86_64__)
+    if (coppice_masked_q8_integer(level)) return count_row_vbmi2(format, row, columns);
+#endif
+    long count = 0;
+    for (long k = 0; k < columns; k++) count += stored_nonzero(format, row, k);
+    return count;
+}
+
+long coppice_masked_pack_row(int level, int format, const uint8_t *row, int columns, uint8_t *mask, uint8_t *values, uint16_t *scales) {
+#if defined(__x86_64__)
+    if (coppice_masked_q8_integer(level)) return pack_row_vbmi2(format, row, columns, mask, values, scales);
+#endif
+    int size = value_size(format);
+    long kept = 0;
+    memset(mask, 0, (size_t)columns / 8);
+    for (long k = 0; k < columns; k++) {
+        if (format == Q8 && k % 32 == 0) memcpy(scales + k / 32, row + 34 * (k / 32), 2);
+        if (!stored_nonzero(format, row, k)) continue;
+        mask[k / 8] |= (uint8_t)(1u << (k % 8));
+        memcpy(values + size * kept++, format == Q8 ? row + 34 * (k / 32) + 2 + k % 32 : row + size * k, (size_t)size);
+    }
+    return kept * size;
+}
+
 int coppice_masked_q8_integer(int level) {
 #if defined(__x86_64__)
     return coppice_level_supported(level) >= COPPICE_ISA_AVX512_VNNI && coppice_cpu_has_vbmi2();

@@ -38,50 +38,39 @@ public struct MaskedWeights: Sendable {
     /// Bytes a product reads from the weights: masks, values and scales.
     public var byteCount: Int { masks.count + values.count - Self.padding + 2 * scales.count }
 
-    /// `matrix` with its zeros dropped and every other value exactly as stored.
-    public init(_ matrix: WeightMatrix) {
+    /// `matrix` with its zeros dropped and every other value exactly as stored (packed at `level`,
+    /// default the dispatched one).
+    public init(_ matrix: WeightMatrix, level: Int32? = nil) {
         precondition(
             matrix.rows > 0 && Self.supports(matrix.format, columns: matrix.columns),
             "\(matrix.rows) \(matrix.format) rows of \(matrix.columns) cannot be masked")
         (rows, columns, format) = (matrix.rows, matrix.columns, matrix.format)
-        let valueSize = format == .f32 ? 4 : format == .q8_0 ? 1 : 2, blocks = columns / BlockQuantization.blockSize
-        var bits = [UInt8](repeating: 0, count: rows * columns / 8), packed: [UInt8] = [], starts: [Int64] = []
-        var blockScales = [UInt16](repeating: 0, count: format == .q8_0 ? rows * blocks : 0)
-        packed.reserveCapacity(rows * columns * valueSize / 2)
-        var row = [Float](repeating: 0, count: columns), stored = [UInt8](repeating: 0, count: format == .q8_0 ? matrix.rowBytes : 0)
-        for r in 0..<rows {
-            starts.append(Int64(packed.count))
-            let maskRow = r * matrix.columns / 8
-            func keep(_ j: Int) { bits[maskRow + j / 8] |= 1 << UInt8(j % 8) }
-            if format == .q8_0 {
-                // The int8 codes and scales as stored (a block is an F16 scale and 32 int8 values).
-                stored.withUnsafeMutableBytes { matrix.copyStoredRow(r, into: $0) }
-                for b in 0..<blocks {
-                    blockScales[r * blocks + b] = UInt16(stored[34 * b]) | UInt16(stored[34 * b + 1]) << 8
-                    for i in 0..<32 where stored[34 * b + 2 + i] != 0 {
-                        keep(32 * b + i)
-                        packed.append(stored[34 * b + 2 + i])
+        let code = Self.code(format), valueSize = format == .f32 ? 4 : format == .q8_0 ? 1 : 2, width = matrix.columns
+        let level = level ?? coppice_isa(), kept = matrix.nonzeroCount(level: level)
+        var bits = [UInt8](repeating: 0, count: rows * columns / 8), packed = [UInt8](repeating: 0, count: kept * valueSize + Self.padding)
+        var starts = [Int64](repeating: 0, count: rows)
+        var blockScales = [UInt16](repeating: 0, count: format == .q8_0 ? rows * columns / BlockQuantization.blockSize : 0)
+        withUnsafeTemporaryAllocation(byteCount: matrix.rowBytes, alignment: 16) { row in
+            bits.withUnsafeMutableBufferPointer { bits in
+                packed.withUnsafeMutableBufferPointer { packed in
+                    blockScales.withUnsafeMutableBufferPointer { scales in
+                        var offset = 0
+                        for r in 0..<matrix.rows {
+                            matrix.copyStoredRow(r, into: row)
+                            starts[r] = Int64(offset)
+                            offset += coppice_masked_pack_row(
+                                level, code, row.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(width), bits.baseAddress! + r * width / 8,
+                                packed.baseAddress! + offset, scales.baseAddress.map { $0 + r * width / BlockQuantization.blockSize })
+                        }
                     }
-                }
-                continue
-            }
-            row.withUnsafeMutableBufferPointer { matrix.dequantizeRow(r, into: $0.baseAddress!) }
-            for j in 0..<columns where row[j] != 0 {
-                keep(j)
-                switch format {
-                case .f32: withUnsafeBytes(of: row[j].bitPattern.littleEndian) { packed.append(contentsOf: $0) }
-                case .f16: withUnsafeBytes(of: Float16(row[j]).bitPattern.littleEndian) { packed.append(contentsOf: $0) }
-                default: withUnsafeBytes(of: bfloat16Bits(row[j]).littleEndian) { packed.append(contentsOf: $0) }
                 }
             }
         }
-        let kept = packed.count / valueSize
-        packed.append(contentsOf: repeatElement(0, count: Self.padding))
         (masks, values, offsets, scales, nonzeros) = (bits, packed, starts, blockScales, kept)
     }
 
-    /// The C kernels' name for the value type.
-    private var code: Int32 {
+    /// The C kernels' name for a value type.
+    static func code(_ format: WeightMatrix.Format) -> Int32 {
         switch format {
         case .f32: 0
         case .f16: 1
@@ -89,6 +78,8 @@ public struct MaskedWeights: Sendable {
         default: 3
         }
     }
+
+    private var code: Int32 { Self.code(format) }
 
     /// Whether decode multiplies x quantized to int8 blocks, as dense Q8_0 rows do (Q8_0 values on a
     /// CPU with AVX512-VBMI2 and VNNI: `coppice_masked_rows_q8_integer`).
@@ -162,25 +153,36 @@ extension WeightMatrix {
     /// `minimumSparsity` of its weights are zero; nil otherwise.
     public func maskedIfSparse(minimumSparsity: Double) -> WeightMatrix? {
         guard masked == nil, rows > 0, MaskedWeights.supports(format, columns: columns) else { return nil }
-        var zeros = 0
-        var row = [Float](repeating: 0, count: columns)
-        for r in 0..<rows {
-            row.withUnsafeMutableBufferPointer { dequantizeRow(r, into: $0.baseAddress!) }
-            for value in row where value == 0 { zeros += 1 }
-        }
-        guard Double(zeros) >= minimumSparsity * Double(rows * columns) else { return nil }
+        guard Double(rows * columns - nonzeroCount()) >= minimumSparsity * Double(rows * columns) else { return nil }
         return WeightMatrix(masked: MaskedWeights(self))
+    }
+
+    /// Nonzero weights as stored (one pass over the stored rows, in C).
+    func nonzeroCount(level: Int32 = coppice_isa()) -> Int {
+        withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { row in
+            (0..<rows).reduce(0) { count, r in
+                copyStoredRow(r, into: row)
+                return count
+                    + coppice_row_nonzeros(level, MaskedWeights.code(format), row.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(columns))
+            }
+        }
     }
 
     /// Bytes a product with one activation row reads from the weights.
     public var byteCount: Int { masked?.byteCount ?? storage.count }
 
-    /// Row `r`'s Q8_0 / Q4_0 / Q4_1 blocks as stored, not interleaved.
+    /// Row `r` as stored (values, or Q8_0 / Q4_0 / Q4_1 blocks), not interleaved.
     func copyStoredRow(_ r: Int, into out: UnsafeMutableRawBufferPointer) {
-        precondition(masked == nil && format.isBlockQuantized && out.count >= rowBytes, "row \(r) needs \(rowBytes) bytes, got \(out.count)")
+        precondition(masked == nil && out.count >= rowBytes, "row \(r) needs \(rowBytes) bytes, got \(out.count)")
         storage.withUnsafeBytes { raw in
             if !interleaved {
                 out.baseAddress!.copyMemory(from: raw.baseAddress! + r * rowBytes, byteCount: rowBytes)
+            } else if !format.isBlockQuantized {
+                // Eight rows interleaved by pieces of eight values (`coppice_float_interleave`).
+                let piece = rowBytes / columns * 8, group = raw.baseAddress! + (r / 8) * 8 * rowBytes
+                for c in 0..<(columns / 8) {
+                    (out.baseAddress! + c * piece).copyMemory(from: group + (c * 8 + r % 8) * piece, byteCount: piece)
+                }
             } else {
                 let group = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + (r / 8) * 8 * rowBytes
                 coppice_deinterleave_row(

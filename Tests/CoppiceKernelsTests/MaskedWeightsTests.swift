@@ -36,6 +36,14 @@ import Testing
                 let values = pruned(testValues(rows * columns, seed: UInt64(rows * columns)), rows: rows, columns: columns, pattern: pattern, seed: 3)
                 let dense = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
                 let masked = MaskedWeights(dense), x = testValues(columns, seed: 9)
+                // Packed by the scalar twin: the same bytes as by the vector packing.
+                let generic = MaskedWeights(dense, level: Int32(COPPICE_ISA_GENERIC))
+                #expect(generic.nonzeros == masked.nonzeros && generic.byteCount == masked.byteCount)
+                var fromGeneric = [Float](repeating: .nan, count: rows * columns), fromVector = fromGeneric
+                generic.expandRows(0..<rows, into: &fromGeneric)
+                masked.expandRows(0..<rows, into: &fromVector)
+                let samePacking = fromGeneric == fromVector
+                #expect(samePacking, "\(format) \(rows)×\(columns) \(pattern) packed by the scalar twin")
                 var exact = [Float](repeating: 0, count: rows), rounded = exact
                 dense.reference(x, count: 1, into: &exact)
                 // The integer Q8_0 kernel is defined on x's int8 round trip, as the dense Q8_0 rows are.

@@ -122,6 +122,13 @@ void coppice_masked_rows_q8_integer(const uint8_t *masks, const uint8_t *values,
 /// from `out`: integer prefill multiplies them as the dense rows.
 void coppice_masked_q8_blocks(const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
                               long firstRow, long endRow, int columns, uint8_t *out);
+/// Nonzero values (±0 is zero) of one row stored as `format` (the codes above; Q8_0: its blocks), at
+/// `level` (lowered to the supported level).
+long coppice_row_nonzeros(int level, int format, const uint8_t *row, int columns);
+/// One stored row packed at `level`: its mask (columns/8 bytes), its nonzero values in column order to
+/// `values` (returns their bytes; up to 64 bytes past them may be written) and, for Q8_0, its block
+/// scales (columns/32) to `scales`.
+long coppice_masked_pack_row(int level, int format, const uint8_t *row, int columns, uint8_t *mask, uint8_t *values, uint16_t *scales);
 /// The same rows widened to dense F32 rows, out[(r − firstRow)·columns ...] (prefill's panels).
 void coppice_masked_expand(int format, const uint8_t *masks, const uint8_t *values, const int64_t *offsets, const uint16_t *scales,
                            long firstRow, long endRow, int columns, float *out);
