@@ -38,16 +38,14 @@ extension LlamaRuntime {
     /// Matrices stored masked, of the seven per block and the output head.
     public var maskedMatrixCount: Int {
         layers.reduce(output.masked == nil ? 0 : 1) { count, layer in
-            count + [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down].filter { $0.masked != nil }.count
+            count + layer.matrices.filter { $0.masked != nil }.count
         }
     }
 
     /// Bytes of weights one decode step reads: every block's seven matrices, the output head and one
     /// embedding row. Decode runs at about memory bandwidth / this.
     public var weightBytesPerToken: Int {
-        let blocks = layers.reduce(0) { sum, layer in
-            sum + [layer.q, layer.k, layer.v, layer.o, layer.gate, layer.up, layer.down].reduce(0) { $0 + $1.byteCount }
-        }
+        let blocks = layers.reduce(0) { sum, layer in sum + layer.matrices.reduce(0) { $0 + $1.byteCount } }
         return blocks + output.byteCount + embedding.byteCount / max(1, embedding.rows)
     }
 }

@@ -20,6 +20,8 @@ public final class LlamaRuntime {
         var q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix, gate: WeightMatrix, up: WeightMatrix, down: WeightMatrix
         /// The matrices that decode multiplies by one input together (sharing the storages above).
         let qkv: [WeightMatrix], gateUp: [WeightMatrix]
+        /// The seven, in `matrixSites` order.
+        var matrices: [WeightMatrix] { [q, k, v, o, gate, up, down] }
 
         init(
             attentionNorm: [Float], ffnNorm: [Float], q: WeightMatrix, k: WeightMatrix, v: WeightMatrix, o: WeightMatrix,
