@@ -40,13 +40,16 @@ public struct MaskedWeights: Sendable {
 
     /// `matrix` with its zeros dropped and every other value exactly as stored (packed at `level`,
     /// default the dispatched one).
-    public init(_ matrix: WeightMatrix, level: Int32? = nil) {
+    public init(_ matrix: WeightMatrix, level: Int32? = nil) { self.init(matrix, level: level ?? coppice_isa(), nonzeros: nil) }
+
+    /// As above, with the matrix's nonzero count when the caller has already counted it.
+    init(_ matrix: WeightMatrix, level: Int32, nonzeros counted: Int?) {
         precondition(
             matrix.rows > 0 && Self.supports(matrix.format, columns: matrix.columns),
             "\(matrix.rows) \(matrix.format) rows of \(matrix.columns) cannot be masked")
         (rows, columns, format) = (matrix.rows, matrix.columns, matrix.format)
         let code = Self.code(format), valueSize = format == .f32 ? 4 : format == .q8_0 ? 1 : 2, width = matrix.columns
-        let level = level ?? coppice_isa(), kept = matrix.nonzeroCount(level: level)
+        let kept = counted ?? matrix.nonzeroCount(level: level)
         var bits = [UInt8](repeating: 0, count: rows * columns / 8), packed = [UInt8](repeating: 0, count: kept * valueSize + Self.padding)
         var starts = [Int64](repeating: 0, count: rows)
         var blockScales = [UInt16](repeating: 0, count: format == .q8_0 ? rows * columns / BlockQuantization.blockSize : 0)
@@ -153,8 +156,9 @@ extension WeightMatrix {
     /// `minimumSparsity` of its weights are zero; nil otherwise.
     public func maskedIfSparse(minimumSparsity: Double) -> WeightMatrix? {
         guard masked == nil, rows > 0, MaskedWeights.supports(format, columns: columns) else { return nil }
-        guard Double(rows * columns - nonzeroCount()) >= minimumSparsity * Double(rows * columns) else { return nil }
-        return WeightMatrix(masked: MaskedWeights(self))
+        let nonzeros = nonzeroCount()
+        guard Double(rows * columns - nonzeros) >= minimumSparsity * Double(rows * columns) else { return nil }
+        return WeightMatrix(masked: MaskedWeights(self, level: coppice_isa(), nonzeros: nonzeros))
     }
 
     /// Nonzero weights as stored (one pass over the stored rows, in C).
