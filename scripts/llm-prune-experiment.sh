@@ -14,7 +14,7 @@ scripts/fetch-data.sh
 source scripts/lib/coppice.sh
 work="${1:-$(mktemp -d)}" results=docs/results/llm-pruning.md
 model=.data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
-scale=(--calibration-sequences 16 --eval-tokens 4096) methods="magnitude wanda sparsegpt" structures="ffn-channels:0.25 blocks:4"
+scale=(--calibration-sequences 16 --sequence-length 256 --eval-tokens 4096) methods="magnitude wanda sparsegpt" structures="ffn-channels:0.25 blocks:4"
 if [ -n "$smoke" ]; then
     # The quick mode: two methods, a short calibration and evaluation, results kept out of the repo.
     scale=(--calibration-sequences 2 --sequence-length 64 --eval-tokens 256 --speed-tokens 8) methods="magnitude wanda"

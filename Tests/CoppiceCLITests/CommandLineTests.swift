@@ -379,6 +379,13 @@ import Testing
         #expect(report.perplexity.map { $0.pruned > 0 && abs($0.pruned - number(before: "pruned", in: intoDirectory.output)!) < 1e-3 } == true)
         #expect(report.dense.map { $0.decodeTokensPerSecond > 0 && $0.weightMBPerToken > 0 } == true && report.sparse != nil)
         #expect(["model.gguf", "recipe.json", "report.md"].allSatisfy { FileManager.default.fileExists(atPath: reportDirectory + "/" + $0) })
+        // The directory is also a Hugging Face model, its pruned matrices in sparse safetensors, that runs as the run scored it.
+        #expect(try SafetensorsFile(path: reportDirectory + "/model.safetensors").names.contains("model.layers.0.mlp.up_proj.weight.csr_values"))
+        let prunedDirectory = try run([
+            "perplexity", "--model", reportDirectory, "--context", "64", "--text", directory + "/held.txt", "--window", "16", "--max-tokens", "64",
+        ])
+        let rescoredDirectory = number(before: "over", in: prunedDirectory.output)
+        #expect(rescoredDirectory.map { abs($0 - report.perplexity!.pruned) < 1e-3 } == true, "\(prunedDirectory.output) \(prunedDirectory.error)")
         let lossy = try run(["prune-llm", "--model", gguf, "--output", directory + "/x.gguf", "--type", "q4_1"])
         #expect(lossy.status != 0 && lossy.error.contains("q4_1"))
         let bad = try run(["generate"] + common + ["--prompt", "x", "--top-p", "0"])

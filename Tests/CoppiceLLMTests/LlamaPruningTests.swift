@@ -50,6 +50,23 @@ import Testing
         }
     }
 
+    /// A sequence longer than the runtime's batch runs through a layer in chunks over the layer's cache:
+    /// the same outputs and, summed over the chunks, the same statistics as in one piece.
+    @Test func aLongSequenceRunsInChunksAsInOnePiece() throws {
+        let model = try LlamaTests.fixture("untied").0
+        let (whole, chunked) = (LlamaRuntime(model: model, maxSequence: 64, maxBatch: 32), LlamaRuntime(model: model, maxSequence: 64, maxBatch: 7))
+        let sequence = calibration[0]
+        var (a, b) = (whole.embed(sequence), chunked.embed(sequence))
+        var (sumsA, sumsB) = ([LayerSite: Double](), [LayerSite: Double]())
+        try whole.runLayer(1, hidden: &a) { site, input, _ in sumsA[site, default: 0] += input.reduce(0.0) { $0 + Double($1 * $1) } }
+        try chunked.runLayer(1, hidden: &b) { site, input, _ in sumsB[site, default: 0] += input.reduce(0.0) { $0 + Double($1 * $1) } }
+        let outputsAgree = zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }
+        #expect(outputsAgree && sumsA.count == 4)
+        for (site, sum) in sumsA { #expect(abs(sumsB[site]! / sum - 1) < 1e-5, "\(site)") }
+        var tooLong = whole.embed(Array(repeating: 1, count: 65))
+        #expect(throws: LlamaError.self) { try whole.runLayer(0, hidden: &tooLong) { _, _, _ in } }
+    }
+
     /// What SparseGPT optimizes: on the calibration inputs, the pruned layer's outputs stay closer to
     /// the dense ones than magnitude's or Wanda's masks without updates leave them.
     @Test func sparseGPTReconstructsTheLayerBest() throws {

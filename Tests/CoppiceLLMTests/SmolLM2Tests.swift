@@ -1,3 +1,4 @@
+import CoppiceFormats
 import CoppiceLLM
 import Foundation
 import Testing
@@ -38,6 +39,30 @@ import Testing
 
     @Test func chatPromptsAreTheFilesTemplate() throws {
         let format = try ChatFormat(tokenizer: Self.loaded.tokenizer)
+        for chat in Self.fixture.chat {
+            let messages = chat.messages.map { ChatMessage(ChatMessage.Role(rawValue: $0.role)!, $0.content) }
+            #expect(format.encodeDialogPrompt(messages) == chat.ids, "\(chat.messages.first!.role) first")
+        }
+    }
+
+    /// The vocabulary written out as `tokenizer.json` + `tokenizer_config.json` (a pruned model's
+    /// Hugging Face directory) reads back to llama.cpp's ids and the same chat prompts.
+    @Test func theExportedTokenizerJSONGivesTheSameIds() throws {
+        let directory = NSTemporaryDirectory() + "coppice-smollm2-tokenizer-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let metadata = try GGUFFile(path: Self.model).metadata
+        try HuggingFaceTokenizer.tokenizerJSON(gguf: metadata).write(to: URL(fileURLWithPath: directory + "/tokenizer.json"))
+        try HuggingFaceTokenizer.tokenizerConfigJSON(gguf: metadata).write(to: URL(fileURLWithPath: directory + "/tokenizer_config.json"))
+        let tokenizer = try HuggingFaceTokenizer(path: directory + "/tokenizer.json")
+        #expect(tokenizer.chatTemplate == Self.loaded.tokenizer.chatTemplate)
+        // As the `tokenizers` library does, a tokenizer.json's added tokens are recognised in any text:
+        // llama.cpp's ids with special tokens parsed.
+        for case_ in Self.fixture.tokens {
+            #expect(tokenizer.encode(case_.text) == case_.special_ids, "\(case_.text.debugDescription)")
+            #expect(tokenizer.decode(case_.ids) == case_.text)
+        }
+        let format = try ChatFormat(tokenizer: tokenizer)
         for chat in Self.fixture.chat {
             let messages = chat.messages.map { ChatMessage(ChatMessage.Role(rawValue: $0.role)!, $0.content) }
             #expect(format.encodeDialogPrompt(messages) == chat.ids, "\(chat.messages.first!.role) first")

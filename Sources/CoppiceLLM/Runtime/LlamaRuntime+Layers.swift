@@ -33,19 +33,23 @@ extension LlamaRuntime {
     }
 
     /// Layer `l` alone on `hidden` (the residual stream of one sequence from position 0, at most
-    /// `maxBatch` rows), in place; `observe` sees each site's input (rows × `width(of:)`).
+    /// `maxSequence` rows), in place, `maxBatch` rows at a time through the layer's cache; `observe`
+    /// sees each site's input (rows × `width(of:)`) once per chunk.
     public func runLayer(_ l: Int, hidden: inout [Float], observe: (LayerSite, [Float], Int) -> Void) throws(LlamaError) {
         let d = configuration.hiddenSize, t = hidden.count / d
-        guard t > 0, t * d == hidden.count, t <= maxBatch, t <= maxSequence, layers.indices.contains(l) else {
-            throw .invalidInput("runLayer: \(hidden.count) values for rows of \(d), at most \(min(maxBatch, maxSequence)) rows, layer \(l)")
+        guard t > 0, t * d == hidden.count, t <= maxSequence, layers.indices.contains(l) else {
+            throw .invalidInput("runLayer: \(hidden.count) values for rows of \(d), at most \(maxSequence) rows, layer \(l)")
         }
         reset()
-        x.replaceSubrange(0..<hidden.count, with: hidden)
-        // The scratch buffers hold maxBatch rows: the observer gets the t rows of the site's width.
-        withoutActuallyEscaping(observe) { observe in
-            runLayer(l, rows: t, start: 0) { site, input, rows in observe(site, Array(input[0..<(rows * self.width(of: site))]), rows) }
+        for start in stride(from: 0, to: t, by: maxBatch) {
+            let rows = min(maxBatch, t - start), chunk = (start * d)..<((start + rows) * d)
+            x.replaceSubrange(0..<chunk.count, with: hidden[chunk])
+            // The scratch buffers hold maxBatch rows: the observer gets the chunk's rows of the site's width.
+            withoutActuallyEscaping(observe) { observe in
+                runLayer(l, rows: rows, start: start) { site, input, n in observe(site, Array(input[0..<(n * self.width(of: site))]), n) }
+            }
+            hidden.replaceSubrange(chunk, with: x[0..<chunk.count])
         }
-        hidden = Array(x[0..<hidden.count])
     }
 
     /// The width of a site's input rows.

@@ -5,7 +5,7 @@ import Foundation
 extension LlamaRuntime {
     /// A runtime and a tokenizer for `model`: a Hugging Face directory (config.json + safetensors) or a
     /// GGUF file. The tokenizer is `tokenizer` (Meta's `tokenizer.model` or a `tokenizer.json`), or when
-    /// nil the GGUF file's own vocabulary, else `.data/llama3/tokenizer.model`. A GGUF file runs on its
+    /// nil the model's own (a GGUF file's vocabulary, a directory's `tokenizer.json`), else `.data/llama3/tokenizer.model`. A GGUF file runs on its
     /// weights as stored unless `weightType` asks for another; a directory runs at `weightType`
     /// (default F32). Prefill batches hold up to 512 tokens. With `sparse`, pruned matrices (at least
     /// `sparseThreshold` zeros) run from their nonzeros.
@@ -14,7 +14,7 @@ extension LlamaRuntime {
         weightType: WeightMatrix.Format? = nil, sparse: Bool = true
     ) throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
         let gguf = model.lowercased().hasSuffix(".gguf"), batch = min(512, context)
-        let tokenizer = try loadTokenizer(tokenizer, model: gguf ? model : nil)
+        let tokenizer = try loadTokenizer(tokenizer, model: model)
         let runtime = try denseRuntime(model: model, gguf: gguf, context: context, batch: batch, weightType: weightType)
         if sparse { runtime.maskSparseMatrices() }
         return (runtime, tokenizer)
@@ -46,10 +46,12 @@ extension LlamaRuntime {
     }
 
     /// `path` as Meta's `tokenizer.model` or (ending in .json) a `tokenizer.json`; nil: the vocabulary
-    /// of the GGUF file `model` if it has one, else `.data/llama3/tokenizer.model`.
-    static func loadTokenizer(_ path: String?, model: String?) throws -> any TextTokenizer {
+    /// of the GGUF file `model` or the model directory's `tokenizer.json`, else `.data/llama3/tokenizer.model`.
+    static func loadTokenizer(_ path: String?, model: String) throws -> any TextTokenizer {
         if let path { return path.hasSuffix(".json") ? try HuggingFaceTokenizer(path: path) : try Llama3Tokenizer(path: path) }
-        if let model {
+        if !model.lowercased().hasSuffix(".gguf") {
+            if FileManager.default.fileExists(atPath: model + "/tokenizer.json") { return try HuggingFaceTokenizer(path: model + "/tokenizer.json") }
+        } else {
             let file: GGUFFile
             do { file = try GGUFFile(path: model) } catch { throw LlamaError.weights("\(error)") }
             if file.metadata["tokenizer.ggml.tokens"] != nil { return try HuggingFaceTokenizer(gguf: file.metadata, name: model) }

@@ -18,27 +18,8 @@ extension HuggingFaceTokenizer {
     /// (type 3) are cut out of text only when special tokens are allowed, user-defined ones (4) always,
     /// as llama.cpp does; generation stops at EOS, EOT and the vocabulary's end-of-turn tokens.
     public convenience init(gguf metadata: [String: GGUFValue], name: String) throws(LlamaError) {
-        func strings(_ key: String) throws(LlamaError) -> [String] {
-            guard case .array(let values)? = metadata[key] else { throw .invalidInput("\(name): \(key) is missing") }
-            let strings = values.compactMap(\.string)
-            guard strings.count == values.count else { throw .invalidInput("\(name): \(key) is not a list of strings") }
-            return strings
-        }
-        let model = metadata["tokenizer.ggml.model"]?.string ?? "none"
-        guard model == "gpt2" else { throw .invalidInput("\(name): tokenizer model \(model); the byte-level BPE model gpt2 is read") }
-        let tokens = try strings("tokenizer.ggml.tokens"), merges = try strings("tokenizer.ggml.merges")
-        guard !tokens.isEmpty else { throw .invalidInput("\(name): tokenizer.ggml.tokens is empty") }
-        var types = [Int](repeating: 1, count: tokens.count)
-        if case .array(let values) = metadata["tokenizer.ggml.token_type"] {
-            guard values.count == tokens.count else {
-                throw .invalidInput("\(name): \(values.count) token types for \(tokens.count) tokens")
-            }
-            types = values.map { $0.integer ?? 1 }
-        }
-        let pre = metadata["tokenizer.ggml.pre"]?.string ?? "default"
-        guard let patterns = Self.preTokenizers[pre] else {
-            throw .invalidInput("\(name): pre-tokenizer '\(pre)' is not known; \(Self.preTokenizers.keys.sorted().joined(separator: ", ")) are")
-        }
+        let (tokens, types, merges, pre) = try Self.ggufVocabulary(metadata, name: name)
+        let patterns = Self.preTokenizers[pre]!
         var vocabulary: [String: Int] = [:], added: [String: Int] = [:], control: [String: Int] = [:]
         for (id, (token, type)) in zip(tokens, types).enumerated() {
             switch type {
@@ -64,5 +45,33 @@ extension HuggingFaceTokenizer {
             vocabulary: vocabulary, merges: merges, added: added, control: control, patterns: patterns, addPrefixSpace: false,
             ignoreMerges: llama3, beginOfText: addsBOS ? bos : nil,
             stopTokens: Set([eos, eot].compactMap { $0 } + Self.stopNames.compactMap { special[$0] }), chatTemplate: template, name: name)
+    }
+
+    /// The vocabulary of a GGUF file's `gpt2` tokenizer: tokens, their types, merges, and the pre-tokenizer's name.
+    static func ggufVocabulary(_ metadata: [String: GGUFValue], name: String) throws(LlamaError)
+        -> (tokens: [String], types: [Int], merges: [String], pre: String)
+    {
+        func strings(_ key: String) throws(LlamaError) -> [String] {
+            guard case .array(let values)? = metadata[key] else { throw .invalidInput("\(name): \(key) is missing") }
+            let strings = values.compactMap(\.string)
+            guard strings.count == values.count else { throw .invalidInput("\(name): \(key) is not a list of strings") }
+            return strings
+        }
+        let model = metadata["tokenizer.ggml.model"]?.string ?? "none"
+        guard model == "gpt2" else { throw .invalidInput("\(name): tokenizer model \(model); the byte-level BPE model gpt2 is read") }
+        let tokens = try strings("tokenizer.ggml.tokens"), merges = try strings("tokenizer.ggml.merges")
+        guard !tokens.isEmpty else { throw .invalidInput("\(name): tokenizer.ggml.tokens is empty") }
+        var types = [Int](repeating: 1, count: tokens.count)
+        if case .array(let values) = metadata["tokenizer.ggml.token_type"] {
+            guard values.count == tokens.count else {
+                throw .invalidInput("\(name): \(values.count) token types for \(tokens.count) tokens")
+            }
+            types = values.map { $0.integer ?? 1 }
+        }
+        let pre = metadata["tokenizer.ggml.pre"]?.string ?? "default"
+        guard Self.preTokenizers[pre] != nil else {
+            throw .invalidInput("\(name): pre-tokenizer '\(pre)' is not known; \(Self.preTokenizers.keys.sorted().joined(separator: ", ")) are")
+        }
+        return (tokens, types, merges, pre)
     }
 }

@@ -56,12 +56,17 @@ public final class HuggingFaceTokenizer: TextTokenizer, @unchecked Sendable {
         tokenBytes = bytes
     }
 
+    /// A `tokenizer.json`, with the chat template of a `tokenizer_config.json` beside it where that
+    /// has one Coppice knows.
     public convenience init(path: String) throws(LlamaError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .invalidInput("cannot read \(path)") }
-        try self.init(json: data, name: path)
+        let config = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("tokenizer_config.json").path
+        let jinja = FileManager.default.contents(atPath: config).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        try self.init(json: data, name: path, chatTemplate: (jinja?["chat_template"] as? String).flatMap(ChatTemplate.init(jinja:)))
     }
 
-    public convenience init(json data: Data, name: String = "tokenizer.json") throws(LlamaError) {
+    /// `chatTemplate` nil: ChatML for a vocabulary with `<|im_start|>` and no Llama 3 headers, else Llama 3's.
+    public convenience init(json data: Data, name: String = "tokenizer.json", chatTemplate: ChatTemplate? = nil) throws(LlamaError) {
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let model = root["model"] as? [String: Any] else {
             throw .invalidInput("\(name) is not a tokenizer.json (no model object)")
         }
@@ -104,7 +109,7 @@ public final class HuggingFaceTokenizer: TextTokenizer, @unchecked Sendable {
         for token in root["added_tokens"] as? [[String: Any]] ?? [] {
             if let content = token["content"] as? String, let id = token["id"] as? Int { added[content] = id }
         }
-        let template: ChatTemplate = added["<|im_start|>"] != nil && added["<|start_header_id|>"] == nil ? .chatML(defaultSystem: nil) : .llama3
+        let template = chatTemplate ?? (added["<|im_start|>"] != nil && added["<|start_header_id|>"] == nil ? .chatML(defaultSystem: nil) : .llama3)
         try self.init(
             vocabulary: vocabulary, merges: pairs, added: added, control: [:], patterns: patterns, addPrefixSpace: prefixSpace,
             ignoreMerges: model["ignore_merges"] as? Bool ?? false, beginOfText: added["<|begin_of_text|>"],

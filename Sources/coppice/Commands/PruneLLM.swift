@@ -1,11 +1,13 @@
 import ArgumentParser
 import CoppiceBench
+import CoppiceFormats
 import CoppiceLLM
 import Foundation
 
 /// One-shot pruning of a Llama GGUF file (magnitude, Wanda or SparseGPT; unstructured or N:M) on
 /// calibration text, written as a GGUF file, with the perplexity before and after on held-out text;
-/// given a directory, also the recipe and a report with the pruned file's speed dense and sparse.
+/// given a directory, also as a Hugging Face model (pruned matrices stored sparse), with the recipe and a
+/// report of the pruned file's speed dense and sparse.
 struct PruneLLM: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune-llm",
@@ -14,7 +16,9 @@ struct PruneLLM: ParsableCommand {
             Every block's q, k, v, o, gate, up and down, layer by layer on calibration sequences (each layer's inputs \
             from the layers before it already pruned). Example: coppice prune-llm --model \
             .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --method wanda --sparsity 2:4 --output smollm2-wanda-2-4 \
-            (a directory: model.gguf, recipe.json, report.json, report.md; or --output FILE.gguf for the model alone).
+            (a directory: model.gguf, the Hugging Face files with pruned matrices stored sparse, recipe.json, report.json, report.md; \
+            or --output FILE.gguf for the model alone). \
+            The model runs dequantized to F32 while it is pruned unless --weight-type says otherwise.
             """)
 
     @OptionGroup var llama: LlamaOptions
@@ -24,12 +28,18 @@ struct PruneLLM: ParsableCommand {
         help: "Structured pruning with compaction instead: ffn-channels:F (remove fraction F of every block's FFN channels) or blocks:N.")
     var structured: String?
     @Option(help: "Calibration text file.") var calibration = ".data/austen/emma.txt"
-    @Option(name: .customLong("calibration-sequences"), help: "Calibration sequences, taken evenly spaced through the text.")
-    var sequences = 16
-    @Option(name: .customLong("sequence-length"), help: "Tokens per calibration sequence.") var sequenceLength = 256
+    @Option(name: .customLong("calibration-sequences"), help: "Calibration sequences, taken evenly spaced through the text (the papers' 128).")
+    var sequences = 128
+    @Option(
+        name: .customLong("sequence-length"), help: "Tokens per calibration sequence and perplexity window (default: 2048, or --context if smaller).")
+    var length: Int?
+    var sequenceLength: Int { length ?? min(2048, llama.context) }
     @Option(help: "Held-out text for the perplexity before and after (empty: none).") var eval = ".data/austen/persuasion.txt"
     @Option(name: .customLong("eval-tokens"), help: "Tokens of --eval scored, in windows of --sequence-length.") var evalTokens = 4096
-    @Option(help: "A directory for model.gguf, recipe.json, report.json and report.md, or a .gguf file (each written atomically).")
+    @Option(
+        help:
+            "A directory (a Hugging Face model, pruned matrices in sparse safetensors, with model.gguf, recipe.json, report.json, report.md) or a .gguf file."
+    )
     var output: String
     @Option(
         name: .customLong("speed-tokens"),
@@ -44,19 +54,18 @@ struct PruneLLM: ParsableCommand {
         if let structured, LlamaStructuredPruning.Target(structured) == nil {
             throw ValidationError("--structured must be ffn-channels:F with 0 < F < 1 or blocks:N with N > 0, got '\(structured)'")
         }
-        guard sequences > 0, sequenceLength > 1, evalTokens > 1 else {
-            throw ValidationError("--calibration-sequences must be positive, --sequence-length and --eval-tokens above 1")
-        }
-        guard sequenceLength <= min(llama.context, 512) else {
-            throw ValidationError("--sequence-length must be at most 512 and --context (\(llama.context)), got \(sequenceLength)")
+        guard sequences > 0, evalTokens > 1, speedTokens >= 0, sequenceLength > 1, sequenceLength <= llama.context else {
+            throw ValidationError(
+                "--calibration-sequences must be positive, --eval-tokens above 1, --speed-tokens at least 0, --sequence-length "
+                    + "from 2 to --context (\(llama.context)); got \(sequences), \(evalTokens), \(speedTokens), \(sequenceLength)")
         }
         guard llama.model.lowercased().hasSuffix(".gguf") else { throw ValidationError("--model must be a .gguf file") }
-        guard speedTokens >= 0 else { throw ValidationError("--speed-tokens must be at least 0, got \(speedTokens)") }
         guard type != .q4_1 else { throw ValidationError("--type q4_1 cannot hold pruned zeros (its minimum moves them); use f16 or q8_0") }
     }
 
     func run() throws {
-        let (runtime, tokenizer) = try llama.load()
+        // F32 unless --weight-type says otherwise: a quantized file's rows quantize the activations too, moving scores.
+        let (runtime, tokenizer) = try llama.load(defaultWeightType: .f32)
         guard let text = FileManager.default.contents(atPath: calibration) else { throw ValidationError("cannot read --calibration \(calibration)") }
         let ids = tokenizer.encode(String(decoding: text, as: UTF8.self))
         guard ids.count >= sequenceLength else {
@@ -84,6 +93,7 @@ struct PruneLLM: ParsableCommand {
         let directory = output.lowercased().hasSuffix(".gguf") ? nil : output, modelPath = directory.map { $0 + "/model.gguf" } ?? output
         if let directory { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         try LlamaGGUF.writePruned(from: llama.model, runtime: pruned, type: type.type, to: modelPath)
+        if let directory { try LlamaCheckpoint.writePruned(pruned, gguf: try GGUFFile(path: llama.model).metadata, to: directory) }
         print(summary + String(format: ", pruned in %.1f s", seconds))
         if let before, let after {
             print(String(format: "perplexity on %d tokens of %@: %.3f dense, %.3f pruned", evalIDs.count, eval, before, after))
@@ -99,19 +109,6 @@ struct PruneLLM: ParsableCommand {
         }
         if speedTokens > 0 { (report.dense, report.sparse) = (try speed(modelPath, sparse: false), try speed(modelPath, sparse: true)) }
         try report.write(to: directory)
-        print("wrote \(directory)/: model.gguf, recipe.json, report.json, report.md")
-    }
-
-    /// llama-bench's pp and tg on the pruned file, one run, its matrices dense or from their nonzeros.
-    func speed(_ path: String, sparse: Bool) throws -> LlamaPruningReport.Speed {
-        var benchmark = LLMBenchmark(models: [path])
-        (benchmark.promptTokens, benchmark.generatedTokens, benchmark.repetitions, benchmark.sparse) = (
-            speedTokens, max(1, speedTokens / 4), 1, sparse
-        )
-        let rows = try benchmark.run()
-        func value(_ metric: String) -> Double { rows.first { $0.metric == metric }?.value ?? .nan }
-        return .init(
-            promptTokens: benchmark.promptTokens, generatedTokens: benchmark.generatedTokens, prefill: value("pp\(benchmark.promptTokens)"),
-            decode: value("tg\(benchmark.generatedTokens)"), weightMBPerToken: value("weights per token"))
+        print("wrote \(directory)/: model.gguf, config.json, model.safetensors, tokenizer.json, recipe.json, report.json, report.md")
     }
 }

@@ -25,8 +25,10 @@ struct LlamaOptions: ParsableArguments {
         guard context > 1 else { throw ValidationError("--context must be at least 2 tokens, got \(context)") }
     }
 
-    func load() throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
-        try LlamaRuntime.load(model: model, tokenizer: tokenizer, context: context, weightType: weightType, sparse: sparse == .auto)
+    /// The model and its tokenizer; `defaultWeightType` where `--weight-type` is not given (nil: the file's own types).
+    func load(defaultWeightType: WeightMatrix.Format? = nil) throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
+        try LlamaRuntime.load(
+            model: model, tokenizer: tokenizer, context: context, weightType: weightType ?? defaultWeightType, sparse: sparse == .auto)
     }
 }
 
