@@ -179,8 +179,9 @@ class Llama:
 SITE_OF = {"q": "attention", "k": "attention", "v": "attention", "o": "output", "gate": "feedForward", "up": "feedForward", "down": "down"}
 
 
-def prune(model, calibration, method, sparsity, block=128, damp=0.01):
-    """The papers' loops: statistics of each layer's inputs, prune its seven matrices, pass on."""
+def prune(model, calibration, method, sparsity, block=128, damp=0.01, hessian=torch.float32):
+    """The papers' loops: statistics of each layer's inputs, prune its seven matrices, pass on. SparseGPT's
+    Hessian is summed in `hessian` precision per sequence (float32 as SparseGPT's code, and Coppice, do)."""
     n_m = tuple(map(int, sparsity.split(":"))) if ":" in sparsity else None
     hidden = [model.embedding[torch.tensor(c)] for c in calibration]
     for l in range(model.layers):
@@ -191,7 +192,8 @@ def prune(model, calibration, method, sparsity, block=128, damp=0.01):
                 if method == "wanda":
                     stats[site] = stats.get(site, 0) + (x * x).sum(0)
                 else:
-                    stats[site] = stats.get(site, 0) + x.T @ x
+                    x = x.to(hessian)
+                    stats[site] = stats.get(site, 0) + (x.T @ x).double()
             with torch.no_grad():
                 for h in hidden: model.layer(l, h, observe)
         for name, site in SITE_OF.items():
@@ -286,6 +288,8 @@ def main():
     p.add_argument("--eval", default=os.path.join(ROOT, ".data", "austen", "persuasion.txt"))
     p.add_argument("--eval-tokens", type=int, default=4096)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--hessian", choices=["float32", "float64"], default="float32",
+                   help="precision of SparseGPT's per-sequence x·xᵀ (float32: as SparseGPT's reference code and Coppice)")
     p.add_argument("--fixture", help="write the reference's masks for --model on random calibration ids here, and stop")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -306,7 +310,7 @@ def main():
         for sparsity in args.sparsities:
             for method in args.methods:
                 model = Llama(metadata, tensors)
-                prune(model, calibration, method, sparsity)
+                prune(model, calibration, method, sparsity, hessian=getattr(torch, args.hessian))
                 with torch.no_grad():
                     ours = model.perplexity(held, length)
                 out = os.path.join(work, "pruned.gguf")
@@ -329,7 +333,8 @@ def main():
                              "mask_agreement": sum(agree) / len(agree)})
                 print(f"{method} {sparsity}: PyTorch {ours:.3f}, Coppice {coppice:.3f}", file=sys.stderr)
     print(f"Coppice `prune-llm` against a PyTorch {torch.__version__} reference on {os.path.basename(args.model)}; "
-          f"perplexity on {len(held)} tokens of {os.path.basename(args.eval)} (dense {dense:.3f} in PyTorch)\n")
+          f"perplexity on {len(held)} tokens of {os.path.basename(args.eval)} (dense {dense:.3f} in PyTorch); "
+          f"SparseGPT's x·xᵀ per sequence in {args.hessian}\n")
     print("| method | sparsity | PyTorch | Coppice | Coppice / PyTorch | Coppice zeros also zero in PyTorch |")
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:
