@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "CoppiceVision", targets: ["CoppiceVision"]),
         .library(name: "CoppiceRec", targets: ["CoppiceRec"]),
         .library(name: "CoppiceLLM", targets: ["CoppiceLLM"]),
+        .library(name: "CoppiceDistributed", targets: ["CoppiceDistributed"]),
         .library(name: "CoppiceRuns", targets: ["CoppiceRuns"]),
         .library(name: "CoppiceSparsity", targets: ["CoppiceSparsity"]),
         .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
@@ -31,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CQuantizedDot"),
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "CoppiceDistributed", dependencies: ["CMPI", "CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CCPUDispatch", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(
             name: "CoppiceKernels",
@@ -42,7 +45,7 @@ let package = Package(
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceRuns", exclude: ["README.md"]),
-        .target(name: "CoppiceVision", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
+        .target(name: "CoppiceVision", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns", "CoppiceDistributed"], exclude: ["README.md"]),
         .target(name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
         .target(name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats", "CoppiceSparsity"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec", "CoppiceLLM", "CoppiceRuns"], exclude: ["README.md"]),
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "coppice",
             dependencies: [
-                "CoppiceBench", "CoppiceVision", "CoppiceRec", "CoppiceLLM",
+                "CoppiceBench", "CoppiceVision", "CoppiceRec", "CoppiceLLM", "CoppiceDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CoppiceTestSupport", dependencies: ["CoppiceTensor", "CoppiceData"]),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Coppice needs on Debian/Ubuntu, idempotently: OpenBLAS (libopenblas-dev), zlib, pkg-config,
-# and oneDNN (libdnnl2) and BLIS (libblis4), which Coppice loads at run time where OpenBLAS does not know
-# the CPU.
+# oneDNN (libdnnl2) and BLIS (libblis4), which Coppice loads at run time where OpenBLAS does not know
+# the CPU, and Open MPI (openmpi-bin: mpirun and libmpi, loaded only by runs that mpirun starts).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if [ "$(uname)" = "Linux" ]; then
     /sbin/ldconfig -p 2>/dev/null | grep -q 'libblis\.so\.4 ' || need+=(libblis4)
     /sbin/ldconfig -p 2>/dev/null | grep -q 'libdnnl\.so\.2 ' || need+=(libdnnl2)
+    command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -20,11 +20,13 @@ import Darwin
 public final class ThreadPool: @unchecked Sendable {
     // Invariant for @unchecked Sendable: all mutable state lives in `WorkerState` (see there).
 
-    /// The process-wide pool sized to the online processors (set `COPPICE_NUM_THREADS` to override).
-    /// Read with getenv/sysconf rather than Foundation's `ProcessInfo`, which copies the environment.
+    /// The process-wide pool sized to the online processors, shared among the ranks that Open MPI's
+    /// mpirun started on this host (set `COPPICE_NUM_THREADS` to override). Read with getenv/sysconf
+    /// rather than Foundation's `ProcessInfo`, which copies the environment.
     public static let shared: ThreadPool = {
         let requested = getenv("COPPICE_NUM_THREADS").flatMap { Int(String(cString: $0)) }
-        return ThreadPool(threadCount: max(1, requested ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        let ranksHere = getenv("OMPI_COMM_WORLD_LOCAL_SIZE").flatMap { Int(String(cString: $0)) } ?? 1
+        return ThreadPool(threadCount: max(1, requested ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) / max(ranksHere, 1)))
     }()
 
     /// Threads that execute a job, the calling thread included.

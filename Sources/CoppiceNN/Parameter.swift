@@ -36,6 +36,9 @@ public final class Parameter {
 
     public func zeroGrad() { tensor.zeroGrad() }
 
+    /// Replaces the gradient (the ranks' reduced one in data-parallel training).
+    public func setGrad(_ gradient: Tensor) { tensor.setGrad(gradient) }
+
     /// Writes the values in place (optimizer steps); the tape position and gradient are kept.
     public func update<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         try tensor.withUnsafeMutableBufferPointer(body)

@@ -63,6 +63,13 @@ extension Tensor {
     /// The same values, off the tape.
     public func detached() -> Tensor { withNode(nil) }
 
+    /// Replaces the accumulated gradient of a leaf (data-parallel training puts the ranks' reduced
+    /// gradient here); nothing for a value off the tape.
+    public func setGrad(_ gradient: Tensor) {
+        checkArgument(gradient.shape == shape, "gradient of shape \(gradient.shape) for a value of shape \(shape)")
+        node?.grad = gradient.isContiguous ? gradient.withNode(nil) : gradient.contiguousCopy()
+    }
+
     /// Clears the accumulated gradient of a leaf.
     public func zeroGrad() {
         node?.grad = nil

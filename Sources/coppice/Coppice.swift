@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoppiceDistributed
 import Foundation
 
 @main
@@ -8,7 +9,7 @@ struct Coppice: ParsableCommand {
         abstract: "Train, prune and run sparse neural networks on CPU.",
         subcommands: [
             Train.self, Eval.self, Prune.self, SpatialWinogradCommand.self, WinogradCompare.self, DLRMCommand.self, OnlineCommand.self, Generate.self,
-            Chat.self, Perplexity.self, PruneLLM.self, Report.self, Convert.self, ConvertLlama.self, Bench.self, Doctor.self,
+            Chat.self, Perplexity.self, PruneLLM.self, Report.self, Convert.self, ConvertLlama.self, Bench.self, Doctor.self, MPICheck.self,
         ]
     )
 
@@ -22,6 +23,13 @@ struct Coppice: ParsableCommand {
                 Foundation.exit(0)
             } catch { Self.exit(withError: error) }
         }
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            // Under mpirun: this rank's failure ends the others too, instead of leaving them waiting.
+            Communicator.markFailed()
+            Self.exit(withError: error)
+        }
     }
 }

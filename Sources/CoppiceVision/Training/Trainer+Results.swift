@@ -1,16 +1,22 @@
+import CoppiceDistributed
 import CoppiceRuns
 import Foundation
 
 extension Trainer {
     /// `coppice train`: trains `configuration` into `outputDirectory` (default
-    /// runs/<model>-<dataset>-seed<seed>) and returns the final numbers as result rows.
+    /// runs/<model>-<dataset>-seed<seed>) and returns the final numbers as result rows. Under `mpirun`
+    /// with several ranks, data-parallel over them (progress from rank 0 only).
     public static func train(
         _ configuration: TrainingConfiguration, outputDirectory: String? = nil, resume: Bool = false,
         progress: TrainingProgress = .automatic()
     ) throws -> (rows: [BenchmarkResult], directory: String) {
         let c = configuration
         let directory = outputDirectory ?? "runs/\(c.model.rawValue)-\(c.dataset.rawValue)-seed\(c.seed)"
-        let history = try Trainer(configuration: c, outputDirectory: directory, progress: progress).run(resume: resume)
+        let world = try Communicator.world()
+        let parallel = world.size > 1 ? DataParallel(world) : nil
+        let trainer = try Trainer(
+            configuration: c, outputDirectory: directory, progress: world.isRoot ? progress : TrainingProgress(style: .silent), parallel: parallel)
+        let history = try trainer.run(resume: resume)
         return (EpochRecord.resultRows(history, name: "\(c.model.rawValue) \(c.dataset.rawValue)"), directory)
     }
 

@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceDistributed
 import CoppiceFormats
 import CoppiceNN
 import CoppiceOptimizers
@@ -14,6 +15,11 @@ import Foundation
 ///
 /// A run resumed from its checkpoint continues exactly: the data order and augmentation of an epoch
 /// depend only on (seed, epoch), and weights, momentum, step and generator states are restored.
+///
+/// With `parallel` (several MPI ranks), every rank builds the same global batches and trains on its
+/// shard of each; the gradients are reduced over the ranks, so the replicas take one process's steps
+/// (batch-norm statistics are each shard's, their running averages averaged over the ranks; dropout
+/// draws differ). Only rank 0 writes; a resumed run may have another number of ranks.
 public final class Trainer {
     public let configuration: TrainingConfiguration
     public let outputDirectory: String
@@ -28,15 +34,19 @@ public final class Trainer {
     /// given to `init` is trained as it is (with the masks its parameters hold); `winogradWeights`
     /// converts the convolutions whose initial weights are Winograd-domain.
     public let pruner: Pruner?
+    /// The ranks this run is spread over (nil: this process alone).
+    public let parallel: DataParallel?
+    var writes: Bool { parallel?.communicator.isRoot ?? true }
 
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
 
     public init(
         configuration: TrainingConfiguration, outputDirectory: String, datasets: (train: ImageDataset, test: ImageDataset)? = nil,
         recipe: PruningRecipe? = nil, initialWeights: [String: Tensor]? = nil, winogradWeights: Bool = false,
-        model given: Sequential? = nil, progress: TrainingProgress = .automatic()
+        model given: Sequential? = nil, progress: TrainingProgress = .automatic(), parallel: DataParallel? = nil
     ) throws(TrainingError) {
         try configuration.validate()
+        self.parallel = parallel
         self.configuration = configuration
         self.outputDirectory = outputDirectory
         self.progress = progress
@@ -59,6 +69,7 @@ public final class Trainer {
         if let initialWeights {
             do { try model.load(stateDict: initialWeights) } catch { throw .checkpoint("initial weights: \(error)") }
         }
+        do { try parallel?.broadcastParameters(model) } catch { throw .distributed(error.description) }
         if let recipe {
             do { pruner = try Pruner(model: model, recipe: recipe) } catch { throw .invalidConfiguration(error.description) }
         } else {
@@ -89,13 +100,13 @@ public final class Trainer {
     /// `stopAfter` ends the run early after that many epochs in total, as an interruption would.
     @discardableResult
     public func run(resume: Bool = false, stopAfter: Int? = nil) throws(TrainingError) -> [EpochRecord] {
-        try createDirectory()
+        if writes { try createDirectory() }
         var startEpoch = 0
         if resume, FileManager.default.fileExists(atPath: checkpointPath) {
             startEpoch = try restore(from: checkpointPath)
             progress.note("resuming from \(checkpointPath) after epoch \(startEpoch)")
         }
-        try writeJSON(configuration, to: outputDirectory + "/config.json")
+        if writes { try writeJSON(configuration, to: outputDirectory + "/config.json") }
         let totalSteps = configuration.epochs * trainLoader.batchCount
         let lastEpoch = min(configuration.epochs, stopAfter ?? configuration.epochs)
         for epoch in startEpoch..<lastEpoch {
@@ -107,25 +118,29 @@ public final class Trainer {
                 let rate = learningRate(at: step, of: totalSteps)
                 optimizer.learningRate = rate
                 optimizer.zeroGrad()
-                let logits = model(batch.images)
-                let loss: Tensor
-                do { loss = try Loss.crossEntropy(logits, labels: batch.labels, labelSmoothing: configuration.labelSmoothing) } catch {
-                    throw .data(error.description)
+                var (loss, hits) = try trainStep(on: batch)
+                if let parallel {
+                    let share = Float(hits.rows) / Float(batch.labels.count)
+                    let totals: [Float]
+                    do {
+                        totals = try parallel.reduceGradients(
+                            model.parameters(), weight: share, extras: [loss * Float(hits.rows), Float(hits.correct), loss.isFinite ? 0 : 1])
+                    } catch {
+                        throw .distributed(error.description)
+                    }
+                    guard totals[2] == 0 else { throw .nonFiniteLoss(step: step, epoch: epoch + 1, layer: "the shard of one of the ranks") }
+                    (loss, hits.correct) = (totals[0] / Float(batch.labels.count), Int(totals[1]))
                 }
-                let value = loss.item
-                guard value.isFinite else {
-                    throw .nonFiniteLoss(step: step, epoch: epoch + 1, layer: locateNonFinite(batch.images))
-                }
-                loss.backward()
                 pruner?.accumulateScores()
                 optimizer.step()
+                do { try parallel?.averageBuffers(model) } catch { throw .distributed(error.description) }
                 if let pruner {
                     do { try pruner.step(step) } catch { throw .invalidConfiguration(error.description) }
                 }
                 step += 1
                 batchIndex += 1
-                lossSum += Double(value) * Double(batch.labels.count)
-                correct += zip(logits.argmax(alongAxis: 1), batch.labels).filter { $0 == $1 }.count
+                lossSum += Double(loss) * Double(batch.labels.count)
+                correct += hits.correct
                 seen += batch.labels.count
                 progress.step(
                     epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex, batches: trainLoader.batchCount,
@@ -139,14 +154,37 @@ public final class Trainer {
                 testAccuracy: testAccuracy, learningRate: Double(optimizer.learningRate), seconds: trainSeconds)
             history.append(record)
             progress.epochDone(record, epochs: configuration.epochs)
-            try writeLogs()
-            try checkpoint(epoch: epoch + 1).write(to: checkpointPath)
+            if writes {
+                try writeLogs()
+                try checkpoint(epoch: epoch + 1).write(to: checkpointPath)
+            }
         }
         if lastEpoch == configuration.epochs {
             if let pruner { pruner.finalize() }
-            try writeResults()
+            if writes { try writeResults() }
         }
         return history
+    }
+
+    /// Forward and backward on this rank's rows of `batch` (all of it alone): the mean loss over those
+    /// rows and how many it classified right; nothing to do on an empty shard. Without ranks, a
+    /// non-finite loss stops the run here, naming where it began.
+    private func trainStep(on batch: Batch) throws(TrainingError) -> (loss: Float, hits: (rows: Int, correct: Int)) {
+        let rows = parallel?.shard(of: batch.labels.count) ?? 0..<batch.labels.count
+        guard !rows.isEmpty else { return (0, (0, 0)) }
+        let images = rows.count == batch.labels.count ? batch.images : batch.images.sliced(axis: 0, rows)
+        let labels = Array(batch.labels[rows])
+        let logits = model(images)
+        let loss: Tensor
+        do { loss = try Loss.crossEntropy(logits, labels: labels, labelSmoothing: configuration.labelSmoothing) } catch {
+            throw .data(error.description)
+        }
+        let value = loss.item
+        guard value.isFinite || parallel != nil else {
+            throw .nonFiniteLoss(step: step, epoch: step / max(trainLoader.batchCount, 1) + 1, layer: locateNonFinite(images))
+        }
+        loss.backward()
+        return (value, (rows.count, zip(logits.argmax(alongAxis: 1), labels).filter { $0 == $1 }.count))
     }
 
     /// Mean cross-entropy and top-1 accuracy over a loader, in evaluation mode without a tape.
