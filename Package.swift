@@ -45,7 +45,9 @@ let package = Package(
         .target(name: "CoppiceFormats", dependencies: ["CoppiceTensor"], exclude: ["README.md"]),
         .target(name: "CoppiceSparsity", dependencies: ["CoppiceNN", "CoppiceFormats"], exclude: ["README.md"]),
         .target(name: "CoppiceRuns", exclude: ["README.md"]),
-        .target(name: "CoppiceVision", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns", "CoppiceDistributed"], exclude: ["README.md"]),
+        .target(
+            name: "CoppiceVision", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns", "CoppiceDistributed"],
+            exclude: ["README.md"]),
         .target(name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
         .target(name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats", "CoppiceSparsity"], exclude: ["README.md"]),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec", "CoppiceLLM", "CoppiceRuns"], exclude: ["README.md"]),
