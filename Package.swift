@@ -49,7 +49,9 @@ let package = Package(
             name: "CoppiceVision", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns", "CoppiceDistributed"],
             exclude: ["README.md"]),
         .target(name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
-        .target(name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats", "CoppiceSparsity"], exclude: ["README.md"]),
+        .target(
+            name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats", "CoppiceSparsity", "CoppiceDistributed"], exclude: ["README.md"]
+        ),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec", "CoppiceLLM", "CoppiceRuns"], exclude: ["README.md"]),
         .target(name: "CoppiceFuzzTargets", dependencies: ["CoppiceVision", "CoppiceRec", "CoppiceLLM"], exclude: ["README.md"]),
         .executableTarget(

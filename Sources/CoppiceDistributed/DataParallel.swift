@@ -62,4 +62,24 @@ public struct DataParallel: Sendable {
             buffer.update { v in for i in v.indices { v[i] = values[i] } }
         }
     }
+
+    /// Checks that every rank holds the same values and masks (a checksum of each, gathered), so a
+    /// replica that drifted stops the run with the first tensor that differs instead of going on.
+    public func checkReplicasAgree(_ module: Module) throws(DistributedError) {
+        let named = module.namedParameters(includingBuffers: true)
+        var sums: [Float] = []
+        for (_, p) in named {
+            // Two weightings, so that values moved between positions also change the checksum.
+            var (plain, weighted) = (0.0, 0.0)
+            for (i, v) in p.value.scalars.enumerated() { (plain, weighted) = (plain + Double(v), weighted + Double(v) * Double(i % 97 + 1)) }
+            let zeros = p.mask.map { Double($0.scalars.filter { $0 == 0 }.count) } ?? -1
+            sums += [Float(plain), Float(weighted), Float(zeros)]
+        }
+        let all = try communicator.allGather(sums)
+        for r in 1..<communicator.size {
+            if let i = sums.indices.first(where: { all[$0] != all[r * sums.count + $0] }) {
+                throw .invalidArgument("replicas differ: rank \(r)'s \(named[i / 3].name) is not rank 0's (\(["values", "values", "mask"][i % 3]))")
+            }
+        }
+    }
 }

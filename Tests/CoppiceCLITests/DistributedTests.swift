@@ -88,6 +88,54 @@ import Glibc
         #expect(close(try history(data + "/one"), try history(data + "/ranks")))
     }
 
+    func sameTensors(_ a: String, _ b: String) throws -> Bool {
+        let (one, other) = (try SafetensorsFile(path: a), try SafetensorsFile(path: b))
+        return try one.names == other.names
+            && one.names.allSatisfy { name in
+                let (x, y) = (try one.tensor(name).scalars, try other.tensor(name).scalars)
+                return x.count == y.count && zip(x, y).allSatisfy { ($0 == 0) == ($1 == 0) && abs($0 - $1) <= 1e-5 * max(1, abs($0)) }
+            }
+    }
+
+    /// Pruning while training on 2 ranks: every rank computes the same masks (the run checks its
+    /// replicas agree after every epoch), and they are one process's masks and weights.
+    @Test func dataParallelPruningKeepsOneProcesssMasks() throws {
+        let cli = CommandLineTests()
+        let data = try cli.syntheticIDXDirectory()
+        func pruning(_ output: String) -> [String] {
+            [
+                "prune", "--model", "lenet5", "--dataset", "mnist", "--data-dir", data, "--epochs", "2", "--batch-size", "16", "--sparsity",
+                "0.6", "--output", output, "--quiet", "--format", "csv",
+            ]
+        }
+        let single = try cli.run(pruning(data + "/one"))
+        let parallel = try mpi(2, pruning(data + "/ranks"))
+        #expect(single.status == 0 && parallel.status == 0, "\(parallel.error)")
+        #expect(try sameTensors(data + "/one/model.safetensors", data + "/ranks/model.safetensors"))
+    }
+
+    /// `train llama` on 2 ranks (each a shard of the same windows, uneven: 3 windows a step) ends
+    /// with one process's weights.
+    @Test func dataParallelLlamaTrainingTakesOneProcesssSteps() throws {
+        let cli = CommandLineTests()
+        let directory = try cli.syntheticIDXDirectory()
+        let text = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune. ", count: 20)
+        try text.write(toFile: directory + "/text.txt", atomically: true, encoding: .utf8)
+        let tokenizer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".data/llama3/tokenizer.model").path
+        func training(_ output: String) -> [String] {
+            [
+                "train", "llama", "--text", directory + "/text.txt", "--held-out", directory + "/text.txt", "--tokenizer", tokenizer, "--dim",
+                "16", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--sequence-length", "16", "--batch-size", "3", "--steps", "8",
+                "--output", output,
+            ]
+        }
+        let single = try cli.run(training(directory + "/one"))
+        let parallel = try mpi(2, training(directory + "/ranks"))
+        #expect(single.status == 0 && parallel.status == 0, "\(parallel.error)")
+        #expect(try sameTensors(directory + "/one/model.safetensors", directory + "/ranks/model.safetensors"))
+    }
+
     /// SIGKILL to one rank mid-run: mpirun ends the run with an error instead of hanging, the checkpoint
     /// on disk loads, and `--resume` on another number of ranks ends with the uninterrupted run's numbers.
     @Test func aKilledRankEndsTheRunAndTheCheckpointResumes() throws {

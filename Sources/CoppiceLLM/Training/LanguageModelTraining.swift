@@ -1,3 +1,4 @@
+import CoppiceDistributed
 import CoppiceNN
 import CoppiceOptimizers
 import CoppiceTensor
@@ -6,7 +7,8 @@ import Foundation
 /// Trains a Llama on a token stream by next-token prediction through the engine's autograd: random
 /// windows of `sequenceLength + 1` tokens, AdamW with linear warm-up and cosine decay, until `steps`
 /// or `seconds` run out. Perplexity on held-out tokens is measured before and after with the cached
-/// runtime.
+/// runtime. With `parallel`, every rank draws the same windows and trains on its shard of them, the
+/// gradients reduced over the ranks: one process's steps, spread (the time limit is agreed on by all).
 public struct LanguageModelTraining {
     public var sequenceLength = 128
     public var batchSize = 8
@@ -19,6 +21,8 @@ public struct LanguageModelTraining {
     public var seed: UInt64 = 0
     /// Held-out tokens scored for perplexity (a prefix of the held-out stream).
     public var evaluationTokens = 4096
+    /// The ranks this run is spread over (nil: this process alone).
+    public var parallel: DataParallel?
 
     public init() {}
 
@@ -42,6 +46,7 @@ public struct LanguageModelTraining {
                 .perplexity
         }
         let initial = try perplexity()
+        try parallel?.broadcastParameters(model)
         let optimizer = Adam(
             parameters: model.parameters(), learningRate: learningRate, beta1: 0.9, beta2: 0.95,
             weightDecay: weightDecay, decoupledWeightDecay: true)
@@ -49,26 +54,36 @@ public struct LanguageModelTraining {
         var rng = RandomGenerator(seed: seed)
         var losses: [Float] = []
         let started = Date()
-        var step = 0
-        while step < steps, seconds.map({ Date().timeIntervalSince(started) < $0 }) ?? true {
+        var step = 0, timeUp = false
+        while step < steps, !timeUp {
             optimizer.learningRate =
                 step < warmupSteps
                 ? learningRate * Float(step + 1) / Float(warmupSteps)
                 : schedule.learningRate(at: step - warmupSteps)
-            var inputs: [[Int]] = [], targets: [Int] = []
-            for _ in 0..<batchSize {
-                let start = Int(rng.nextUniform() * Float(train.count - sequenceLength - 1))
-                inputs.append(Array(train[start..<(start + sequenceLength)]))
-                targets += train[(start + 1)...(start + sequenceLength)]
-            }
+            var windows: [Int] = []
+            for _ in 0..<batchSize { windows.append(Int(rng.nextUniform() * Float(train.count - sequenceLength - 1))) }
+            let mine = parallel?.shard(of: batchSize) ?? 0..<batchSize
             optimizer.zeroGrad()
-            let logits = try model(inputs).reshaped([batchSize * sequenceLength, model.configuration.vocabularySize])
-            let loss = try Loss.crossEntropy(logits, labels: targets)
-            loss.backward()
+            var loss: Float = 0
+            if !mine.isEmpty {
+                let inputs = windows[mine].map { Array(train[$0..<($0 + sequenceLength)]) }
+                let targets = windows[mine].flatMap { train[($0 + 1)...($0 + sequenceLength)] }
+                let logits = try model(inputs).reshaped([mine.count * sequenceLength, model.configuration.vocabularySize])
+                let value = try Loss.crossEntropy(logits, labels: targets)
+                value.backward()
+                loss = value.scalars[0]
+            }
+            timeUp = seconds.map { Date().timeIntervalSince(started) >= $0 } ?? false
+            if let parallel {
+                // The batch's mean loss, and whether any rank's clock ran out: every rank stops at the same step.
+                let share = Float(mine.count) / Float(batchSize)
+                let totals = try parallel.reduceGradients(model.parameters(), weight: share, extras: [loss * share, timeUp ? 1 : 0])
+                (loss, timeUp) = (totals[0], totals[1] > 0)
+            }
             optimizer.step()
-            losses.append(loss.scalars[0])
+            losses.append(loss)
             step += 1
-            progress(step, loss.scalars[0])
+            progress(step, loss)
         }
         let elapsed = Date().timeIntervalSince(started)
         return Result(

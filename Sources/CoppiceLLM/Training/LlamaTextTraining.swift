@@ -4,7 +4,7 @@ import Foundation
 
 /// `coppice train llama` as a library call: a small Llama trained from scratch on text files with
 /// Meta's Llama 3 tokenizer (next-token prediction, AdamW), its held-out perplexity measured before
-/// and after, saved as a Hugging Face directory with result.json.
+/// and after, saved as a Hugging Face directory with result.json (by rank 0 of a data-parallel run).
 public struct LlamaTextTraining {
     public var textFiles: [String]
     public var heldOutFile: String
@@ -40,6 +40,7 @@ public struct LlamaTextTraining {
         let model = try Llama(c, maxSequence: training.sequenceLength, using: &rng)
         log("train llama: \(model.parameterCount()) parameters, \(train.count) training tokens, \(held.count) held-out")
         let result = try training.run(model, train: train, heldOut: held, progress: progress)
+        guard training.parallel?.communicator.isRoot ?? true else { return result }
         try LlamaCheckpoint.save(model, to: output)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

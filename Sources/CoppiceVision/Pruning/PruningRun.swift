@@ -1,3 +1,4 @@
+import CoppiceDistributed
 import CoppiceFormats
 import CoppiceRuns
 import CoppiceSparsity
@@ -52,10 +53,14 @@ public struct PruningRun {
         let datasets = try c.dataset.load(directory: c.dataDirectory)
         let trainCount = c.trainLimit > 0 ? min(c.trainLimit, datasets.train.count) : datasets.train.count
         let recipe = try recipe(stepsPerEpoch: (trainCount + c.batchSize - 1) / c.batchSize)
+        // Under mpirun with several ranks: data-parallel; every rank computes the same masks, rank 0 measures and writes.
+        let world = try Communicator.world()
         let trainer = try Trainer(
             configuration: c, outputDirectory: directory, datasets: datasets, recipe: recipe,
-            initialWeights: initial, progress: progress)
+            initialWeights: initial, progress: world.isRoot ? progress : TrainingProgress(style: .silent),
+            parallel: world.size > 1 ? DataParallel(world) : nil)
         let history = try trainer.run(resume: resume)
+        guard world.isRoot else { return [] }
         var rows = EpochRecord.resultRows(history, name: "\(c.model.rawValue) \(c.dataset.rawValue) pruned")
         for (name, value) in trainer.pruner?.sparsities() ?? [] {
             rows.append(BenchmarkResult(suite: "prune", case: name, metric: "sparsity", unit: "%", value: 100 * value))

@@ -154,6 +154,7 @@ public final class Trainer {
                 testAccuracy: testAccuracy, learningRate: Double(optimizer.learningRate), seconds: trainSeconds)
             history.append(record)
             progress.epochDone(record, epochs: configuration.epochs)
+            do { try parallel?.checkReplicasAgree(model) } catch { throw .distributed(error.description) }
             if writes {
                 try writeLogs()
                 try checkpoint(epoch: epoch + 1).write(to: checkpointPath)

@@ -1,11 +1,15 @@
 import ArgumentParser
+import CoppiceDistributed
 import CoppiceSparsity
 import CoppiceVision
 
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train (or fine-tune --from a trained run) while pruning, then measure the pruned model layer by layer.",
-        discussion: "The recipe is saved as recipe.json beside the results; pass it back with --recipe to repeat a run.")
+        discussion: """
+            The recipe is saved as recipe.json beside the results; pass it back with --recipe to repeat a run. Data-parallel \
+            under mpirun (mpirun -np 2 .build/release/coppice prune ...): every rank computes the same masks; rank 0 writes.
+            """)
 
     @OptionGroup var options: TrainingOptions
     @Option(help: "Output directory (default: runs/<model>-<dataset>-<method>-<sparsity>-seed<seed>).") var output: String?
@@ -33,7 +37,9 @@ struct Prune: ParsableCommand {
         var run = PruningRun(configuration: options.configuration, criterion: method, sparsity: sparsity, outputDirectory: output)
         (run.recipeFile, run.granularity, run.schedule, run.scope) = (recipe, try Granularity(parsing: pattern), schedule, scope)
         (run.parameters, run.from, run.reportBatchSize) = (parameters.split(separator: ",").map(String.init), from, reportBatchSize)
-        print(try options.format.render(run.run(resume: options.resume, progress: options.progress)))
+        let rows = try run.run(resume: options.resume, progress: options.progress)
+        guard try Communicator.world().isRoot else { return }
+        print(try options.format.render(rows))
         note("results in \(run.outputDirectory)/ (recipe.json, model.safetensors, model.sparse.safetensors, sparsity-report.md, sparsity.svg)")
     }
 }

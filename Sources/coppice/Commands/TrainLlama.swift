@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoppiceDistributed
 import CoppiceLLM
 import Foundation
 
@@ -33,9 +34,13 @@ struct TrainLlama: ParsableCommand {
             run.training.seed
         ) =
             (sequenceLength, batchSize, lr, steps, minutes * 60, seed)
-        let result = try run.run(log: note) { step, loss in
-            if step % 10 == 0 { note(String(format: "step %d loss %.3f", step, loss)) }
+        // Under mpirun with several ranks: data-parallel, rank 0 reporting and writing.
+        let world = try Communicator.world()
+        run.training.parallel = world.size > 1 ? DataParallel(world) : nil
+        let result = try run.run(log: world.isRoot ? note : { _ in }) { step, loss in
+            if step % 10 == 0 && world.isRoot { note(String(format: "step %d loss %.3f", step, loss)) }
         }
+        guard world.isRoot else { return }
         print(
             String(
                 format: "held-out perplexity %.1f at initialization → %.1f after %d steps (%.0f s, %d tokens a step); model in %@",
