@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Data-parallel scaling on this machine: one process against 2 MPI ranks, one thread each
+# (COPPICE_NUM_THREADS=1), on the same global batches: the LeNet-5 step (Fashion-MNIST, batch 128) and
+# the Llama step (the llama-57m preset's blocks, dim 512, 8 layers, FFN 1536, with the Llama 3
+# vocabulary of `train llama`; 8 windows of 128 tokens). Per step: time, speed-up and efficiency
+# (speed-up / ranks), and the gradient bytes each rank's all-reduce sends (ring: 2(n-1)/n of the
+# model's gradients). Writes docs/results/distributed-scaling.md (about 10 minutes on 2 cores).
+# Usage: scripts/distributed-scaling.sh [work directory, default a fresh temporary one]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/fetch-data.sh
+source scripts/lib/coppice.sh
+work="${1:-$(mktemp -d)}" results=docs/results/distributed-scaling.md
+images=8192 llama_steps=12 llama_dim=512 llama_layers=8 llama_length=128
+if [ -n "$smoke" ]; then
+    # The quick mode: a few steps of each on small shapes, results kept out of the repo.
+    images=512 llama_steps=3 llama_dim=32 llama_layers=1 llama_length=16 results="$work/distributed-scaling.md"
+fi
+mkdir -p "$work"
+mpi=(mpirun --oversubscribe -np 2)
+[ "$(id -u)" -eq 0 ] && mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
+
+# LeNet-5: seconds per step from the epoch time `train` reports (the epoch's steps: images / 128).
+lenet() {  # launcher... ; prints seconds per step
+    "$@" "$coppice" train --model lenet5 --dataset fashion-mnist --train-limit "$images" --test-limit 1000 --epochs 1 \
+        --batch-size 128 --output "$work/lenet-$#" --quiet --format csv |
+        awk -F, -v steps=$(((images + 127) / 128)) '$3 == "epoch time" { print $5 / steps }'
+}
+# Llama: seconds per step from result.json (training time only, not the perplexity before and after).
+llama() {
+    local output="$work/llama-$#"
+    "$@" "$coppice" train llama --text .data/austen/emma.txt --held-out .data/austen/persuasion.txt --dim "$llama_dim" \
+        --layers "$llama_layers" --heads 8 --kv-heads 2 --ffn 1536 --sequence-length "$llama_length" --batch-size 8 \
+        --steps "$llama_steps" --minutes 30 --output "$output" >/dev/null 2>&1
+    python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print(r['seconds'] / r['steps'])" "$output/result.json"
+}
+# Trainable parameters of the runs' saved models (the gradients the all-reduce carries).
+parameters() {
+    python3 - "$1" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+print(sum(v["data_offsets"][1] - v["data_offsets"][0] for k, v in header.items() if k != "__metadata__") // 4)
+PY
+}
+
+export COPPICE_NUM_THREADS=1
+lenet_one=$(lenet env) lenet_two=$(lenet "${mpi[@]}")
+llama_one=$(llama env) llama_two=$(llama "${mpi[@]}")
+lenet_parameters=$(parameters "$work/lenet-1/model.safetensors")
+llama_parameters=$(parameters "$work/llama-1/model.safetensors")
+field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
+{
+    echo "# Data-parallel scaling: 1 process and 2 MPI ranks"
+    echo
+    echo "Written by \`scripts/distributed-scaling.sh\` on $(field 'model name') (family $(field 'cpu family') model $(field 'model')),"
+    echo "$(nproc) cores, one thread per process (\`COPPICE_NUM_THREADS=1\`), Open MPI $(mpirun --version | head -1 | awk '{print $NF}')"
+    echo "over shared memory. Both runs train on the same global batches (each rank a shard of every batch);"
+    echo "the 2-rank time per step includes the gradient all-reduce."
+    echo
+    echo "| step | parameters | 1 process, ms/step | 2 ranks, ms/step | speed-up | efficiency | all-reduce per rank per step |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    python3 - "$lenet_one" "$lenet_two" "$lenet_parameters" "$llama_one" "$llama_two" "$llama_parameters" \
+        "$images" "$llama_dim" "$llama_layers" "$llama_length" <<'PY'
+import sys
+a = sys.argv[1:]
+for name, one, two, params in (
+        (f"LeNet-5, Fashion-MNIST, batch 128 ({a[6]} images)", a[0], a[1], a[2]),
+        (f"Llama dim {a[7]}, {a[8]} layers, FFN 1536, Llama 3 vocabulary, 8 x {a[9]} tokens", a[3], a[4], a[5])):
+    one, two, params = float(one), float(two), int(params)
+    speedup = one / two
+    # Ring all-reduce: each rank sends (and receives) 2(n-1)/n of the gradient bytes, n = 2.
+    print(f"| {name} | {params:,} | {1e3 * one:.1f} | {1e3 * two:.1f} | {speedup:.2f} | {100 * speedup / 2:.0f}% "
+          f"| {4 * params * 2 * (2 - 1) / 2 / 1e6:.1f} MB |")
+PY
+    echo
+    echo "DLRM is not in the table yet: its hybrid-parallel step (tables placed on ranks, all-to-all"
+    echo "lookups) is issue 21's remaining part."
+} | tee "$results"
