@@ -48,7 +48,9 @@ let package = Package(
         .target(
             name: "CoppiceVision", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns", "CoppiceDistributed"],
             exclude: ["README.md"]),
-        .target(name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns"], exclude: ["README.md"]),
+        .target(
+            name: "CoppiceRec", dependencies: ["CoppiceOptimizers", "CoppiceData", "CoppiceSparsity", "CoppiceRuns", "CoppiceDistributed"],
+            exclude: ["README.md"]),
         .target(
             name: "CoppiceLLM", dependencies: ["CoppiceOptimizers", "CoppiceFormats", "CoppiceSparsity", "CoppiceDistributed"], exclude: ["README.md"]
         ),

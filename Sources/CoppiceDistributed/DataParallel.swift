@@ -12,8 +12,11 @@ public struct DataParallel: Sendable {
     public init(_ communicator: Communicator) { self.communicator = communicator }
 
     /// This rank's rows of a global batch of `count`: contiguous, shard sizes differing by at most one.
-    public func shard(of count: Int) -> Range<Int> {
-        let (r, n) = (communicator.rank, communicator.size)
+    public func shard(of count: Int) -> Range<Int> { shard(of: count, rank: communicator.rank) }
+
+    /// Rank `r`'s rows of a global batch of `count`.
+    public func shard(of count: Int, rank r: Int) -> Range<Int> {
+        let n = communicator.size
         return (r * count / n)..<((r + 1) * count / n)
     }
 

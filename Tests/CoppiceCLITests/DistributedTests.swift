@@ -136,6 +136,28 @@ import Glibc
         #expect(try sameTensors(directory + "/one/model.safetensors", directory + "/ranks/model.safetensors"))
     }
 
+    /// Hybrid-parallel DLRM on 2 and 3 ranks (tables on owners, lookups exchanged all-to-all; AMGP's
+    /// phases; batches of 2, so a rank of 3 has no rows in some steps) ends with one process's test
+    /// metrics.
+    @Test(arguments: [2, 3]) func hybridDLRMTrainsAsOneProcess(ranks: Int) throws {
+        let arguments = [
+            "dlrm", "--dataset", "synthetic", "--synthetic-rows", "400", "--mini-batch-size", "2", "--arch-mlp-bot", "13-16", "--arch-mlp-top",
+            "32-16-1", "--amgp-phases", "0,0.5,0", "--format", "json",
+        ]
+        let single = try CommandLineTests().run(arguments)
+        let hybrid = try mpi(ranks, arguments)
+        #expect(single.status == 0 && hybrid.status == 0, "\(hybrid.error)")
+        #expect(hybrid.error.contains("hybrid parallel over \(ranks) ranks") && hybrid.error.contains("rank \(ranks - 1): "), "\(hybrid.error)")
+        struct Row: Decodable { var metric: String, value: Double }
+        let (a, b) = (
+            try JSONDecoder().decode([Row].self, from: Data(single.output.utf8)), try JSONDecoder().decode([Row].self, from: Data(hybrid.output.utf8))
+        )
+        for metric in ["NE", "AUC", "log loss", "calibration"] {
+            let (x, y) = (a.first { $0.metric == metric }?.value, b.first { $0.metric == metric }?.value)
+            #expect(x != nil && y != nil && abs(x! - y!) <= 1e-5 * max(1, abs(x!)), "\(metric): \(x ?? .nan) alone, \(y ?? .nan) on \(ranks) ranks")
+        }
+    }
+
     /// SIGKILL to one rank mid-run: mpirun ends the run with an error instead of hanging, the checkpoint
     /// on disk loads, and `--resume` on another number of ranks ends with the uninterrupted run's numbers.
     @Test func aKilledRankEndsTheRunAndTheCheckpointResumes() throws {

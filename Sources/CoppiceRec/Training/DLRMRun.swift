@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceDistributed
 import CoppiceFormats
 import CoppiceRuns
 import Foundation
@@ -33,6 +34,8 @@ public struct DLRMRun: Sendable {
     public var amgpRecipe: String?
     /// `run`'s checkpoint file (its `data` is filled in from the run's data options); not for `compare`.
     public var checkpointing: DLRMCheckpointing?
+    /// `run` over the ranks of an MPI run, hybrid-parallel (see `HybridDLRM`); not for `compare`.
+    public var communicator: Communicator?
 
     public init(data: CTRDataOptions) { self.data = data }
 
@@ -47,7 +50,9 @@ public struct DLRMRun: Sendable {
     /// Trains once and returns the test metrics as result rows.
     public func run(progress: (String) -> Void = { _ in }) throws -> [BenchmarkResult] {
         let source = try Source(self)
-        let result = try source.train(try training(source), synthetic: nil, progress: progress)
+        var training = try training(source)
+        training.communicator = communicator
+        let result = try source.train(training, synthetic: nil, progress: progress)
         return Self.rows(result, dataset: data.dataset)
     }
 

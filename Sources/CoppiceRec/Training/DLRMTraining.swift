@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceDistributed
 import CoppiceNN
 import CoppiceOptimizers
 import CoppiceRuns
@@ -31,6 +32,9 @@ public struct DLRMTraining {
     public var regrowth: AlternateGrowthPruning.Regrowth = .restore
     /// Where and how often the training writes a checkpoint, and whether it resumes from one.
     public var checkpointing: DLRMCheckpointing?
+    /// With several ranks: hybrid-parallel (`HybridDLRM`: tables placed on ranks, MLPs data-parallel);
+    /// every rank ends with the whole model, rank 0 writes the checkpoints.
+    public var communicator: Communicator?
 
     public init(configuration: DLRMConfiguration) { self.configuration = configuration }
 
@@ -103,6 +107,11 @@ public struct DLRMTraining {
         }
         var rng = RandomGenerator(seed: seed)
         let model = try DLRM(configuration, using: &rng)
+        let hybrid = communicator.flatMap { $0.size > 1 ? HybridDLRM(model: model, communicator: $0) : nil }
+        if let hybrid {
+            try DataParallel(hybrid.communicator).broadcastParameters(model)
+            progress("hybrid parallel over \(hybrid.communicator.size) ranks; tables by rank:\n" + hybrid.plan.summary)
+        }
         let growth = AlternateGrowthPruning(model: model, regrowth: regrowth, seed: seed)
         let stepsPerEpoch = trainChunks.reduce(0) { $0 + (train.chunkSize($1) + batchSize - 1) / batchSize }
         let totalSteps = epochs * stepsPerEpoch
@@ -142,20 +151,28 @@ public struct DLRMTraining {
                     loop.multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
                     optimizer.learningRate = learningRate(at: loop.steps)
                     optimizer.zeroGrad()
-                    let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
-                    try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
+                    if let hybrid {
+                        let parallel = DataParallel(hybrid.communicator), count = slice.count
+                        try hybrid.backward(Self.batch(slice), labels: slice.map(\.label)) { parallel.shard(of: count, rank: $0) }
+                    } else {
+                        let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
+                        try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
+                    }
                     optimizer.step()
                     loop.steps += 1
                     if let checkpointing, checkpointing.everySteps > 0, loop.steps % checkpointing.everySteps == 0, loop.steps < totalSteps {
                         var saved = loop
                         saved.seconds += Date().timeIntervalSince(started)
-                        try writeCheckpoint(saved, model: model, growth: growth, trainChunks: trainChunks)
+                        try hybrid?.synchronizeTables()
+                        if hybrid?.communicator.isRoot ?? true { try writeCheckpoint(saved, model: model, growth: growth, trainChunks: trainChunks) }
                     }
                 }
             }
             progress("epoch \(epoch + 1)/\(epochs): \(loop.steps) steps")
         }
         let seconds = loop.seconds + Date().timeIntervalSince(started)
+        // Every rank gets every table back: each evaluates the whole model as one process would.
+        try hybrid?.synchronizeTables()
         var predictions: [Float] = [], labels: [Float] = []
         for c in testChunks {
             let examples = try test.chunk(c)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoppiceDistributed
 import CoppiceFormats
 import CoppiceRec
 import CoppiceRuns
@@ -99,10 +100,11 @@ struct DLRMCommand: ParsableCommand {
             dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
         )
         run.checkpointing = checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
-        let progress = { (line: String) in note("dlrm: \(line)") }
+        run.communicator = try Communicator.world()  // under mpirun with several ranks: hybrid-parallel, rank 0 reporting
+        let root = run.communicator!.isRoot, progress = { (line: String) in if root { note("dlrm: \(line)") } }
         guard compare else {
-            print(try format.render(run.run(progress: progress)))
-            return
+            let rows = try run.run(progress: progress)
+            return root ? print(try format.render(rows)) : ()
         }
         let runs =
             jobs > 1 && seedList!.count > 1

@@ -1,0 +1,125 @@
+import CoppiceDistributed
+import CoppiceNN
+import CoppiceTensor
+import Foundation
+
+/// DLRM spread over the ranks of an MPI run as the DLRM reference and TorchRec spread it: each
+/// embedding table lives on one rank (`TablePlan`), which looks it up for the whole global batch and
+/// sends every rank the pooled rows of its examples (all-to-all; the gradients go back the same way
+/// in backward), while the bottom and top MLPs are data-parallel on each rank's shard of the batch.
+/// Every rank's model keeps every table, but only the owner's copy is looked up and trained between
+/// `synchronizeTables()` calls.
+public struct HybridDLRM {
+    public let model: DLRM
+    public let plan: TablePlan
+    public let communicator: Communicator
+
+    public init(model: DLRM, communicator: Communicator) {
+        let c = model.configuration
+        self.model = model
+        self.communicator = communicator
+        plan = TablePlan(tableSizes: c.tableSizes, dimension: c.embeddingDimension, ranks: communicator.size)
+    }
+
+    /// Logits [rows(me), 1] for this rank's rows of `batch` (rows(me) not empty); `rows(r)` are the rows
+    /// rank r computes (its shard in training; every row on every rank to evaluate).
+    public func callAsFunction(_ batch: DLRMBatch, rows: @escaping (Int) -> Range<Int>) throws -> Tensor {
+        guard let logits = try forward(batch, rows: rows).logits else { throw DLRMError.invalidBatch("no rows for rank \(communicator.rank)") }
+        return logits
+    }
+
+    /// One training step's gradients on this rank: the BCE of its rows of `batch` (`labels` for the whole
+    /// batch) weighted by its share of the batch, the tables' gradients sent back to their owners, the
+    /// MLPs' summed over the ranks: one process's gradients, spread. A rank without rows (a batch
+    /// smaller than the ranks) still takes part in every exchange.
+    public func backward(_ batch: DLRMBatch, labels: [Float], rows: @escaping (Int) -> Range<Int>) throws {
+        let mine = rows(communicator.rank)
+        let (logits, exchanged) = try forward(batch, rows: rows)
+        if let logits {
+            let targets = Tensor(Array(labels[mine])).reshaped([mine.count, 1])
+            let loss = try Loss.binaryCrossEntropyWithLogits(logits, targets: targets)
+            loss.backward(seed: Tensor(repeating: Float(mine.count) / Float(labels.count), shape: loss.shape))
+        } else {
+            exchanged.backward(seed: Tensor.zeros(exchanged.shape))
+        }
+        _ = try DataParallel(communicator).reduceGradients(model.bottom.parameters() + model.top.parameters(), weight: 1)
+    }
+
+    /// The exchange, then (where this rank has rows) bottom MLP, interaction and top MLP on its rows.
+    func forward(_ batch: DLRMBatch, rows: @escaping (Int) -> Range<Int>) throws -> (logits: Tensor?, exchanged: Tensor) {
+        let me = communicator.rank, mine = rows(me), tables = model.embeddings.count
+        guard batch.indices.count == tables, batch.offsets.count == tables else {
+            throw DLRMError.invalidBatch("\(tables) tables need as many index and offset lists, got \(batch.indices.count)")
+        }
+        var pooled: [Tensor] = []
+        for t in plan.tables(of: me) {
+            do { pooled.append(try model.embeddings[t](batch.indices[t], offsets: batch.offsets[t])) } catch {
+                throw DLRMError.invalidBatch("\(error)")
+            }
+        }
+        let exchanged = try exchange(pooled, rows: rows)
+        guard !mine.isEmpty else { return (nil, exchanged) }
+        let x = model.bottom(batch.dense.sliced(axis: 0, mine)), d = model.configuration.embeddingDimension
+        let vectors = [x] + (0..<tables).map { exchanged.sliced(axis: 1, ($0 * d)..<(($0 + 1) * d)) }
+        return (model.top(concatenate([x, dotInteraction(vectors)], alongAxis: 1)), exchanged)
+    }
+
+    /// Every table's rows for this rank's examples, [rows(me), tables × d], from the owners' pooled
+    /// lookups [B, d]. Backward sends each owner its tables' gradient rows and returns theirs; a leaf
+    /// of its own keeps the exchange on the tape of every rank, so that its collective runs on all of
+    /// them in backward even where this rank holds no table.
+    func exchange(_ pooled: [Tensor], rows: @escaping (Int) -> Range<Int>) throws -> Tensor {
+        let n = communicator.size, me = communicator.rank, d = model.configuration.embeddingDimension
+        let tables = model.embeddings.count, owned = plan.tables(of: me), m = rows(me).count
+        let values = pooled.map { $0.contiguous().scalars }
+        let sent = (0..<n).map { r in values.flatMap { $0[(rows(r).lowerBound * d)..<(rows(r).upperBound * d)] } }
+        let received = try communicator.allToAll(sent)
+        var out = [Float](repeating: 0, count: m * tables * d)
+        for s in 0..<n {
+            for (k, t) in plan.tables(of: s).enumerated() {
+                for row in 0..<m { for j in 0..<d { out[(row * tables + t) * d + j] = received[s][(k * m + row) * d + j] } }
+            }
+        }
+        let (plan, communicator) = (self.plan, self.communicator), batch = pooled.first?.shape[0] ?? 0
+        let anchor = GradMode.isEnabled ? Tensor.zeros([1]).requiringGrad() : Tensor.zeros([1])
+        return Tensor.differentiable(Tensor(out).reshaped([m, tables * d]), inputs: [anchor] + pooled) { g in
+            let gradient = g.contiguous().scalars
+            var back = [[Float]](repeating: [], count: n)
+            for s in 0..<n {
+                for t in plan.tables(of: s) {
+                    for row in 0..<m {
+                        let start = (row * tables + t) * d
+                        back[s] += gradient[start..<(start + d)]
+                    }
+                }
+            }
+            let returned: [[Float]]
+            do { returned = try communicator.allToAll(back) } catch {
+                // A pullback cannot throw: this rank stops, and its exit ends the others (MPI_Abort).
+                FileHandle.standardError.write(Data("coppice: \(error)\n".utf8))
+                Communicator.markFailed()
+                exit(1)
+            }
+            var grads = owned.map { _ in [Float](repeating: 0, count: batch * d) }
+            for r in 0..<n {
+                let span = rows(r)
+                for k in owned.indices {
+                    for (i, row) in span.enumerated() {
+                        for j in 0..<d { grads[k][row * d + j] += returned[r][(k * span.count + i) * d + j] }
+                    }
+                }
+            }
+            return [nil] + grads.map { Tensor($0).reshaped([batch, d]) }
+        }
+    }
+
+    /// Each table's values from its owner on every rank (before checkpoints, evaluation elsewhere, or
+    /// the end of the run).
+    public func synchronizeTables() throws(DistributedError) {
+        for (t, table) in model.embeddings.enumerated() {
+            var values = table.weight.value.scalars
+            try communicator.broadcast(&values, root: plan.owners[t])
+            table.weight.update { v in for i in v.indices { v[i] = values[i] } }
+        }
+    }
+}
