@@ -158,6 +158,14 @@ import Glibc
         }
     }
 
+    /// The placement and traffic model for more hosts than this machine has.
+    @Test func planTablesModelsTheTraffic() throws {
+        let result = try CommandLineTests().run(["plan-tables", "--ranks", "2,8", "--format", "csv"])
+        #expect(result.status == 0 && result.output.contains("\"8 ranks, batch 16384\",communication at 25.0 GB/s,ms,"), "\(result.error)")
+        let bad = try CommandLineTests().run(["plan-tables", "--ranks", "0"])
+        #expect(bad.status != 0 && bad.error.contains("--ranks"))
+    }
+
     /// SIGKILL to one rank mid-run: mpirun ends the run with an error instead of hanging, the checkpoint
     /// on disk loads, and `--resume` on another number of ranks ends with the uninterrupted run's numbers.
     @Test func aKilledRankEndsTheRunAndTheCheckpointResumes() throws {
