@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Data-parallel scaling on this machine: one process against 2 MPI ranks, one thread each
-# (COPPICE_NUM_THREADS=1), on the same global batches: the LeNet-5 step (Fashion-MNIST, batch 128) and
-# the Llama step (the llama-57m preset's blocks, dim 512, 8 layers, FFN 1536, with the Llama 3
-# vocabulary of `train llama`; 8 windows of 128 tokens). Per step: time, speed-up and efficiency
-# (speed-up / ranks), and the gradient bytes each rank's all-reduce sends (ring: 2(n-1)/n of the
-# model's gradients). Writes docs/results/distributed-scaling.md (about 10 minutes on 2 cores).
+# Scaling on this machine: one process against 2 MPI ranks, one thread each (COPPICE_NUM_THREADS=1),
+# on the same global batches: the LeNet-5 step (Fashion-MNIST, batch 128) and the Llama step (the
+# llama-57m preset's blocks, dim 512, 8 layers, FFN 1536, with the Llama 3 vocabulary of `train
+# llama`; 8 windows of 128 tokens), data-parallel; the DLRM step (the synthetic Criteo-schema stream,
+# 26 tables of 10,000 rows, batch 2,048), hybrid-parallel. Per step: time, speed-up and efficiency
+# (speed-up / ranks), and the bytes each rank sends: the gradients' ring all-reduce (2(n-1)/n of
+# them), plus for DLRM the busiest rank's all-to-all (`coppice plan-tables`). Writes
+# docs/results/distributed-scaling.md (about 10 minutes on 2 cores).
 # Usage: scripts/distributed-scaling.sh [work directory, default a fresh temporary one]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,10 +14,10 @@ scripts/setup.sh
 scripts/fetch-data.sh
 source scripts/lib/coppice.sh
 work="${1:-$(mktemp -d)}" results=docs/results/distributed-scaling.md
-images=8192 llama_steps=12 llama_dim=512 llama_layers=8 llama_length=128
+images=8192 llama_steps=12 llama_dim=512 llama_layers=8 llama_length=128 dlrm_rows=400000
 if [ -n "$smoke" ]; then
     # The quick mode: a few steps of each on small shapes, results kept out of the repo.
-    images=512 llama_steps=3 llama_dim=32 llama_layers=1 llama_length=16 results="$work/distributed-scaling.md"
+    images=512 llama_steps=3 llama_dim=32 llama_layers=1 llama_length=16 dlrm_rows=20000 results="$work/distributed-scaling.md"
 fi
 mkdir -p "$work"
 mpi=(mpirun --oversubscribe -np 2)
@@ -35,6 +37,13 @@ llama() {
         --steps "$llama_steps" --minutes 30 --output "$output" >/dev/null 2>&1
     python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print(r['seconds'] / r['steps'])" "$output/result.json"
 }
+# DLRM: seconds per step from its train time and the steps it reports.
+dlrm() {
+    "$@" "$coppice" dlrm --dataset synthetic --synthetic-rows "$dlrm_rows" --mini-batch-size 2048 --format csv 2>"$work/dlrm-$#.log" |
+        awk -F, '$3 == "train time" { print $5 }' >"$work/dlrm-$#.seconds"
+    python3 -c "import re, sys; steps = int(re.findall(r'(\d+) steps', open(sys.argv[1]).read())[-1]); print(float(open(sys.argv[2]).read()) / steps)" \
+        "$work/dlrm-$#.log" "$work/dlrm-$#.seconds"
+}
 # Trainable parameters of the runs' saved models (the gradients the all-reduce carries).
 parameters() {
     python3 - "$1" <<'PY'
@@ -50,6 +59,11 @@ lenet_one=$(lenet env) lenet_two=$(lenet "${mpi[@]}")
 llama_one=$(llama env) llama_two=$(llama "${mpi[@]}")
 lenet_parameters=$(parameters "$work/lenet-1/model.safetensors")
 llama_parameters=$(parameters "$work/llama-1/model.safetensors")
+dlrm_one=$(dlrm env) dlrm_two=$(dlrm "${mpi[@]}")
+# The DLRM's bytes per rank and step on 2 ranks, from the plan and the traffic model.
+plan() { "$coppice" plan-tables --tables "$(python3 -c 'print(",".join(["10000"] * 26))')" --arch-mlp-bot 13-64-16 --arch-mlp-top 64-1 \
+    --ranks 2 --batch-per-rank 1024 --format csv | awk -F, -v m="$1" '$0 ~ m { print $NF * 1e6 }'; }
+dlrm_bytes=$(python3 -c "print($(plan 'all-to-all sent') + $(plan 'MLP all-reduce'))")
 field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
 {
     echo "# Data-parallel scaling: 1 process and 2 MPI ranks"
@@ -59,22 +73,25 @@ field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
     echo "over shared memory. Both runs train on the same global batches (each rank a shard of every batch);"
     echo "the 2-rank time per step includes the gradient all-reduce."
     echo
-    echo "| step | parameters | 1 process, ms/step | 2 ranks, ms/step | speed-up | efficiency | all-reduce per rank per step |"
+    echo "| step | parameters | 1 process, ms/step | 2 ranks, ms/step | speed-up | efficiency | sent per rank per step |"
     echo "|---|---:|---:|---:|---:|---:|---:|"
     python3 - "$lenet_one" "$lenet_two" "$lenet_parameters" "$llama_one" "$llama_two" "$llama_parameters" \
-        "$images" "$llama_dim" "$llama_layers" "$llama_length" <<'PY'
+        "$images" "$llama_dim" "$llama_layers" "$llama_length" "$dlrm_one" "$dlrm_two" "$dlrm_bytes" "$dlrm_rows" <<'PY'
 import sys
 a = sys.argv[1:]
-for name, one, two, params in (
-        (f"LeNet-5, Fashion-MNIST, batch 128 ({a[6]} images)", a[0], a[1], a[2]),
-        (f"Llama dim {a[7]}, {a[8]} layers, FFN 1536, Llama 3 vocabulary, 8 x {a[9]} tokens", a[3], a[4], a[5])):
-    one, two, params = float(one), float(two), int(params)
+# Ring all-reduce: each rank sends (and receives) 2(n-1)/n of the gradient bytes, n = 2.
+for name, one, two, params, sent in (
+        (f"LeNet-5, Fashion-MNIST, batch 128 ({a[6]} images), data-parallel", a[0], a[1], a[2], 4 * int(a[2])),
+        (f"Llama dim {a[7]}, {a[8]} layers, FFN 1536, Llama 3 vocabulary, 8 x {a[9]} tokens, data-parallel", a[3], a[4], a[5],
+         4 * int(a[5])),
+        (f"DLRM, synthetic Criteo schema ({a[13]} rows), batch 2048, hybrid-parallel", a[10], a[11], "", float(a[12]))):
+    one, two = float(one), float(two)
     speedup = one / two
-    # Ring all-reduce: each rank sends (and receives) 2(n-1)/n of the gradient bytes, n = 2.
-    print(f"| {name} | {params:,} | {1e3 * one:.1f} | {1e3 * two:.1f} | {speedup:.2f} | {100 * speedup / 2:.0f}% "
-          f"| {4 * params * 2 * (2 - 1) / 2 / 1e6:.1f} MB |")
+    count = f"{int(params):,}" if params else "—"
+    print(f"| {name} | {count} | {1e3 * one:.1f} | {1e3 * two:.1f} | {speedup:.2f} | {100 * speedup / 2:.0f}% | {float(sent) / 1e6:.2f} MB |")
 PY
     echo
-    echo "DLRM is not in the table yet: its hybrid-parallel step (tables placed on ranks, all-to-all"
-    echo "lookups) is issue 21's remaining part."
+    echo "DLRM's bytes: the busiest rank's all-to-all (its tables' pooled rows for the other rank's examples,"
+    echo "forward and backward) plus the MLPs' all-reduce, from \`coppice plan-tables\` on the same shapes. For 8 to"
+    echo "64 hosts see [docs/distributed.md](../distributed.md)."
 } | tee "$results"
