@@ -47,6 +47,17 @@ import Testing
         #expect(bad.isEmpty, "\(bad.prefix(3))")
     }
 
+    /// The hybrid-parallel form (tables side by side in one [B, T × d] tensor): the same values as the
+    /// vectors apart, and its gradient checks against finite differences.
+    @Test func dotInteractionOfTablesSideBySideEqualsTheVectorsApart() throws {
+        let (b, tables, d) = (11, 5, 13)
+        let x = testTensor([b, d], seed: 60), embedded = testTensor([b, tables * d], seed: 61)
+        let apart = [x] + (0..<tables).map { embedded.sliced(axis: 1, ($0 * d)..<(($0 + 1) * d)).contiguous() }
+        #expect(allClose(dotInteraction(x, embedded: embedded, tables: tables).scalars, dotInteraction(apart).scalars, relativeTolerance: 1e-6))
+        let bad = GradientCheck.mismatches([x, embedded]) { dotInteraction($0[0], embedded: $0[1], tables: tables) }
+        #expect(bad.isEmpty, "\(bad.prefix(3))")
+    }
+
     @Test func embeddingGradientsAndUpdatesTouchOnlyTheBatchRows() throws {
         let (model, batch, _) = try referenceModelAndBatch()
         let before = model.embeddings.map { $0.weight.value.scalars }

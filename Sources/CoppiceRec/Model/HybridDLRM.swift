@@ -59,9 +59,8 @@ public struct HybridDLRM {
         }
         let exchanged = try exchange(pooled, rows: rows)
         guard !mine.isEmpty else { return (nil, exchanged) }
-        let x = model.bottom(batch.dense.sliced(axis: 0, mine)), d = model.configuration.embeddingDimension
-        let vectors = [x] + (0..<tables).map { exchanged.sliced(axis: 1, ($0 * d)..<(($0 + 1) * d)) }
-        return (model.top(concatenate([x, dotInteraction(vectors)], alongAxis: 1)), exchanged)
+        let x = model.bottom(batch.dense.sliced(axis: 0, mine))
+        return (model.top(concatenate([x, dotInteraction(x, embedded: exchanged, tables: tables)], alongAxis: 1)), exchanged)
     }
 
     /// Every table's rows for this rank's examples, [rows(me), tables × d], from the owners' pooled
@@ -69,29 +68,41 @@ public struct HybridDLRM {
     /// of its own keeps the exchange on the tape of every rank, so that its collective runs on all of
     /// them in backward even where this rank holds no table.
     func exchange(_ pooled: [Tensor], rows: @escaping (Int) -> Range<Int>) throws -> Tensor {
+        let (plan, communicator) = (self.plan, self.communicator), batch = pooled.first?.shape[0] ?? 0
         let n = communicator.size, me = communicator.rank, d = model.configuration.embeddingDimension
         let tables = model.embeddings.count, owned = plan.tables(of: me), m = rows(me).count
         let values = pooled.map { $0.contiguous().scalars }
-        let sent = (0..<n).map { r in values.flatMap { $0[(rows(r).lowerBound * d)..<(rows(r).upperBound * d)] } }
+        let sent = (0..<n).map { r in
+            var chunk: [Float] = []
+            chunk.reserveCapacity(values.count * rows(r).count * d)
+            for v in values { chunk.append(contentsOf: v[(rows(r).lowerBound * d)..<(rows(r).upperBound * d)]) }
+            return chunk
+        }
         let received = try communicator.allToAll(sent)
         var out = [Float](repeating: 0, count: m * tables * d)
-        for s in 0..<n {
-            for (k, t) in plan.tables(of: s).enumerated() {
-                for row in 0..<m { for j in 0..<d { out[(row * tables + t) * d + j] = received[s][(k * m + row) * d + j] } }
+        out.withUnsafeMutableBufferPointer { o in
+            for s in 0..<n {
+                received[s].withUnsafeBufferPointer { from in
+                    for (k, t) in plan.tables(of: s).enumerated() {
+                        for row in 0..<m { (o.baseAddress! + (row * tables + t) * d).update(from: from.baseAddress! + (k * m + row) * d, count: d) }
+                    }
+                }
             }
         }
-        let (plan, communicator) = (self.plan, self.communicator), batch = pooled.first?.shape[0] ?? 0
         let anchor = GradMode.isEnabled ? Tensor.zeros([1]).requiringGrad() : Tensor.zeros([1])
         return Tensor.differentiable(Tensor(out).reshaped([m, tables * d]), inputs: [anchor] + pooled) { g in
             let gradient = g.contiguous().scalars
-            var back = [[Float]](repeating: [], count: n)
-            for s in 0..<n {
-                for t in plan.tables(of: s) {
-                    for row in 0..<m {
-                        let start = (row * tables + t) * d
-                        back[s] += gradient[start..<(start + d)]
+            let back = (0..<n).map { s in
+                let theirs = plan.tables(of: s)
+                var chunk = [Float](repeating: 0, count: theirs.count * m * d)
+                chunk.withUnsafeMutableBufferPointer { c in
+                    gradient.withUnsafeBufferPointer { g in
+                        for (k, t) in theirs.enumerated() {
+                            for row in 0..<m { (c.baseAddress! + (k * m + row) * d).update(from: g.baseAddress! + (row * tables + t) * d, count: d) }
+                        }
                     }
                 }
+                return chunk
             }
             let returned: [[Float]]
             do { returned = try communicator.allToAll(back) } catch {
@@ -100,12 +111,16 @@ public struct HybridDLRM {
                 Communicator.markFailed()
                 exit(1)
             }
+            // Rank r's rows of each owned table's gradient are contiguous in what it returned.
             var grads = owned.map { _ in [Float](repeating: 0, count: batch * d) }
             for r in 0..<n {
-                let span = rows(r)
+                let span = rows(r), width = span.count * d
                 for k in owned.indices {
-                    for (i, row) in span.enumerated() {
-                        for j in 0..<d { grads[k][row * d + j] += returned[r][(k * span.count + i) * d + j] }
+                    grads[k].withUnsafeMutableBufferPointer { into in
+                        returned[r].withUnsafeBufferPointer { from in
+                            let (target, source) = (into.baseAddress! + span.lowerBound * d, from.baseAddress! + k * width)
+                            for i in 0..<width { target[i] += source[i] }
+                        }
                     }
                 }
             }

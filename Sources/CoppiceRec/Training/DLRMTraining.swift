@@ -47,13 +47,18 @@ public struct DLRMTraining {
         public var trainingMultiplyAdds: Double
     }
 
-    /// The DLRM input of `examples`: dense [B, D] and per table the flattened ids with bag offsets.
-    public static func batch(_ examples: ArraySlice<CTRExample>) -> DLRMBatch {
+    /// The DLRM input of `examples`: dense [B, D] and per table the flattened ids with bag offsets
+    /// (with `only`, those tables' alone, the others left empty: what a hybrid-parallel rank looks up).
+    public static func batch(_ examples: ArraySlice<CTRExample>, only: Set<Int>? = nil) -> DLRMBatch {
         let tables = examples.first?.sparse.count ?? 0
         let denseCount = examples.first?.dense.count ?? 0
         var indices = [[Int]](), offsets = [[Int]]()
         for t in 0..<tables {
             var tableIndices = [Int](), tableOffsets = [Int]()
+            guard only?.contains(t) ?? true else {
+                (indices, offsets) = (indices + [[]], offsets + [[]])
+                continue
+            }
             tableIndices.reserveCapacity(examples.count)
             tableOffsets.reserveCapacity(examples.count)
             for example in examples {
@@ -153,7 +158,8 @@ public struct DLRMTraining {
                     optimizer.zeroGrad()
                     if let hybrid {
                         let parallel = DataParallel(hybrid.communicator), count = slice.count
-                        try hybrid.backward(Self.batch(slice), labels: slice.map(\.label)) { parallel.shard(of: count, rank: $0) }
+                        let batch = Self.batch(slice, only: Set(hybrid.plan.tables(of: hybrid.communicator.rank)))
+                        try hybrid.backward(batch, labels: slice.map(\.label)) { parallel.shard(of: count, rank: $0) }
                     } else {
                         let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
                         try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
