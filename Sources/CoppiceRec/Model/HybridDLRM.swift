@@ -21,13 +21,6 @@ public struct HybridDLRM {
         plan = TablePlan(tableSizes: c.tableSizes, dimension: c.embeddingDimension, ranks: communicator.size)
     }
 
-    /// Logits [rows(me), 1] for this rank's rows of `batch` (rows(me) not empty); `rows(r)` are the rows
-    /// rank r computes (its shard in training; every row on every rank to evaluate).
-    public func callAsFunction(_ batch: DLRMBatch, rows: @escaping (Int) -> Range<Int>) throws -> Tensor {
-        guard let logits = try forward(batch, rows: rows).logits else { throw DLRMError.invalidBatch("no rows for rank \(communicator.rank)") }
-        return logits
-    }
-
     /// One training step's gradients on this rank: the BCE of its rows of `batch` (`labels` for the whole
     /// batch) weighted by its share of the batch, the tables' gradients sent back to their owners, the
     /// MLPs' summed over the ranks: one process's gradients, spread. A rank without rows (a batch
@@ -45,7 +38,8 @@ public struct HybridDLRM {
         _ = try DataParallel(communicator).reduceGradients(model.bottom.parameters() + model.top.parameters(), weight: 1)
     }
 
-    /// The exchange, then (where this rank has rows) bottom MLP, interaction and top MLP on its rows.
+    /// The exchange, then (where this rank has rows) bottom MLP, interaction and top MLP on its rows;
+    /// `rows(r)` are the rows of `batch` rank r computes.
     func forward(_ batch: DLRMBatch, rows: @escaping (Int) -> Range<Int>) throws -> (logits: Tensor?, exchanged: Tensor) {
         let me = communicator.rank, mine = rows(me), tables = model.embeddings.count
         guard batch.indices.count == tables, batch.offsets.count == tables else {
