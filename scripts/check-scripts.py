@@ -43,6 +43,7 @@ CHECKS = {
     "scripts/amgp-experiment.sh": ("scripts/amgp-experiment.sh", None),
     "scripts/amgp-seeds.sh": ("scripts/amgp-seeds.sh", None),
     "scripts/online-experiment.sh": ("scripts/online-experiment.sh", None),
+    "scripts/distributed-scaling.sh": ("scripts/distributed-scaling.sh \"$TMP/scaling\"", None),
     "scripts/llamacpp-prepare.sh": ("scripts/llamacpp-prepare.sh", "llama"),
     "scripts/llamacpp-check.sh": ("scripts/llamacpp-check.sh \"$TMP\"", "llama"),
     "scripts/llm-bench.sh": ("scripts/llm-bench.sh", "llama"),
