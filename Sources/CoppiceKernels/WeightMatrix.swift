@@ -413,6 +413,15 @@ public struct WeightMatrix: @unchecked Sendable {
         return (a - shift, b - shift)
     }
 
+    /// Every row dequantized: [rows × columns] F32, row-major.
+    public func dequantized() -> [Float] {
+        var values = [Float](repeating: 0, count: rows * columns)
+        values.withUnsafeMutableBufferPointer { v in
+            for r in 0..<rows { dequantizeRow(r, into: v.baseAddress! + r * columns) }
+        }
+        return values
+    }
+
     /// The plain definition: every row dequantized, then y = x · Wᵀ in scalar loops.
     public func reference(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>) {
         var row = [Float](repeating: 0, count: columns)

@@ -3,23 +3,18 @@ import Testing
 
 /// The hybrid-parallel placement of embedding tables on ranks.
 @Suite struct TablePlanTests {
-    /// Criteo Kaggle's 26 table sizes as the DLRM reference counts them (no --max-ind-range).
-    static let criteoKaggle = [
-        1460, 583, 10_131_227, 2_202_608, 305, 24, 12517, 633, 3, 93145, 5683, 8_351_593, 3194, 27, 14992, 5_461_306, 10, 5652, 2173, 4,
-        7_046_547, 18, 15, 286_181, 105, 142_572,
-    ]
 
     /// Every table on exactly one rank; no rank holds more bytes than the largest table or its even
     /// share, nor more tables than its even share rounded up plus one (lookups count as much as bytes).
     @Test(arguments: [1, 2, 3, 8]) func everyTableOnceBytesAndLookupsBalanced(ranks: Int) {
-        let plan = TablePlan(tableSizes: Self.criteoKaggle, dimension: 16, ranks: ranks)
+        let plan = TablePlan(tableSizes: TablePlan.criteoKaggle, dimension: 16, ranks: ranks)
         let held = (0..<ranks).flatMap { plan.tables(of: $0) }.sorted()
-        #expect(held == Array(Self.criteoKaggle.indices) && plan.owners.allSatisfy { (0..<ranks).contains($0) })
-        let total = Self.criteoKaggle.reduce(0, +), largest = Self.criteoKaggle.max()!
+        #expect(held == Array(TablePlan.criteoKaggle.indices) && plan.owners.allSatisfy { (0..<ranks).contains($0) })
+        let total = TablePlan.criteoKaggle.reduce(0, +), largest = TablePlan.criteoKaggle.max()!
         for r in 0..<ranks {
-            let mine = plan.tables(of: r), rows = mine.reduce(0) { $0 + Self.criteoKaggle[$1] }
+            let mine = plan.tables(of: r), rows = mine.reduce(0) { $0 + TablePlan.criteoKaggle[$1] }
             #expect(rows <= max(largest, (total + ranks - 1) / ranks) + largest / 2, "rank \(r): \(rows) rows")
-            #expect(mine.count <= (Self.criteoKaggle.count + ranks - 1) / ranks + 1, "rank \(r): \(mine.count) tables")
+            #expect(mine.count <= (TablePlan.criteoKaggle.count + ranks - 1) / ranks + 1, "rank \(r): \(mine.count) tables")
         }
         #expect(plan.summary.split(separator: "\n").count == ranks)
     }
@@ -27,9 +22,9 @@ import Testing
     /// The traffic model: one rank moves nothing; on 8 ranks the busiest sender's all-to-all is
     /// its tables' rows for the other ranks' examples, forward and backward.
     @Test func trafficFollowsThePlacement() {
-        let single = TablePlan(tableSizes: Self.criteoKaggle, dimension: 16, ranks: 1).traffic(batch: 2048, dimension: 16, mlpParameters: 1000)
+        let single = TablePlan(tableSizes: TablePlan.criteoKaggle, dimension: 16, ranks: 1).traffic(batch: 2048, dimension: 16, mlpParameters: 1000)
         #expect(single.allToAllSent == 0 && single.allToAllReceived == 0 && single.allReduceSent == 0)
-        let plan = TablePlan(tableSizes: Self.criteoKaggle, dimension: 16, ranks: 8)
+        let plan = TablePlan(tableSizes: TablePlan.criteoKaggle, dimension: 16, ranks: 8)
         let t = plan.traffic(batch: 8 * 2048, dimension: 16, mlpParameters: 1000)
         let busiest = (0..<8).map { plan.tables(of: $0).count }.max()!
         #expect(t.allToAllSent == 2 * Double(busiest * 7 * 2048 * 16 * 4))

@@ -13,13 +13,7 @@ extension LlamaCheckpoint {
     /// `tokenizer_config.json`, so the directory runs as the file did. Each file is written atomically.
     public static func writePruned(_ runtime: LlamaRuntime, gguf metadata: [String: GGUFValue]?, to directory: String) throws(LlamaError) {
         let c = runtime.configuration
-        func dense(_ m: WeightMatrix) -> Tensor {
-            var values = [Float](repeating: 0, count: m.rows * m.columns)
-            values.withUnsafeMutableBufferPointer { v in
-                for r in 0..<m.rows { m.dequantizeRow(r, into: v.baseAddress! + r * m.columns) }
-            }
-            return Tensor(values).reshaped([m.rows, m.columns])
-        }
+        func dense(_ m: WeightMatrix) -> Tensor { Tensor(m.dequantized()).reshaped([m.rows, m.columns]) }
         var tensors = ["model.embed_tokens.weight": dense(runtime.embedding), "model.norm.weight": Tensor(runtime.finalNorm)]
         if !c.tieWordEmbeddings { tensors["lm_head.weight"] = dense(runtime.output) }
         for (l, layer) in runtime.layers.enumerated() {

@@ -65,11 +65,7 @@ extension LlamaRuntime {
     /// The matrix `name` of layer `l` as F32 rows ([rows × columns], row-major).
     public func weights(layer l: Int, _ name: String) -> (values: [Float], rows: Int, columns: Int) {
         let m = matrix(layer: l, name)
-        var values = [Float](repeating: 0, count: m.rows * m.columns)
-        values.withUnsafeMutableBufferPointer { v in
-            for r in 0..<m.rows { m.dequantizeRow(r, into: v.baseAddress! + r * m.columns) }
-        }
-        return (values, m.rows, m.columns)
+        return (m.dequantized(), m.rows, m.columns)
     }
 
     /// Replaces matrix `name` of layer `l` by `values` (same shape), stored as `format`.

@@ -7,6 +7,12 @@ import Foundation
 /// Balancing bytes alone piled the small tables onto a few ranks: 3.8× the busiest rank's all-to-all
 /// on Criteo Kaggle's tables over 8 ranks (`coppice plan-tables`).
 public struct TablePlan: Sendable, Equatable {
+    /// Criteo Kaggle's 26 table sizes as the DLRM reference counts them (no --max-ind-range).
+    public static let criteoKaggle = [
+        1460, 583, 10_131_227, 2_202_608, 305, 24, 12517, 633, 3, 93145, 5683, 8_351_593, 3194, 27, 14992, 5_461_306, 10, 5652, 2173, 4,
+        7_046_547, 18, 15, 286_181, 105, 142_572,
+    ]
+
     /// The rank of each table.
     public let owners: [Int]
     public let ranks: Int

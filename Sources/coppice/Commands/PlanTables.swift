@@ -22,11 +22,6 @@ struct PlanTables: ParsableCommand {
     @Option(name: .customLong("link-gbs"), help: "Link bandwidth per direction, GB/s.") var link = 25.0
     @Option(help: "Output format.") var format: ReportFormat = .md
 
-    static let criteoKaggle = [
-        1460, 583, 10_131_227, 2_202_608, 305, 24, 12517, 633, 3, 93145, 5683, 8_351_593, 3194, 27, 14992, 5_461_306, 10, 5652, 2173, 4,
-        7_046_547, 18, 15, 286_181, 105, 142_572,
-    ]
-
     func numbers(_ text: String, separator: Character) -> [Int]? {
         let values = text.split(separator: separator).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         return values.isEmpty || values.contains(where: { ($0 ?? 0) <= 0 }) ? nil : values.map { $0! }
@@ -45,7 +40,7 @@ struct PlanTables: ParsableCommand {
     }
 
     func run() throws {
-        let sizes = tables == "criteo-kaggle" ? Self.criteoKaggle : numbers(tables, separator: ",")!
+        let sizes = tables == "criteo-kaggle" ? TablePlan.criteoKaggle : numbers(tables, separator: ",")!
         let bottomWidths = numbers(bottom, separator: "-")!, count = sizes.count + 1
         let topWidths = [count * (count - 1) / 2 + bottomWidths.last!] + numbers(top, separator: "-")!
         let mlp = [bottomWidths, topWidths].reduce(0) { total, widths in total + zip(widths, widths.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
