@@ -20,6 +20,18 @@ public struct DataParallel: Sendable {
         return (r * count / n)..<((r + 1) * count / n)
     }
 
+    /// Every rank's `values` for its shard of `count` rows (`shard(of:)`, `width` values a row),
+    /// concatenated in rank order: the whole batch's, on every rank.
+    public func gatherShards(_ values: [Float], of count: Int, width: Int = 1) throws(DistributedError) -> [Float] {
+        let n = communicator.size, mine = shard(of: count).count
+        guard values.count == mine * width else { throw .invalidArgument("\(values.count) values for a shard of \(mine) rows of \(width)") }
+        guard n > 1 else { return values }
+        // Shards differ by at most one row: each is padded to the longest, then the padding dropped.
+        let longest = (count + n - 1) / n
+        let gathered = try communicator.allGather(values + [Float](repeating: 0, count: (longest - mine) * width))
+        return (0..<n).flatMap { r in gathered[(r * longest * width)..<((r * longest + shard(of: count, rank: r).count) * width)] }
+    }
+
     /// Rank 0's values in every parameter and buffer of `module`, so the replicas start identical.
     public func broadcastParameters(_ module: Module) throws(DistributedError) {
         for (_, parameter) in module.namedParameters(includingBuffers: true) {

@@ -24,18 +24,30 @@ public struct HybridDLRM {
     /// One training step's gradients on this rank: the BCE of its rows of `batch` (`labels` for the whole
     /// batch) weighted by its share of the batch, the tables' gradients sent back to their owners, the
     /// MLPs' summed over the ranks: one process's gradients, spread. A rank without rows (a batch
-    /// smaller than the ranks) still takes part in every exchange.
-    public func backward(_ batch: DLRMBatch, labels: [Float], rows: @escaping (Int) -> Range<Int>) throws {
-        let mine = rows(communicator.rank)
+    /// smaller than the ranks) still takes part in every exchange. Returns the whole batch's mean loss.
+    @discardableResult
+    public func backward(_ batch: DLRMBatch, labels: [Float], rows: @escaping (Int) -> Range<Int>) throws -> Float {
+        let mine = rows(communicator.rank), share = Float(mine.count) / Float(labels.count)
         let (logits, exchanged) = try forward(batch, rows: rows)
+        var loss: Float = 0
         if let logits {
             let targets = Tensor(Array(labels[mine])).reshaped([mine.count, 1])
-            let loss = try Loss.binaryCrossEntropyWithLogits(logits, targets: targets)
-            loss.backward(seed: Tensor(repeating: Float(mine.count) / Float(labels.count), shape: loss.shape))
+            let mean = try Loss.binaryCrossEntropyWithLogits(logits, targets: targets)
+            loss = mean.scalars[0] * share
+            mean.backward(seed: Tensor(repeating: share, shape: mean.shape))
         } else {
             exchanged.backward(seed: Tensor.zeros(exchanged.shape))
         }
-        _ = try DataParallel(communicator).reduceGradients(model.bottom.parameters() + model.top.parameters(), weight: 1)
+        let parameters = model.bottom.parameters() + model.top.parameters()
+        return try DataParallel(communicator).reduceGradients(parameters, weight: 1, extras: [loss])[0]
+    }
+
+    /// Probabilities for a whole batch on every rank: each rank scores its shard with the whole model
+    /// (after `synchronizeTables`), and the shards are gathered.
+    public func predict(_ batch: [CTRExample]) throws -> [Float] {
+        let parallel = DataParallel(communicator), mine = parallel.shard(of: batch.count)
+        let predictions = mine.isEmpty ? [] : try OnlineTraining.predict(model, Array(batch[mine]))
+        return try parallel.gatherShards(predictions, of: batch.count)
     }
 
     /// The exchange, then (where this rank has rows) bottom MLP, interaction and top MLP on its rows;
@@ -123,12 +135,27 @@ public struct HybridDLRM {
     }
 
     /// Each table's values from its owner on every rank (before checkpoints, evaluation elsewhere, or
-    /// the end of the run).
-    public func synchronizeTables() throws(DistributedError) {
+    /// the end of the run); with `rows`, only those rows of each table (the ones a chunk's training
+    /// looked up, the only ones its sparse SGD updates changed).
+    public func synchronizeTables(rows: [[Int]]? = nil) throws(DistributedError) {
+        let d = model.configuration.embeddingDimension
         for (t, table) in model.embeddings.enumerated() {
-            var values = table.weight.value.scalars
+            guard let touched = rows?[t] else {
+                var values = table.weight.value.scalars
+                try communicator.broadcast(&values, root: plan.owners[t])
+                table.weight.update { v in for i in v.indices { v[i] = values[i] } }
+                continue
+            }
+            let all = table.weight.value.scalars
+            var values = [Float](repeating: 0, count: touched.count * d)
+            for (k, row) in touched.enumerated() { for j in 0..<d { values[k * d + j] = all[row * d + j] } }
             try communicator.broadcast(&values, root: plan.owners[t])
-            table.weight.update { v in for i in v.indices { v[i] = values[i] } }
+            table.weight.update { v in for (k, row) in touched.enumerated() { for j in 0..<d { v[row * d + j] = values[k * d + j] } } }
         }
+    }
+
+    /// The distinct rows of each table that `examples` look up, ascending.
+    public static func rowsLookedUp(_ examples: [CTRExample], tables: Int) -> [[Int]] {
+        (0..<tables).map { t in Array(Set(examples.flatMap { $0.sparse[t] })).sorted() }
     }
 }

@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceDistributed
 import CoppiceFormats
 import CoppiceRuns
 import Foundation
@@ -34,6 +35,8 @@ public struct OnlineRun: Sendable {
     public var seed: UInt64 = 0
     public var output = "runs/online"
     public var resume = false
+    /// Over the ranks of an MPI run: every model hybrid-parallel (see `OnlineTraining`).
+    public var communicator: Communicator?
 
     public init(data: CTRDataOptions) { self.data = data }
 
@@ -72,8 +75,8 @@ public struct OnlineRun: Sendable {
     }
 
     /// Trains, measures the serving models' inference and writes summary.md and ne.svg; `onChunk`
-    /// hears each streamed chunk's records.
-    public func run(onChunk: @escaping ([OnlineRecord]) -> Void = { _ in }) throws -> Outcome {
+    /// hears each streamed chunk's records. Over several ranks, rank 0 reports; the others return nil.
+    public func run(onChunk: @escaping ([OnlineRecord]) -> Void = { _ in }) throws -> Outcome? {
         let (stream, description) = try stream()
         var configuration = OnlineConfiguration(
             model: DLRMConfiguration(
@@ -90,9 +93,11 @@ public struct OnlineRun: Sendable {
         configuration.learned.steps = learnedSteps
         configuration.checkpointEvery = checkpointEvery
         configuration.seed = seed
-        let training = try OnlineTraining(configuration: configuration, stream: stream, outputDirectory: output, resume: resume)
+        let training = try OnlineTraining(
+            configuration: configuration, stream: stream, outputDirectory: output, resume: resume, communicator: communicator)
         training.onChunk = onChunk
         let records = try training.run()
+        guard communicator?.isRoot ?? true else { return nil }
         let rows = OnlineReport.rows(records)
         let last = try stream.chunk(min(configuration.chunks ?? Int.max, stream.chunkCount ?? Int.max) - 1)
         let speeds = try OnlineReport.inferenceSpeed(training, sample: last, batchSizes: [1, 512])

@@ -1,4 +1,5 @@
 import CoppiceData
+import CoppiceDistributed
 import CoppiceFormats
 import CoppiceNN
 import CoppiceOptimizers
@@ -22,6 +23,12 @@ import Foundation
 /// holding every model, mask and metric) is written every `checkpointEvery` chunks; a resumed run
 /// continues with identical metrics. The logs are appended chunk by chunk (a resume cuts them back to
 /// the checkpoint), so memory is bounded by one chunk and the models however long the stream runs.
+///
+/// Over several ranks every model trains hybrid-parallel (`HybridDLRM`) and, after each chunk, the
+/// rows the chunk changed go from each table's owner to every rank; every rank then holds every whole
+/// model, scores its shard of the next chunk and regenerates the serving models itself, from the same
+/// values and the same metrics, to the same result (checked by checksums after every chunk). Rank 0
+/// writes the logs and checkpoints.
 public final class OnlineTraining {
     public struct Progress: Sendable {
         public var chunk: Int
@@ -41,10 +48,15 @@ public final class OnlineTraining {
     let serving: [DLRM]
     var state: OnlineState
     let end: Int
+    /// Several ranks: the communicator (nil alone).
+    let communicator: Communicator?
+    var writes: Bool { communicator?.isRoot ?? true }
 
     public var checkpointPath: String { outputDirectory + "/checkpoint.safetensors" }
 
-    public init(configuration: OnlineConfiguration, stream: CTRStream, outputDirectory: String, resume: Bool = false) throws {
+    public init(
+        configuration: OnlineConfiguration, stream: CTRStream, outputDirectory: String, resume: Bool = false, communicator: Communicator? = nil
+    ) throws {
         try configuration.validate(chunkCount: stream.chunkCount)
         guard stream.tableSizes == configuration.model.tableSizes, stream.denseCount == configuration.model.bottomMLP.first else {
             throw TrainingError.invalidConfiguration(
@@ -54,11 +66,15 @@ public final class OnlineTraining {
         self.configuration = configuration
         self.stream = stream
         self.outputDirectory = outputDirectory
+        self.communicator = communicator.flatMap { $0.size > 1 ? $0 : nil }
         end = [configuration.chunks, stream.chunkCount].compactMap { $0 }.min()!
         var rng = RandomGenerator(seed: configuration.seed)
         dense = try DLRM(configuration.model, using: &rng)
         serving = try configuration.variants.map { _ in try DLRM(configuration.model, using: &rng) }
         state = OnlineState(configuration: configuration, variants: configuration.variants.count)
+        if let communicator = self.communicator {
+            for model in [dense] + serving { try DataParallel(communicator).broadcastParameters(model) }
+        }
         do {
             try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         } catch {
@@ -67,7 +83,7 @@ public final class OnlineTraining {
         // As `coppice train --resume`: a run killed before its first checkpoint starts over.
         if resume && FileManager.default.fileExists(atPath: checkpointPath) {
             try loadCheckpoint()
-        } else {
+        } else if writes {
             // A new run starts new logs.
             for name in ["metrics.csv", "metrics.jsonl"] { try? FileManager.default.removeItem(atPath: outputDirectory + "/" + name) }
         }
@@ -87,7 +103,7 @@ public final class OnlineTraining {
             }
             for i in serving.indices { _ = try regenerate(i, recent: recent) }
             state.nextChunk = k0
-            try writeCheckpoint()
+            if writes { try writeCheckpoint() }
         }
         while state.nextChunk < end {
             let t = state.nextChunk
@@ -116,35 +132,50 @@ public final class OnlineTraining {
                     try train(serving[i], chunk, chunk: t, name: variant.description)
                 }
             }
-            (state.csvBytes, state.jsonlBytes) = try OnlineReport.appendLogs(rows, to: outputDirectory)
+            if let communicator {
+                for model in [dense] + serving { try DataParallel(communicator).checkReplicasAgree(model) }
+            }
             state.nextChunk = t + 1
+            guard writes else { continue }
+            (state.csvBytes, state.jsonlBytes) = try OnlineReport.appendLogs(rows, to: outputDirectory)
             onChunk(rows)
             if configuration.checkpointEvery > 0 && streamed % configuration.checkpointEvery == 0 || state.nextChunk == end {
                 try writeCheckpoint()
             }
         }
-        return try OnlineReport.readLogs(in: outputDirectory)
+        return writes ? try OnlineReport.readLogs(in: outputDirectory) : []
     }
 
-    /// `epochsPerChunk` passes over `examples` in order.
+    /// `epochsPerChunk` passes over `examples` in order (over several ranks hybrid-parallel, then the
+    /// rows they changed sent from their owners to every rank).
     func train(_ model: DLRM, _ examples: [CTRExample], chunk: Int, name: String) throws {
         let optimizer = SGD(parameters: model.parameters(), learningRate: configuration.learningRate)
+        let hybrid = communicator.map { HybridDLRM(model: model, communicator: $0) }
         var step = 0
         for _ in 0..<configuration.epochsPerChunk {
             for start in stride(from: 0, to: examples.count, by: configuration.batchSize) {
                 let slice = examples[start..<min(start + configuration.batchSize, examples.count)]
                 optimizer.zeroGrad()
-                let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
-                try Loss.binaryCrossEntropyWithLogits(try model(DLRMTraining.batch(slice)), targets: labels).backward()
+                if let hybrid {
+                    let parallel = DataParallel(hybrid.communicator), count = slice.count
+                    let batch = DLRMTraining.batch(slice, only: Set(hybrid.plan.tables(of: hybrid.communicator.rank)))
+                    try hybrid.backward(batch, labels: slice.map(\.label)) { parallel.shard(of: count, rank: $0) }
+                } else {
+                    let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
+                    try Loss.binaryCrossEntropyWithLogits(try model(DLRMTraining.batch(slice)), targets: labels).backward()
+                }
                 optimizer.step()
                 step += 1
                 try onStep(Progress(chunk: chunk, model: name, step: step))
             }
         }
+        try hybrid?.synchronizeTables(rows: HybridDLRM.rowsLookedUp(examples, tables: model.embeddings.count))
     }
 
     func evaluate(model: DLRM, index: Int, name: String, chunk: [CTRExample], ctr: Double?, t: Int, sparse: Bool) throws -> OnlineRecord {
-        let predictions = try (sparse ? Self.withSparseMLP(model) { try Self.predict(model, chunk) } : Self.predict(model, chunk))
+        let hybrid = communicator.map { HybridDLRM(model: model, communicator: $0) }
+        let score = { try hybrid?.predict(chunk) ?? Self.predict(model, chunk) }
+        let predictions = try (sparse ? Self.withSparseMLP(model, score) : score())
         let labels = chunk.map(\.label)
         let summary = try BinaryMetrics.summary(predictions: predictions, labels: labels, trainingCTR: ctr)
         state.metrics[index].trainingCTR = ctr

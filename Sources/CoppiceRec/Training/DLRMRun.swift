@@ -36,6 +36,8 @@ public struct DLRMRun: Sendable {
     public var checkpointing: DLRMCheckpointing?
     /// `run` over the ranks of an MPI run, hybrid-parallel (see `HybridDLRM`); not for `compare`.
     public var communicator: Communicator?
+    /// `run`'s loss of every step as CSV (`DLRMLossLog`; rank 0 writes it); not for `compare`.
+    public var lossLog: String?
 
     public init(data: CTRDataOptions) { self.data = data }
 
@@ -52,8 +54,11 @@ public struct DLRMRun: Sendable {
         let source = try Source(self)
         var training = try training(source)
         training.communicator = communicator
-        let result = try source.train(training, synthetic: nil, progress: progress)
-        return Self.rows(result, dataset: data.dataset)
+        if let lossLog, communicator?.isRoot ?? true {
+            let log = DLRMLossLog(path: lossLog)
+            training.onStep = { try log.record($0) }
+        }
+        return Self.rows(try source.train(training, synthetic: nil, progress: progress), dataset: data.dataset)
     }
 
     /// Dense, AMGP (the schedule given), prune-only and a small dense model of AMGP's FLOPs, per seed

@@ -35,8 +35,20 @@ public struct DLRMTraining {
     /// With several ranks: hybrid-parallel (`HybridDLRM`: tables placed on ranks, MLPs data-parallel);
     /// every rank ends with the whole model, rank 0 writes the checkpoints.
     public var communicator: Communicator?
+    /// Hears every training step (on every rank, with the whole batch's loss); throwing stops the run.
+    public var onStep: (Step) throws -> Void = { _ in }
 
     public init(configuration: DLRMConfiguration) { self.configuration = configuration }
+
+    /// One training step: its number (from 1), epoch (from 1), AMGP phase, learning rate and the
+    /// batch's mean loss before the update.
+    public struct Step: Sendable {
+        public var step: Int
+        public var epoch: Int
+        public var phase: Int
+        public var learningRate: Float
+        public var loss: Float
+    }
 
     public struct Result: Sendable {
         public var test: BinaryMetrics.Summary
@@ -156,16 +168,20 @@ public struct DLRMTraining {
                     loop.multiplyAdds += 3 * Double(growth.forwardMultiplyAdds * slice.count)
                     optimizer.learningRate = learningRate(at: loop.steps)
                     optimizer.zeroGrad()
+                    let loss: Float
                     if let hybrid {
                         let parallel = DataParallel(hybrid.communicator), count = slice.count
                         let batch = Self.batch(slice, only: Set(hybrid.plan.tables(of: hybrid.communicator.rank)))
-                        try hybrid.backward(batch, labels: slice.map(\.label)) { parallel.shard(of: count, rank: $0) }
+                        loss = try hybrid.backward(batch, labels: slice.map(\.label)) { parallel.shard(of: count, rank: $0) }
                     } else {
                         let labels = Tensor(slice.map(\.label)).reshaped([slice.count, 1])
-                        try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels).backward()
+                        let mean = try Loss.binaryCrossEntropyWithLogits(try model(Self.batch(slice)), targets: labels)
+                        mean.backward()
+                        loss = mean.scalars[0]
                     }
                     optimizer.step()
                     loop.steps += 1
+                    try onStep(Step(step: loop.steps, epoch: epoch + 1, phase: loop.phase, learningRate: optimizer.learningRate, loss: loss))
                     if let checkpointing, checkpointing.everySteps > 0, loop.steps % checkpointing.everySteps == 0, loop.steps < totalSteps {
                         var saved = loop
                         saved.seconds += Date().timeIntervalSince(started)
@@ -177,16 +193,13 @@ public struct DLRMTraining {
             progress("epoch \(epoch + 1)/\(epochs): \(loop.steps) steps")
         }
         let seconds = loop.seconds + Date().timeIntervalSince(started)
-        // Every rank gets every table back: each evaluates the whole model as one process would.
+        // Every rank gets every table back and scores its shard of the test set with the whole model.
         try hybrid?.synchronizeTables()
         var predictions: [Float] = [], labels: [Float] = []
         for c in testChunks {
             let examples = try test.chunk(c)
-            for start in stride(from: 0, to: examples.count, by: 4096) {
-                let slice = examples[start..<min(start + 4096, examples.count)]
-                predictions += try withoutGradient { try model(Self.batch(slice)).sigmoid().scalars }
-                labels += slice.map(\.label)
-            }
+            predictions += try hybrid?.predict(examples) ?? OnlineTraining.predict(model, examples)
+            labels += examples.map(\.label)
         }
         let summary = try BinaryMetrics.summary(
             predictions: predictions, labels: labels, trainingCTR: Double(loop.positives) / Double(max(loop.seen, 1)))

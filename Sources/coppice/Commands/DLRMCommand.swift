@@ -60,6 +60,8 @@ struct DLRMCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "With --checkpoint: write it every N training steps.") var checkpointEvery = 500
     @Flag(help: "With --checkpoint: continue from the checkpoint if it exists (the same options and data), ending with the same results.")
     var resume = false
+    @Option(name: .customLong("loss-log"), help: "Write every training step's loss to this CSV (step,epoch,phase,learning_rate,loss).")
+    var lossLog: String?
     @Option(help: "Result format.") var format: ReportFormat = .md
 
     func validate() throws {
@@ -78,7 +80,9 @@ struct DLRMCommand: ParsableCommand {
         guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         guard checkpoint != nil || !resume else { throw ValidationError("--resume needs --checkpoint PATH") }
-        guard checkpoint == nil || !compare else { throw ValidationError("--checkpoint is for one training, not --compare") }
+        guard (checkpoint == nil && lossLog == nil) || !compare else {
+            throw ValidationError("--checkpoint and --loss-log are for one training, not --compare")
+        }
         guard seedList != nil else {
             throw ValidationError("--seeds must be comma-separated non-negative integers or ranges (0-9), each seed once, got '\(seeds ?? "")'")
         }
@@ -99,6 +103,7 @@ struct DLRMCommand: ParsableCommand {
         (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (
             dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
         )
+        run.lossLog = lossLog
         run.checkpointing = checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
         run.communicator = try Communicator.world()  // under mpirun with several ranks: hybrid-parallel, rank 0 reporting
         let root = run.communicator!.isRoot, progress = { (line: String) in if root { note("dlrm: \(line)") } }

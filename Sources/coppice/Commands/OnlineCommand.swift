@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoppiceDistributed
 import CoppiceRec
 import Foundation
 
@@ -72,6 +73,7 @@ struct OnlineCommand: ParsableCommand {
         (run.learningRate, run.chunkEpochs, run.checkpointEvery, run.seed, run.output, run.resume) = (
             dlrm.learningRate, chunkEpochs, checkpointEvery, dlrm.seed, output, resume
         )
+        run.communicator = try Communicator.world()  // under mpirun with several ranks: hybrid-parallel, rank 0 reporting
         let outcome = try run.run { rows in
             let dense = rows.first?.ne ?? .nan
             let worst = rows.dropFirst().compactMap(\.ne).max() ?? .nan
@@ -80,6 +82,6 @@ struct OnlineCommand: ParsableCommand {
                     format: "online: chunk %d: %d examples, dense NE %.4f, worst serving NE %.4f",
                     rows.first?.chunk ?? 0, rows.first?.examples ?? 0, dense, worst))
         }
-        print(try outcome.render(format))
+        if let outcome { print(try outcome.render(format)) }
     }
 }
