@@ -60,6 +60,10 @@ llama_one=$(llama env) llama_two=$(llama "${mpi[@]}")
 lenet_parameters=$(parameters "$work/lenet-1/model.safetensors")
 llama_parameters=$(parameters "$work/llama-1/model.safetensors")
 dlrm_one=$(dlrm env) dlrm_two=$(dlrm "${mpi[@]}")
+# The gradient all-reduce alone, timed by mpi-check at the model's size (median of 3): what overlapping
+# it with the backward pass could hide at most.
+allreduce() { "${mpi[@]}" "$coppice" mpi-check --sizes "$1" --rounds 3 --format csv | awk -F, -v c="all-reduce $1 floats" '$2 == c && $3 == "time" { print $5 / 1e3 }'; }
+lenet_reduce=$(allreduce "$lenet_parameters") llama_reduce=$(allreduce "$llama_parameters")
 # The DLRM's bytes per rank and step on 2 ranks, from the plan and the traffic model.
 plan() { "$coppice" plan-tables --tables "$(python3 -c 'print(",".join(["10000"] * 26))')" --arch-mlp-bot 13-64-16 --arch-mlp-top 64-1 \
     --ranks 2 --batch-per-rank 1024 --format csv | awk -F, -v m="$1" '$0 ~ m { print $NF * 1e6 }'; }
@@ -73,25 +77,32 @@ field() { sed -n "s/^$1[[:space:]]*: //p" /proc/cpuinfo | head -1; }
     echo "over shared memory. Both runs train on the same global batches (each rank a shard of every batch);"
     echo "the 2-rank time per step includes the gradient all-reduce."
     echo
-    echo "| step | parameters | 1 process, ms/step | 2 ranks, ms/step | speed-up | efficiency | sent per rank per step |"
-    echo "|---|---:|---:|---:|---:|---:|---:|"
+    echo "| step | parameters | 1 process, ms/step | 2 ranks, ms/step | speed-up | efficiency | sent per rank per step | gradient all-reduce alone, ms (share of the 2-rank step) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
     python3 - "$lenet_one" "$lenet_two" "$lenet_parameters" "$llama_one" "$llama_two" "$llama_parameters" \
-        "$images" "$llama_dim" "$llama_layers" "$llama_length" "$dlrm_one" "$dlrm_two" "$dlrm_bytes" "$dlrm_rows" <<'PY'
+        "$images" "$llama_dim" "$llama_layers" "$llama_length" "$dlrm_one" "$dlrm_two" "$dlrm_bytes" "$dlrm_rows" \
+        "$lenet_reduce" "$llama_reduce" <<'PY'
 import sys
 a = sys.argv[1:]
 # Ring all-reduce: each rank sends (and receives) 2(n-1)/n of the gradient bytes, n = 2.
-for name, one, two, params, sent in (
-        (f"LeNet-5, Fashion-MNIST, batch 128 ({a[6]} images), data-parallel", a[0], a[1], a[2], 4 * int(a[2])),
+for name, one, two, params, sent, reduce in (
+        (f"LeNet-5, Fashion-MNIST, batch 128 ({a[6]} images), data-parallel", a[0], a[1], a[2], 4 * int(a[2]), a[14]),
         (f"Llama dim {a[7]}, {a[8]} layers, FFN 1536, Llama 3 vocabulary, 8 x {a[9]} tokens, data-parallel", a[3], a[4], a[5],
-         4 * int(a[5])),
-        (f"DLRM, synthetic Criteo schema ({a[13]} rows), batch 2048, hybrid-parallel", a[10], a[11], "", float(a[12]))):
+         4 * int(a[5]), a[15]),
+        (f"DLRM, synthetic Criteo schema ({a[13]} rows), batch 2048, hybrid-parallel", a[10], a[11], "", float(a[12]), "")):
     one, two = float(one), float(two)
     speedup = one / two
     count = f"{int(params):,}" if params else "—"
-    print(f"| {name} | {count} | {1e3 * one:.1f} | {1e3 * two:.1f} | {speedup:.2f} | {100 * speedup / 2:.0f}% | {float(sent) / 1e6:.2f} MB |")
+    share = f"{1e3 * float(reduce):.2f} ({100 * float(reduce) / two:.1f}%)" if reduce else "—"
+    print(f"| {name} | {count} | {1e3 * one:.1f} | {1e3 * two:.1f} | {speedup:.2f} | {100 * speedup / 2:.0f}% | {float(sent) / 1e6:.2f} MB | {share} |")
 PY
     echo
     echo "DLRM's bytes: the busiest rank's all-to-all (its tables' pooled rows for the other rank's examples,"
     echo "forward and backward) plus the MLPs' all-reduce, from \`coppice plan-tables\` on the same shapes. For 8 to"
     echo "64 hosts see [docs/distributed.md](../distributed.md)."
+    echo
+    echo "The last column is \`mpirun -np 2 coppice mpi-check --sizes N\` at the model's gradient size: the most"
+    echo "that overlapping the all-reduce with the backward pass could hide per step, had each rank a core to"
+    echo "spare for it (here it has none: one thread per rank on 2 cores, and Open MPI progresses a"
+    echo "non-blocking collective only inside MPI calls)."
 } | tee "$results"

@@ -15,6 +15,9 @@ public struct LLMBenchmark: Sendable {
     public var warmup = true
     /// Pruned matrices run from their nonzeros (`LlamaRuntime.maskSparseMatrices`).
     public var sparse = true
+    /// Concurrent sequences to time batched decode at (`LlamaRuntime.decode(_:sequences:)`): each N
+    /// gives the aggregate tokens/s of N sequences generating `generatedTokens` each, one step for all.
+    public var parallel: [Int] = []
 
     public init(models: [String]) { self.models = models }
 
@@ -22,7 +25,8 @@ public struct LLMBenchmark: Sendable {
         var rows: [BenchmarkResult] = []
         for path in models {
             progress(path)
-            let runtime = try LlamaGGUF.runtime(path: path, maxSequence: max(promptTokens, generatedTokens) + 1, maxBatch: promptTokens)
+            let runtime = try LlamaGGUF.runtime(
+                path: path, maxSequence: max(promptTokens, generatedTokens + 16) + 1, maxBatch: max(promptTokens, parallel.max() ?? 0))
             if sparse { runtime.maskSparseMatrices() }
             var rng = RandomGenerator(seed: 1)
             let tokens = (0..<promptTokens).map { _ in Int(rng.nextUniform() * Float(runtime.configuration.vocabularySize - 1)) }
@@ -55,7 +59,36 @@ public struct LLMBenchmark: Sendable {
             rows.append(.init(suite: "llm", case: name, metric: "weights per token", unit: "MB", value: bytes / 1e6))
             rows.append(.init(suite: "llm", case: name, metric: "weight stream", unit: "GB/s", value: bytes * Double(generatedTokens) / decode / 1e9))
             rows.append(.init(suite: "llm", case: name, metric: "masked matrices", unit: "count", value: Double(runtime.maskedMatrixCount)))
+            for n in parallel {
+                let seconds = try batchedDecode(runtime.withSequences(n), streams: n, tokens: tokens)
+                let metric = "tg\(generatedTokens) x \(n) streams"
+                rows.append(.init(suite: "llm", case: name, metric: metric, unit: "tokens/s", value: Double(n * generatedTokens) / seconds))
+            }
         }
         return rows
+    }
+
+    /// Seconds (median of the repetitions) for `streams` sequences, each after its own 16-token
+    /// prompt (untimed), to generate `generatedTokens` tokens in batched steps.
+    func batchedDecode(_ runtime: LlamaRuntime, streams: Int, tokens: [Int]) throws -> Double {
+        let all = Array(0..<streams)
+        func prefill() throws {
+            for s in all {
+                runtime.reset(sequence: s)
+                _ = try runtime.forward((0..<16).map { tokens[(s * 16 + $0) % tokens.count] }, sequence: s)
+            }
+        }
+        if warmup {
+            try prefill()
+            _ = try runtime.decode(all.map { tokens[$0 % tokens.count] }, sequences: all)
+        }
+        var times: [Double] = []
+        for _ in 0..<repetitions {
+            try prefill()
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<generatedTokens { _ = try runtime.decode(all.map { tokens[($0 + i) % tokens.count] }, sequences: all) }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[repetitions / 2]
     }
 }

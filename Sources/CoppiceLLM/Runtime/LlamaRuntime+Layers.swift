@@ -46,7 +46,9 @@ extension LlamaRuntime {
             x.replaceSubrange(0..<chunk.count, with: hidden[chunk])
             // The scratch buffers hold maxBatch rows: the observer gets the chunk's rows of the site's width.
             withoutActuallyEscaping(observe) { observe in
-                runLayer(l, rows: rows, start: start) { site, input, n in observe(site, Array(input[0..<(n * self.width(of: site))]), n) }
+                runLayer(l, rows: rows, at: .block(sequence: 0, start: start)) { site, input, n in
+                    observe(site, Array(input[0..<(n * self.width(of: site))]), n)
+                }
             }
             hidden.replaceSubrange(chunk, with: x[0..<chunk.count])
         }

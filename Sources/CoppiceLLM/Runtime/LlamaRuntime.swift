@@ -7,13 +7,18 @@ import Foundation
 /// and every scratch buffer allocated once, so neither prefill (a batch of prompt tokens through
 /// GEMMs) nor decode (one token through GEMVs) allocates per token. Attention runs head by head on
 /// the pool's threads (one score buffer per thread), each query head reading its KV group's rows of
-/// the cache.
+/// the cache. The cache holds `sequences` independent sequences (one by default); `decode(_:sequences:)`
+/// runs one new token of several of them through the weights together (continuous batching).
 public final class LlamaRuntime {
     public let configuration: LlamaConfiguration
     public let maxSequence: Int
     public let maxBatch: Int
-    /// Tokens in the cache.
-    public private(set) var length = 0
+    /// Sequences the cache holds.
+    public let sequences: Int
+    /// Tokens in each sequence's cache.
+    public private(set) var lengths: [Int]
+    /// Tokens in sequence 0's cache.
+    public var length: Int { lengths[0] }
 
     struct Layer {
         var attentionNorm: [Float], ffnNorm: [Float]
@@ -71,11 +76,13 @@ public final class LlamaRuntime {
     /// From weights already in their storage formats (a GGUF file's).
     init(
         configuration c: LlamaConfiguration, layers: [Layer], embedding: WeightMatrix, finalNorm: [Float], output: WeightMatrix,
-        maxSequence: Int, maxBatch: Int, pool: ThreadPool
+        maxSequence: Int, maxBatch: Int, sequences: Int = 1, pool: ThreadPool
     ) {
         configuration = c
         self.maxSequence = maxSequence
         self.maxBatch = maxBatch
+        self.sequences = max(1, sequences)
+        lengths = [Int](repeating: 0, count: max(1, sequences))
         self.pool = pool
         self.layers = layers
         self.embedding = embedding
@@ -83,7 +90,7 @@ public final class LlamaRuntime {
         self.output = output
         rotary = RotaryEmbedding(configuration: c, positions: maxSequence)
         let kvDimension = c.kvHeads * c.headDimension
-        keys = [Float](repeating: 0, count: c.layers * maxSequence * kvDimension)
+        keys = [Float](repeating: 0, count: c.layers * self.sequences * maxSequence * kvDimension)
         values = keys
         x = [Float](repeating: 0, count: maxBatch * c.hiddenSize)
         normed = x
@@ -98,25 +105,35 @@ public final class LlamaRuntime {
         logitsBuffer = [Float](repeating: 0, count: maxBatch * c.vocabularySize)
     }
 
-    /// Empties the cache (a new conversation).
-    public func reset() { length = 0 }
+    /// A runtime on the same weights whose cache holds `sequences` sequences (a server's slots).
+    public func withSequences(_ sequences: Int) -> LlamaRuntime {
+        LlamaRuntime(
+            configuration: configuration, layers: layers, embedding: embedding, finalNorm: finalNorm, output: output,
+            maxSequence: maxSequence, maxBatch: maxBatch, sequences: sequences, pool: pool)
+    }
 
-    /// Runs `tokens` after those in the cache and returns the logits of the last one ([vocab]), or of
-    /// every one ([tokens.count × vocab]) with `allLogits`.
-    public func forward(_ tokens: [Int], allLogits: Bool = false) throws(LlamaError) -> [Float] {
+    /// Empties a sequence's cache (a new conversation).
+    public func reset(sequence: Int = 0) { lengths[sequence] = 0 }
+
+    /// Keeps the first `count` tokens of a sequence's cache (a conversation that resends its history
+    /// reuses the prefix both share).
+    public func truncate(sequence: Int, to count: Int) { lengths[sequence] = min(lengths[sequence], max(0, count)) }
+
+    /// Runs `tokens` after those in the cache of `sequence` and returns the logits of the last one
+    /// ([vocab]), or of every one ([tokens.count × vocab]) with `allLogits`.
+    public func forward(_ tokens: [Int], allLogits: Bool = false, sequence: Int = 0) throws(LlamaError) -> [Float] {
         let c = configuration
         guard !tokens.isEmpty else { throw .invalidInput("no tokens to run") }
-        guard length + tokens.count <= maxSequence else {
-            throw .invalidInput("\(length) cached + \(tokens.count) new tokens exceed the context of \(maxSequence)")
+        guard (0..<sequences).contains(sequence) else { throw .invalidInput("sequence \(sequence) of a cache for \(sequences)") }
+        guard lengths[sequence] + tokens.count <= maxSequence else {
+            throw .invalidInput("\(lengths[sequence]) cached + \(tokens.count) new tokens exceed the context of \(maxSequence)")
         }
-        if let bad = tokens.first(where: { $0 < 0 || $0 >= c.vocabularySize }) {
-            throw .invalidInput("token id \(bad) outside the vocabulary of \(c.vocabularySize)")
-        }
+        try checkVocabulary(tokens)
         var logits: [Float] = []
         for start in stride(from: 0, to: tokens.count, by: maxBatch) {
             let batch = Array(tokens[start..<min(start + maxBatch, tokens.count)])
             let last = start + batch.count == tokens.count
-            run(batch, logitsFrom: allLogits ? 0 : (last ? batch.count - 1 : batch.count))
+            run(batch, at: .block(sequence: sequence, start: lengths[sequence]), logitsFrom: allLogits ? 0 : (last ? batch.count - 1 : batch.count))
             if allLogits {
                 logits += logitsBuffer[0..<(batch.count * c.vocabularySize)]
             } else if last {
@@ -126,14 +143,23 @@ public final class LlamaRuntime {
         return logits
     }
 
+    func checkVocabulary(_ tokens: [Int]) throws(LlamaError) {
+        if let bad = tokens.first(where: { $0 < 0 || $0 >= configuration.vocabularySize }) {
+            throw .invalidInput("token id \(bad) outside the vocabulary of \(configuration.vocabularySize)")
+        }
+    }
+
     /// One batch through every layer; logits of rows `logitsFrom...` land in `logitsBuffer`.
-    private func run(_ tokens: [Int], logitsFrom: Int) {
-        let t = tokens.count, d = configuration.hiddenSize, start = length
+    func run(_ tokens: [Int], at placement: Placement, logitsFrom: Int) {
+        let t = tokens.count, d = configuration.hiddenSize
         x.withUnsafeMutableBufferPointer { xs in
             for (row, token) in tokens.enumerated() { embedding.dequantizeRow(token, into: xs.baseAddress! + row * d) }
         }
-        for l in layers.indices { runLayer(l, rows: t, start: start, observe: nil) }
-        length += t
+        for l in layers.indices { runLayer(l, rows: t, at: placement, observe: nil) }
+        switch placement {
+        case .block(let sequence, _): lengths[sequence] += t
+        case .tokens(let rows): for row in rows { lengths[row.sequence] += 1 }
+        }
         let rows = t - logitsFrom
         guard rows > 0 else { return }
         let tail = Array(x[(logitsFrom * d)..<(t * d)])
@@ -141,9 +167,23 @@ public final class LlamaRuntime {
         linear(normed, output, into: &logitsBuffer, rows: rows)
     }
 
-    /// Layer `l` on the `t` rows of `x` at positions `start…`; `observe` sees the input of each group
-    /// of matrices (q/k/v, o, gate/up, down) before they multiply it.
-    func runLayer(_ l: Int, rows t: Int, start: Int, observe: LayerObserver?) {
+    /// Where the rows of a batch belong: consecutive positions of one sequence (prefill), or one new
+    /// token of each of several sequences (a batched decode step).
+    enum Placement {
+        case block(sequence: Int, start: Int)
+        case tokens([(sequence: Int, position: Int)])
+
+        func position(of row: Int) -> Int {
+            switch self {
+            case .block(_, let start): start + row
+            case .tokens(let rows): rows[row].position
+            }
+        }
+    }
+
+    /// Layer `l` on the `t` rows of `x` at `placement`; `observe` sees the input of each group of
+    /// matrices (q/k/v, o, gate/up, down) before they multiply it.
+    func runLayer(_ l: Int, rows t: Int, at placement: Placement, observe: LayerObserver?) {
         let c = configuration, d = c.hiddenSize, kvDimension = c.kvHeads * c.headDimension, layer = layers[l]
         rmsNorm(x, layer.attentionNorm, into: &normed, rows: t)
         observe?(.attention, normed, t)
@@ -159,11 +199,19 @@ public final class LlamaRuntime {
             linear(normed, layer.k, into: &k, rows: t)
             linear(normed, layer.v, into: &v, rows: t)
         }
-        rotate(&q, rows: t, heads: c.heads, start: start)
-        rotate(&k, rows: t, heads: c.kvHeads, start: start)
-        let cacheBase = l * maxSequence * kvDimension
-        appendToCache(at: cacheBase + start * kvDimension, count: t * kvDimension)
-        attention(rows: t, start: start, cacheBase: cacheBase)
+        rotate(&q, rows: t, heads: c.heads, placement: placement)
+        rotate(&k, rows: t, heads: c.kvHeads, placement: placement)
+        switch placement {
+        case .block(let sequence, let start):
+            let cacheBase = cacheOffset(layer: l, sequence: sequence)
+            appendToCache(at: cacheBase + start * kvDimension, from: 0, count: t * kvDimension)
+            attention(rows: t, start: start, cacheBase: cacheBase)
+        case .tokens(let rows):
+            for (row, r) in rows.enumerated() {
+                appendToCache(at: cacheOffset(layer: l, sequence: r.sequence) + r.position * kvDimension, from: row * kvDimension, count: kvDimension)
+            }
+            attention(tokens: rows, layer: l)
+        }
         observe?(.output, attended, t)
         linear(attended, layer.o, into: &projected, rows: t)
         addInto(&x, projected, count: t * d)
@@ -183,13 +231,18 @@ public final class LlamaRuntime {
         addInto(&x, projected, count: t * d)
     }
 
-    /// The batch's keys and values into the cache at `offset` (its rows are contiguous there).
-    private func appendToCache(at offset: Int, count: Int) {
+    /// Where layer `l`'s cache of `sequence` starts in `keys` and `values`.
+    func cacheOffset(layer l: Int, sequence: Int) -> Int {
+        (l * sequences + sequence) * maxSequence * configuration.kvHeads * configuration.headDimension
+    }
+
+    /// `count` values of the batch's keys and values from `source` into the cache at `offset`.
+    private func appendToCache(at offset: Int, from source: Int, count: Int) {
         k.withUnsafeBufferPointer { k in
-            keys.withUnsafeMutableBufferPointer { keys in (keys.baseAddress! + offset).update(from: k.baseAddress!, count: count) }
+            keys.withUnsafeMutableBufferPointer { keys in (keys.baseAddress! + offset).update(from: k.baseAddress! + source, count: count) }
         }
         v.withUnsafeBufferPointer { v in
-            values.withUnsafeMutableBufferPointer { values in (values.baseAddress! + offset).update(from: v.baseAddress!, count: count) }
+            values.withUnsafeMutableBufferPointer { values in (values.baseAddress! + offset).update(from: v.baseAddress! + source, count: count) }
         }
     }
 
@@ -255,11 +308,11 @@ public final class LlamaRuntime {
         }
     }
 
-    /// Rotary embedding in place on [rows × heads × hd] at positions start + row.
-    private func rotate(_ buffer: inout [Float], rows: Int, heads: Int, start: Int) {
+    /// Rotary embedding in place on [rows × heads × hd] at the rows' positions.
+    private func rotate(_ buffer: inout [Float], rows: Int, heads: Int, placement: Placement) {
         let hd = configuration.headDimension, half = hd / 2
         for row in 0..<rows {
-            let base = (start + row) * half
+            let base = placement.position(of: row) * half
             for h in 0..<heads {
                 let o = (row * heads + h) * hd
                 for i in 0..<half {

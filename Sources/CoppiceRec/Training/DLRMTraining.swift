@@ -193,8 +193,12 @@ public struct DLRMTraining {
             progress("epoch \(epoch + 1)/\(epochs): \(loop.steps) steps")
         }
         let seconds = loop.seconds + Date().timeIntervalSince(started)
-        // Every rank gets every table back and scores its shard of the test set with the whole model.
-        try hybrid?.synchronizeTables()
+        // Every rank gets every table back (the replicas then checked identical: AMGP's phases changed
+        // the same neurons everywhere) and scores its shard of the test set with the whole model.
+        if let hybrid {
+            try hybrid.synchronizeTables()
+            try DataParallel(hybrid.communicator).checkReplicasAgree(model)
+        }
         var predictions: [Float] = [], labels: [Float] = []
         for c in testChunks {
             let examples = try test.chunk(c)

@@ -16,11 +16,25 @@ extension Bench {
         @Option(name: .customShort("r"), help: "Repetitions.") var repetitions = 3
         @Flag(inversion: .prefixedNo, help: "An untimed prompt and one generated token first, as llama-bench does.") var warmup = true
         @Option(help: "auto: matrices with at least 25% zeros run from their nonzeros; off: every matrix dense.") var sparse: SparseWeights = .auto
+        @Option(
+            help:
+                "Also time batched decode with these numbers of concurrent sequences, comma-separated (e.g. 1,4,8): aggregate tokens/s of N streams generating -n tokens each, one step for all."
+        )
+        var parallel = ""
 
         func validate() throws {
             guard promptTokens >= 1, generatedTokens >= 1, repetitions >= 1 else {
                 throw ValidationError("-p, -n and -r must be at least 1 (got \(promptTokens), \(generatedTokens), \(repetitions))")
             }
+            guard let streams = streamCounts, streams.allSatisfy({ (1...512).contains($0) }) else {
+                throw ValidationError("--parallel must be comma-separated stream counts in 1...512, got '\(parallel)'")
+            }
+        }
+
+        /// `--parallel` parsed (nil when malformed).
+        var streamCounts: [Int]? {
+            let parts = parallel.split(separator: ",", omittingEmptySubsequences: false)
+            return parallel.isEmpty ? [] : parts.allSatisfy { Int($0) != nil } ? parts.map { Int($0)! } : nil
         }
 
         func run() throws {
@@ -30,6 +44,7 @@ extension Bench {
                 promptTokens, generatedTokens, repetitions, warmup
             )
             benchmark.sparse = sparse == .auto
+            benchmark.parallel = streamCounts ?? []
             try options.report(benchmark.run(progress: printStage))
         }
     }

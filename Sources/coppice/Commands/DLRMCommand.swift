@@ -12,7 +12,8 @@ struct DLRMCommand: ParsableCommand {
         discussion: """
             Flag names follow facebookresearch/dlrm where they exist. MovieLens and synthetic: the first 90% of the examples \
             in time order train, the rest test. criteo-kaggle: the reference's split (7 equal days; days 1-6 train, the \
-            second half of day 7 tests), streamed from a binary cache in chunks, so memory stays bounded.
+            second half of day 7 tests), streamed from a binary cache in chunks, so memory stays bounded. Hybrid-parallel \
+            under mpirun (mpirun -np 2 .build/release/coppice dlrm ...): tables placed on ranks, MLPs data-parallel; rank 0 reports.
             """)
 
     @OptionGroup var dlrm: DLRMOptions

@@ -11,7 +11,9 @@ struct OnlineCommand: ParsableCommand {
             The dense model pre-trains on the first chunks; then every chunk is first scored by every model (progressive \
             validation), the dense model trains on it, and each sparse serving model is either regenerated from the dense \
             model or trains on the chunk with its masks. Writes metrics.csv, metrics.jsonl, ne.svg, summary.md and \
-            checkpoint.safetensors to --output (Criteo: the 7 days of the reference split, each in --chunks-per-day chunks); --resume continues from the checkpoint with identical metrics.
+            checkpoint.safetensors to --output (Criteo: the 7 days of the reference split, each in --chunks-per-day chunks); --resume continues from the checkpoint with identical metrics. \
+            Hybrid-parallel under mpirun (mpirun -np 2 .build/release/coppice online ...): every model's tables placed on ranks, \
+            MLPs data-parallel, each rank scoring a shard of every chunk; rank 0 writes.
             Examples:
               coppice online --dataset movielens-100k --chunk-days 7 --sparsity 0.7
               coppice online --dataset synthetic --drift abrupt:200000 --chunk-size 50000 --chunks 16
