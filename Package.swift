@@ -23,10 +23,13 @@ let package = Package(
         .library(name: "CoppiceSparsity", targets: ["CoppiceSparsity"]),
         .library(name: "CoppiceBench", targets: ["CoppiceBench"]),
         .library(name: "CoppiceFuzzTargets", targets: ["CoppiceFuzzTargets"]),
+        .library(name: "CoppiceServe", targets: ["CoppiceServe"]),
         .executable(name: "coppice", targets: ["coppice"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -56,10 +59,14 @@ let package = Package(
         ),
         .target(name: "CoppiceBench", dependencies: ["CoppiceOptimizers", "CoppiceRec", "CoppiceLLM", "CoppiceRuns"], exclude: ["README.md"]),
         .target(name: "CoppiceFuzzTargets", dependencies: ["CoppiceVision", "CoppiceRec", "CoppiceLLM"], exclude: ["README.md"]),
+        .target(
+            name: "CoppiceServe",
+            dependencies: ["CoppiceLLM", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "coppice",
             dependencies: [
-                "CoppiceBench", "CoppiceVision", "CoppiceRec", "CoppiceLLM", "CoppiceDistributed",
+                "CoppiceBench", "CoppiceVision", "CoppiceRec", "CoppiceLLM", "CoppiceDistributed", "CoppiceServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "CoppiceTestSupport", dependencies: ["CoppiceTensor", "CoppiceData"]),

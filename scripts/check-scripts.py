@@ -20,8 +20,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH = os.environ.get("COPPICE_TORCH_PYTHON", "/opt/torch-venv/bin/python")
 LLAMA = os.environ.get("COPPICE_LLAMA_PYTHON", "/opt/llamacpp-venv/bin/python")
+OPENAI = os.environ.get("COPPICE_OPENAI_PYTHON", "/opt/openai-venv/bin/python")
 NEEDS = {"torch": (TORCH, "PyTorch (python3 -m venv /opt/torch-venv && /opt/torch-venv/bin/pip install torch numpy safetensors tokenizers)"),
-         "llama": (LLAMA, "llama-cpp-python (scripts/llamacpp-prepare.sh installs it into /opt/llamacpp-venv)")}
+         "llama": (LLAMA, "llama-cpp-python (scripts/llamacpp-prepare.sh installs it into /opt/llamacpp-venv)"),
+         "openai": (OPENAI, "the openai client (python3 -m venv /opt/openai-venv && /opt/openai-venv/bin/pip install openai)")}
 
 # file -> (shell command run from the repository root with $COPPICE, $TMP, $TORCH and $LLAMA set, peer it needs)
 # or a string saying why the file is not run here and what exercises it instead.
@@ -48,6 +50,7 @@ CHECKS = {
     "scripts/llamacpp-check.sh": ("scripts/llamacpp-check.sh \"$TMP\"", "llama"),
     "scripts/llm-bench.sh": ("scripts/llm-bench.sh", "llama"),
     "scripts/llm-sparse-bench.sh": ("scripts/llm-sparse-bench.sh", "llama"),
+    "scripts/serve-openai-check.py": ("\"$OPENAI\" scripts/serve-openai-check.py --binary \"$COPPICE\"", "openai"),
     "scripts/llm-prune-experiment.sh": ("scripts/llm-prune-experiment.sh \"$TMP/prune\"", None),
     "benchmarks/coppice_build.py": "imported by the benchmarks run here",
     "benchmarks/timing.py": "imported by the PyTorch benchmarks run here",
@@ -99,7 +102,7 @@ def main():
             continue
         temporary = tempfile.mkdtemp(prefix="coppice-check-")
         environment = dict(os.environ, COPPICE=os.path.abspath(args.binary), COPPICE_SMOKE="1", TMP=temporary, TMPDIR=temporary,
-                           TORCH=TORCH, LLAMA=LLAMA)
+                           TORCH=TORCH, LLAMA=LLAMA, OPENAI=OPENAI)
         started = time.monotonic()
         run = subprocess.run(["bash", "-c", command], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
         shutil.rmtree(temporary, ignore_errors=True)

@@ -101,7 +101,7 @@ PY
     echo "forward and backward) plus the MLPs' all-reduce, from \`coppice plan-tables\` on the same shapes. For 8 to"
     echo "64 hosts see [docs/distributed.md](../distributed.md)."
     echo
-    echo "The last column is \`mpirun -np 2 coppice mpi-check --sizes N\` at the model's gradient size: the most"
+    echo "The last column is \`mpirun -np 2 coppice mpi-check --sizes 406270\` at the model's gradient size (here LeNet-5's): the most"
     echo "that overlapping the all-reduce with the backward pass could hide per step, had each rank a core to"
     echo "spare for it (here it has none: one thread per rank on 2 cores, and Open MPI progresses a"
     echo "non-blocking collective only inside MPI calls)."

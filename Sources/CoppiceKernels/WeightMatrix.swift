@@ -153,6 +153,8 @@ public struct WeightMatrix: @unchecked Sendable {
             multiplyQuantizedRows(x, count: t, into: y, pool: pool)
         } else if interleaved && format.isBlockQuantized {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
+        } else if t <= Self.fewRows && !format.isBlockQuantized && (interleaved || format != .f32) {
+            multiplyFewRows(x, count: t, into: y, pool: pool)
         } else if format == .f32 && !interleaved {
             storage.withUnsafeBytes { raw in
                 Gemm.compute(
@@ -268,13 +270,13 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// x quantized to int8 blocks (`BlockQuantization.quantizeActivations`).
-    private struct QuantizedActivations {
+    struct QuantizedActivations {
         var scales: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Int8>, sums: UnsafeMutablePointer<Int32>
         var shifted: UnsafeMutablePointer<UInt8>
     }
 
     /// y[r] = row r · x for the rows in `range`; `base` is the storage's address.
-    private func multiplyRows(
+    func multiplyRows(
         _ range: Range<Int>, _ base: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ activations: QuantizedActivations?,
         into y: UnsafeMutablePointer<Float>
     ) {

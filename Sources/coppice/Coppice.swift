@@ -10,7 +10,7 @@ struct Coppice: ParsableCommand {
         subcommands: [
             Train.self, Eval.self, Prune.self, SpatialWinogradCommand.self, WinogradCompare.self, DLRMCommand.self, OnlineCommand.self, Generate.self,
             Chat.self, Perplexity.self, PruneLLM.self, Report.self, Convert.self, ConvertLlama.self, Bench.self, Doctor.self, MPICheck.self,
-            PlanTables.self,
+            PlanTables.self, Serve.self,
         ]
     )
 

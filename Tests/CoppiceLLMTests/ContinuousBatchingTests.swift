@@ -46,7 +46,7 @@ import Testing
     /// cached prefix; a cancelled one stops at once; a full queue refuses.
     @Test func continuousBatchingGivesEachRequestItsOwnGeneration() throws {
         let (model, tokens, _) = try LlamaTests.fixture("untied")
-        let batcher = ContinuousBatcher(runtime: LlamaRuntime(model: model, maxSequence: 32, maxBatch: 8).withSequences(2), queueLimit: 5)
+        let batcher = ContinuousBatcher(runtime: LlamaRuntime(model: model, maxSequence: 32, maxBatch: 8).withSequences(2), queueLimit: 3)
         let base = Array(tokens[0].prefix(6))
         let prompts = [base, Array(tokens[0].suffix(4)), base + [tokens[0][7], tokens[0][8]], [tokens[0][2]], Array(tokens[0].prefix(3))]
         let limits = [3, 6, 5, 8, 4]
@@ -65,7 +65,7 @@ import Testing
         }
         var sampler = Sampler()
         sampler.temperature = 0
-        #expect(throws: ContinuousBatcher.SubmitError.queueFull(limit: 5)) {
+        #expect(throws: ContinuousBatcher.SubmitError.queueFull(limit: 3)) {
             try batcher.submit(.init(prompt: [1], maxTokens: 1, sampler: sampler, stop: [], onToken: { _ in true }, onFinish: { _ in }))
         }
         var steps = 0

@@ -10,7 +10,11 @@ public struct Sampler: Sendable {
     public var topP: Float = 0.9
     public var minP: Float = 0
     public var repetitionPenalty: Float = 1
-    /// How many recent tokens the repetition penalty looks at.
+    /// OpenAI's additive penalties: a logit drops by `presencePenalty` if its token occurs in the
+    /// penalty window and by `frequencyPenalty` for every time it does.
+    public var presencePenalty: Float = 0
+    public var frequencyPenalty: Float = 0
+    /// How many recent tokens the penalties look at.
     public var penaltyWindow = 64
     private var rng: RandomGenerator
 
@@ -22,6 +26,11 @@ public struct Sampler: Sendable {
             for token in Set(history.suffix(penaltyWindow)) where token < z.count {
                 z[token] = z[token] > 0 ? z[token] / repetitionPenalty : z[token] * repetitionPenalty
             }
+        }
+        if presencePenalty != 0 || frequencyPenalty != 0 {
+            var counts: [Int: Int] = [:]
+            for token in history.suffix(penaltyWindow) { counts[token, default: 0] += 1 }
+            for (token, n) in counts where token < z.count { z[token] -= presencePenalty + frequencyPenalty * Float(n) }
         }
         guard temperature > 0 else { return z.indices.max { z[$0] < z[$1] || (z[$0] == z[$1] && $0 > $1) }! }
         var candidates = z.indices.sorted { z[$0] > z[$1] || (z[$0] == z[$1] && $0 < $1) }

@@ -60,6 +60,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
     }
 
     public let runtime: LlamaRuntime
+    /// Requests that may wait while every sequence is busy.
     public let queueLimit: Int
     private let condition = NSCondition()
     private var waiting: [(id: Int, request: Request)] = []
@@ -93,7 +94,8 @@ public final class ContinuousBatcher: @unchecked Sendable {
         }
         condition.lock()
         defer { condition.unlock() }
-        guard waiting.count < queueLimit else { throw .queueFull(limit: queueLimit) }
+        // Free sequences take requests at the next step; past them, `queueLimit` may wait.
+        guard waiting.count < queueLimit + running.filter({ $0 == nil }).count else { throw .queueFull(limit: queueLimit) }
         nextID += 1
         waiting.append((nextID, request))
         condition.signal()

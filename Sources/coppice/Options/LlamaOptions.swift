@@ -10,7 +10,8 @@ struct LlamaOptions: ParsableArguments {
         help:
             "Meta's Llama 3 tokenizer.model or a tokenizer.json (default: a GGUF file's own vocabulary, else .data/llama3/tokenizer.model).")
     var tokenizer: String?
-    @Option(help: "Context length (KV cache size).") var context = 2048
+    @Option(name: [.customLong("context"), .customLong("ctx-size")], help: "Context length (KV cache size; per sequence when serving).")
+    var context = 2048
     @Option(
         name: .customLong("weight-type"),
         help: "Weights at inference (Q8_0/Q4_0: widths in blocks of 32; default: f32, or a GGUF file's own types).")
