@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -61,7 +62,10 @@ let package = Package(
         .target(name: "CoppiceFuzzTargets", dependencies: ["CoppiceVision", "CoppiceRec", "CoppiceLLM"], exclude: ["README.md"]),
         .target(
             name: "CoppiceServe",
-            dependencies: ["CoppiceLLM", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CoppiceLLM", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             exclude: ["README.md"]),
         .executableTarget(
             name: "coppice",
@@ -80,7 +84,8 @@ let package = Package(
         .testTarget(name: "CoppiceVisionTests", dependencies: ["CoppiceVision", "CoppiceTestSupport"]),
         .testTarget(name: "CoppiceRecTests", dependencies: ["CoppiceRec", "CoppiceTestSupport"], exclude: ["Fixtures"]),
         .testTarget(
-            name: "CoppiceCLITests", dependencies: ["CoppiceVision", "CoppiceFuzzTargets", "CoppiceTestSupport"], exclude: ["FuzzRegressions"]),
+            name: "CoppiceCLITests", dependencies: ["CoppiceVision", "CoppiceFuzzTargets", "CoppiceServe", "CoppiceTestSupport"],
+            exclude: ["FuzzRegressions"]),
     ],
     swiftLanguageModes: [.v6]
 )

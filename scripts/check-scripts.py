@@ -50,6 +50,9 @@ CHECKS = {
     "scripts/llamacpp-check.sh": ("scripts/llamacpp-check.sh \"$TMP\"", "llama"),
     "scripts/llm-bench.sh": ("scripts/llm-bench.sh", "llama"),
     "scripts/llm-sparse-bench.sh": ("scripts/llm-sparse-bench.sh", "llama"),
+    "benchmarks/serve_load.py": (
+        "python3 benchmarks/serve_load.py --binary \"$COPPICE\" --model .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --clients 1,2 "
+        "--requests 1 --tokens 8 --output \"$TMP/serve-load.md\"", None),
     "scripts/serve-openai-check.py": ("\"$OPENAI\" scripts/serve-openai-check.py --binary \"$COPPICE\"", "openai"),
     "scripts/llm-prune-experiment.sh": ("scripts/llm-prune-experiment.sh \"$TMP/prune\"", None),
     "benchmarks/coppice_build.py": "imported by the benchmarks run here",

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Drives `coppice serve` with the official `openai` Python client, as a user's program would: chat,
-streaming, a text completion with a stop string, the model list, a wrong API key, malformed JSON, a
+streaming, a text completion with a stop string, the model list, a request with tools (a tool call
+and its result sent back, or a text answer: a 135M model may not call), a wrong API key, malformed JSON, a
 prompt longer than the context, and a client that disconnects mid-stream (the next request must not
 wait for the abandoned one). Starts the server on a free loopback port with SmolLM2-135M-Instruct
 (scripts/fetch-data.sh brings it) and stops it at the end; exits 1 on the first failed check.
@@ -10,6 +11,7 @@ Needs the client in a virtual environment outside the repository:
 Usage: /opt/openai-venv/bin/python scripts/serve-openai-check.py [--binary .build/release/coppice]"""
 import argparse
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -71,6 +73,23 @@ def main():
         text = client.completions.create(model="any", prompt="The capital of France is", max_tokens=20, temperature=0, stop=["."])
         check(text.choices[0].finish_reason == "stop" and "." not in text.choices[0].text,
               f"completions.create with a stop string: {text.choices[0].text!r}")
+
+        tools = [{"type": "function", "function": {
+            "name": "get_weather", "description": "The current weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+        question = [{"role": "user", "content": "What is the weather in Paris?"}]
+        answer = client.chat.completions.create(model="any", messages=question, tools=tools, max_tokens=48, temperature=0)
+        choice = answer.choices[0]
+        if choice.finish_reason == "tool_calls":
+            call = choice.message.tool_calls[0]
+            check(call.function.name == "get_weather" and isinstance(json.loads(call.function.arguments), dict),
+                  f"a request with tools: tool call {call.function.name}({call.function.arguments})")
+            followed = client.chat.completions.create(model="any", tools=tools, max_tokens=16, temperature=0, messages=question + [
+                {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+                {"role": "tool", "tool_call_id": call.id, "content": "{\"temperature\": 18, \"sky\": \"clear\"}"}])
+            check(followed.choices[0].finish_reason is not None, "the tool's result sent back: the model continues")
+        else:
+            check(bool(choice.message.content), f"a request with tools: answered in text ({choice.message.content!r})")
 
         try:
             openai.OpenAI(base_url=base, api_key="wrong", max_retries=0).models.list()

@@ -30,9 +30,14 @@ public struct ChatServer: Sendable {
     /// Serves until the task is cancelled; `onRunning` hears the bound port.
     public func run(logger: Logger = Logger(label: "coppice.serve"), onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let router = Router()
-        router.add(middleware: ErrorMiddleware(maxBodyBytes: configuration.maxBodyBytes))
+        router.add(middleware: ErrorMiddleware(maxBodyBytes: configuration.maxBodyBytes, metrics: engine.metrics))
         router.add(middleware: KeyMiddleware(keys: configuration.apiKeys))
         router.get("/health") { _, _ in try json(["status": "ok"]) }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: engine.metrics.text(engine.batcher))))
+        }
         router.get("/v1/models") { _, _ in
             try json(ModelList(data: [.init(id: engine.modelName, created: created)]))
         }
@@ -83,22 +88,47 @@ public struct ChatServer: Sendable {
 
     func chat(_ request: ChatCompletionRequest) async throws -> Response {
         guard !request.messages.isEmpty else { throw ServeError.badRequest("messages must not be empty") }
-        let messages = try request.messages.map { m -> ChatMessage in
-            let role: ChatMessage.Role
+        let tools = try ToolCalling(tools: request.tools, choice: request.toolChoice)
+        let lastUser = request.messages.lastIndex { $0.role == "user" }
+        let messages = try request.messages.enumerated().map { i, m -> ChatMessage in
+            let text = m.content?.text ?? ""
             switch m.role {
-            case "system", "developer": role = .system
-            case "user": role = .user
-            case "assistant": role = .assistant
-            case "tool", "ipython": role = .ipython
+            case "system", "developer": return ChatMessage(.system, text)
+            case "user": return ChatMessage(.user, i == lastUser ? tools.userTurn(text) : text)
+            case "assistant": return ChatMessage(.assistant, m.toolCalls.map(ToolCalling.turn) ?? text)
+            case "tool", "ipython": return ChatMessage(.ipython, text)
             default: throw ServeError.badRequest("unknown message role '\(m.role)' (system, user, assistant or tool)")
             }
-            return ChatMessage(role, m.content?.text ?? "")
         }
         let prompt = engine.format.encodeDialogPrompt(messages)
         let fields = request.sampling
         let events = try engine.generate(
             prompt: prompt, maxTokens: fields.maxCompletionTokens ?? fields.maxTokens, sampler: try sampler(fields), stop: fields.stop)
         let id = "chatcmpl-" + UUID().uuidString.lowercased(), model = engine.modelName, created = Int(Date().timeIntervalSince1970)
+        if tools.functions != nil {
+            // A tool call is known only when the reply is whole: it is generated first, then sent.
+            let (text, reason, count) = try await Self.collect(events)
+            let usage = Usage(promptTokens: prompt.count, completionTokens: count)
+            let call = tools.call(in: text).map {
+                ToolCallMessage(id: "call_" + UUID().uuidString.lowercased().prefix(24), function: .init(name: $0.name, arguments: $0.arguments))
+            }
+            let message = AssistantMessage(content: call == nil ? text : nil, toolCalls: call.map { [$0] })
+            let finish = call == nil ? reason : "tool_calls"
+            guard fields.stream else {
+                return try json(
+                    ChatCompletion(id: id, created: created, model: model, choices: [.init(message: message, finishReason: finish)], usage: usage))
+            }
+            let delta = ChatCompletionChunk.Delta(
+                content: message.content, toolCalls: call.map { [.init(id: $0.id, function: $0.function)] })
+            let chunks = [
+                ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: .init(role: "assistant", content: ""))]),
+                ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: delta)]),
+                ChatCompletionChunk(
+                    id: id, created: created, model: model, choices: [.init(delta: .init(), finishReason: finish)],
+                    usage: (fields.streamOptions?.includeUsage ?? false) ? usage : nil),
+            ]
+            return Self.eventStream(chunks)
+        }
         guard fields.stream else {
             let (text, reason, count) = try await Self.collect(events)
             return try json(
@@ -167,6 +197,15 @@ public struct ChatServer: Sendable {
         case finished(reason: String, completionTokens: Int)
     }
 
+    /// Server-sent events of chunks made already, then `data: [DONE]`.
+    static func eventStream(_ chunks: [some Encodable & Sendable]) -> Response {
+        let encoder = JSONEncoder()
+        let text = chunks.map { "data: " + String(decoding: (try? encoder.encode($0)) ?? Data(), as: UTF8.self) + "\n\n" }.joined()
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: .init(byteBuffer: ByteBuffer(string: text + "data: [DONE]\n\n")))
+    }
+
     /// Server-sent events: `data: {chunk}` per event, then `data: [DONE]`. A failed write (the client
     /// went away) ends the loop, which drops the stream and so cancels the generation.
     static func eventStream(_ events: AsyncStream<GenerationEngine.Event>, chunk: @escaping @Sendable (StreamEvent) -> (any Encodable)?)
@@ -205,12 +244,21 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> 
     return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
 }
 
-/// Every error as OpenAI's error JSON with its status.
+/// Every error as OpenAI's error JSON with its status; every answer counted by endpoint and status.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let maxBodyBytes: Int
+    let metrics: ServerMetrics
+    static let endpoints: Set<String> = ["/v1/chat/completions", "/v1/completions", "/v1/models", "/health", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await respond(request, context: context, next: next)
+        let path = request.uri.path
+        metrics.request(endpoint: Self.endpoints.contains(path) ? path : "other", status: response.status.code)
+        return response
+    }
+
+    func respond(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do { return try await next(request, context) } catch let error as ServeError {
             return try json(error, status: .init(code: error.status))
         } catch let error as any HTTPResponseError {

@@ -15,6 +15,7 @@ public final class GenerationEngine: @unchecked Sendable {
     public let format: ChatFormat
     public let batcher: ContinuousBatcher
     public let modelName: String
+    public let metrics: ServerMetrics
     /// The most tokens one request may generate.
     public let maxTokensCap: Int
     private let lock = NSLock()
@@ -25,6 +26,9 @@ public final class GenerationEngine: @unchecked Sendable {
         self.tokenizer = tokenizer
         format = try ChatFormat(tokenizer: tokenizer)
         batcher = ContinuousBatcher(runtime: runtime, queueLimit: queueLimit)
+        let metrics = ServerMetrics(sequences: runtime.sequences)
+        batcher.onDecodeStep = { metrics.batchOccupancy.record(Double($0)) }
+        self.metrics = metrics
         self.modelName = modelName
         self.maxTokensCap = maxTokensCap
         // The thread holds the engine until `shutdown()`.
@@ -52,9 +56,12 @@ public final class GenerationEngine: @unchecked Sendable {
         guard limit > 0 else { throw .badRequest("max_tokens must be at least 1, got \(maxTokens ?? 0)") }
         let (stream, continuation) = AsyncStream<Event>.makeStream()
         let pieces = TextPieces(tokenizer: tokenizer, stop: stop)
+        let (metrics, clock) = (self.metrics, TokenClock())
         let request = ContinuousBatcher.Request(
             prompt: prompt, maxTokens: limit, sampler: sampler, stop: tokenizer.stopTokens,
             onToken: { token in
+                let (sinceStart, sinceLast) = clock.tick()
+                if let sinceLast { metrics.interTokenLatency.record(sinceLast) } else { metrics.timeToFirstToken.record(sinceStart) }
                 let (text, hitStop) = pieces.append(token)
                 if !text.isEmpty, case .terminated = continuation.yield(.text(text)) { return false }
                 if hitStop { pieces.stoppedByString = true }
@@ -62,6 +69,7 @@ public final class GenerationEngine: @unchecked Sendable {
             },
             onFinish: { finish in
                 let count = pieces.tokens
+                metrics.completionTokens.increment(by: Int64(count))
                 switch finish {
                 case .stop, .length:
                     let rest = pieces.flush()
@@ -82,12 +90,25 @@ public final class GenerationEngine: @unchecked Sendable {
             }
         }
         continuation.onTermination = { [batcher] reason in if case .cancelled = reason { batcher.cancel(id) } }
+        metrics.promptTokens.increment(by: Int64(prompt.count))
         return stream
     }
 }
 
+/// A request's token times: seconds since it was submitted, and since its previous token.
+final class TokenClock: @unchecked Sendable {
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var last: UInt64?
+
+    func tick() -> (sinceStart: Double, sinceLast: Double?) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return (Double(now - start) / 1e9, last.map { Double(now - $0) / 1e9 })
+    }
+}
+
 /// A request's generated tokens as text: whole UTF-8 characters only, and none of a stop string.
-final class TextPieces: @unchecked Sendable {
+public final class TextPieces: @unchecked Sendable {
     private var decoder: TokenTextStream
     private let stop: [String]
     /// Decoded text not yet handed out (it may be the start of a stop string).
@@ -95,13 +116,13 @@ final class TextPieces: @unchecked Sendable {
     private(set) var tokens = 0
     var stoppedByString = false
 
-    init(tokenizer: any TextTokenizer, stop: [String]) {
+    public init(tokenizer: any TextTokenizer, stop: [String]) {
         decoder = TokenTextStream(tokenizer: tokenizer)
         self.stop = stop.filter { !$0.isEmpty }
     }
 
     /// The text that can go out after `token`, and whether a stop string ended the reply.
-    func append(_ token: Int) -> (String, Bool) {
+    public func append(_ token: Int) -> (text: String, stopped: Bool) {
         tokens += 1
         held += decoder.append(token)
         if let range = stop.compactMap({ held.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
@@ -117,7 +138,7 @@ final class TextPieces: @unchecked Sendable {
     }
 
     /// What is held back, at the end of a reply that no stop string ended.
-    func flush() -> String {
+    public func flush() -> String {
         defer { held = "" }
         return held
     }

@@ -9,18 +9,26 @@ struct ChatCompletionRequest: Decodable {
         /// turn that only called tools.
         var content: MessageContent?
         var name: String?
+        /// An assistant turn's calls (OpenAI `tool_calls`).
+        var toolCalls: [ToolCallMessage]?
+
+        enum CodingKeys: String, CodingKey { case role, content, name, toolCalls = "tool_calls" }
     }
 
     var model: String?
     var messages: [Message]
+    var tools: [ToolCalling.Tool]?
+    var toolChoice: ToolCalling.Choice?
     var sampling: SamplingFields
 
-    enum CodingKeys: String, CodingKey { case model, messages }
+    enum CodingKeys: String, CodingKey { case model, messages, tools, toolChoice = "tool_choice" }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         model = try container.decodeIfPresent(String.self, forKey: .model)
         messages = try container.decode([Message].self, forKey: .messages)
+        tools = try container.decodeIfPresent([ToolCalling.Tool].self, forKey: .tools)
+        toolChoice = try container.decodeIfPresent(ToolCalling.Choice.self, forKey: .toolChoice)
         sampling = try SamplingFields(from: decoder)
     }
 }

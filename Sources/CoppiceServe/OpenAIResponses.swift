@@ -19,6 +19,17 @@ struct Usage: Encodable {
 struct AssistantMessage: Encodable {
     var role = "assistant"
     var content: String?
+    var toolCalls: [ToolCallMessage]?
+
+    enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(role, forKey: .role)
+        // OpenAI writes "content": null beside tool calls.
+        try c.encode(content, forKey: .content)
+        try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
+    }
 }
 
 struct ChatCompletion: Encodable {
@@ -38,8 +49,17 @@ struct ChatCompletion: Encodable {
 
 struct ChatCompletionChunk: Encodable {
     struct Delta: Encodable {
+        /// A streamed tool call: OpenAI's call with its index among the turn's calls.
+        struct ToolCall: Encodable {
+            var index = 0
+            var id: String
+            var type = "function"
+            var function: ToolCallMessage.Function
+        }
         var role: String?
         var content: String?
+        var toolCalls: [ToolCall]?
+        enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
     }
     struct Choice: Encodable {
         var index = 0

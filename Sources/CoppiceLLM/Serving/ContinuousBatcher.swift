@@ -71,6 +71,8 @@ public final class ContinuousBatcher: @unchecked Sendable {
     private var cached: [[Int]]
     /// Prompt tokens that did not run because a sequence's cache already held them.
     public private(set) var reusedPromptTokens = 0
+    /// Hears the number of sequences each decode step advanced (set before the steps start).
+    public var onDecodeStep: (Int) -> Void = { _ in }
 
     public init(runtime: LlamaRuntime, queueLimit: Int = 64) {
         self.runtime = runtime
@@ -144,6 +146,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
         let vocabulary = runtime.configuration.vocabularySize
         do {
             let logits = try runtime.decode(rows.map { running[$0]!.pending }, sequences: rows)
+            onDecodeStep(rows.count)
             for (i, s) in rows.enumerated() {
                 cached[s].append(running[s]!.pending)
                 advance(s, logits: Array(logits[(i * vocabulary)..<((i + 1) * vocabulary)]))

@@ -7,7 +7,8 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a Llama model over the OpenAI API (chat and text completions, streaming), batching concurrent requests.",
         discussion: """
-            Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health. Up to --parallel requests \
+            Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /metrics (Prometheus), GET /health \
+            (the only one without the API key). Up to --parallel requests \
             generate together (one batched decode step for all; a new request joins at the next step), more wait in a queue of \
             --queue-limit; past that a request gets 429. Errors come as OpenAI's error JSON.
             Example:

@@ -1,0 +1,152 @@
+import CoppiceLLM
+import Foundation
+
+/// Any JSON value, kept as it came (tool parameter schemas, call arguments).
+public indirect enum JSONValue: Codable, Equatable, Sendable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? try c.encode(Int64(n)) : try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// Compact JSON with sorted keys.
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+}
+
+/// OpenAI's `tools` and `tool_choice` in the Llama 3.1/3.2 JSON tool-call format (Meta's zero-shot
+/// prompt: the functions' JSON definitions and the answer format in the user turn, the reply a JSON
+/// object `{"name": …, "parameters": {…}}`), and the reply back as OpenAI `tool_calls`.
+public struct ToolCalling: Sendable {
+    public struct Tool: Decodable, Sendable {
+        public struct Function: Codable, Sendable {
+            public var name: String, description: String?, parameters: JSONValue?
+            public init(name: String, description: String? = nil, parameters: JSONValue? = nil) {
+                (self.name, self.description, self.parameters) = (name, description, parameters)
+            }
+        }
+        public var type = "function"
+        public var function: Function
+        public init(function: Function) { self.function = function }
+    }
+
+    /// `"none"`, `"auto"`, `"required"`, or `{"type": "function", "function": {"name": …}}`.
+    public enum Choice: Decodable, Sendable {
+        case none, auto, required, named(String)
+
+        private struct Named: Decodable { struct Function: Decodable { var name: String }; var function: Function }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let word = try? c.decode(String.self) {
+                switch word {
+                case "none": self = .none
+                case "auto": self = .auto
+                case "required": self = .required
+                default: throw DecodingError.dataCorruptedError(in: c, debugDescription: "tool_choice must be none, auto, required or a function")
+                }
+            } else {
+                self = .named(try c.decode(Named.self).function.name)
+            }
+        }
+    }
+
+    /// The functions the model is offered (nil: none, the request runs as plain chat).
+    public let functions: [Tool.Function]?
+    public let required: Bool
+
+    public init(tools: [Tool]?, choice: Choice?) throws(ServeError) {
+        let functions = (tools ?? []).filter { $0.type == "function" }.map(\.function)
+        switch choice ?? (functions.isEmpty ? .none : .auto) {
+        case .none: (self.functions, required) = (nil, false)
+        case .auto: (self.functions, required) = (functions.isEmpty ? nil : functions, false)
+        case .required: (self.functions, required) = (functions, true)
+        case .named(let name):
+            guard let function = functions.first(where: { $0.name == name }) else {
+                throw .badRequest("tool_choice names '\(name)', which is not among the tools")
+            }
+            (self.functions, required) = ([function], true)
+        }
+        if required && (self.functions ?? []).isEmpty { throw .badRequest("tool_choice requires a tool, but no function tools were given") }
+    }
+
+    /// The last user message with the functions and the answer format before it (Meta's prompt).
+    public func userTurn(_ content: String) -> String {
+        guard let functions else { return content }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let definitions = functions.map { f in
+            JSONValue.object([
+                "type": .string("function"),
+                "function": .object(
+                    ["name": .string(f.name), "description": .string(f.description ?? ""), "parameters": f.parameters ?? .object([:])]),
+            ]).text
+        }
+        let must = required ? " You must call one of them." : " If none of them fits, answer in plain text."
+        return """
+            Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\(must)
+
+            Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}. Do not use variables.
+
+            \(definitions.joined(separator: "\n\n"))
+
+            Question: \(content)
+            """
+    }
+
+    /// The reply as a tool call when it is one of the offered functions.
+    public func call(in reply: String) -> (name: String, arguments: String)? {
+        guard let functions, case .functionCall(let name, let arguments) = AssistantReply.parse(reply),
+            functions.contains(where: { $0.name == name })
+        else { return nil }
+        return (name, arguments)
+    }
+
+    /// An earlier assistant turn that called tools, as the model writes such a turn.
+    public static func turn(_ calls: [ToolCallMessage]) -> String {
+        calls.map { call in
+            let parameters = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .object([:])
+            return JSONValue.object(["name": .string(call.function.name), "parameters": parameters]).text
+        }.joined(separator: "; ")
+    }
+}
+
+/// A tool call in OpenAI's shape (request history and responses).
+public struct ToolCallMessage: Codable, Sendable {
+    public struct Function: Codable, Sendable {
+        public var name: String, arguments: String
+        public init(name: String, arguments: String) { (self.name, self.arguments) = (name, arguments) }
+    }
+    public var id: String
+    public var type = "function"
+    public var function: Function
+    public init(id: String, function: Function) { (self.id, self.function) = (id, function) }
+}
