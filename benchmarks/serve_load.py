@@ -2,7 +2,8 @@
 """Load on `coppice serve` (and, with --llamacpp-python, llama.cpp's own server from llama-cpp-python
 on the same GGUF file, 2 threads): with 1, 4 and 8 concurrent streaming clients, each sending
 --requests text completions of --tokens tokens in turn, the aggregate generated tokens/s, p50/p99
-time to first token and inter-token latency, and errors. Loopback only; bounded by request count and
+time to first token and latency between streamed pieces of text (one per token, but for tokens that end
+inside a character), and errors. Loopback only; bounded by request count and
 --timeout. Standard library only (the clients are threads on http.client).
 
     python3 benchmarks/serve_load.py --model FILE.gguf [--llamacpp-python /opt/llamacpp-venv/bin/python]
@@ -58,13 +59,16 @@ def one_request(port, prompt, tokens, timeout):
         response = connection.getresponse()
         if response.status != 200:
             return None, [], 0, f"HTTP {response.status}"
-        first, last, gaps, count = None, None, [], 0
+        first, last, gaps, count, finish = None, None, [], 0, None
         for raw in response:
             line = raw.decode().strip()
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
             event = json.loads(line[6:])
-            if not event.get("choices") or not event["choices"][0].get("text"):
+            if not event.get("choices"):
+                continue
+            finish = event["choices"][0].get("finish_reason") or finish
+            if not event["choices"][0].get("text"):
                 continue
             now = time.perf_counter()
             if first is None:
@@ -72,7 +76,9 @@ def one_request(port, prompt, tokens, timeout):
             else:
                 gaps.append(now - last)
             last, count = now, count + 1
-        return first, gaps, count, None
+        # A token can end inside a character, so pieces of text can be fewer than tokens: a reply cut
+        # at its limit has exactly max_tokens.
+        return first, gaps, tokens if finish == "length" else count, None
     except Exception as error:  # a failed request is counted, not fatal
         return None, [], 0, str(error)
 
@@ -142,7 +148,7 @@ def main():
                                   "--n_threads", str(args.threads), "--n_ctx", "1024"], port, args)
     lines = [f"`benchmarks/serve_load.py --model {os.path.basename(args.model)} --requests {args.requests} --tokens {args.tokens}`"
              f" on {cpu_name()}, {args.threads} threads; streaming text completions over loopback.", "",
-             "| server | clients | tokens/s (all clients) | vs 1 client | TTFT p50 ms | TTFT p99 ms | inter-token p50 ms | inter-token p99 ms | errors |",
+             "| server | clients | generated tokens/s (all clients) | vs 1 client | TTFT p50 ms | TTFT p99 ms | inter-token p50 ms | inter-token p99 ms | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     single = {name: m["tokens/s"] for name, c, m in rows if c == args.clients[0]}
     for name, c, m in rows:

@@ -34,6 +34,26 @@ import Testing
         #expect(throws: LlamaError.self) { try batched.decode([1], sequences: [3]) }
     }
 
+    /// A prompt joining two sequences' decode step (one pass for all): each entry's logits are its
+    /// sequence's alone; a prompt longer than a step is refused there.
+    @Test func promptsJoinTheDecodeStep() throws {
+        let (model, tokens, _) = try LlamaTests.fixture("untied")
+        let batched = LlamaRuntime(model: model, maxSequence: 32, maxBatch: 8).withSequences(3)
+        let alone = (0..<3).map { _ in LlamaRuntime(model: model, maxSequence: 32, maxBatch: 8) }
+        for s in 0..<2 {
+            _ = try batched.forward(Array(tokens[0].prefix(3 + s)), sequence: s)
+            _ = try alone[s].forward(Array(tokens[0].prefix(3 + s)))
+        }
+        let entries: [(sequence: Int, tokens: [Int])] = [(2, Array(tokens[0].suffix(5))), (0, [tokens[0][7]]), (1, [tokens[0][8]])]
+        let logits = try batched.step(entries)
+        for (i, entry) in entries.enumerated() {
+            let expected = try alone[entry.sequence].forward(entry.tokens), scale = expected.map(abs).max()!
+            #expect(zip(logits[i], expected).allSatisfy { abs($0 - $1) <= 1e-4 * scale }, "entry \(i)")
+        }
+        #expect(batched.lengths == alone.map(\.length))
+        #expect(throws: LlamaError.self) { try batched.step([(0, Array(repeating: 1, count: 9))]) }
+    }
+
     func generateAlone(_ model: Llama, _ prompt: [Int], maxTokens: Int) throws -> [Int] {
         var sampler = Sampler()
         sampler.temperature = 0

@@ -55,3 +55,41 @@ extension LlamaRuntime {
         }
     }
 }
+
+extension LlamaRuntime {
+    /// New tokens for several sequences in one pass through the weights: each entry appends its tokens
+    /// (a prompt, or one decoded token) to its sequence, so a request's prompt joins the running ones'
+    /// decode step instead of stalling it. Returns each entry's last-token logits, in entry order. At
+    /// most `maxBatch` tokens in all, one entry per sequence.
+    public func step(_ entries: [(sequence: Int, tokens: [Int])]) throws(LlamaError) -> [[Float]] {
+        let total = entries.reduce(0) { $0 + $1.tokens.count }
+        guard !entries.isEmpty, entries.allSatisfy({ !$0.tokens.isEmpty }), total <= maxBatch else {
+            throw .invalidInput("a step takes 1...\(maxBatch) tokens, at least one per entry; got \(entries.map(\.tokens.count))")
+        }
+        guard Set(entries.map(\.sequence)).count == entries.count, entries.allSatisfy({ (0..<sequences).contains($0.sequence) }) else {
+            throw .invalidInput("a step's sequences must be distinct, each in 0..<\(sequences); got \(entries.map(\.sequence))")
+        }
+        if let full = entries.first(where: { lengths[$0.sequence] + $0.tokens.count > maxSequence }) {
+            throw .invalidInput(
+                "sequence \(full.sequence): \(lengths[full.sequence]) cached + \(full.tokens.count) new tokens exceed the context of \(maxSequence)")
+        }
+        for entry in entries { try checkVocabulary(entry.tokens) }
+        // Every entry's tokens but its last first, then the last ones: their logits are the rows from
+        // `logitsFrom` on, in entry order.
+        var tokens: [Int] = [], rows: [(sequence: Int, position: Int)] = []
+        for e in entries {
+            for (k, token) in e.tokens.dropLast().enumerated() {
+                tokens.append(token)
+                rows.append((e.sequence, lengths[e.sequence] + k))
+            }
+        }
+        let logitsFrom = tokens.count
+        for e in entries {
+            tokens.append(e.tokens.last!)
+            rows.append((e.sequence, lengths[e.sequence] + e.tokens.count - 1))
+        }
+        run(tokens, at: .tokens(rows), logitsFrom: logitsFrom)
+        let vocabulary = configuration.vocabularySize
+        return entries.indices.map { Array(logitsBuffer[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
+    }
+}

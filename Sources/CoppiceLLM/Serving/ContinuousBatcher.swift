@@ -140,38 +140,60 @@ public final class ContinuousBatcher: @unchecked Sendable {
             return (admitted, dropped)
         }
         for request in dropped.values { request.onFinish(.cancelled) }
-        for (_, request, sequence) in admitted { prefill(request, sequence) }
-        let rows = running.indices.filter { running[$0] != nil && running[$0]!.pending >= 0 }
-        guard !rows.isEmpty else { return !admitted.isEmpty || !dropped.isEmpty }
-        let vocabulary = runtime.configuration.vocabularySize
-        do {
-            let logits = try runtime.decode(rows.map { running[$0]!.pending }, sequences: rows)
-            onDecodeStep(rows.count)
-            for (i, s) in rows.enumerated() {
-                cached[s].append(running[s]!.pending)
-                advance(s, logits: Array(logits[(i * vocabulary)..<((i + 1) * vocabulary)]))
+        // New prompts after the prefix their sequence's cache shares (at least the last token runs,
+        // for its logits).
+        var prompts: [(sequence: Int, tokens: [Int])] = []
+        for (_, request, sequence) in admitted {
+            let reused = min(sharedPrefix(cached[sequence], request.prompt), request.prompt.count - 1)
+            runtime.truncate(sequence: sequence, to: reused)
+            cached[sequence] = Array(cached[sequence].prefix(reused))
+            reusedPromptTokens += reused
+            prompts.append((sequence, Array(request.prompt[reused...])))
+        }
+        let decoding = running.indices.filter { running[$0] != nil && running[$0]!.pending >= 0 }
+        let entries = prompts + decoding.map { ($0, [running[$0]!.pending]) }
+        guard !entries.isEmpty else { return !dropped.isEmpty }
+        if entries.reduce(0, { $0 + $1.tokens.count }) <= runtime.maxBatch {
+            // The prompts join the decode step: one pass through the weights for all.
+            run(entries, prompts: prompts.count)
+        } else {
+            for prompt in prompts {
+                if prompt.tokens.count <= runtime.maxBatch { run([prompt], prompts: 1) } else { prefill(prompt) }
             }
-        } catch {
-            for s in rows { finish(s, .failed("\(error)")) }
+            if !decoding.isEmpty { run(Array(entries.dropFirst(prompts.count)), prompts: 0) }
         }
         return true
     }
 
-    /// The prompt into `sequence` after the prefix its cache shares (at least the last token runs,
-    /// for its logits), then the first token.
-    private func prefill(_ request: Request, _ sequence: Int) {
-        let reused = min(sharedPrefix(cached[sequence], request.prompt), request.prompt.count - 1)
-        runtime.truncate(sequence: sequence, to: reused)
-        cached[sequence] = Array(cached[sequence].prefix(reused))
-        reusedPromptTokens += reused
+    /// A prompt longer than a step holds, alone, `maxBatch` tokens at a time.
+    private func prefill(_ prompt: (sequence: Int, tokens: [Int])) {
         do {
-            let logits = try runtime.forward(Array(request.prompt[reused...]), sequence: sequence)
-            cached[sequence] = request.prompt
-            advance(sequence, logits: logits)
+            let logits = try runtime.forward(prompt.tokens, sequence: prompt.sequence)
+            cached[prompt.sequence] = running[prompt.sequence]!.request.prompt
+            advance(prompt.sequence, logits: logits)
         } catch {
-            cached[sequence] = []
-            runtime.reset(sequence: sequence)
-            finish(sequence, .failed("\(error)"))
+            runtime.truncate(sequence: prompt.sequence, to: 0)
+            cached[prompt.sequence] = []
+            finish(prompt.sequence, .failed("\(error)"))
+        }
+    }
+
+    /// One runtime step over `entries`, the first `prompts` of them new prompts, then each entry's
+    /// request advanced by a token.
+    private func run(_ entries: [(sequence: Int, tokens: [Int])], prompts: Int) {
+        do {
+            let logits = try runtime.step(entries)
+            if entries.count > prompts { onDecodeStep(entries.count) }
+            for (i, entry) in entries.enumerated() {
+                if i < prompts { cached[entry.sequence] = running[entry.sequence]!.request.prompt } else { cached[entry.sequence] += entry.tokens }
+                advance(entry.sequence, logits: logits[i])
+            }
+        } catch {
+            for entry in entries {
+                runtime.truncate(sequence: entry.sequence, to: 0)
+                cached[entry.sequence] = []
+                finish(entry.sequence, .failed("\(error)"))
+            }
         }
     }
 
