@@ -117,6 +117,16 @@ def run(name, command, port, args):
         process.wait(timeout=60)
 
 
+def report(lines, output):
+    """Prints the table and, with `output`, writes it there atomically."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if output:
+        with open(output + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(output + ".tmp", output)
+
+
 def cpu_name():
     try:
         text = open("/proc/cpuinfo").read()
@@ -154,12 +164,7 @@ def main():
     for name, c, m in rows:
         lines.append(f"| {name} | {c} | {m['tokens/s']:.1f} | {m['tokens/s'] / single[name]:.2f}× | {m['ttft p50']:.0f} | "
                      f"{m['ttft p99']:.0f} | {m['itl p50']:.1f} | {m['itl p99']:.1f} | {m['errors']} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.output:
-        with open(args.output + ".tmp", "w") as f:
-            f.write(text)
-        os.replace(args.output + ".tmp", args.output)
+    report(lines, args.output)
     sys.exit(1 if any(m["errors"] for _, _, m in rows) else 0)
 
 

@@ -20,11 +20,14 @@ public struct ChatServer: Sendable {
 
     public let engine: GenerationEngine
     public let configuration: Configuration
+    /// Llama Guard on the chat requests and replies (`--guard`); nil: none.
+    public let safety: SafetyGuard?
     let created = Int(Date().timeIntervalSince1970)
 
-    public init(engine: GenerationEngine, configuration: Configuration) {
+    public init(engine: GenerationEngine, configuration: Configuration, safety: SafetyGuard? = nil) {
         self.engine = engine
         self.configuration = configuration
+        self.safety = safety
     }
 
     /// Serves until the task is cancelled; `onRunning` hears the bound port.
@@ -100,6 +103,7 @@ public struct ChatServer: Sendable {
             default: throw ServeError.badRequest("unknown message role '\(m.role)' (system, user, assistant or tool)")
             }
         }
+        try await safety?.check(messages, judging: "request")
         let prompt = engine.format.encodeDialogPrompt(messages)
         let fields = request.sampling
         let events = try engine.generate(
@@ -131,6 +135,7 @@ public struct ChatServer: Sendable {
         }
         guard fields.stream else {
             let (text, reason, count) = try await Self.collect(events)
+            try await safety?.check(messages + [ChatMessage(.assistant, text)], judging: "reply")
             return try json(
                 ChatCompletion(
                     id: id, created: created, model: model,

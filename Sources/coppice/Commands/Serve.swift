@@ -27,6 +27,10 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("api-key-file"), help: "Require one of the keys in this file (one per line).") var apiKeyFile: String?
     @Option(name: .customLong("model-name"), help: "The model's id in /v1/models and responses (default: the file or directory name).")
     var modelName: String?
+    @Option(
+        name: .customLong("guard"),
+        help: "A Llama Guard 3 model (GGUF file or directory): chat requests and whole replies it judges unsafe are refused (400).")
+    var guardModel: String?
 
     func validate() throws {
         guard (1...256).contains(parallel), queueLimit >= 0, maxTokens.map({ $0 > 0 }) ?? true, (0...65535).contains(port) else {
@@ -50,7 +54,13 @@ struct Serve: ParsableCommand {
             maxTokensCap: maxTokens ?? llama.context)
         var configuration = ChatServer.Configuration()
         (configuration.host, configuration.port, configuration.apiKeys) = (host, port, keys)
-        let server = ChatServer(engine: engine, configuration: configuration)
+        let safety = try guardModel.map { path in
+            let (runtime, tokenizer) = try LlamaRuntime.load(model: path, tokenizer: nil, context: 4096)
+            return SafetyGuard(
+                engine: try GenerationEngine(
+                    runtime: runtime, tokenizer: tokenizer, modelName: "guard", queueLimit: queueLimit + parallel, maxTokensCap: 16))
+        }
+        let server = ChatServer(engine: engine, configuration: configuration, safety: safety)
         let done = DispatchSemaphore(value: 0)
         let failure = FailureBox()
         Task {
@@ -63,6 +73,7 @@ struct Serve: ParsableCommand {
         }
         done.wait()
         engine.shutdown()
+        safety?.engine.shutdown()
         if let error = failure.error { throw error }
     }
 }
