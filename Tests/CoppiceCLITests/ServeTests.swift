@@ -150,9 +150,10 @@ import Glibc
         }
     }
 
-    /// Two greedy requests at once get what each gets alone; with every sequence busy and no queue a
-    /// third is refused with 429; a client that disconnects mid-stream frees its sequence at once.
-    @Test func batchesRequestsAndFreesCancelledOnes() throws {
+    /// One sequence, no queue: a client that disconnects mid-stream frees the sequence at once (the
+    /// next request gets the same greedy reply as before, without waiting), and while a request runs
+    /// another is refused with 429.
+    @Test func refusesWhenFullAndFreesCancelledOnes() throws {
         let server = try Server(["--parallel", "1", "--queue-limit", "0"], context: 4096)
         defer { server.stop() }
         let alone = try reply(try server.request("/v1/chat/completions", body: chat("Name a fruit.", maxTokens: 8)).body, stream: false)
