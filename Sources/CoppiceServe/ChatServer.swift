@@ -116,22 +116,22 @@ public struct ChatServer: Sendable {
             let call = tools.call(in: text).map {
                 ToolCallMessage(id: "call_" + UUID().uuidString.lowercased().prefix(24), function: .init(name: $0.name, arguments: $0.arguments))
             }
-            let message = AssistantMessage(content: call == nil ? text : nil, toolCalls: call.map { [$0] })
+            let message = AssistantMessage(content: Nullable(call == nil ? text : nil), toolCalls: call.map { [$0] })
             let finish = call == nil ? reason : "tool_calls"
             guard fields.stream else {
                 return try json(
                     ChatCompletion(id: id, created: created, model: model, choices: [.init(message: message, finishReason: finish)], usage: usage))
             }
             let delta = ChatCompletionChunk.Delta(
-                content: message.content, toolCalls: call.map { [.init(id: $0.id, function: $0.function)] })
+                content: message.content.value, toolCalls: call.map { [.init(id: $0.id, function: $0.function)] })
             let chunks = [
                 ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: .init(role: "assistant", content: ""))]),
                 ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: delta)]),
                 ChatCompletionChunk(
-                    id: id, created: created, model: model, choices: [.init(delta: .init(), finishReason: finish)],
+                    id: id, created: created, model: model, choices: [.init(delta: .init(), finishReason: Nullable(finish))],
                     usage: (fields.streamOptions?.includeUsage ?? false) ? usage : nil),
             ]
-            return Self.eventStream(chunks)
+            return try Self.eventStream(chunks)
         }
         guard fields.stream else {
             let (text, reason, count) = try await Self.collect(events)
@@ -139,7 +139,7 @@ public struct ChatServer: Sendable {
             return try json(
                 ChatCompletion(
                     id: id, created: created, model: model,
-                    choices: [.init(message: .init(content: text), finishReason: reason)],
+                    choices: [.init(message: .init(content: Nullable(text)), finishReason: reason)],
                     usage: Usage(promptTokens: prompt.count, completionTokens: count)))
         }
         let includeUsage = fields.streamOptions?.includeUsage ?? false
@@ -150,7 +150,8 @@ public struct ChatServer: Sendable {
             case .text(let text):
                 return ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: .init(content: text))])
             case .finished(let reason, let count):
-                var last = ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: .init(), finishReason: reason)])
+                var last = ChatCompletionChunk(
+                    id: id, created: created, model: model, choices: [.init(delta: .init(), finishReason: Nullable(reason))])
                 if includeUsage { last.usage = Usage(promptTokens: prompt.count, completionTokens: count) }
                 return last
             }
@@ -166,7 +167,7 @@ public struct ChatServer: Sendable {
             let (text, reason, count) = try await Self.collect(events)
             return try json(
                 TextCompletion(
-                    id: id, created: created, model: model, choices: [.init(text: text, finishReason: reason)],
+                    id: id, created: created, model: model, choices: [.init(text: text, finishReason: Nullable(reason))],
                     usage: Usage(promptTokens: prompt.count, completionTokens: count)))
         }
         let includeUsage = fields.streamOptions?.includeUsage ?? false
@@ -176,7 +177,7 @@ public struct ChatServer: Sendable {
             case .text(let text): return TextCompletion(id: id, created: created, model: model, choices: [.init(text: text)])
             case .finished(let reason, let count):
                 return TextCompletion(
-                    id: id, created: created, model: model, choices: [.init(text: "", finishReason: reason)],
+                    id: id, created: created, model: model, choices: [.init(text: "", finishReason: Nullable(reason))],
                     usage: includeUsage ? Usage(promptTokens: prompt.count, completionTokens: count) : nil)
             }
         }
@@ -202,10 +203,14 @@ public struct ChatServer: Sendable {
         case finished(reason: String, completionTokens: Int)
     }
 
+    /// One server-sent event carrying `value` as JSON.
+    static func event(_ value: any Encodable) throws -> String {
+        "data: " + String(decoding: try JSONEncoder().encode(value), as: UTF8.self) + "\n\n"
+    }
+
     /// Server-sent events of chunks made already, then `data: [DONE]`.
-    static func eventStream(_ chunks: [some Encodable & Sendable]) -> Response {
-        let encoder = JSONEncoder()
-        let text = chunks.map { "data: " + String(decoding: (try? encoder.encode($0)) ?? Data(), as: UTF8.self) + "\n\n" }.joined()
+    static func eventStream(_ chunks: [some Encodable]) throws -> Response {
+        let text = try chunks.map(event).joined()
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(string: text + "data: [DONE]\n\n")))
@@ -217,10 +222,9 @@ public struct ChatServer: Sendable {
         -> Response
     {
         let body = ResponseBody { writer in
-            let encoder = JSONEncoder()
             func send(_ event: StreamEvent) async throws {
                 guard let value = chunk(event) else { return }
-                try await writer.write(ByteBuffer(string: "data: " + String(decoding: try encoder.encode(value), as: UTF8.self) + "\n\n"))
+                try await writer.write(ByteBuffer(string: try Self.event(value)))
             }
             try await send(.first)
             for await event in events {
@@ -229,7 +233,7 @@ public struct ChatServer: Sendable {
                 case .finished(let reason, let count, let error):
                     if let error {
                         let failure = ServeError(500, "generation failed: \(error)", type: "server_error")
-                        try await writer.write(ByteBuffer(string: "data: " + String(decoding: try encoder.encode(failure), as: UTF8.self) + "\n\n"))
+                        try await writer.write(ByteBuffer(string: try Self.event(failure)))
                     } else {
                         try await send(.finished(reason: reason ?? "stop", completionTokens: count))
                     }

@@ -16,20 +16,26 @@ struct Usage: Encodable {
     }
 }
 
+/// A field OpenAI always writes, as `null` when it has no value (synthesized encoding leaves nil
+/// optionals out): `finish_reason` before the last chunk, `content` beside tool calls.
+struct Nullable<Wrapped: Encodable>: Encodable, ExpressibleByNilLiteral {
+    var value: Wrapped?
+
+    init(_ value: Wrapped?) { self.value = value }
+    init(nilLiteral: ()) { value = nil }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let value { try c.encode(value) } else { try c.encodeNil() }
+    }
+}
+
 struct AssistantMessage: Encodable {
     var role = "assistant"
-    var content: String?
+    var content: Nullable<String>
     var toolCalls: [ToolCallMessage]?
 
     enum CodingKeys: String, CodingKey { case role, content, toolCalls = "tool_calls" }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(role, forKey: .role)
-        // OpenAI writes "content": null beside tool calls.
-        try c.encode(content, forKey: .content)
-        try c.encodeIfPresent(toolCalls, forKey: .toolCalls)
-    }
 }
 
 struct ChatCompletion: Encodable {
@@ -64,16 +70,8 @@ struct ChatCompletionChunk: Encodable {
     struct Choice: Encodable {
         var index = 0
         var delta: Delta
-        var finishReason: String?
+        var finishReason: Nullable<String> = nil
         enum CodingKeys: String, CodingKey { case index, delta, finishReason = "finish_reason" }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            try c.encode(delta, forKey: .delta)
-            // OpenAI writes "finish_reason": null until the last chunk.
-            try c.encode(finishReason, forKey: .finishReason)
-        }
     }
     var id: String
     var object = "chat.completion.chunk"
@@ -87,15 +85,8 @@ struct TextCompletion: Encodable {
     struct Choice: Encodable {
         var index = 0
         var text: String
-        var finishReason: String?
+        var finishReason: Nullable<String> = nil
         enum CodingKeys: String, CodingKey { case index, text, finishReason = "finish_reason" }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            try c.encode(text, forKey: .text)
-            try c.encode(finishReason, forKey: .finishReason)
-        }
     }
     var id: String
     var object = "text_completion"

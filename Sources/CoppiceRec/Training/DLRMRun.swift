@@ -108,6 +108,13 @@ public struct DLRMRun: Sendable {
         return list.isEmpty || Set(list).count != list.count ? nil : list
     }
 
+    /// The comparison's files, where asked for: the first seed's bar chart of NE, FLOPs and time at
+    /// `plot` (SVG) and the report in `reportDirectory` (`writeReport`).
+    public static func writeComparison(_ runs: [SeedRows], plot: String?, reportDirectory: String?, title: String) throws {
+        if let plot, let first = runs.first { try AtomicFile.write(Data(AMGPComparison.svg(first.rows, title: title).utf8), to: plot) }
+        if let reportDirectory { try writeReport(runs, to: reportDirectory, title: title) }
+    }
+
     /// The comparison over seeds as files in `directory` (created if needed; each written atomically):
     /// summary.md, summary.csv (each method's paired means), seeds.csv (every run), report.json and
     /// seeds.svg (the plot, titled `title`).

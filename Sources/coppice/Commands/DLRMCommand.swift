@@ -1,6 +1,5 @@
 import ArgumentParser
 import CoppiceDistributed
-import CoppiceFormats
 import CoppiceRec
 import CoppiceRuns
 import Foundation
@@ -61,8 +60,7 @@ struct DLRMCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "With --checkpoint: write it every N training steps.") var checkpointEvery = 500
     @Flag(help: "With --checkpoint: continue from the checkpoint if it exists (the same options and data), ending with the same results.")
     var resume = false
-    @Option(name: .customLong("loss-log"), help: "Write every training step's loss to this CSV (step,epoch,phase,learning_rate,loss).")
-    var lossLog: String?
+    @Option(name: .customLong("loss-log"), help: "Write every step's loss to this CSV (step,epoch,phase,learning_rate,loss).") var lossLog: String?
     @Option(help: "Result format.") var format: ReportFormat = .md
 
     func validate() throws {
@@ -76,10 +74,9 @@ struct DLRMCommand: ParsableCommand {
             throw ValidationError(
                 "--lr-decay-start-step needs a non-negative step and a positive --lr-num-decay-steps, got \(decayStartStep!) and \(decaySteps)")
         }
-        guard epochs > 0 else { throw ValidationError("--nepochs must be positive, got \(epochs)") }
-        guard syntheticRows > 10 else { throw ValidationError("--synthetic-rows must be more than 10, got \(syntheticRows)") }
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
-        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
+        guard epochs > 0, repeats > 0, checkpointEvery > 0, jobs > 0, syntheticRows > 10 else {
+            throw ValidationError("--nepochs, --repeats, --checkpoint-every and --jobs must be positive and --synthetic-rows more than 10")
+        }
         guard checkpoint != nil || !resume else { throw ValidationError("--resume needs --checkpoint PATH") }
         guard (checkpoint == nil && lossLog == nil) || !compare else {
             throw ValidationError("--checkpoint and --loss-log are for one training, not --compare")
@@ -87,7 +84,6 @@ struct DLRMCommand: ParsableCommand {
         guard seedList != nil else {
             throw ValidationError("--seeds must be comma-separated non-negative integers or ranges (0-9), each seed once, got '\(seeds ?? "")'")
         }
-        guard jobs > 0 else { throw ValidationError("--jobs must be positive, got \(jobs)") }
     }
 
     /// `--seeds` parsed (nil when malformed), or the run's `--seed`.
@@ -104,8 +100,9 @@ struct DLRMCommand: ParsableCommand {
         (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (
             dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
         )
-        run.lossLog = lossLog
-        run.checkpointing = checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
+        (run.lossLog, run.checkpointing) = (
+            lossLog, checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
+        )
         run.communicator = try Communicator.world()  // under mpirun with several ranks: hybrid-parallel, rank 0 reporting
         let root = run.communicator!.isRoot, progress = { (line: String) in if root { note("dlrm: \(line)") } }
         guard compare else {
@@ -116,10 +113,7 @@ struct DLRMCommand: ParsableCommand {
             jobs > 1 && seedList!.count > 1
             ? try SeedProcesses(seeds: seedList!, jobs: jobs).run() : try run.compare(seeds: seedList!, repeats: repeats, progress: progress)
         let title = "coppice dlrm --dataset \(dlrm.dataset.rawValue) --compare" + (seeds.map { " --seeds \($0)" } ?? "")
-        if let plot, let first = runs.first {
-            try AtomicFile.write(Data(AMGPComparison.svg(first.rows, title: title).utf8), to: plot)
-        }
-        if let reportDirectory { try DLRMRun.writeReport(runs, to: reportDirectory, title: title) }
+        try DLRMRun.writeComparison(runs, plot: plot, reportDirectory: reportDirectory, title: title)
         print(try DLRMRun.render(runs, format: format, perSeed: seeds != nil), terminator: "")
     }
 }
