@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Drives `coppice serve` with the official `openai` Python client, as a user's program would: chat,
 streaming, a text completion with a stop string, the model list, a request with tools (a tool call
-and its result sent back, or a text answer: a 135M model may not call), a wrong API key, malformed JSON, a
+and its result sent back, or a text answer: a 135M model may not call), structured output (a JSON
+schema's `response_format`), a wrong API key, malformed JSON, a
 prompt longer than the context, and a client that disconnects mid-stream (the next request must not
 wait for the abandoned one). Starts the server on a free loopback port with SmolLM2-135M-Instruct
 (scripts/fetch-data.sh brings it) and stops it at the end; exits 1 on the first failed check.
@@ -96,6 +97,18 @@ def main():
             check(False, "a wrong API key is refused")
         except openai.AuthenticationError as error:
             check(error.status_code == 401, "a wrong API key gets 401")
+
+        # Structured output: the reply is JSON of the schema (constrained decoding), in the schema's order.
+        schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+                                                   "population_millions": {"type": "number"}},
+                  "required": ["city", "population_millions"]}
+        structured = client.chat.completions.create(
+            model="any", messages=[{"role": "user", "content": "Describe Paris as JSON."}], max_tokens=60, temperature=0,
+            response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": schema}})
+        value = json.loads(structured.choices[0].message.content)
+        check(list(value) == ["city", "population_millions"] and isinstance(value["city"], str)
+              and isinstance(value["population_millions"], (int, float)),
+              f"response_format json_schema: {structured.choices[0].message.content}")
 
         try:
             client.chat.completions.create(model="any", messages=[{"role": "user", "content": "hello " * 4200}], max_tokens=4)

@@ -44,22 +44,24 @@ public struct ChatServer: Sendable {
         router.get("/v1/models") { _, _ in
             try json(ModelList(data: [.init(id: engine.modelName, created: created)]))
         }
-        router.post("/v1/chat/completions") { request, context in
-            try await chat(try await decode(ChatCompletionRequest.self, request, context))
+        router.post("/v1/chat/completions") { request, _ in
+            let body = try await body(request)
+            return try await chat(try decode(ChatCompletionRequest.self, body), body: body)
         }
-        router.post("/v1/completions") { request, context in
-            try await complete(try await decode(CompletionRequest.self, request, context))
-        }
+        router.post("/v1/completions") { request, _ in try await complete(try decode(CompletionRequest.self, try await body(request))) }
         let app = Application(
             router: router, configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "coppice"),
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
 
-    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+    func body(_ request: Request) async throws -> Data {
         var request = request
-        let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        do { return try JSONDecoder().decode(T.self, from: Data(buffer: body)) } catch let error as DecodingError {
+        return Data(buffer: try await request.collectBody(upTo: configuration.maxBodyBytes))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ body: Data) throws -> T {
+        do { return try JSONDecoder().decode(T.self, from: body) } catch let error as DecodingError {
             throw ServeError.badRequest("the body is not a valid request: \(Self.describe(error))")
         } catch {
             throw ServeError.badRequest("the body is not JSON: \(error)")
@@ -89,9 +91,11 @@ public struct ChatServer: Sendable {
         return sampler
     }
 
-    func chat(_ request: ChatCompletionRequest) async throws -> Response {
+    /// `body`: the request's JSON, for `response_format`'s schema in its written order.
+    func chat(_ request: ChatCompletionRequest, body: Data) async throws -> Response {
         guard !request.messages.isEmpty else { throw ServeError.badRequest("messages must not be empty") }
         let tools = try ToolCalling(tools: request.tools, choice: request.toolChoice)
+        let grammar = try request.responseFormat?.grammar(body: body)
         let lastUser = request.messages.lastIndex { $0.role == "user" }
         let messages = try request.messages.enumerated().map { i, m -> ChatMessage in
             let text = m.content?.text ?? ""
@@ -107,7 +111,8 @@ public struct ChatServer: Sendable {
         let prompt = engine.format.encodeDialogPrompt(messages)
         let fields = request.sampling
         let events = try engine.generate(
-            prompt: prompt, maxTokens: fields.maxCompletionTokens ?? fields.maxTokens, sampler: try sampler(fields), stop: fields.stop)
+            prompt: prompt, maxTokens: fields.maxCompletionTokens ?? fields.maxTokens, sampler: try sampler(fields), stop: fields.stop,
+            grammar: grammar)
         let id = "chatcmpl-" + UUID().uuidString.lowercased(), model = engine.modelName, created = Int(Date().timeIntervalSince1970)
         if tools.functions != nil {
             // A tool call is known only when the reply is whole: it is generated first, then sent.

@@ -20,6 +20,8 @@ public final class GenerationEngine: @unchecked Sendable {
     public let maxTokensCap: Int
     private let lock = NSLock()
     private var stopped = false
+    /// The vocabulary as a trie for replies held to a grammar, built at the first such request.
+    private var vocabulary: TokenVocabulary?
     private var thread: Thread?
 
     public init(runtime: LlamaRuntime, tokenizer: any TextTokenizer, modelName: String, queueLimit: Int, maxTokensCap: Int) throws {
@@ -44,9 +46,12 @@ public final class GenerationEngine: @unchecked Sendable {
 
     public var context: Int { batcher.runtime.maxSequence }
 
-    /// Starts generating from `prompt`; the stream ends with `.finished`. Dropping the stream (a
-    /// client that went away) cancels the request and frees its sequence at the next step.
-    func generate(prompt: [Int], maxTokens: Int?, sampler: Sampler, stop: [String]) throws(ServeError) -> AsyncStream<Event> {
+    /// Starts generating from `prompt`, held to `grammar` if given; the stream ends with `.finished`.
+    /// Dropping the stream (a client that went away) cancels the request and frees its sequence at the
+    /// next step.
+    func generate(prompt: [Int], maxTokens: Int?, sampler: Sampler, stop: [String], grammar: ByteGrammar? = nil) throws(ServeError)
+        -> AsyncStream<Event>
+    {
         guard prompt.count < context else {
             throw ServeError(
                 400, "the prompt has \(prompt.count) tokens; this server's context holds \(context) (prompt and reply together)",
@@ -57,8 +62,16 @@ public final class GenerationEngine: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Event>.makeStream()
         let pieces = TextPieces(tokenizer: tokenizer, stop: stop)
         let (metrics, clock) = (self.metrics, TokenClock())
+        let constraint = grammar.map { grammar in
+            GrammarConstraint(
+                grammar: grammar,
+                vocabulary: lock.withLock {
+                    if vocabulary == nil { vocabulary = TokenVocabulary(tokenizer: tokenizer) }
+                    return vocabulary!
+                })
+        }
         let request = ContinuousBatcher.Request(
-            prompt: prompt, maxTokens: limit, sampler: sampler, stop: tokenizer.stopTokens,
+            prompt: prompt, maxTokens: limit, sampler: sampler, stop: tokenizer.stopTokens, constraint: constraint,
             onToken: { token in
                 let (sinceStart, sinceLast) = clock.tick()
                 if let sinceLast { metrics.interTokenLatency.record(sinceLast) } else { metrics.timeToFirstToken.record(sinceStart) }

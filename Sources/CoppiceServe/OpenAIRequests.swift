@@ -19,9 +19,10 @@ struct ChatCompletionRequest: Decodable {
     var messages: [Message]
     var tools: [ToolCalling.Tool]?
     var toolChoice: ToolCalling.Choice?
+    var responseFormat: ResponseFormat?
     var sampling: SamplingFields
 
-    enum CodingKeys: String, CodingKey { case model, messages, tools, toolChoice = "tool_choice" }
+    enum CodingKeys: String, CodingKey { case model, messages, tools, toolChoice = "tool_choice", responseFormat = "response_format" }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -29,6 +30,7 @@ struct ChatCompletionRequest: Decodable {
         messages = try container.decode([Message].self, forKey: .messages)
         tools = try container.decodeIfPresent([ToolCalling.Tool].self, forKey: .tools)
         toolChoice = try container.decodeIfPresent(ToolCalling.Choice.self, forKey: .toolChoice)
+        responseFormat = try container.decodeIfPresent(ResponseFormat.self, forKey: .responseFormat)
         sampling = try SamplingFields(from: decoder)
     }
 }

@@ -150,6 +150,42 @@ import Glibc
         }
     }
 
+    /// `response_format`: a schema's reply is JSON of the schema with its properties in the schema's
+    /// order (streamed too), `json_object` gives an object, and a schema outside the subset is a 400.
+    @Test func holdsRepliesToResponseFormat() throws {
+        let server = try Server(["--parallel", "2"])
+        defer { server.stop() }
+        let schema = """
+            {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20}, "country": {"type": "string", "maxLength": 20},
+             "population_millions": {"type": "number"}, "capital": {"type": "boolean"}}, "required": ["city", "country", "population_millions", "capital"]}
+            """
+        let format = #", "response_format": {"type": "json_schema", "json_schema": {"name": "city", "schema": \#(schema)}}}"#
+        for stream in [false, true] {
+            let body =
+                String(
+                    chat("Describe Paris as JSON with keys city, country, population_millions, capital.", maxTokens: 80, stream: stream).dropLast(1))
+                + format
+            let result = try server.request("/v1/chat/completions", body: body)
+            let (text, finish) = try reply(result.body, stream: stream)
+            #expect(result.status == 200 && finish == "stop", "\(result.body)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+            #expect(object["city"] is String && object["country"] is String && object["population_millions"] is NSNumber && object["capital"] is Bool)
+            let order = ["city", "country", "population_millions", "capital"].compactMap { text.range(of: "\"\($0)\"")?.lowerBound }
+            #expect(order.count == 4 && order == order.sorted(), "\(text)")
+        }
+        let objectBody = #"""
+            {"messages": [{"role": "user", "content": "Describe Paris as JSON."}], "max_tokens": 60, "temperature": 0,
+             "response_format": {"type": "json_object"}}
+            """#
+        let (text, finish) = try reply(try server.request("/v1/chat/completions", body: objectBody).body, stream: false)
+        #expect(finish == "stop" && (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any], "\(text)")
+        let unsupported =
+            String(chat("Hi", maxTokens: 4).dropLast(1))
+            + #", "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "integer", "minimum": 3}}}}"#
+        let refused = try server.request("/v1/chat/completions", body: unsupported)
+        #expect(refused.status == 400 && refused.body.contains("minimum"), "\(refused.body)")
+    }
+
     /// One sequence, no queue: a client that disconnects mid-stream frees the sequence at once (the
     /// next request gets the same greedy reply as before, without waiting), and while a request runs
     /// another is refused with 429.

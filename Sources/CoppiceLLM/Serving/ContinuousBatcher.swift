@@ -15,15 +15,17 @@ public final class ContinuousBatcher: @unchecked Sendable {
         public var sampler: Sampler
         /// Tokens that end the request (not delivered).
         public var stop: Set<Int>
+        /// Holds the reply to a grammar (`response_format`'s JSON), or nil.
+        public var constraint: GrammarConstraint?
         /// Hears each generated token; returning false cancels the request (its client went away).
         public var onToken: (Int) -> Bool
         public var onFinish: (Finish) -> Void
 
         public init(
-            prompt: [Int], maxTokens: Int, sampler: Sampler, stop: Set<Int>, onToken: @escaping (Int) -> Bool,
-            onFinish: @escaping (Finish) -> Void
+            prompt: [Int], maxTokens: Int, sampler: Sampler, stop: Set<Int>, constraint: GrammarConstraint? = nil,
+            onToken: @escaping (Int) -> Bool, onFinish: @escaping (Finish) -> Void
         ) {
-            (self.prompt, self.maxTokens, self.sampler, self.stop) = (prompt, maxTokens, sampler, stop)
+            (self.prompt, self.maxTokens, self.sampler, self.stop, self.constraint) = (prompt, maxTokens, sampler, stop, constraint)
             (self.onToken, self.onFinish) = (onToken, onFinish)
         }
     }
@@ -201,7 +203,16 @@ public final class ContinuousBatcher: @unchecked Sendable {
     /// when that was its last.
     private func advance(_ sequence: Int, logits: [Float]) {
         guard var r = running[sequence] else { return }
-        let token = r.request.sampler.next(logits, history: r.history)
+        let token: Int
+        if let constraint = r.request.constraint {
+            guard let allowed = constraint.next(logits, sampler: &r.request.sampler, history: r.history) else {
+                return finish(sequence, .failed("no token of the vocabulary continues the reply within its grammar"))
+            }
+            constraint.accept(allowed)
+            token = allowed
+        } else {
+            token = r.request.sampler.next(logits, history: r.history)
+        }
         if r.request.stop.contains(token) { return finish(sequence, .stop) }
         r.history.append(token)
         r.generated += 1

@@ -136,6 +136,11 @@ public final class HuggingFaceTokenizer: TextTokenizer, @unchecked Sendable {
 
     public func bytes(_ ids: [Int]) -> [UInt8] { ids.flatMap { tokenBytes[$0] ?? [] } }
 
+    public func textPieces() -> [Int: [UInt8]] {
+        let special = Set(addedTokens.values).union(controlTokens.values)
+        return tokenBytes.filter { !special.contains($0.key) }
+    }
+
     public func specialToken(_ name: String) -> Int? { addedTokens[name] ?? controlTokens[name] }
 
     /// The pre-tokenizer's pieces: each regex splits every piece of the one before into its matches

@@ -87,6 +87,8 @@ public final class Llama3Tokenizer: TextTokenizer, @unchecked Sendable {
 
     public var chatTemplate: ChatTemplate { .llama3 }
 
+    public func textPieces() -> [Int: [UInt8]] { Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($0, $1) }) }
+
     public func bytes(_ ids: [Int]) -> [UInt8] {
         var out: [UInt8] = []
         for id in ids {

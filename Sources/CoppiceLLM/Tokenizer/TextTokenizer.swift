@@ -7,6 +7,9 @@ public protocol TextTokenizer: AnyObject, Sendable {
     func tokens(_ text: String, bos: Bool, allowSpecial: Bool) -> [Int]
     /// The bytes of `ids` (special tokens by name).
     func bytes(_ ids: [Int]) -> [UInt8]
+    /// Every ordinary token's bytes by id, special and control tokens left out: what a reply held to
+    /// a grammar may be made of.
+    func textPieces() -> [Int: [UInt8]]
     /// The id of a special token by name (`<|eot_id|>`, `<|im_start|>`, …).
     func specialToken(_ name: String) -> Int?
     /// Generation stops after any of these.
