@@ -55,6 +55,9 @@ CHECKS = {
         "--requests 1 --tokens 8 --output \"$TMP/serve-load.md\"", None),
     "benchmarks/serve_soak.py": (
         "python3 benchmarks/serve_soak.py --binary \"$COPPICE\" --minutes 0.1 --clients 4 --output \"$TMP/serve-soak.md\"", None),
+    "benchmarks/serve_startup.py": (
+        "python3 benchmarks/serve_startup.py --binary \"$COPPICE\" --model .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --repeats 1 "
+        "--output \"$TMP/serve-startup.md\"", None),
     "scripts/serve-openai-check.py": ("\"$OPENAI\" scripts/serve-openai-check.py --binary \"$COPPICE\"", "openai"),
     "scripts/llm-prune-experiment.sh": ("scripts/llm-prune-experiment.sh \"$TMP/prune\"", None),
     "benchmarks/coppice_build.py": "imported by the benchmarks run here",

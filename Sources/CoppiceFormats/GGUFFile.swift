@@ -22,13 +22,16 @@ public struct GGUFFile {
     public let metadata: [String: GGUFValue]
     public let tensors: [String: TensorInfo]
     public let tensorOrder: [String]
+    /// The mapped file; `data` views it without a copy.
+    private let file: MappedFile
     private let data: Data
     private let dataStart: Int
 
     public init(path: String) throws(FormatError) {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-            throw .io(path: path, reason: "cannot open")
-        }
+        file = try MappedFile(path: path)
+        let data =
+            file.bytes.isEmpty
+            ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: file.bytes.baseAddress!), count: file.bytes.count, deallocator: .none)
         self.path = path
         self.data = data
         var reader = GGUFReader(data: data, path: path)
@@ -99,10 +102,13 @@ public struct GGUFFile {
     }
 
     /// A tensor's bytes exactly as stored (F16 and quantized blocks kept).
-    public func bytes(_ name: String) throws(FormatError) -> [UInt8] {
+    public func bytes(_ name: String) throws(FormatError) -> [UInt8] { Array(try mapped(name).bytes) }
+
+    /// A tensor's bytes in the file's mapping, without a copy, and the object that keeps them mapped.
+    public func mapped(_ name: String) throws(FormatError) -> (bytes: UnsafeRawBufferPointer, owner: AnyObject) {
         guard let info = tensors[name] else { throw .malformed(path: path, reason: "no tensor named \(name)") }
         let start = dataStart + info.offset, count = info.type.byteCount(elements: info.shape.reduce(1, *))
-        return data.withUnsafeBytes { Array($0[start..<(start + count)]) }
+        return (UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + count)]), file)
     }
 
     /// A tensor as Float32 (F16 widened, quantized blocks dequantized).

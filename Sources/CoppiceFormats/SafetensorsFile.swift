@@ -1,10 +1,5 @@
 import CoppiceTensor
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Hugging Face's safetensors format: an 8-byte little-endian header length, a JSON header mapping
 /// each name to {dtype, shape, data_offsets} (offsets relative to the data section) plus an optional
@@ -31,32 +26,18 @@ public final class SafetensorsFile {
     public let path: String
     public let entries: [String: SafetensorsEntry]
     public let metadata: [String: String]
-    private let mapping: UnsafeRawBufferPointer
+    private let file: MappedFile
+    private var mapping: UnsafeRawBufferPointer { file.bytes }
     private let dataStart: Int
 
     public init(path: String) throws(FormatError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw .io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw .io(path: path, reason: "cannot stat") }
-        let size = Int(info.st_size)
-        guard size >= 8 else { throw .malformed(path: path, reason: "file has \(size) bytes, less than the 8-byte header length") }
-        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
-            throw .io(path: path, reason: "cannot map: \(String(cString: strerror(errno)))")
+        file = try MappedFile(path: path)
+        guard file.bytes.count >= 8 else {
+            throw .malformed(path: path, reason: "file has \(file.bytes.count) bytes, less than the 8-byte header length")
         }
-        let mapping = UnsafeRawBufferPointer(start: base, count: size)
-        do {
-            (entries, metadata, dataStart) = try Self.parseHeader(mapping, path: path)
-        } catch {
-            munmap(base, size)
-            throw error
-        }
-        self.mapping = mapping
+        (entries, metadata, dataStart) = try Self.parseHeader(file.bytes, path: path)
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: mapping.baseAddress), mapping.count) }
 
     public var names: [String] { entries.keys.sorted() }
 

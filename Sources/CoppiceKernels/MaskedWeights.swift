@@ -49,7 +49,7 @@ public struct MaskedWeights: Sendable {
             "\(matrix.rows) \(matrix.format) rows of \(matrix.columns) cannot be masked")
         (rows, columns, format) = (matrix.rows, matrix.columns, matrix.format)
         let code = Self.code(format), valueSize = format == .f32 ? 4 : format == .q8_0 ? 1 : 2, width = matrix.columns
-        let kept = counted ?? matrix.nonzeroCount(level: level)
+        let kept = counted ?? matrix.nonzeroCount(rows: 0..<matrix.rows, level: level)
         var bits = [UInt8](repeating: 0, count: rows * columns / 8), packed = [UInt8](repeating: 0, count: kept * valueSize + Self.padding)
         var starts = [Int64](repeating: 0, count: rows)
         var blockScales = [UInt16](repeating: 0, count: format == .q8_0 ? rows * columns / BlockQuantization.blockSize : 0)
@@ -156,15 +156,21 @@ extension WeightMatrix {
     /// `minimumSparsity` of its weights are zero; nil otherwise.
     public func maskedIfSparse(minimumSparsity: Double) -> WeightMatrix? {
         guard masked == nil, rows > 0, MaskedWeights.supports(format, columns: columns) else { return nil }
-        let nonzeros = nonzeroCount()
+        // A dense matrix shows in 64 rows spread over it (zeros under half the threshold), so that
+        // loading need not read every weight of a dense file (a mapped file's pages stay unread).
+        let sample = Array(stride(from: 0, to: rows, by: max(1, rows / 64)))
+        if sample.count < rows, Double(sample.count * columns - nonzeroCount(rows: sample)) < minimumSparsity / 2 * Double(sample.count * columns) {
+            return nil
+        }
+        let nonzeros = nonzeroCount(rows: 0..<rows)
         guard Double(rows * columns - nonzeros) >= minimumSparsity * Double(rows * columns) else { return nil }
         return WeightMatrix(masked: MaskedWeights(self, level: coppice_isa(), nonzeros: nonzeros))
     }
 
-    /// Nonzero weights as stored (one pass over the stored rows, in C).
-    func nonzeroCount(level: Int32 = coppice_isa()) -> Int {
+    /// Nonzero weights as stored in `rows` (one pass over them, in C).
+    func nonzeroCount(rows: some Sequence<Int>, level: Int32 = coppice_isa()) -> Int {
         withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { row in
-            (0..<rows).reduce(0) { count, r in
+            rows.reduce(0) { count, r in
                 copyStoredRow(r, into: row)
                 return count
                     + coppice_row_nonzeros(level, MaskedWeights.code(format), row.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(columns))

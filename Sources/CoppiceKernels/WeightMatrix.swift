@@ -23,8 +23,9 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let format: Format
-    /// The rows in `format`, back to back; interleaved by eight where `interleaved`.
-    public let storage: [UInt8]
+    /// The rows in `format`, back to back; interleaved by eight where `interleaved`. A file's bytes
+    /// in place (`WeightBytes.isMapped`) where they need no rearranging.
+    public let storage: WeightBytes
     /// Q8_0 / Q4_0 rows in groups of 8 on a CPU with the integer kernels are stored interleaved
     /// (`coppice_interleave`, the same bytes rearranged): eight rows per integer product. So are
     /// F32/F16/BF16 rows of `wideRow` columns or more (`coppice_float_interleave`): eight rows per
@@ -73,26 +74,37 @@ public struct WeightMatrix: @unchecked Sendable {
             bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
         }
         interleaved = Self.interleaves(format, rows: rows, columns: columns)
-        storage = interleaved ? Self.interleave(bytes, format: format, rows: rows, columns: columns) : bytes
+        storage = WeightBytes(interleaved ? Self.interleave(WeightBytes(bytes), format: format, rows: rows, columns: columns) : bytes)
         masked = nil
     }
 
     /// Wraps bytes already in `format` (a GGUF tensor), checking their size.
     public init(storage: [UInt8], rows: Int, columns: Int, format: Format) {
+        self.init(storage: WeightBytes(storage), rows: rows, columns: columns, format: format)
+    }
+
+    /// Wraps bytes already in `format` — a mapped file's used in place unless this CPU's kernels want
+    /// them interleaved (then rearranged into a copy) — checking their size.
+    public init(storage: WeightBytes, rows: Int, columns: Int, format: Format) {
         self.rows = rows
         self.columns = columns
         self.format = format
         let expected = rows * Self.rowBytes(format, columns: columns)
         precondition(storage.count == expected, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(expected)")
         interleaved = Self.interleaves(format, rows: rows, columns: columns)
-        self.storage = interleaved ? Self.interleave(storage, format: format, rows: rows, columns: columns) : storage
+        if interleaved {
+            self.storage = WeightBytes(Self.interleave(storage, format: format, rows: rows, columns: columns))
+            storage.dropMappedPages()
+        } else {
+            self.storage = storage
+        }
         masked = nil
     }
 
     /// A pruned matrix stored as its nonzeros.
     public init(masked: MaskedWeights) {
         (rows, columns, format) = (masked.rows, masked.columns, masked.format)
-        (storage, interleaved, self.masked) = ([], false, masked)
+        (storage, interleaved, self.masked) = (WeightBytes([]), false, masked)
     }
 
     /// Q4_1 is not interleaved: its rows run one at a time, decode and prefill alike.
@@ -101,19 +113,19 @@ public struct WeightMatrix: @unchecked Sendable {
             && (format.isBlockQuantized || (columns >= wideRow && columns % 8 == 0))
     }
 
-    static func interleave(_ bytes: [UInt8], format: Format, rows: Int, columns: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: bytes.count)
-        bytes.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer {
+    static func interleave(_ bytes: WeightBytes, format: Format, rows: Int, columns: Int) -> [UInt8] {
+        // Every byte is written by the interleave: no zeroing pass first.
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { out, count in
+            bytes.withUnsafeBytes { source in
                 if format.isBlockQuantized {
                     coppice_interleave(
-                        format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, $0.baseAddress)
+                        format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, out.baseAddress)
                 } else {
-                    coppice_float_interleave(floatCode(format), Int32(rows), Int32(columns), source.baseAddress, $0.baseAddress)
+                    coppice_float_interleave(floatCode(format), Int32(rows), Int32(columns), source.baseAddress, out.baseAddress)
                 }
             }
+            count = bytes.count
         }
-        return out
     }
 
     /// Row `r` widened to F32.

@@ -145,6 +145,16 @@ import Testing
         #expect(
             half.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: 64, columns: 96, format: .f16) }.maskedIfSparse(minimumSparsity: 0.3) != nil
         )
+        // Over 64 rows a sample of rows decides "dense" first (loading a dense file reads 64 rows of
+        // each matrix, not all); sparse ones are still counted whole.
+        let tall = testValues(200 * 96, seed: 3)
+        #expect(
+            tall.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: 200, columns: 96, format: .f16) }.maskedIfSparse(minimumSparsity: 0.3)
+                == nil)
+        let tallPruned = pruned(tall, rows: 200, columns: 96, pattern: "2:4", seed: 1)
+        let masked = tallPruned.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: 200, columns: 96, format: .f16) }.maskedIfSparse(
+            minimumSparsity: 0.3)
+        #expect(masked?.masked?.nonzeros == 200 * 48)
         let odd = pruned(testValues(8 * 36, seed: 2), rows: 8, columns: 36, pattern: "2:4", seed: 1)
         #expect(
             odd.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: 8, columns: 36, format: .f32) }.maskedIfSparse(minimumSparsity: 0.3) == nil)

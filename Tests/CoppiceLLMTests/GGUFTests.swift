@@ -154,6 +154,13 @@ import Testing
         try LlamaGGUF.write(model, tokenizer: nil, type: type, to: path)
         let widened = LlamaRuntime(model: try LlamaGGUF.load(path: path, maxSequence: 32), maxSequence: 32, maxBatch: 16)
         let stored = try LlamaGGUF.runtime(path: path, maxSequence: 32, maxBatch: 16)
+        // Matrices the kernels take as stored are the file's mapped bytes; q and k (rows reordered) and
+        // interleaved ones are copies. The mapping outlives the file's name.
+        try FileManager.default.removeItem(atPath: path)
+        for name in ["q", "k", "v", "o", "gate", "up", "down"] {
+            let m = stored.matrix(layer: 0, name)
+            #expect(m.storage.isMapped == (!["q", "k"].contains(name) && !m.interleaved), "\(type) \(name)")
+        }
         let expected = try widened.forward(tokens[0], allLogits: true)
         let scale = expected.map(abs).max()!
         // Matrices with rows in eights are interleaved and quantize the activations in prefill too; Q4_1 always does.

@@ -159,7 +159,8 @@ public enum LlamaGGUF {
 
     /// A runtime on the GGUF file's weights as stored (F32, F16, BF16, Q8_0, Q4_0 or Q4_1: nothing
     /// widened but the norms; Q5_0, Q5_1 and the K-quants dequantized to F32), the q/k rows put back into the
-    /// rotate-half order.
+    /// rotate-half order; the other matrices used in place from the file's memory map where this CPU's
+    /// kernels take them as stored, so start-up reads no weights.
     public static func runtime(path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) throws(LlamaError)
         -> LlamaRuntime
     {
@@ -168,30 +169,32 @@ public enum LlamaGGUF {
             let c = try configuration(file)
             func matrix(_ name: String, heads: Int? = nil) throws -> WeightMatrix {
                 let info = file.tensors[name]!
-                let format: WeightMatrix.Format
-                var bytes: [UInt8]
-                switch info.type {
-                case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1:
-                    format = WeightMatrix.Format(rawValue: info.type.name)!
-                    bytes = try file.bytes(name)
-                case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K:
-                    // No kernels for these blocks yet: their exact values, as F32.
-                    format = .f32
-                    bytes = try file.tensor(name).scalars.withUnsafeBytes { Array($0) }
-                }
                 let (rows, columns) = (info.shape[0], info.shape.count > 1 ? info.shape[1] : 1)
-                if let heads {
-                    // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i).
-                    let rowBytes = bytes.count / rows, half = rows / heads / 2, stored = bytes
+                guard let format = WeightMatrix.Format(rawValue: info.type.name) else {
+                    // No kernels for Q5_0, Q5_1 and the K-quants yet: their exact values, as F32.
+                    let values = try file.tensor(name).scalars.withUnsafeBytes { Array($0) }
+                    return WeightMatrix(storage: values, rows: rows, columns: columns, format: .f32)
+                }
+                guard let heads else {
+                    // In place in the file's mapping (copied only where the kernels interleave rows).
+                    let (bytes, owner) = try file.mapped(name)
+                    return WeightMatrix(storage: WeightBytes(region: bytes, owner: owner), rows: rows, columns: columns, format: format)
+                }
+                // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i), in a copy.
+                let (region, owner) = try file.mapped(name)
+                let rowBytes = region.count / rows, half = rows / heads / 2
+                var bytes = [UInt8](repeating: 0, count: region.count)
+                bytes.withUnsafeMutableBytes { out in
                     for h in 0..<heads {
                         for a in 0..<2 {
                             for i in 0..<half {
                                 let to = (h * 2 * half + a * half + i) * rowBytes, from = (h * 2 * half + i * 2 + a) * rowBytes
-                                bytes.replaceSubrange(to..<(to + rowBytes), with: stored[from..<(from + rowBytes)])
+                                (out.baseAddress! + to).copyMemory(from: region.baseAddress! + from, byteCount: rowBytes)
                             }
                         }
                     }
                 }
+                WeightBytes(region: region, owner: owner).dropMappedPages()
                 return WeightMatrix(storage: bytes, rows: rows, columns: columns, format: format)
             }
             func vector(_ name: String) throws -> [Float] { try file.tensor(name).scalars }

@@ -94,7 +94,8 @@ extension LlamaRuntime {
             up: layer.up, down: layer.down)
     }
 
-    func matrix(layer l: Int, _ name: String) -> WeightMatrix {
+    /// Block `l`'s matrix `name` (q, k, v, o, gate, up or down).
+    public func matrix(layer l: Int, _ name: String) -> WeightMatrix {
         let layer = layers[l]
         switch name {
         case "q": return layer.q

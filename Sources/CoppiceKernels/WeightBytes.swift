@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A weight matrix's bytes: an array of its own, or a region of a memory-mapped file that `owner`
+/// keeps mapped, used in place (llama.cpp's mmap loading): no copy at start-up, pages read from the
+/// page cache when first touched, and shared with other processes on the same file.
+public struct WeightBytes: @unchecked Sendable {
+    private let array: [UInt8]
+    private let region: UnsafeRawBufferPointer?
+    private let owner: AnyObject?
+
+    public init(_ array: [UInt8]) { (self.array, region, owner) = (array, nil, nil) }
+
+    /// `region` must stay valid while `owner` lives.
+    public init(region: UnsafeRawBufferPointer, owner: AnyObject) { (array, self.region, self.owner) = ([], region, owner) }
+
+    /// The bytes are a mapped file's, not a copy.
+    public var isMapped: Bool { region != nil }
+    public var count: Int { region?.count ?? array.count }
+    public var isEmpty: Bool { count == 0 }
+
+    /// After the bytes were copied out (rearranged for the kernels), tells the kernel their mapped
+    /// pages are not needed: they leave the process's resident set, and are read from the file again
+    /// only if touched. Arrays are left alone.
+    public func dropMappedPages() {
+        guard let region, let base = region.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page, end = (Int(bitPattern: base) + region.count) / page * page
+        if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if let region { return try body(region) }
+        return try array.withUnsafeBytes(body)
+    }
+}
