@@ -95,7 +95,7 @@ public struct ChatServer: Sendable {
     func chat(_ request: ChatCompletionRequest, body: Data) async throws -> Response {
         guard !request.messages.isEmpty else { throw ServeError.badRequest("messages must not be empty") }
         let tools = try ToolCalling(tools: request.tools, choice: request.toolChoice)
-        let grammar = try request.responseFormat?.grammar(body: body)
+        let grammar = try tools.requiredCallGrammar(body: body) ?? request.responseFormat?.grammar(body: body)
         let lastUser = request.messages.lastIndex { $0.role == "user" }
         let messages = try request.messages.enumerated().map { i, m -> ChatMessage in
             let text = m.content?.text ?? ""
@@ -114,9 +114,11 @@ public struct ChatServer: Sendable {
             prompt: prompt, maxTokens: fields.maxCompletionTokens ?? fields.maxTokens, sampler: try sampler(fields), stop: fields.stop,
             grammar: grammar)
         let id = "chatcmpl-" + UUID().uuidString.lowercased(), model = engine.modelName, created = Int(Date().timeIntervalSince1970)
-        if tools.functions != nil {
-            // A tool call is known only when the reply is whole: it is generated first, then sent.
+        if tools.functions != nil || safety != nil || !fields.stream {
+            // Generated whole first: a tool call, and the guard's verdict on the reply, are known only
+            // then (a streamed request then gets the whole reply in one chunk).
             let (text, reason, count) = try await Self.collect(events)
+            try await safety?.check(messages + [ChatMessage(.assistant, text)], judging: "reply")
             let usage = Usage(promptTokens: prompt.count, completionTokens: count)
             let call = tools.call(in: text).map {
                 ToolCallMessage(id: "call_" + UUID().uuidString.lowercased().prefix(24), function: .init(name: $0.name, arguments: $0.arguments))
@@ -137,15 +139,6 @@ public struct ChatServer: Sendable {
                     usage: (fields.streamOptions?.includeUsage ?? false) ? usage : nil),
             ]
             return try Self.eventStream(chunks)
-        }
-        guard fields.stream else {
-            let (text, reason, count) = try await Self.collect(events)
-            try await safety?.check(messages + [ChatMessage(.assistant, text)], judging: "reply")
-            return try json(
-                ChatCompletion(
-                    id: id, created: created, model: model,
-                    choices: [.init(message: .init(content: Nullable(text)), finishReason: reason)],
-                    usage: Usage(promptTokens: prompt.count, completionTokens: count)))
         }
         let includeUsage = fields.streamOptions?.includeUsage ?? false
         return Self.eventStream(events) { event in

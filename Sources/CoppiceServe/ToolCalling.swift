@@ -122,6 +122,21 @@ public struct ToolCalling: Sendable {
             """
     }
 
+    /// Where a call is required (`tool_choice` `required` or a named function), the grammar that holds
+    /// the reply to a call of one of the functions, its parameters to the function's schema (read in
+    /// order from the request's JSON `body`), as vLLM and llama.cpp's server do; nil otherwise.
+    func requiredCallGrammar(body: Data) -> ByteGrammar? {
+        guard required, let functions else { return nil }
+        let request = try? OrderedJSON(parsing: String(decoding: body, as: UTF8.self))
+        var ordered: [String: OrderedJSON] = [:]
+        if case .array(let tools) = request?["tools"] {
+            for tool in tools {
+                if case .string(let name) = tool["function"]?["name"], ordered[name] == nil { ordered[name] = tool["function"]?["parameters"] }
+            }
+        }
+        return JSONGrammar.toolCall(functions.map { ($0.name, ordered[$0.name]) })
+    }
+
     /// The reply as a tool call when it is one of the offered functions.
     public func call(in reply: String) -> (name: String, arguments: String)? {
         guard let functions, case .functionCall(let name, let arguments) = AssistantReply.parse(reply),

@@ -43,25 +43,29 @@ import Glibc
             process.waitUntilExit()
         }
 
-        /// Status and body of a request (JSON `body` POSTed when given).
         func request(_ path: String, body: String? = nil, key: String? = "test-key") throws -> (status: Int, body: String) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.timeoutInterval = 120
-            if let body {
-                request.httpMethod = "POST"
-                request.httpBody = Data(body.utf8)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            }
-            if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
-            let done = DispatchSemaphore(value: 0)
-            nonisolated(unsafe) var result: (Int, String)?
-            URLSession.shared.dataTask(with: request) { data, response, _ in
-                result = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
-                done.signal()
-            }.resume()
-            done.wait()
-            return try #require(result)
+            try ServeTests.request(port: port, path, body: body, key: key)
         }
+    }
+
+    /// Status and body of a request to the server on `port` (JSON `body` POSTed when given).
+    static func request(port: Int, _ path: String, body: String? = nil, key: String? = "test-key") throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 120
+        if let body {
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let key { request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization") }
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: (Int, String)?
+        URLSession.shared.dataTask(with: request) { data, response, _ in
+            result = ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data ?? Data(), as: UTF8.self))
+            done.signal()
+        }.resume()
+        done.wait()
+        return try #require(result)
     }
 
     func object(_ text: String) throws -> [String: Any] { try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) }
@@ -151,7 +155,8 @@ import Glibc
     }
 
     /// `response_format`: a schema's reply is JSON of the schema with its properties in the schema's
-    /// order (streamed too), `json_object` gives an object, and a schema outside the subset is a 400.
+    /// order (streamed too), `json_object` gives an object, a required tool call is a call, and a
+    /// schema outside the subset is a 400.
     @Test func holdsRepliesToResponseFormat() throws {
         let server = try Server(["--parallel", "2"])
         defer { server.stop() }
@@ -179,6 +184,17 @@ import Glibc
             """#
         let (text, finish) = try reply(try server.request("/v1/chat/completions", body: objectBody).body, stream: false)
         #expect(finish == "stop" && (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any], "\(text)")
+        // tool_choice "required": the reply is held to a call of an offered function, whatever the model.
+        let tools = #"""
+            {"messages": [{"role": "user", "content": "What is the weather in Paris?"}], "max_tokens": 60, "temperature": 0,
+             "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object",
+                "properties": {"city": {"type": "string", "maxLength": 30}}, "required": ["city"]}}}], "tool_choice": "required"}
+            """#
+        let called = try #require((try object(try server.request("/v1/chat/completions", body: tools).body)["choices"] as? [[String: Any]])?.first)
+        let function = try #require(
+            (((called["message"] as? [String: Any])?["tool_calls"] as? [[String: Any]])?.first)?["function"] as? [String: Any])
+        let arguments = try object(try #require(function["arguments"] as? String))
+        #expect(called["finish_reason"] as? String == "tool_calls" && function["name"] as? String == "get_weather" && arguments["city"] is String)
         let unsupported =
             String(chat("Hi", maxTokens: 4).dropLast(1))
             + #", "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "integer", "minimum": 3}}}}"#

@@ -89,6 +89,26 @@ import Testing
         }
     }
 
+    /// A required tool call: one of the offered names, its parameters held to that function's schema,
+    /// or any object where the schema is outside the subset.
+    @Test func toolCallGrammarNamesAnOfferedFunction() throws {
+        let weather = try OrderedJSON(parsing: #"{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}"#)
+        let counted = try OrderedJSON(parsing: #"{"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}}"#)
+        let matcher = GrammarMatcher(grammar: JSONGrammar.toolCall([("get_weather", weather), ("count", counted), ("ping", nil)]))
+        for good in [
+            #"{"name": "get_weather", "parameters": {"city": "Paris"}}"#, #"{"name":"count","parameters":{"anything":[1]}}"#,
+            #"{"name": "ping", "parameters": {}}"#,
+        ] {
+            #expect(matcher.matches(good), "\(good)")
+        }
+        for bad in [
+            #"{"name": "launch", "parameters": {}}"#, #"{"name": "get_weather", "parameters": {}}"#,
+            #"{"parameters": {"city": "Paris"}, "name": "get_weather"}"#, #"{"name": "ping"}"#, "It is sunny.",
+        ] {
+            #expect(!matcher.matches(bad), "\(bad)")
+        }
+    }
+
     /// Llama 3's tokenizer.json layout with a 500-token vocabulary, and its id count.
     static func tokenizer() throws -> (HuggingFaceTokenizer, size: Int) {
         let tokenizer = try HuggingFaceTokenizer(

@@ -21,7 +21,10 @@ public struct JSONGrammar {
     ]
 
     private var grammar = ByteGrammar()
-    private let root: OrderedJSON
+    /// The schema `$ref`s point into.
+    private var root: OrderedJSON
+    /// Tells apart the `$ref` rules of different roots.
+    private var refPrefix = ""
     /// Rules made once and shared: JSON's pieces, and `$ref` targets.
     private var named: [String: Int] = [:]
 
@@ -40,6 +43,28 @@ public struct JSONGrammar {
         var builder = JSONGrammar(root: schema)
         let value = try builder.value(schema, path: "#")
         builder.grammar.root = builder.grammar.add([[value]])
+        return builder.grammar
+    }
+
+    /// A Llama 3.1 JSON tool call of one of `functions`, `{"name": NAME, "parameters": {…}}`, with each
+    /// function's parameters held to its schema — or to any JSON object where that schema is outside
+    /// the subset (the name is still one of the functions').
+    public static func toolCall(_ functions: [(name: String, parameters: OrderedJSON?)]) -> ByteGrammar {
+        var builder = JSONGrammar(root: .object([]))
+        var calls: [[Symbol]] = []
+        for (i, function) in functions.enumerated() {
+            (builder.root, builder.refPrefix) = (function.parameters ?? .object([]), "\(i) ")
+            let any = builder.anyObject()
+            let parameters = function.parameters.flatMap { try? builder.value($0, path: "#") } ?? any
+            let nameKey = Symbol.rule(builder.grammar.add([ByteGrammar.literal(#""name""#)]))
+            let nameValue = Symbol.rule(builder.grammar.add([ByteGrammar.literal(OrderedJSON.string(function.name).text)]))
+            let argumentsKey = Symbol.rule(builder.grammar.add([ByteGrammar.literal(#""parameters""#)]))
+            let name = builder.member(key: nameKey, value: nameValue)
+            let arguments = builder.member(key: argumentsKey, value: parameters)
+            let space = builder.space()
+            calls.append(ByteGrammar.literal("{") + [space, name] + ByteGrammar.literal(",") + [space, arguments] + ByteGrammar.literal("}"))
+        }
+        builder.grammar.root = builder.grammar.add(calls)
         return builder.grammar
     }
 
@@ -137,7 +162,7 @@ public struct JSONGrammar {
             guard let next = target[part] else { throw SchemaError(description: "\(path): \(reference) does not point into the schema") }
             target = next
         }
-        let (id, isNew) = rule(named: "ref " + reference)
+        let (id, isNew) = rule(named: "ref " + refPrefix + reference)
         if isNew { grammar.define(id, [[try value(target, path: reference)]]) }
         return .rule(id)
     }

@@ -54,13 +54,12 @@ struct Serve: ParsableCommand {
             maxTokensCap: maxTokens ?? llama.context)
         var configuration = ChatServer.Configuration()
         (configuration.host, configuration.port, configuration.apiKeys) = (host, port, keys)
-        let safety = try guardModel.map { path in
+        let guardEngine = try guardModel.map { path in
             let (runtime, tokenizer) = try LlamaRuntime.load(model: path, tokenizer: nil, context: 4096)
-            return SafetyGuard(
-                engine: try GenerationEngine(
-                    runtime: runtime, tokenizer: tokenizer, modelName: "guard", queueLimit: queueLimit + parallel, maxTokensCap: 16))
+            return try GenerationEngine(
+                runtime: runtime, tokenizer: tokenizer, modelName: "guard", queueLimit: queueLimit + parallel, maxTokensCap: 16)
         }
-        let server = ChatServer(engine: engine, configuration: configuration, safety: safety)
+        let server = ChatServer(engine: engine, configuration: configuration, safety: guardEngine.map(SafetyGuard.init(engine:)))
         let done = DispatchSemaphore(value: 0)
         let failure = FailureBox()
         Task {
@@ -73,7 +72,7 @@ struct Serve: ParsableCommand {
         }
         done.wait()
         engine.shutdown()
-        safety?.engine.shutdown()
+        guardEngine?.shutdown()
         if let error = failure.error { throw error }
     }
 }
