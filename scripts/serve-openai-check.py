@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Drives `coppice serve` with the official `openai` Python client, as a user's program would: chat,
-streaming, a text completion with a stop string, the model list, a request with tools (a tool call
-and its result sent back, or a text answer: a 135M model may not call), structured output (a JSON
-schema's `response_format`), a wrong API key, malformed JSON, a
-prompt longer than the context, and a client that disconnects mid-stream (the next request must not
+streaming, a text completion with a stop string, the model list, requests with tools (with
+tool_choice auto a call or a text answer: a 135M model may not call; with tool_choice required a call,
+and its result sent back), structured output (a JSON schema's `response_format`), a wrong API key,
+malformed JSON, a prompt longer than the context, and a client that disconnects mid-stream (the next request must not
 wait for the abandoned one). Starts the server on a free loopback port with SmolLM2-135M-Instruct
 (scripts/fetch-data.sh brings it) and stops it at the end; exits 1 on the first failed check.
 
@@ -81,16 +81,20 @@ def main():
         question = [{"role": "user", "content": "What is the weather in Paris?"}]
         answer = client.chat.completions.create(model="any", messages=question, tools=tools, max_tokens=48, temperature=0)
         choice = answer.choices[0]
-        if choice.finish_reason == "tool_calls":
-            call = choice.message.tool_calls[0]
-            check(call.function.name == "get_weather" and isinstance(json.loads(call.function.arguments), dict),
-                  f"a request with tools: tool call {call.function.name}({call.function.arguments})")
-            followed = client.chat.completions.create(model="any", tools=tools, max_tokens=16, temperature=0, messages=question + [
-                {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
-                {"role": "tool", "tool_call_id": call.id, "content": "{\"temperature\": 18, \"sky\": \"clear\"}"}])
-            check(followed.choices[0].finish_reason is not None, "the tool's result sent back: the model continues")
-        else:
-            check(bool(choice.message.content), f"a request with tools: answered in text ({choice.message.content!r})")
+        check(choice.finish_reason == "tool_calls" or bool(choice.message.content),
+              f"a request with tools, tool_choice auto: a call or a text answer ({choice.finish_reason})")
+        # tool_choice "required": constrained decoding holds the reply to a call, whatever the model.
+        answer = client.chat.completions.create(model="any", messages=question, tools=tools, tool_choice="required",
+                                                max_tokens=48, temperature=0)
+        choice = answer.choices[0]
+        call = choice.message.tool_calls[0] if choice.message.tool_calls else None
+        check(choice.finish_reason == "tool_calls" and call is not None and call.function.name == "get_weather"
+              and isinstance(json.loads(call.function.arguments).get("city"), str),
+              f"tool_choice required: tool call {call and call.function.name}({call and call.function.arguments})")
+        followed = client.chat.completions.create(model="any", tools=tools, max_tokens=16, temperature=0, messages=question + [
+            {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+            {"role": "tool", "tool_call_id": call.id, "content": "{\"temperature\": 18, \"sky\": \"clear\"}"}])
+        check(followed.choices[0].finish_reason is not None, "the tool's result sent back: the model continues")
 
         try:
             openai.OpenAI(base_url=base, api_key="wrong", max_retries=0).models.list()
