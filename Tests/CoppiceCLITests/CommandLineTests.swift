@@ -341,6 +341,13 @@ import Testing
             "\(fromGGUF.output) vs \(fromDirectory.output): \(fromGGUF.error)")
         let speed = try run(["bench", "llm", "--model", gguf, "-p", "8", "-n", "4", "-r", "1", "--format", "csv"])
         #expect(speed.status == 0 && speed.output.contains("pp8") && speed.output.contains("tg4"), "\(speed.error)")
+        // Served over HTTP in the Llama 3 chat format (the file's vocabulary names it).
+        let server = try ServeTests.Server([], model: gguf, context: 64)
+        let served = try server.request(
+            "/v1/chat/completions", body: #"{"messages": [{"role": "user", "content": "It is a truth"}], "max_tokens": 4, "temperature": 0}"#)
+        server.stop()
+        let prompt = try ChatFormat(tokenizer: try Llama3Tokenizer(path: tokenizer)).encodeDialogPrompt([ChatMessage(.user, "It is a truth")])
+        #expect(served.status == 200 && served.body.contains(#""prompt_tokens":\#(prompt.count)"#), "\(served.body)")
         let narrow = try run(["convert-llama", directory + "/model", directory + "/q4.gguf", "--type", "q4_0", "--tokenizer", tokenizer])
         #expect(
             narrow.status != 0 && narrow.error.contains("blocks of 32") && !FileManager.default.fileExists(atPath: directory + "/q4.gguf"),

@@ -19,10 +19,10 @@ import Glibc
         let process: Process
         let port: Int
 
-        init(_ arguments: [String], context: Int = 512) throws {
+        init(_ arguments: [String], model: String = ServeTests.model, context: Int = 512) throws {
             process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-            process.arguments = ["serve", "--model", ServeTests.model, "--port", "0", "--context", "\(context)"] + arguments
+            process.arguments = ["serve", "--model", model, "--port", "0", "--context", "\(context)"] + arguments
             let err = Pipe()
             (process.standardOutput, process.standardError) = (FileHandle.nullDevice, err)
             try process.run()
