@@ -55,6 +55,9 @@ CHECKS = {
         "--requests 1 --tokens 8 --output \"$TMP/serve-load.md\"", None),
     "benchmarks/serve_soak.py": (
         "python3 benchmarks/serve_soak.py --binary \"$COPPICE\" --minutes 0.1 --clients 4 --output \"$TMP/serve-soak.md\"", None),
+    "benchmarks/serve_constrained.py": (
+        "python3 benchmarks/serve_constrained.py --binary \"$COPPICE\" --model .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --tokens 8 "
+        "--rounds 1 --output \"$TMP/serve-constrained.md\"", None),
     "benchmarks/serve_startup.py": (
         "python3 benchmarks/serve_startup.py --binary \"$COPPICE\" --model .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --repeats 1 "
         "--output \"$TMP/serve-startup.md\"", None),
