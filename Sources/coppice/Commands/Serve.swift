@@ -10,9 +10,10 @@ struct Serve: ParsableCommand {
             Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /metrics (Prometheus), GET /health \
             (the only one without the API key). Up to --parallel requests \
             generate together (one batched decode step for all; a new request joins at the next step), more wait in a queue of \
-            --queue-limit; past that a request gets 429. Errors come as OpenAI's error JSON.
+            --queue-limit; past that a request gets 429. Errors come as OpenAI's error JSON. response_format (json_object, \
+            json_schema) and tool_choice required are held by constrained decoding: every token keeps the reply valid.
             Example:
-              coppice serve --model .data/smollm2/SmolLM2-135M-Instruct-Q4_1.gguf --port 8080 --parallel 4
+              coppice serve --model .data/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf --port 8080 --parallel 4
               curl -s localhost:8080/v1/chat/completions -H 'Content-Type: application/json' \\
                 -d '{"messages": [{"role": "user", "content": "Hello"}], "max_tokens": 32}'
             """)
