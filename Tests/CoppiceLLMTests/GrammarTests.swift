@@ -81,6 +81,7 @@ import Testing
             (#"{"type": "integer", "minimum": 0}"#, "minimum"), (#"{"type": "string", "pattern": "a+"}"#, "pattern"),
             (#"{"type": "thing"}"#, "thing"), (##"{"$ref": "#/$defs/missing"}"##, "missing"), (#"{"enum": []}"#, "enum"),
             (#"{"type": "array", "minItems": 3, "maxItems": 2}"#, "minItems"),
+            (#"{"type": "object", "properties": {"a": {}}, "required": ["b"]}"#, "\"b\""),
         ] {
             do {
                 _ = try JSONGrammar.schema(try OrderedJSON(parsing: schema))

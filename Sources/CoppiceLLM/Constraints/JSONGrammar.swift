@@ -133,6 +133,9 @@ public struct JSONGrammar {
         }
         var required = Set<String>()
         if case .array(let names) = schema["required"] { for case .string(let name) in names { required.insert(name) } }
+        if let missing = required.subtracting(properties.map(\.key)).sorted().first {
+            throw SchemaError(description: "\(path): required names \"\(missing)\", which is not among the properties")
+        }
         var members: [Symbol] = []
         for (name, property) in properties {
             members.append(
