@@ -339,6 +339,15 @@ import Testing
             fromDirectory.status == 0 && fromGGUF.status == 0 && fromGGUF.error.contains("6 generated tokens")
                 && fromGGUF.output == fromDirectory.output,
             "\(fromGGUF.output) vs \(fromDirectory.output): \(fromGGUF.error)")
+        // Constrained: a tiny model's reply is still JSON of the schema; a schema beyond the subset is refused before loading.
+        let schema = #"{"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}}, "required": ["answer"]}"#
+        let constrained = try run([
+            "generate", "--model", gguf, "--tokenizer", tokenizer, "--context", "256", "--prompt", "It is a truth", "--max-tokens", "200",
+            "--temperature", "0", "--json-schema", schema,
+        ])
+        #expect(constrained.status == 0 && ["{\"answer\":\"yes\"}", "{\"answer\":\"no\"}"].contains(constrained.output.filter { !$0.isWhitespace }))
+        let refused = try run(["generate", "--model", gguf, "--prompt", "x", "--json-schema", #"{"type": "string", "format": "date"}"#])
+        #expect(refused.status != 0 && refused.error.contains("\"format\" is not supported"), "\(refused.error)")
         let speed = try run(["bench", "llm", "--model", gguf, "-p", "8", "-n", "4", "-r", "1", "--format", "csv"])
         #expect(speed.status == 0 && speed.output.contains("pp8") && speed.output.contains("tg4"), "\(speed.error)")
         // Served over HTTP in the Llama 3 chat format (the file's vocabulary names it).

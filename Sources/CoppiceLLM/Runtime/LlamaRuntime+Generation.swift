@@ -1,17 +1,26 @@
 import Foundation
 
 extension LlamaRuntime {
-    /// Runs `prompt`, then samples up to `maxTokens` tokens, calling `onToken` as each arrives, and
-    /// stops after a token of `stop` (included in the result). The cache keeps the conversation up to
-    /// the last generated token, which is returned but not yet run.
+    /// Runs `prompt`, then samples up to `maxTokens` tokens (held to `constraint`'s grammar if given),
+    /// calling `onToken` as each arrives, and stops after a token of `stop` (included in the result).
+    /// The cache keeps the conversation up to the last generated token, which is returned but not yet run.
     public func generate(
-        prompt: [Int], maxTokens: Int, sampler: inout Sampler, stop: Set<Int>,
+        prompt: [Int], maxTokens: Int, sampler: inout Sampler, stop: Set<Int>, constraint: GrammarConstraint? = nil,
         onToken: (Int) -> Void = { _ in }
     ) throws(LlamaError) -> [Int] {
         var history = prompt, generated: [Int] = []
         var logits = try forward(prompt)
         while generated.count < maxTokens {
-            let token = sampler.next(logits, history: history)
+            let token: Int
+            if let constraint {
+                guard let allowed = constraint.next(logits, sampler: &sampler, history: history) else {
+                    throw .invalidInput("no token of the vocabulary continues the reply within its grammar")
+                }
+                constraint.accept(allowed)
+                token = allowed
+            } else {
+                token = sampler.next(logits, history: history)
+            }
             generated.append(token)
             history.append(token)
             onToken(token)
