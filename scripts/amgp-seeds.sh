@@ -8,18 +8,22 @@
 #   movielens        MovieLens-100K, 3 epochs, MLPs 2-256-128-16 / 256-128-1 (~1 min)
 #   teacher-wide-paper-schedule  as teacher-wide with docs/recipes/amgp-paper-schedule.json, the decay
 #                    inside its final 10% (~7 min)
+#   teacher-one-cycle  as teacher with one sparse phase (docs/recipes/amgp-one-cycle.json: 10% dense, 45%
+#                    at half width, 45% dense) (~4.5 min)
+#   teacher-prune-30   as teacher pruning 30% instead of 50% (docs/recipes/amgp-prune-30.json) (~4.5 min)
 # The learning rate decays quadratically to 0 over the last quarter of training, AMGP's final dense
 # phase (the reference's --lr-decay-start-step): with a constant rate one run's final NE moved by up
 # to 20% with the seed, which no ten seeds can average away.
-# Usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|teacher-wide-paper-schedule|all]   (default: all)
+# Usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|teacher-wide-paper-schedule|teacher-one-cycle|teacher-prune-30|all]
+# (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/fetch-data.sh
 source scripts/lib/coppice.sh
 which="${1:-all}"
-case "$which" in teacher | teacher-wide | movielens | teacher-wide-paper-schedule | all) ;; *)
-    echo "usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|teacher-wide-paper-schedule|all]" >&2
+case "$which" in teacher | teacher-wide | movielens | teacher-wide-paper-schedule | teacher-one-cycle | teacher-prune-30 | all) ;; *)
+    echo "usage: scripts/amgp-seeds.sh [teacher|teacher-wide|movielens|teacher-wide-paper-schedule|teacher-one-cycle|teacher-prune-30|all]" >&2
     exit 2
     ;;
 esac
@@ -43,6 +47,11 @@ wide=(--arch-mlp-bot 13-512-256-64-16 --arch-mlp-top 512-256-1)
 if [ "$which" = teacher ] || [ "$which" = all ]; then
     run teacher amgp-long-final-dense "${teacher[@]}" "${decay[@]}" --arch-mlp-bot 13-128-64-16 --arch-mlp-top 128-64-1
 fi
+for variant in one-cycle prune-30; do
+    if [ "$which" = "teacher-$variant" ] || [ "$which" = all ]; then
+        run "teacher-$variant" "amgp-$variant" "${teacher[@]}" "${decay[@]}" --arch-mlp-bot 13-128-64-16 --arch-mlp-top 128-64-1
+    fi
+done
 if [ "$which" = teacher-wide ] || [ "$which" = all ]; then
     run teacher-wide amgp-long-final-dense "${teacher[@]}" "${decay[@]}" "${wide[@]}"
 fi
