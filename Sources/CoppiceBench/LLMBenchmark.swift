@@ -18,6 +18,8 @@ public struct LLMBenchmark: Sendable {
     /// Concurrent sequences to time batched decode at (`LlamaRuntime.decode(_:sequences:)`): each N
     /// gives the aggregate tokens/s of N sequences generating `generatedTokens` each, one step for all.
     public var parallel: [Int] = []
+    /// Weights used in place from the file's memory map (false: copied, `--no-mmap`).
+    public var mapped = true
 
     public init(models: [String]) { self.models = models }
 
@@ -26,7 +28,8 @@ public struct LLMBenchmark: Sendable {
         for path in models {
             progress(path)
             let runtime = try LlamaGGUF.runtime(
-                path: path, maxSequence: max(promptTokens, generatedTokens + 16) + 1, maxBatch: max(promptTokens, parallel.max() ?? 0))
+                path: path, maxSequence: max(promptTokens, generatedTokens + 16) + 1, maxBatch: max(promptTokens, parallel.max() ?? 0),
+                mapped: mapped)
             if sparse { runtime.maskSparseMatrices() }
             var rng = RandomGenerator(seed: 1)
             let tokens = (0..<promptTokens).map { _ in Int(rng.nextUniform() * Float(runtime.configuration.vocabularySize - 1)) }

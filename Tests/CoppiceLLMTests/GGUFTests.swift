@@ -155,13 +155,18 @@ import Testing
         let widened = LlamaRuntime(model: try LlamaGGUF.load(path: path, maxSequence: 32), maxSequence: 32, maxBatch: 16)
         let stored = try LlamaGGUF.runtime(path: path, maxSequence: 32, maxBatch: 16)
         // Matrices the kernels take as stored are the file's mapped bytes; q and k (rows reordered) and
-        // interleaved ones are copies. The mapping outlives the file's name.
+        // interleaved ones are copies, and all are with `mapped: false` (--no-mmap), computing the same.
+        // The mapping outlives the file's name.
+        let copied = try LlamaGGUF.runtime(path: path, maxSequence: 32, maxBatch: 16, mapped: false)
         try FileManager.default.removeItem(atPath: path)
         for name in ["q", "k", "v", "o", "gate", "up", "down"] {
             let m = stored.matrix(layer: 0, name)
             #expect(m.storage.isMapped == (!["q", "k"].contains(name) && !m.interleaved), "\(type) \(name)")
+            #expect(!copied.matrix(layer: 0, name).storage.isMapped)
         }
         let expected = try widened.forward(tokens[0], allLogits: true)
+        #expect(try copied.forward(tokens[0], allLogits: true) == stored.forward(tokens[0], allLogits: true))
+        stored.reset()
         let scale = expected.map(abs).max()!
         // Matrices with rows in eights are interleaved and quantize the activations in prefill too; Q4_1 always does.
         let integerDecode = [.q8_0, .q4_0, .q4_1].contains(type) && WeightMatrix.integerKernelsAvailable, integerPrefill = integerDecode

@@ -160,10 +160,11 @@ public enum LlamaGGUF {
     /// A runtime on the GGUF file's weights as stored (F32, F16, BF16, Q8_0, Q4_0 or Q4_1: nothing
     /// widened but the norms; Q5_0, Q5_1 and the K-quants dequantized to F32), the q/k rows put back into the
     /// rotate-half order; the other matrices used in place from the file's memory map where this CPU's
-    /// kernels take them as stored, so start-up reads no weights.
-    public static func runtime(path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared) throws(LlamaError)
-        -> LlamaRuntime
-    {
+    /// kernels take them as stored (`mapped`; false copies them, as llama.cpp's `--no-mmap`), so
+    /// start-up reads no weights.
+    public static func runtime(
+        path: String, maxSequence: Int = 2048, maxBatch: Int = 512, pool: ThreadPool = .shared, mapped: Bool = true
+    ) throws(LlamaError) -> LlamaRuntime {
         do {
             let file = try GGUFFile(path: path)
             let c = try configuration(file)
@@ -176,9 +177,13 @@ public enum LlamaGGUF {
                     return WeightMatrix(storage: values, rows: rows, columns: columns, format: .f32)
                 }
                 guard let heads else {
-                    // In place in the file's mapping (copied only where the kernels interleave rows).
+                    // In place in the file's mapping (copied only where the kernels interleave rows), or copied.
                     let (bytes, owner) = try file.mapped(name)
-                    return WeightMatrix(storage: WeightBytes(region: bytes, owner: owner), rows: rows, columns: columns, format: format)
+                    let region = WeightBytes(region: bytes, owner: owner)
+                    guard !mapped else { return WeightMatrix(storage: region, rows: rows, columns: columns, format: format) }
+                    let copy = WeightBytes(Array(bytes))
+                    region.dropMappedPages()
+                    return WeightMatrix(storage: copy, rows: rows, columns: columns, format: format)
                 }
                 // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i), in a copy.
                 let (region, owner) = try file.mapped(name)

@@ -11,19 +11,19 @@ extension LlamaRuntime {
     /// `sparseThreshold` zeros) run from their nonzeros.
     public static func load(
         model: String, tokenizer: String?, context: Int = 2048,
-        weightType: WeightMatrix.Format? = nil, sparse: Bool = true
+        weightType: WeightMatrix.Format? = nil, sparse: Bool = true, mapped: Bool = true
     ) throws -> (runtime: LlamaRuntime, tokenizer: any TextTokenizer) {
         let gguf = model.lowercased().hasSuffix(".gguf"), batch = min(512, context)
         let tokenizer = try loadTokenizer(tokenizer, model: model)
-        let runtime = try denseRuntime(model: model, gguf: gguf, context: context, batch: batch, weightType: weightType)
+        let runtime = try denseRuntime(model: model, gguf: gguf, context: context, batch: batch, weightType: weightType, mapped: mapped)
         if sparse { runtime.maskSparseMatrices() }
         return (runtime, tokenizer)
     }
 
-    private static func denseRuntime(model: String, gguf: Bool, context: Int, batch: Int, weightType: WeightMatrix.Format?) throws
-        -> LlamaRuntime
-    {
-        if gguf && weightType == nil { return try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch) }
+    private static func denseRuntime(
+        model: String, gguf: Bool, context: Int, batch: Int, weightType: WeightMatrix.Format?, mapped: Bool
+    ) throws -> LlamaRuntime {
+        if gguf && weightType == nil { return try LlamaGGUF.runtime(path: model, maxSequence: context, maxBatch: batch, mapped: mapped) }
         let llama = gguf ? try LlamaGGUF.load(path: model, maxSequence: context) : try LlamaCheckpoint.load(directory: model, maxSequence: context)
         let c = llama.configuration, widths = [c.hiddenSize, c.heads * c.headDimension, c.intermediateSize], format = weightType ?? .f32
         if format.isBlockQuantized, let bad = widths.first(where: { $0 % 32 != 0 }) {

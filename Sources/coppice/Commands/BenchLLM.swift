@@ -21,6 +21,8 @@ extension Bench {
                 "Also time batched decode with these numbers of concurrent sequences, comma-separated (e.g. 1,4,8): aggregate tokens/s of N streams generating -n tokens each, one step for all."
         )
         var parallel = ""
+        @Flag(name: .customLong("no-mmap"), help: "Copy the files' weights into memory instead of using them in place from the memory map.")
+        var noMmap = false
 
         func validate() throws {
             guard promptTokens >= 1, generatedTokens >= 1, repetitions >= 1 else {
@@ -45,6 +47,7 @@ extension Bench {
             )
             benchmark.sparse = sparse == .auto
             benchmark.parallel = streamCounts ?? []
+            benchmark.mapped = !noMmap
             try options.report(benchmark.run(progress: printStage))
         }
     }
