@@ -1,55 +1,14 @@
 import CoppiceLLM
 import Foundation
 
-/// Any JSON value, kept as it came (tool parameter schemas, call arguments).
-public indirect enum JSONValue: Codable, Equatable, Sendable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? try c.encode(Int64(n)) : try c.encode(n)
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
-        }
-    }
-
-    /// Compact JSON with sorted keys.
-    public var text: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    }
-}
-
 /// OpenAI's `tools` and `tool_choice` in the Llama 3.1/3.2 JSON tool-call format (Meta's zero-shot
 /// prompt: the functions' JSON definitions and the answer format in the user turn, the reply a JSON
 /// object `{"name": …, "parameters": {…}}`), and the reply back as OpenAI `tool_calls`.
 public struct ToolCalling: Sendable {
     public struct Tool: Decodable, Sendable {
         public struct Function: Codable, Sendable {
-            public var name: String, description: String?, parameters: JSONValue?
-            public init(name: String, description: String? = nil, parameters: JSONValue? = nil) {
+            public var name: String, description: String?, parameters: OrderedJSON?
+            public init(name: String, description: String? = nil, parameters: OrderedJSON? = nil) {
                 (self.name, self.description, self.parameters) = (name, description, parameters)
             }
         }
@@ -101,13 +60,13 @@ public struct ToolCalling: Sendable {
     /// The last user message with the functions and the answer format before it (Meta's prompt).
     public func userTurn(_ content: String) -> String {
         guard let functions else { return content }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let definitions = functions.map { f in
-            JSONValue.object([
-                "type": .string("function"),
-                "function": .object(
-                    ["name": .string(f.name), "description": .string(f.description ?? ""), "parameters": f.parameters ?? .object([:])]),
+            OrderedJSON.object([
+                ("type", .string("function")),
+                (
+                    "function",
+                    .object([("name", .string(f.name)), ("description", .string(f.description ?? "")), ("parameters", f.parameters ?? .object([]))])
+                ),
             ]).text
         }
         let must = required ? " You must call one of them." : " If none of them fits, answer in plain text."
@@ -148,8 +107,8 @@ public struct ToolCalling: Sendable {
     /// An earlier assistant turn that called tools, as the model writes such a turn.
     public static func turn(_ calls: [ToolCallMessage]) -> String {
         calls.map { call in
-            let parameters = (try? JSONDecoder().decode(JSONValue.self, from: Data(call.function.arguments.utf8))) ?? .object([:])
-            return JSONValue.object(["name": .string(call.function.name), "parameters": parameters]).text
+            let parameters = (try? OrderedJSON(parsing: call.function.arguments)) ?? .object([])
+            return OrderedJSON.object([("name", .string(call.function.name)), ("parameters", parameters)]).text
         }.joined(separator: "; ")
     }
 }

@@ -10,7 +10,7 @@ import Testing
     static let weather = ToolCalling.Tool(
         function: .init(
             name: "get_weather", description: "The weather in a city",
-            parameters: .object(["type": .string("object"), "properties": .object(["city": .object(["type": .string("string")])])])))
+            parameters: .object([("type", .string("object")), ("properties", .object([("city", .object([("type", .string("string"))]))]))])))
 
     @Test func toolsGoIntoTheUserTurnAndCallsComeBack() throws {
         let tools = try ToolCalling(tools: [Self.weather], choice: nil)

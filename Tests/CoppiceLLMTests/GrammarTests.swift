@@ -23,6 +23,10 @@ import Testing
         #expect(members.map(\.key) == ["b", "a", "c"])
         #expect(value["a"] == .array([.bool(true), .null, .string("xé\n")]) && value["c"]?["z"] == .number(-25))
         #expect(value.text == #"{"b":1,"a":[true,null,"xé\n"],"c":{"z":-25}}"#)
+        // Through Codable the values survive and objects come with sorted keys.
+        let decoded = try JSONDecoder().decode(OrderedJSON.self, from: Data(value.text.utf8))
+        #expect(decoded.text == #"{"a":[true,null,"xé\n"],"b":1,"c":{"z":-25}}"#)
+        #expect(try JSONDecoder().decode(OrderedJSON.self, from: JSONEncoder().encode(value)) == decoded)
         for (bad, offset) in [(#"{"a" 1}"#, 5), ("[1,]", 3), ("{} x", 3), (#""open"#, 0)] {
             #expect(throws: OrderedJSON.ParseError.self) { try OrderedJSON(parsing: bad) }
             do { _ = try OrderedJSON(parsing: bad) } catch { #expect(error.offset == offset, "\(bad): \(error)") }

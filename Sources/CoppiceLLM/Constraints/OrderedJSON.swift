@@ -1,8 +1,9 @@
 import Foundation
 
-/// A JSON value that keeps its objects' keys in written order (Foundation's decoders do not), which a
-/// JSON schema's `properties` need: the reply lists them in that order.
-public indirect enum OrderedJSON: Equatable, Sendable {
+/// A JSON value that keeps its objects' keys in written order when parsed from text and written as
+/// `text` (Foundation's coders do not: through Codable an object's keys come sorted), which a JSON
+/// schema's `properties` need: the reply lists them in that order.
+public indirect enum OrderedJSON: Codable, Equatable, Sendable {
     case null, bool(Bool), number(Double), string(String), array([OrderedJSON]), object([(key: String, value: OrderedJSON)])
 
     public static func == (a: OrderedJSON, b: OrderedJSON) -> Bool {
@@ -14,6 +15,37 @@ public indirect enum OrderedJSON: Equatable, Sendable {
         case (.array(let x), .array(let y)): x == y
         case (.object(let x), .object(let y)): x.map(\.key) == y.map(\.key) && x.map(\.value) == y.map(\.value)
         default: false
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let n = try? c.decode(Double.self) {
+            self = .number(n)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let items = try? c.decode([OrderedJSON].self) {
+            self = .array(items)
+        } else {
+            self = .object(try c.decode([String: OrderedJSON].self).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+    }
+
+    /// Objects in the encoder's key order (Foundation's JSONEncoder does not keep insertion order;
+    /// `text` does).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? try c.encode(Int64(n)) : try c.encode(n)
+        case .string(let s): try c.encode(s)
+        case .array(let items): try c.encode(items)
+        case .object(let members): try c.encode(Dictionary(members, uniquingKeysWith: { first, _ in first }))
         }
     }
 
