@@ -75,7 +75,9 @@ struct DLRMCommand: ParsableCommand {
                 "--lr-decay-start-step needs a non-negative step and a positive --lr-num-decay-steps, got \(decayStartStep!) and \(decaySteps)")
         }
         guard epochs > 0, repeats > 0, checkpointEvery > 0, jobs > 0, syntheticRows > 10 else {
-            throw ValidationError("--nepochs, --repeats, --checkpoint-every and --jobs must be positive and --synthetic-rows more than 10")
+            throw ValidationError(
+                "--nepochs, --repeats, --checkpoint-every and --jobs must be positive and --synthetic-rows more than 10; got \(epochs), \(repeats), \(checkpointEvery), \(jobs) and \(syntheticRows)"
+            )
         }
         guard checkpoint != nil || !resume else { throw ValidationError("--resume needs --checkpoint PATH") }
         guard (checkpoint == nil && lossLog == nil) || !compare else {
