@@ -4,7 +4,7 @@ prints Coppice time / PyTorch time per case, as a table and as JSON.
 
 torch is not a dependency of Coppice: install it into a virtual environment outside the repo, e.g.
     python3 -m venv /opt/torch-venv && /opt/torch-venv/bin/pip install torch numpy
-    /opt/torch-venv/bin/python benchmarks/pytorch_compare.py
+    /opt/torch-venv/bin/python benchmarks/pytorch_compare.py --threads 2 --rounds 3
 The script builds Coppice in release mode (scripts/bench.sh) unless --coppice-json names a file
 from `coppice bench engine --format json`.
 """
@@ -17,7 +17,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from timing import median_seconds
+from timing import alternate_rounds, median_seconds
 
 
 def torch_cases(budget):
@@ -86,38 +86,47 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both (default: all cores)")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of timing per case (default 1.0)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate Coppice's and PyTorch's timings this many times and report the medians (default 1)")
     parser.add_argument("--coppice-json", help="results of `coppice bench engine --format json` to use instead of running it")
     parser.add_argument("--format", choices=["md", "json"], default="md", help="md prints the table then the JSON")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1; got {args.rounds}")
 
     torch.set_num_threads(args.threads)
-    if args.coppice_json:
-        with open(args.coppice_json) as f:
-            coppice = json.load(f)
-    else:
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
-        text = subprocess.run([os.path.join(root, "scripts", "bench.sh"), "--format", "json", "--budget", str(args.budget)],
-                              check=True, capture_output=True, text=True, env=env).stdout
-        coppice = json.loads(text)
-    reference = torch_cases(args.budget)
+    suites = {}
 
-    rows = []
-    for r in coppice:
-        if r["metric"] != "time" or r["case"] not in reference:
-            continue
-        theirs = reference[r["case"]] * 1e3
-        rows.append({"suite": r["suite"], "case": r["case"], "metric": "time", "unit": "ms", "value": r["value"],
-                     "pytorch_ms": theirs, "ratio": r["value"] / theirs})
+    def coppice():
+        if args.coppice_json:
+            with open(args.coppice_json) as f:
+                results = json.load(f)
+        else:
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
+            text = subprocess.run([os.path.join(root, "scripts", "bench.sh"), "--format", "json", "--budget", str(args.budget)],
+                                  check=True, capture_output=True, text=True, env=env).stdout
+            results = json.loads(text)
+        times = {}
+        for r in results:
+            if r["metric"] == "time":
+                suites[r["case"]] = r["suite"]
+                times[r["case"]] = r["value"]
+        return times
+
+    timed = alternate_rounds(args.rounds, coppice, lambda: {case: s * 1e3 for case, s in torch_cases(args.budget).items()})
+    rows = [{"suite": suites[case], "case": case, "metric": "time", "unit": "ms", "value": ours, "pytorch_ms": theirs,
+             "ratio": ours / theirs, "round_ratios": ratios} for case, (ours, theirs, ratios) in timed.items()]
     if args.format == "md":
-        print(f"Coppice vs PyTorch {torch.__version__} CPU, {args.threads} threads (ratio = Coppice time / PyTorch time)\n")
-        print("| suite | case | Coppice ms | PyTorch ms | ratio |")
-        print("|---|---|---:|---:|---:|")
+        print(f"Coppice vs PyTorch {torch.__version__} CPU, {args.threads} threads (ratio = Coppice time / PyTorch time"
+              + (f"; medians of {args.rounds} alternating rounds, and each round's ratio)\n" if args.rounds > 1 else ")\n"))
+        print("| suite | case | Coppice ms | PyTorch ms | ratio |" + (" rounds |" if args.rounds > 1 else ""))
+        print("|---|---|---:|---:|---:|" + ("---|" if args.rounds > 1 else ""))
         for row in rows:
-            print(f"| {row['suite']} | {row['case']} | {row['value']:.3f} | {row['pytorch_ms']:.3f} | {row['ratio']:.2f} |")
+            rounds = " " + " ".join(f"{r:.2f}" for r in row["round_ratios"]) + " |" if args.rounds > 1 else ""
+            print(f"| {row['suite']} | {row['case']} | {row['value']:.3f} | {row['pytorch_ms']:.3f} | {row['ratio']:.2f} |{rounds}")
         print()
     print(json.dumps(rows, indent=2))
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@
 step (forward, BCE-with-logits, backward, SGD) and inference, at batch 128 and 2048. Prints Coppice
 time / PyTorch time per case.
 
-    /opt/torch-venv/bin/python benchmarks/pytorch_dlrm.py --threads 2
+    /opt/torch-venv/bin/python benchmarks/pytorch_dlrm.py --threads 2 --rounds 3
 """
 import argparse
 import json
@@ -16,7 +16,7 @@ import sys
 import torch
 
 from coppice_build import build_coppice
-from timing import median_seconds
+from timing import alternate_rounds, median_seconds
 
 
 class DLRM(torch.nn.Module):
@@ -66,23 +66,32 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--budget", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate Coppice's and PyTorch's timings this many times and report the medians (default 1)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1; got {args.rounds}")
     torch.set_num_threads(args.threads)
     binary = build_coppice()
     env = dict(os.environ, COPPICE_NUM_THREADS=str(args.threads))
-    coppice = json.loads(subprocess.run([binary, "bench", "dlrm", "--format", "json",
-                                         "--budget", str(args.budget)], check=True, capture_output=True, text=True, env=env).stdout)
-    reference = torch_cases(args.budget)
-    print(f"DLRM, {args.threads} threads, PyTorch {torch.__version__} (ratio = Coppice / PyTorch)\n")
-    print("| case | Coppice ms | PyTorch ms | ratio |\n|---|---:|---:|---:|")
+
+    def coppice():
+        results = json.loads(subprocess.run([binary, "bench", "dlrm", "--format", "json", "--budget", str(args.budget)],
+                                            check=True, capture_output=True, text=True, env=env).stdout)
+        return {r["case"]: r["value"] for r in results}
+
+    timed = alternate_rounds(args.rounds, coppice, lambda: {case: s * 1e3 for case, s in torch_cases(args.budget).items()})
+    print(f"DLRM, {args.threads} threads, PyTorch {torch.__version__} (ratio = Coppice / PyTorch"
+          + (f"; medians of {args.rounds} alternating rounds, and each round's ratio)\n" if args.rounds > 1 else ")\n"))
+    print("| case | Coppice ms | PyTorch ms | ratio |" + (" rounds |" if args.rounds > 1 else ""))
+    print("|---|---:|---:|---:|" + ("---|" if args.rounds > 1 else ""))
     rows = []
-    for r in coppice:
-        theirs = reference[r["case"]] * 1e3
-        rows.append({"case": r["case"], "coppice_ms": r["value"], "pytorch_ms": theirs, "ratio": r["value"] / theirs})
-        print(f"| {r['case']} | {r['value']:.3f} | {theirs:.3f} | {r['value'] / theirs:.2f} |")
+    for case, (ours, theirs, ratios) in timed.items():
+        rows.append({"case": case, "coppice_ms": ours, "pytorch_ms": theirs, "ratio": ours / theirs, "round_ratios": ratios})
+        rounds = " " + " ".join(f"{r:.2f}" for r in ratios) + " |" if args.rounds > 1 else ""
+        print(f"| {case} | {ours:.3f} | {theirs:.3f} | {ours / theirs:.2f} |{rounds}")
     print()
     print(json.dumps(rows, indent=2))
-
 
 if __name__ == "__main__":
     sys.exit(main())
