@@ -2,15 +2,15 @@
 # Coppice against llama.cpp (built from source by the PyPI package llama-cpp-python, in a venv outside
 # the repo) on the same random-weight GGUF files, 2 threads, one run: the Llama-57M shape and the
 # Llama-3.2-1B architecture in F32, F16, BF16, Q8_0 and Q4_0, median of 5 alternating rounds (about 17
-# minutes). Writes docs/results/llm-bench.md.
+# minutes). Writes docs/results/llm-bench.md, or the file named third.
 # The 1B files take about 9 GB of disk under the model directory (default /tmp/coppice-llm).
-# Usage: scripts/llm-bench.sh [model directory] [presets, default "llama-57m llama-3.2-1b"]
+# Usage: scripts/llm-bench.sh [model directory] [presets, default "llama-57m llama-3.2-1b"] [results file]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$(scripts/llamacpp-prepare.sh)
 source scripts/lib/coppice.sh
 dir="${1:-/tmp/coppice-llm}"
-presets="${2:-llama-57m llama-3.2-1b}" types="f32 f16 bf16 q8_0 q4_0" timing=(--rounds 5) results=docs/results/llm-bench.md
+presets="${2:-llama-57m llama-3.2-1b}" types="f32 f16 bf16 q8_0 q4_0" timing=(--rounds 5) results="${3:-docs/results/llm-bench.md}"
 if [ -n "$smoke" ]; then
     dir=$(mktemp -d) presets=llama-57m types=q4_0 timing=(--rounds 1 -p 16 -n 8) results="$dir/llm-bench.md"
 fi
