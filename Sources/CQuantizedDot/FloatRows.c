@@ -188,6 +188,7 @@ static int wide_rows(void) {
 }
 
 void coppice_float_dot_groups(int format, const void *groups, int count, int columns, const float *x, float *y) {
+    if (format == 2 && coppice_bf16_rows_available()) return coppice_bf16_dot_groups(groups, count, columns, x, y);
     const uint8_t *group = groups;
     int wide = wide_rows();
     for (int g = 0; g < count; g++, group += 8 * (size_t)columns * element_size(format), y += 8) {
@@ -222,6 +223,7 @@ void coppice_float_widen_interleaved(int format, const void *groups, int first, 
 }
 
 void coppice_float_dot_rows(int format, const void *rows, size_t stride, int count, int columns, const float *x, float *y) {
+    if (format == 2 && coppice_bf16_rows_available()) return coppice_bf16_dot_rows(rows, stride, count, columns, x, y);
     const uint8_t *row = rows;
     int wide = wide_rows();
     for (int r = 0; r < count; r++, row += stride) {

@@ -167,6 +167,8 @@ public struct WeightMatrix: @unchecked Sendable {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
         } else if t <= Self.fewRows && !format.isBlockQuantized && (interleaved || format != .f32) {
             multiplyFewRows(x, count: t, into: y, pool: pool)
+        } else if roundsActivationsToBF16(count: t) {
+            multiplyBF16(x, count: t, into: y, pool: pool)
         } else if format == .f32 && !interleaved {
             storage.withUnsafeBytes { raw in
                 Gemm.compute(

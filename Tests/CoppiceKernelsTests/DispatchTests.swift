@@ -99,6 +99,51 @@ import Testing
         }
     }
 
+    /// BF16 products (prefill on AVX512-BF16) at every level against the plain C twin, on row counts
+    /// that leave a partial panel of 32, odd columns (a half pair), token counts that leave partial
+    /// tiles, and the interleaved layout; the activations' rounding is `bfloat16Bits`'s.
+    @Test func bf16ProductsAgreeAcrossLevels() {
+        for (rows, columns, tokens, interleaved) in [(1, 1, 1, false), (37, 53, 13, false), (70, 1031, 25, false), (40, 4104, 17, true)] {
+            let w = testValues(rows * columns, seed: UInt64(rows)).map(bfloat16Bits)
+            let stored = interleaved ? interleave(w, rows: rows, columns: columns) : w
+            let x = testValues(tokens * columns, seed: 3), pairs = (columns + 1) / 2
+            var rounded = [UInt32](repeating: 0, count: tokens * pairs)
+            coppice_bf16_round_activations(x, tokens, columns, &rounded)
+            let expectedPairs = (0..<tokens).flatMap { t in
+                (0..<pairs).map { p in
+                    let high = 2 * p + 1 < columns ? UInt32(bfloat16Bits(x[t * columns + 2 * p + 1])) : 0
+                    return UInt32(bfloat16Bits(x[t * columns + 2 * p])) | high << 16
+                }
+            }
+            #expect(rounded == expectedPairs, "\(rows)×\(columns): activations rounded as bfloat16Bits")
+            var generic = [Float](repeating: .nan, count: tokens * rows)
+            coppice_bf16_multiply(0, stored, interleaved ? 1 : 0, columns, 0, rows, rounded, tokens, &generic, rows)
+            let widen = { (bits: UInt16) in Double(Float(bitPattern: UInt32(bits) << 16)) }
+            for t in [0, tokens - 1] {
+                for r in [0, rows - 1] {
+                    let exact = (0..<columns).reduce(0.0) { $0 + widen(w[r * columns + $1]) * widen(bfloat16Bits(x[t * columns + $1])) }
+                    #expect(abs(Double(generic[t * rows + r]) - exact) <= 1e-5 * Double(columns), "generic \(rows)×\(columns) [\(t), \(r)]")
+                }
+            }
+            // The sums run in another order at each level: a few float roundings of Σ |w·x| ≤ columns apart.
+            for level in Self.levels {
+                var y = [Float](repeating: .nan, count: tokens * rows)
+                coppice_bf16_multiply(Int32(level.rawValue), stored, interleaved ? 1 : 0, columns, 0, rows, rounded, tokens, &y, rows)
+                let worst = zip(y, generic).map { abs($0 - $1) }.max()!
+                #expect(worst <= 4e-6 * Float(columns), "\(level) \(rows)×\(columns) × \(tokens) tokens: \(worst)")
+            }
+        }
+    }
+
+    /// `coppice_float_interleave`'s layout: eight rows' first 8 values, then their next 8, ….
+    func interleave(_ w: [UInt16], rows: Int, columns: Int) -> [UInt16] {
+        var out = w
+        for r in 0..<rows {
+            for c in 0..<columns { out[(r / 8) * 8 * columns + (c / 8) * 64 + (r % 8) * 8 + c % 8] = w[r * columns + c] }
+        }
+        return out
+    }
+
     @Test func sparseRowProductsAgreeAcrossLevels() {
         // A row of 7 nonzeros over a 40-row Xᵀ with a panel stride above the width, at widths that
         // leave every tail (full passes, single vectors, scalars).

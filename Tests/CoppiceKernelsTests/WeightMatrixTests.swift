@@ -66,11 +66,14 @@ import Testing
                 w.multiply(x, count: t, into: &fast)
                 // Integer decode is defined on the activations' int8 round trip; the exact product
                 // differs from it by the activation rounding only (about 1/254 of each |x|).
-                w.reference(w.quantizesActivations(count: t) ? activationRoundTrip(x) : x, count: t, into: &slow)
+                // BF16 prefill on a CPU with AVX512-BF16 is defined on x rounded to BF16, as llama.cpp's.
+                let rounded =
+                    w.quantizesActivations(count: t)
+                    ? activationRoundTrip(x) : w.roundsActivationsToBF16(count: t) ? x.map(bfloat16RoundTrip) : x
+                w.reference(rounded, count: t, into: &slow)
                 #expect(allClose(fast, slow, relativeTolerance: 1e-4, absoluteTolerance: 1e-4), "\(format) \(rows)×\(columns) t=\(t)")
                 w.reference(x, count: t, into: &exact)
                 // From the exact product at most by the rounding carried through the weights.
-                let rounded = w.quantizesActivations(count: t) ? activationRoundTrip(x) : x
                 let bounds = roundingBounds(w, x, rounded, count: t)
                 #expect(
                     zip(zip(fast, exact), bounds).allSatisfy { abs($0.0 - $0.1) <= $1 + 1e-4 * (1 + abs($0.1)) },
@@ -109,7 +112,7 @@ import Testing
                     let expected =
                         switch format {
                         case .f16: stored.map { Float(Float16($0)) }
-                        case .bf16: stored.map { Float(bitPattern: UInt32(bfloat16Bits($0)) << 16) }
+                        case .bf16: stored.map(bfloat16RoundTrip)
                         default: stored
                         }
                     #expect(row == expected, "\(format) \(rows)×\(columns) row \(r)")
@@ -129,6 +132,8 @@ import Testing
         }
         return bounds
     }
+
+    func bfloat16RoundTrip(_ value: Float) -> Float { Float(bitPattern: UInt32(bfloat16Bits(value)) << 16) }
 
     func activationRoundTrip(_ x: [Float]) -> [Float] {
         var scales = [Float](repeating: 0, count: x.count / 32), values = [Int8](repeating: 0, count: x.count)

@@ -232,4 +232,19 @@ const char *coppice_onednn_isa(void);
 void coppice_onednn_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda, const float *b,
                           long ldb, float beta, float *c, long ldc);
 
+/// Whether `coppice_bf16_multiply` runs its AVX512-BF16 kernel here (the CPU has it and COPPICE_ISA
+/// allows AVX-512).
+int coppice_bf16_product_available(void);
+
+/// x[t][c] (`tokens` rows of `columns` F32) rounded to BF16 (nearest even) as pairs: word p of a row
+/// holds columns 2p (low half) and 2p + 1 (high; 0 past the last column), (columns + 1) / 2 words a row.
+void coppice_bf16_round_activations(const float *x, long tokens, long columns, uint32_t *pairs);
+
+/// y[t · ldy + r] = Σ_c w[r][c] · x[t][c] for rows [first, first + count) of a BF16 matrix of `columns`
+/// columns (row-major, or `interleaved` as `coppice_float_interleave` lays it out) and `tokens`
+/// activation rows given as BF16 pairs (`coppice_bf16_round_activations`), at `level` (lowered to
+/// what the CPU supports; the AVX-512 level needs AVX512-BF16 too, else the plain C twin runs).
+void coppice_bf16_multiply(int level, const uint16_t *weights, int interleaved, long columns, long first, long count, const uint32_t *x,
+                           long tokens, float *y, long ldy);
+
 #endif

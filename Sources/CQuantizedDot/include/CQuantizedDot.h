@@ -75,4 +75,14 @@ void coppice_float_dot_groups(int format, const void *groups, int count, int col
 /// row-major into `target`.
 void coppice_float_widen_interleaved(int format, const void *groups, int first, int count, int columns, float *target);
 
+/// Whether BF16 rows (`format` 2 above) run on AVX512-BF16 (BF16Rows.c): the CPU has it and the AVX2
+/// kernels are not preferred. Then x is rounded to BF16 first, as llama.cpp's BF16 rows do.
+int coppice_bf16_rows_available(void);
+
+/// `coppice_float_dot_rows` for BF16 rows with VDPBF16PS (only where `coppice_bf16_rows_available`).
+void coppice_bf16_dot_rows(const void *rows, size_t stride, int count, int columns, const float *x, float *y);
+
+/// `coppice_float_dot_groups` for BF16 groups with VDPBF16PS (only where `coppice_bf16_rows_available`).
+void coppice_bf16_dot_groups(const void *groups, int count, int columns, const float *x, float *y);
+
 #endif

@@ -1,0 +1,34 @@
+import CCPUDispatch
+import CQuantizedDot
+
+extension WeightMatrix {
+    /// Whether `multiply` with `t` activation rows rounds them to BF16 first, as llama.cpp does for
+    /// BF16 weights: dense BF16 rows on a CPU with AVX512-BF16, in prefill (`multiplyBF16`) and in
+    /// decode's rows (`coppice_bf16_rows_available`).
+    public func roundsActivationsToBF16(count t: Int) -> Bool {
+        guard format == .bf16 && masked == nil else { return false }
+        return t > Self.fewRows ? coppice_bf16_product_available() != 0 : Self.integerKernelsAvailable && coppice_bf16_rows_available() != 0
+    }
+
+    /// y[t × rows] = x[t × columns] · Wᵀ for BF16 weights with the CPU's BF16 dot products
+    /// (`coppice_bf16_multiply` at `level`): x rounded to BF16 once, as llama.cpp multiplies BF16
+    /// weights, then panels of 32 rows in pieces across the pool (four a thread, for a VM's uneven cores).
+    func multiplyBF16(
+        _ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool, level: Int32 = coppice_isa()
+    ) {
+        let pairs = (columns + 1) / 2, bytes = t * pairs * MemoryLayout<UInt32>.stride
+        let rounded = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: UInt32.self, capacity: t * pairs)
+        defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(rounded), byteCount: bytes) }
+        coppice_bf16_round_activations(x, t, columns, rounded)
+        let panels = (rows + 31) / 32, pieces = min(panels, pool.threadCount * 4)
+        storage.withUnsafeBytes { raw in
+            let weights = raw.baseAddress!.assumingMemoryBound(to: UInt16.self)
+            pool.parallelFor(pieces) { piece in
+                let range = ThreadPool.range(of: piece, in: pieces, count: panels)
+                let first = 32 * range.lowerBound, end = min(32 * range.upperBound, self.rows)
+                coppice_bf16_multiply(
+                    level, weights, self.interleaved ? 1 : 0, self.columns, first, end - first, rounded, t, y, self.rows)
+            }
+        }
+    }
+}
