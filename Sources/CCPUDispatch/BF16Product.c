@@ -4,9 +4,12 @@
 // elsewhere) keeps prefill at the F32 peak: on an AMD EPYC Zen 4 a 1B model's BF16 prefill ran at 0.66
 // of llama.cpp's speed that way (benchmarks/llamacpp_bench.py, docs/results/amd-zen4.md).
 //
-// A panel of 32 weight rows is packed once per call as [pair][row] 32-bit words (the two BF16 values of
+// A panel of 64 weight rows is packed once per call as [pair][row] 32-bit words (the two BF16 values of
 // columns 2p and 2p + 1), so one 64-byte load holds 16 rows' pair; each activation row's pair is
-// broadcast against it. Twelve tokens × 32 rows of sums stay in 24 registers over 256 pairs at a time.
+// broadcast against four such loads. Six tokens × 64 rows of sums stay in 24 registers over 256 pairs
+// at a time: four weight loads and six broadcasts feed 24 VDPBF16PS, where twelve tokens × 32 rows
+// needed two and twelve (Zen 4, one thread, 512 tokens × 2,048 × 2,048: 200 against 175 GFLOP/s; the
+// FMA probe's F32 peak there is 115).
 #include "CCPUDispatch.h"
 #include "Level.h"
 #include <stdlib.h>
@@ -67,9 +70,9 @@ static void multiplyGeneric(const uint16_t *w, int interleaved, long columns, lo
 
 #define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-enum { panelRows = 32, pairBlock = 256 };
+enum { panelRows = 64, pairBlock = 256 };
 
-/// Rows [first, first + rows) (rows ≤ 32; the rest of the panel zero) as [pair][32 rows] words.
+/// Rows [first, first + rows) (rows ≤ 64; the rest of the panel zero) as [pair][32 rows] words.
 static void packPanel(const uint16_t *w, int interleaved, long columns, long first, long rows, uint32_t *panel) {
     long pairs = (columns + 1) / 2;
     memset(panel, 0, (size_t)pairs * panelRows * 4);
@@ -85,32 +88,33 @@ static void packPanel(const uint16_t *w, int interleaved, long columns, long fir
     }
 }
 
-/// T tokens × 32 rows over pairs [p0, p1): y (rows masked by m0, m1) set on the first block, added to after.
-#define TILE(T)                                                                                                      \
-    BF16 static void tile##T(const uint32_t *panel, const uint32_t *x, long pairs, long p0, long p1, float *y, long ldy,   \
-                             __mmask16 m0, __mmask16 m1, int accumulate) {                                           \
-        __m512 a0[T], a1[T];                                                                                         \
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < T; t++) {                                             \
-            a0[t] = accumulate ? _mm512_maskz_loadu_ps(m0, y + t * ldy) : _mm512_setzero_ps();                       \
-            a1[t] = accumulate ? _mm512_maskz_loadu_ps(m1, y + t * ldy + 16) : _mm512_setzero_ps();                  \
-        }                                                                                                            \
-        for (long p = p0; p < p1; p++) {                                                                             \
-            __m512bh w0 = (__m512bh)_mm512_loadu_si512(panel + p * panelRows);                                       \
-            __m512bh w1 = (__m512bh)_mm512_loadu_si512(panel + p * panelRows + 16);                                  \
-            _Pragma("clang loop unroll(full)") for (int t = 0; t < T; t++) {                                         \
-                __m512bh xt = (__m512bh)_mm512_set1_epi32((int)x[t * pairs + p]);                                    \
-                a0[t] = _mm512_dpbf16_ps(a0[t], w0, xt);                                                             \
-                a1[t] = _mm512_dpbf16_ps(a1[t], w1, xt);                                                             \
-            }                                                                                                        \
-        }                                                                                                            \
-        _Pragma("clang loop unroll(full)") for (int t = 0; t < T; t++) {                                             \
-            _mm512_mask_storeu_ps(y + t * ldy, m0, a0[t]);                                                           \
-            _mm512_mask_storeu_ps(y + t * ldy + 16, m1, a1[t]);                                                      \
-        }                                                                                                            \
+/// T tokens × 64 rows over pairs [p0, p1): y (row vectors masked by m) set on the first block, added to after.
+#define TILE(T)                                                                                                     \
+    BF16 static void tile##T(const uint32_t *panel, const uint32_t *x, long pairs, long p0, long p1, float *y, long ldy, \
+                             const __mmask16 *m, int accumulate) {                                                  \
+        __m512 a[T][4];                                                                                             \
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < T; t++)                                              \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++)                                          \
+                a[t][v] = accumulate ? _mm512_maskz_loadu_ps(m[v], y + t * ldy + 16 * v) : _mm512_setzero_ps();    \
+        for (long p = p0; p < p1; p++) {                                                                            \
+            const uint32_t *w = panel + p * panelRows;                                                              \
+            __m512bh w0 = (__m512bh)_mm512_loadu_si512(w), w1 = (__m512bh)_mm512_loadu_si512(w + 16);              \
+            __m512bh w2 = (__m512bh)_mm512_loadu_si512(w + 32), w3 = (__m512bh)_mm512_loadu_si512(w + 48);         \
+            _Pragma("clang loop unroll(full)") for (int t = 0; t < T; t++) {                                        \
+                __m512bh xt = (__m512bh)_mm512_set1_epi32((int)x[t * pairs + p]);                                   \
+                a[t][0] = _mm512_dpbf16_ps(a[t][0], w0, xt);                                                        \
+                a[t][1] = _mm512_dpbf16_ps(a[t][1], w1, xt);                                                        \
+                a[t][2] = _mm512_dpbf16_ps(a[t][2], w2, xt);                                                        \
+                a[t][3] = _mm512_dpbf16_ps(a[t][3], w3, xt);                                                        \
+            }                                                                                                       \
+        }                                                                                                           \
+        _Pragma("clang loop unroll(full)") for (int t = 0; t < T; t++)                                              \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < 4; v++)                                          \
+                _mm512_mask_storeu_ps(y + t * ldy + 16 * v, m[v], a[t][v]);                                         \
     }
 
-TILE(12)
-TILE(4)
+TILE(6)
+TILE(2)
 TILE(1)
 
 static void multiplyBF16(const uint16_t *w, int interleaved, long columns, long first, long count, const uint32_t *x, long tokens,
@@ -121,14 +125,17 @@ static void multiplyBF16(const uint16_t *w, int interleaved, long columns, long 
     for (long r0 = first; r0 < first + count; r0 += panelRows) {
         long rows = first + count - r0 < panelRows ? first + count - r0 : panelRows;
         packPanel(w, interleaved, columns, r0, rows, panel);
-        __mmask16 m0 = rows >= 16 ? 0xFFFF : (__mmask16)((1u << rows) - 1);
-        __mmask16 m1 = rows <= 16 ? 0 : rows >= 32 ? 0xFFFF : (__mmask16)((1u << (rows - 16)) - 1);
+        __mmask16 m[4];
+        for (int v = 0; v < 4; v++) {
+            long n = rows - 16 * v;
+            m[v] = n >= 16 ? 0xFFFF : n <= 0 ? 0 : (__mmask16)((1u << n) - 1);
+        }
         for (long p0 = 0; p0 < pairs; p0 += pairBlock) {
             long p1 = pairs - p0 < pairBlock ? pairs : p0 + pairBlock;
             long t = 0;
-            for (; t + 12 <= tokens; t += 12) tile12(panel, x + t * pairs, pairs, p0, p1, y + t * ldy + r0, ldy, m0, m1, p0 > 0);
-            for (; t + 4 <= tokens; t += 4) tile4(panel, x + t * pairs, pairs, p0, p1, y + t * ldy + r0, ldy, m0, m1, p0 > 0);
-            for (; t < tokens; t++) tile1(panel, x + t * pairs, pairs, p0, p1, y + t * ldy + r0, ldy, m0, m1, p0 > 0);
+            for (; t + 6 <= tokens; t += 6) tile6(panel, x + t * pairs, pairs, p0, p1, y + t * ldy + r0, ldy, m, p0 > 0);
+            for (; t + 2 <= tokens; t += 2) tile2(panel, x + t * pairs, pairs, p0, p1, y + t * ldy + r0, ldy, m, p0 > 0);
+            for (; t < tokens; t++) tile1(panel, x + t * pairs, pairs, p0, p1, y + t * ldy + r0, ldy, m, p0 > 0);
         }
     }
     free(panel);

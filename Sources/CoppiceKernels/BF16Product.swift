@@ -12,7 +12,7 @@ extension WeightMatrix {
 
     /// y[t × rows] = x[t × columns] · Wᵀ for BF16 weights with the CPU's BF16 dot products
     /// (`coppice_bf16_multiply` at `level`): x rounded to BF16 once, as llama.cpp multiplies BF16
-    /// weights, then panels of 32 rows in pieces across the pool (four a thread, for a VM's uneven cores).
+    /// weights, then panels of 64 rows in pieces across the pool (four a thread, for a VM's uneven cores).
     func multiplyBF16(
         _ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool, level: Int32 = coppice_isa()
     ) {
@@ -20,12 +20,12 @@ extension WeightMatrix {
         let rounded = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: UInt32.self, capacity: t * pairs)
         defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(rounded), byteCount: bytes) }
         coppice_bf16_round_activations(x, t, columns, rounded)
-        let panels = (rows + 31) / 32, pieces = min(panels, pool.threadCount * 4)
+        let panels = (rows + 63) / 64, pieces = min(panels, pool.threadCount * 4)
         storage.withUnsafeBytes { raw in
             let weights = raw.baseAddress!.assumingMemoryBound(to: UInt16.self)
             pool.parallelFor(pieces) { piece in
                 let range = ThreadPool.range(of: piece, in: pieces, count: panels)
-                let first = 32 * range.lowerBound, end = min(32 * range.upperBound, self.rows)
+                let first = 64 * range.lowerBound, end = min(64 * range.upperBound, self.rows)
                 coppice_bf16_multiply(
                     level, weights, self.interleaved ? 1 : 0, self.columns, first, end - first, rounded, t, y, self.rows)
             }

@@ -100,7 +100,7 @@ import Testing
     }
 
     /// BF16 products (prefill on AVX512-BF16) at every level against the plain C twin, on row counts
-    /// that leave a partial panel of 32, odd columns (a half pair), token counts that leave partial
+    /// that leave a partial panel of 64, odd columns (a half pair), token counts that leave partial
     /// tiles, and the interleaved layout; the activations' rounding is `bfloat16Bits`'s.
     @Test func bf16ProductsAgreeAcrossLevels() {
         for (rows, columns, tokens, interleaved) in [(1, 1, 1, false), (37, 53, 13, false), (70, 1031, 25, false), (40, 4104, 17, true)] {
