@@ -37,7 +37,7 @@ int coppice_bf16_rows_available(void) {
     return has && !coppice_quantized_dot_avx2_preferred();
 }
 
-/* x as BF16 (nearest even, as `bfloat16Bits`), `columns` values rounded up to whole pairs of 32. */
+/* x as BF16 (nearest even, as `bfloat16Bits`): 32 values an instruction, the rest one by one. */
 BF16 void round_x(const float *x, int columns, uint16_t *out) {
     int c = 0;
     for (; c + 32 <= columns; c += 32)

@@ -11,11 +11,9 @@ extension WeightMatrix {
     }
 
     /// y[t × rows] = x[t × columns] · Wᵀ for BF16 weights with the CPU's BF16 dot products
-    /// (`coppice_bf16_multiply` at `level`): x rounded to BF16 once, as llama.cpp multiplies BF16
+    /// (`coppice_bf16_multiply`): x rounded to BF16 once, as llama.cpp multiplies BF16
     /// weights, then panels of 64 rows in pieces across the pool (four a thread, for a VM's uneven cores).
-    func multiplyBF16(
-        _ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool, level: Int32 = coppice_isa()
-    ) {
+    func multiplyBF16(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let pairs = (columns + 1) / 2, bytes = t * pairs * MemoryLayout<UInt32>.stride
         let rounded = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: UInt32.self, capacity: t * pairs)
         defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(rounded), byteCount: bytes) }
@@ -27,7 +25,7 @@ extension WeightMatrix {
                 let range = ThreadPool.range(of: piece, in: pieces, count: panels)
                 let first = 64 * range.lowerBound, end = min(64 * range.upperBound, self.rows)
                 coppice_bf16_multiply(
-                    level, weights, self.interleaved ? 1 : 0, self.columns, first, end - first, rounded, t, y, self.rows)
+                    coppice_isa(), weights, self.interleaved ? 1 : 0, self.columns, first, end - first, rounded, t, y, self.rows)
             }
         }
     }

@@ -8,7 +8,8 @@ import CQuantizedDot
 /// where the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
 /// (prefill) dequantize large panels into a per-task buffer and multiply them with BLAS, so the
 /// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
-/// (`interleaved`), which multiply int8 activations directly in both cases. Wide F32/F16/BF16 matrices
+/// (`interleaved`), which multiply int8 activations directly in both cases, and BF16 on a CPU with
+/// AVX512-BF16, which multiplies BF16 pairs directly (`roundsActivationsToBF16`). Wide F32/F16/BF16 matrices
 /// are interleaved too, for decode (`coppice_float_dot_groups`); prefill widens them back to rows.
 /// A pruned matrix can be stored `masked` instead (`MaskedWeights`: its nonzeros only).
 public struct WeightMatrix: @unchecked Sendable {
