@@ -117,15 +117,19 @@ TARGET512 __m512 load16_bf16(const void *w, int j) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
 }
 
-/* Both AVX-512 loops prefetch the rows 2 KB ahead, every cache line: the hardware prefetcher alone
-   left a 1B model's F16 decode at 19.3 GB/s on two cores of an Intel Xeon (family 6 model 207), 24.4
-   with it (7.8 -> 9.9 tokens/s). */
+/* Both AVX-512 loops prefetch the rows 2 KB ahead, every cache line, on Intel CPUs: the hardware
+   prefetcher alone left a 1B model's F16 decode at 19.3 GB/s on two cores of an Intel Xeon (family 6
+   model 207), 24.4 with it (7.8 -> 9.9 tokens/s). On an AMD EPYC Zen 4 the same prefetches slowed it:
+   8.0-9.9 tokens/s with them, 11.0-12.3 without (five alternating `bench llm -p 1 -n 64` pairs), so
+   AMD CPUs leave the rows to the hardware prefetcher, as llama.cpp does everywhere. */
+static int prefetch_rows = 1;
+
 #define ROW_DOT512(name, load, format)                                                                   \
     TARGET512 float name(const void *w, const float *x, int columns) {                                   \
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                      \
         int j = 0;                                                                                       \
         for (; j + 64 <= columns; j += 64) {                                                             \
-            for (int line = 0; line < (format == 0 ? 4 : 2); line++)                                     \
+            for (int line = 0; prefetch_rows && line < (format == 0 ? 4 : 2); line++)                                     \
                 _mm_prefetch((const char *)w + (size_t)j * (format == 0 ? 4 : 2) + 2048 + 64 * line, _MM_HINT_T0); \
             a0 = _mm512_fmadd_ps(load(w, j), _mm512_loadu_ps(x + j), a0);                                \
             a1 = _mm512_fmadd_ps(load(w, j + 16), _mm512_loadu_ps(x + j + 16), a1);                      \
@@ -150,7 +154,7 @@ ROW_DOT512(row_dot512_bf16, load16_bf16, 2)
         for (int r = 0; r < 8; r++) a[r] = _mm512_setzero_ps();                                          \
         int j = 0;                                                                                       \
         for (; j + 16 <= columns; j += 16, group += 128 * size) {                                        \
-            for (int line = 0; line < 2 * size; line++) _mm_prefetch((const char *)group + 2048 + 64 * line, _MM_HINT_T0); \
+            for (int line = 0; prefetch_rows && line < 2 * size; line++) _mm_prefetch((const char *)group + 2048 + 64 * line, _MM_HINT_T0); \
             __m512 x0 = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + j));                                  \
             __m512 x1 = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + j + 8));                              \
             for (int r = 0; r < 4; r++) {                                                                \
@@ -181,6 +185,7 @@ static int wide_rows(void) {
     static int available = -1;
     if (available < 0) {
         __builtin_cpu_init();
+        prefetch_rows = !__builtin_cpu_is("amd");
         available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
                     __builtin_cpu_supports("avx512dq");
     }
