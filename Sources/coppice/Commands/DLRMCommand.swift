@@ -102,9 +102,8 @@ struct DLRMCommand: ParsableCommand {
         (run.seed, run.phases, run.phaseLengths, run.regrowth, run.amgpRecipe) = (
             dlrm.seed, numberList(phases) ?? [], numberList(phaseLengths) ?? [], regrowth, recipe
         )
-        (run.lossLog, run.checkpointing) = (
-            lossLog, checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
-        )
+        run.lossLog = lossLog
+        run.checkpointing = checkpoint.map { DLRMCheckpointing(path: $0, everySteps: checkpointEvery, resume: resume, data: "") }
         run.communicator = try Communicator.world()  // under mpirun with several ranks: hybrid-parallel, rank 0 reporting
         let root = run.communicator!.isRoot, progress = { (line: String) in if root { note("dlrm: \(line)") } }
         guard compare else {
