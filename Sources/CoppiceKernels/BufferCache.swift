@@ -1,7 +1,4 @@
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Keeps freed large buffers for reuse, keyed by exact byte size.
 ///
@@ -9,9 +6,9 @@ import Glibc
 /// project runs on that is about 5 µs a page, so a 16 MiB tensor allocated every step paid ~20 ms of
 /// faults, more than the work done on it. Training loops allocate the same sizes every step, so an
 /// exact-size cache removes nearly all of it. Small buffers go straight to malloc, which reuses them.
-/// Buffers of 2 MiB and more are 2 MiB aligned and marked for transparent huge pages on Linux (as
-/// PyTorch's CPU allocator does): streaming kernels ran up to 2× faster on them here, since the
-/// hardware prefetchers stop at every 4 KiB page boundary and TLB misses cost more in a VM.
+/// Buffers of 2 MiB and more are 2 MiB aligned and marked for transparent huge pages on Linux
+/// (`HugePages`, as PyTorch's CPU allocator does): streaming kernels ran up to 2× faster on them
+/// here, since the hardware prefetchers stop at every 4 KiB page boundary and TLB misses cost more in a VM.
 public final class BufferCache: Sendable {
     public static let shared = BufferCache(limitBytes: 2 << 30)
 
@@ -47,26 +44,12 @@ public final class BufferCache: Sendable {
         return Self.systemAllocate(size)
     }
 
-    static let hugePage = 2 << 20
-
     static func systemAllocate(_ size: Int) -> UnsafeMutableRawPointer {
-        #if canImport(Glibc)
-        if size >= hugePage {
-            var pointer: UnsafeMutableRawPointer?
-            if posix_memalign(&pointer, hugePage, size) == 0, let pointer {
-                _ = madvise(pointer, (size / hugePage) * hugePage, MADV_HUGEPAGE)
-                return pointer
-            }
-        }
-        #endif
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        size >= HugePages.size ? HugePages.allocate(size) : UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
 
     static func systemDeallocate(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
-        #if canImport(Glibc)
-        if size >= hugePage { free(pointer); return }
-        #endif
-        pointer.deallocate()
+        if size >= HugePages.size { HugePages.deallocate(pointer, size) } else { pointer.deallocate() }
     }
 
     /// Returns a buffer from `allocate(byteCount:)` with the same `byteCount`.

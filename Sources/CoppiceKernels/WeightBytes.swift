@@ -4,21 +4,38 @@ import Glibc
 import Darwin
 #endif
 
-/// A weight matrix's bytes: an array of its own, or a region of a memory-mapped file that `owner`
-/// keeps mapped, used in place (llama.cpp's mmap loading): no copy at start-up, pages read from the
-/// page cache when first touched, and shared with other processes on the same file.
+/// A weight matrix's bytes: a copy of its own (in huge pages from 2 MiB: a 1B model's decode streams
+/// 2.5 GB a token, so every 4 KiB page boundary and TLB miss counts), or a region of a memory-mapped
+/// file that `owner` keeps mapped, used in place (llama.cpp's mmap loading): no copy at start-up,
+/// pages read from the page cache when first touched, and shared with other processes on the same file.
 public struct WeightBytes: @unchecked Sendable {
     private let array: [UInt8]
     private let region: UnsafeRawBufferPointer?
     private let owner: AnyObject?
 
-    public init(_ array: [UInt8]) { (self.array, region, owner) = (array, nil, nil) }
+    public init(_ array: [UInt8]) {
+        guard array.count >= HugePages.size else {
+            (self.array, region, owner) = (array, nil, nil)
+            return
+        }
+        self = array.withUnsafeBytes { WeightBytes(copying: $0) }
+    }
+
+    /// A copy of `bytes` (a mapped file's, for `--no-mmap`).
+    public init(copying bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= HugePages.size else {
+            (array, region, owner) = (Array(bytes), nil, nil)
+            return
+        }
+        let block = HugePageBlock(copying: bytes)
+        (array, region, owner) = ([], UnsafeRawBufferPointer(start: block.base, count: bytes.count), block)
+    }
 
     /// `region` must stay valid while `owner` lives.
     public init(region: UnsafeRawBufferPointer, owner: AnyObject) { (array, self.region, self.owner) = ([], region, owner) }
 
     /// The bytes are a mapped file's, not a copy.
-    public var isMapped: Bool { region != nil }
+    public var isMapped: Bool { region != nil && !(owner is HugePageBlock) }
     public var count: Int { region?.count ?? array.count }
     public var isEmpty: Bool { count == 0 }
 
@@ -26,7 +43,7 @@ public struct WeightBytes: @unchecked Sendable {
     /// pages are not needed: they leave the process's resident set, and are read from the file again
     /// only if touched. Arrays are left alone.
     public func dropMappedPages() {
-        guard let region, let base = region.baseAddress else { return }
+        guard isMapped, let region, let base = region.baseAddress else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let start = (Int(bitPattern: base) + page - 1) / page * page, end = (Int(bitPattern: base) + region.count) / page * page
         if end > start { madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
@@ -36,4 +53,18 @@ public struct WeightBytes: @unchecked Sendable {
         if let region { return try body(region) }
         return try array.withUnsafeBytes(body)
     }
+}
+
+/// Weights copied into memory of their own, 2 MiB aligned and marked for transparent huge pages.
+final class HugePageBlock {
+    let base: UnsafeMutableRawPointer
+    let size: Int
+
+    init(copying bytes: UnsafeRawBufferPointer) {
+        size = bytes.count
+        base = HugePages.allocate(size)
+        base.copyMemory(from: bytes.baseAddress!, byteCount: size)
+    }
+
+    deinit { HugePages.deallocate(base, size) }
 }

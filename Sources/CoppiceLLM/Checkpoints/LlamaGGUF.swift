@@ -181,7 +181,7 @@ public enum LlamaGGUF {
                     let (bytes, owner) = try file.mapped(name)
                     let region = WeightBytes(region: bytes, owner: owner)
                     guard !mapped else { return WeightMatrix(storage: region, rows: rows, columns: columns, format: format) }
-                    let copy = WeightBytes(Array(bytes))
+                    let copy = WeightBytes(copying: bytes)
                     region.dropMappedPages()
                     return WeightMatrix(storage: copy, rows: rows, columns: columns, format: format)
                 }
