@@ -5,12 +5,14 @@ import CQuantizedDot
 /// x[t × columns] · Wᵀ. One activation row (decode) runs a SIMD dot product per weight row, rows
 /// split across the pool's threads (also for F32: faster than BLAS's GEMV here): F16 converted in
 /// registers; Q8_0 / Q4_0 / Q4_1 against the row quantized to int8 blocks with integer multiply-adds
-/// where the CPU has them (`quantizesActivations`), else widened to F32 in registers. Several rows
-/// (prefill) dequantize large panels into a per-task buffer and multiply them with BLAS, so the
-/// conversion is paid once per panel, not once per token; except interleaved Q8_0 / Q4_0
-/// (`interleaved`), which multiply int8 activations directly in both cases, and BF16 on a CPU with
-/// AVX512-BF16, which multiplies BF16 pairs directly (`roundsActivationsToBF16`). Wide F32/F16/BF16 matrices
-/// are interleaved too, for decode (`coppice_float_dot_groups`); prefill widens them back to rows.
+/// where the CPU has them (`quantizesActivations`), else widened to F32 in registers. Up to
+/// `fewRows` F32/F16/BF16 rows run register tiles of rows × tokens on the stored rows
+/// (`multiplyFewRows`). More rows (prefill) dequantize large panels into a per-task buffer and
+/// multiply them with BLAS, so the conversion is paid once per panel, not once per token; except
+/// interleaved Q8_0 / Q4_0 (`interleaved`), which multiply int8 activations directly in both cases,
+/// and BF16 on a CPU with AVX512-BF16, which multiplies BF16 pairs directly (`roundsActivationsToBF16`).
+/// Wide F32/F16/BF16 matrices are interleaved too, for decode (`coppice_float_dot_groups`); prefill
+/// widens them back to rows.
 /// A pruned matrix can be stored `masked` instead (`MaskedWeights`: its nonzeros only).
 public struct WeightMatrix: @unchecked Sendable {
     public enum Format: String, Sendable, CaseIterable {
@@ -166,7 +168,7 @@ public struct WeightMatrix: @unchecked Sendable {
             multiplyQuantizedRows(x, count: t, into: y, pool: pool)
         } else if interleaved && format.isBlockQuantized {
             multiplyInterleaved(x, count: t, into: y, pool: pool)
-        } else if t <= Self.fewRows && !format.isBlockQuantized && (interleaved || format != .f32) {
+        } else if t <= Self.fewRows && !format.isBlockQuantized {
             multiplyFewRows(x, count: t, into: y, pool: pool)
         } else if roundsActivationsToBF16(count: t) {
             multiplyBF16(x, count: t, into: y, pool: pool)
@@ -336,7 +338,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// The C kernels' name for F32 (0), F16 (1) and BF16 (2) storage (`coppice_float_dot_rows`).
-    private var floatCode: Int32 { Self.floatCode(format) }
+    var floatCode: Int32 { Self.floatCode(format) }
     private static func floatCode(_ format: Format) -> Int32 { format == .f32 ? 0 : format == .f16 ? 1 : 2 }
 
     /// One stored row · x (the path of CPUs without the C kernels).

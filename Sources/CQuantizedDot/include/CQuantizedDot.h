@@ -75,6 +75,14 @@ void coppice_float_dot_groups(int format, const void *groups, int count, int col
 /// row-major into `target`.
 void coppice_float_widen_interleaved(int format, const void *groups, int first, int count, int columns, float *target);
 
+/// y[t · ldy + r] = row r · token t for `count` rows of `columns` values in `format` (row r at `rows` +
+/// r · `stride` bytes; where `interleaved`, `count` a multiple of 8 and `rows` the first group) and
+/// `tokens` activation rows: `x` (t · columns), or where `pairs` is not NULL and
+/// `coppice_bf16_rows_available` (BF16 rows), x rounded to BF16 (t · 2⌈columns / 2⌉ values).
+/// Register tiles of rows × tokens (FloatTiles.c), for a few tokens at a time.
+void coppice_float_multiply(int format, const void *rows, size_t stride, int interleaved, int count, int columns, const float *x,
+                            const uint16_t *pairs, int tokens, float *y, size_t ldy);
+
 /// Whether BF16 rows (`format` 2 above) run on AVX512-BF16 (BF16Rows.c): the CPU has it and the AVX2
 /// kernels are not preferred. Then x is rounded to BF16 first, as llama.cpp's BF16 rows do.
 int coppice_bf16_rows_available(void);
