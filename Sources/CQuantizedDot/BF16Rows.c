@@ -27,10 +27,15 @@ static float widen_bf16(uint16_t bits) {
 
 #define BF16 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16"))) static inline
 
+/* Software prefetch of the rows 2 KB ahead on Intel CPUs only, as in FloatRows.c (it slows an AMD
+   EPYC Zen 4: 1B BF16 decode 12.4 -> 13.4 tokens/s without it, medians of four alternating pairs). */
+static int prefetch = 1;
+
 int coppice_bf16_rows_available(void) {
     static int has = -1;
     if (has < 0) {
         __builtin_cpu_init();
+        prefetch = !__builtin_cpu_is("amd");
         has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bf16");
     }
@@ -47,12 +52,12 @@ BF16 void round_x(const float *x, int columns, uint16_t *out) {
 
 BF16 __m512bh load_pairs(const uint16_t *p) { return (__m512bh)_mm512_loadu_si512(p); }
 
-/* One row: four chains of 32 columns, prefetching 2 KB ahead as the widening rows do; a scalar tail. */
+/* One row: four chains of 32 columns, prefetching as the widening rows do; a scalar tail. */
 BF16 float row_dot(const uint16_t *w, const uint16_t *x, int columns) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int j = 0;
     for (; j + 128 <= columns; j += 128) {
-        for (int line = 0; line < 4; line++) _mm_prefetch((const char *)(w + j) + 2048 + 64 * line, _MM_HINT_T0);
+        for (int line = 0; prefetch && line < 4; line++) _mm_prefetch((const char *)(w + j) + 2048 + 64 * line, _MM_HINT_T0);
         a0 = _mm512_dpbf16_ps(a0, load_pairs(w + j), load_pairs(x + j));
         a1 = _mm512_dpbf16_ps(a1, load_pairs(w + j + 32), load_pairs(x + j + 32));
         a2 = _mm512_dpbf16_ps(a2, load_pairs(w + j + 64), load_pairs(x + j + 64));
@@ -71,10 +76,7 @@ BF16 void group_dot(const uint16_t *group, int columns, const uint16_t *x, float
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int j = 0;
     for (; j + 16 <= columns; j += 16, group += 128) {
-        _mm_prefetch((const char *)group + 2048, _MM_HINT_T0);
-        _mm_prefetch((const char *)group + 2048 + 64, _MM_HINT_T0);
-        _mm_prefetch((const char *)group + 2048 + 128, _MM_HINT_T0);
-        _mm_prefetch((const char *)group + 2048 + 192, _MM_HINT_T0);
+        for (int line = 0; prefetch && line < 4; line++) _mm_prefetch((const char *)group + 2048 + 64 * line, _MM_HINT_T0);
         __m512bh x0 = (__m512bh)_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x + j)));
         __m512bh x1 = (__m512bh)_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(x + j + 8)));
         a0 = _mm512_dpbf16_ps(a0, load_pairs(group), x0);

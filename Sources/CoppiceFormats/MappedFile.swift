@@ -26,6 +26,11 @@ public final class MappedFile: @unchecked Sendable {
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), base != MAP_FAILED else {
             throw .io(path: path, reason: "cannot map: \(String(cString: strerror(errno)))")
         }
+        #if os(Linux)
+        // Page cache read through this mapping comes in 2 MiB folios mapped whole (a 1B model's
+        // weights: 1.7 of 2.5 GB then in huge pages, 0.07 without): fewer TLB misses per decoded token.
+        _ = madvise(base, size, MADV_HUGEPAGE)
+        #endif
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
