@@ -7,8 +7,9 @@ extension WeightMatrix {
     /// (`coppice_float_multiply`), BF16 against x rounded to BF16 where the CPU has AVX512-BF16. The
     /// panel path widens every matrix to F32 before its GEMM, which for a few dozen tokens costs more
     /// than the products (a 1B F16 model's 16-token prefill: 20 tokens/s against llama.cpp's 62 on an
-    /// AMD EPYC Zen 4).
-    static let fewRows = 64
+    /// AMD EPYC Zen 4). There, at 128 tokens the tiles still ran 78 tokens/s (F16) against the panels'
+    /// 67, at 256 tokens 65 against 76.
+    static let fewRows = 128
 
     func multiplyFewRows(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         // BF16 pairs as the prefill kernel rounds them: 2⌈columns / 2⌉ values a token.

@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.serialized) struct WeightMatrixTests {
     /// Every storage format against its definition (dequantized rows times x), for one activation
-    /// row (the SIMD dot products), a few (register tiles: one, two and several column blocks) and
+    /// row (the SIMD dot products), a few (register tiles over one column block and over two) and
     /// many (dequantized panels through BLAS), on odd row counts,
     /// partial panels and, for F32/F16, columns that are not a multiple of the vector width.
     @Test(arguments: WeightMatrix.Format.allCases)
@@ -61,7 +61,7 @@ import Testing
             let values = testValues(rows * columns, seed: UInt64(rows + columns))
             let w = values.withUnsafeBufferPointer { WeightMatrix(values: $0, rows: rows, columns: columns, format: format) }
             #expect(w.storage.count == rows * w.rowBytes)
-            for t in [1, 3, 9, 64, 70] {
+            for t in [1, 3, 9, 70, 130] {
                 let x = testValues(t * columns, seed: 11)
                 var fast = [Float](repeating: .nan, count: t * rows), slow = fast, exact = fast
                 w.multiply(x, count: t, into: &fast)
