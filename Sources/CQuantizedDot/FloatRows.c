@@ -1,4 +1,5 @@
 #include "CQuantizedDot.h"
+#include "FloatFormats.h"
 
 /* F32, F16 and BF16 rows times an F32 vector, as in decode. Swift's loops (16 lanes, one accumulator)
    waited on their multiply-add chain: a 1B model's F16 weights streamed at 25 GB/s on two cores. Four
@@ -14,23 +15,6 @@
    10-19 GB/s against a plain read's 32-34; four rows side by side (four streams, x loaded once for
    them) 26-30; interleaved groups, one sequential stream that loads each x vector once for eight
    rows, 28-31. At 2,048 columns one row at a time is as fast as either. */
-
-/* One value widened, the portable way (tails and CPUs without the vector kernels). */
-static float widen(int format, const void *w, size_t j) {
-    if (format == 0) return ((const float *)w)[j];
-    uint16_t bits = ((const uint16_t *)w)[j];
-    if (format == 1) {
-        _Float16 h;
-        __builtin_memcpy(&h, &bits, 2);
-        return (float)h;
-    }
-    uint32_t wide = (uint32_t)bits << 16;
-    float f;
-    __builtin_memcpy(&f, &wide, 4);
-    return f;
-}
-
-static size_t element_size(int format) { return format == 0 ? 4 : 2; }
 
 void coppice_float_interleave(int format, int rows, int columns, const uint8_t *source, uint8_t *target) {
     size_t size = element_size(format), piece = 8 * size;

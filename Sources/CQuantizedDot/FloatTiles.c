@@ -1,4 +1,5 @@
 #include "CQuantizedDot.h"
+#include "FloatFormats.h"
 
 /* F32, F16 and BF16 rows times a few activation rows (a short prompt, a batched decode step), straight
    from the rows as stored: tiles of 4 rows × 5 tokens (8 interleaved rows × 4 tokens) whose sums stay
@@ -7,8 +8,6 @@
    twice the weights' bytes and reading them back), and up to 8 ran the decode rows once per token:
    on an AMD EPYC Zen 4 a 1B model's F16 prefill of 16 tokens ran at 0.31 of llama.cpp's speed.
    Past 128 tokens the panels' BLAS is faster (`WeightMatrix.fewRows`). */
-
-static size_t element_size(int format) { return format == 0 ? 4 : 2; }
 
 /* Columns per block: every token's slice of x (F32) within 1 MB, a multiple of 32. Blocks of 128 KB,
    to keep x in L1 or L2 beside a tile's rows, ran slower on an AMD EPYC Zen 4 (1B F16, 64 tokens: 65
@@ -55,20 +54,6 @@ static void per_token(int format, const uint8_t *rows, size_t stride, int interl
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
 #define AVX512BF16 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-static float widen_one(int format, const void *w, int j) {
-    if (format == 0) return ((const float *)w)[j];
-    uint16_t bits = ((const uint16_t *)w)[j];
-    if (format == 1) {
-        _Float16 h;
-        __builtin_memcpy(&h, &bits, 2);
-        return (float)h;
-    }
-    uint32_t wide = (uint32_t)bits << 16;
-    float f;
-    __builtin_memcpy(&f, &wide, 4);
-    return f;
-}
-
 static void store(float *y, float sum, int accumulate) { *y = accumulate ? *y + sum : sum; }
 
 AVX2 INLINE float sum8(__m256 v) {
@@ -103,7 +88,7 @@ AVX2 INLINE void tile256(int format, int rm, int rn, const uint8_t *w, size_t st
     for (int m = 0; m < rm; m++)
         for (int n = 0; n < rn; n++) {
             float sum = sum8(acc[m][n]);
-            for (int c = j; c < k1; c++) sum += widen_one(format, w + m * stride, c) * x[n * ldx + c];
+            for (int c = j; c < k1; c++) sum += widen(format, w + m * stride, c) * x[n * ldx + c];
             store(y + n * ldy + m, sum, accumulate);
         }
 }
