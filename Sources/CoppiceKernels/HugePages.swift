@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// Memory of 2 MiB and more, 2 MiB aligned and marked for transparent huge pages on Linux (as PyTorch's
-/// CPU allocator does). Mapped fresh from the kernel, not taken from malloc: a block malloc hands
-/// back from its heaps may already be backed by 4 KiB pages, which `madvise` does not replace — a 1B
-/// model's weights copied through `posix_memalign` got huge pages for 0.66 of their 2.47 GB.
+/// CPU allocator does). Mapped fresh from the kernel, not taken from malloc: below its mmap threshold
+/// (which grows to 32 MiB as blocks are freed) malloc hands back heap memory that may already be
+/// backed by 4 KiB pages, which `madvise` does not replace.
 enum HugePages {
     static let size = 2 << 20
 
