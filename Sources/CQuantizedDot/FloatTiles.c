@@ -4,7 +4,7 @@
 /* F32, F16 and BF16 rows times a few activation rows (a short prompt, a batched decode step), straight
    from the rows as stored: tiles of 4 rows × 5 tokens (8 interleaved rows × 4 tokens) whose sums stay
    in registers, each weight widened once for all of a tile's tokens, as llamafile's tinyBLAS
-   multiplies F16 in llama.cpp. Before, 9 to 64 tokens widened every matrix to F32 for BLAS (writing
+   multiplies F16 in llama.cpp. Before, 9 or more tokens widened every matrix to F32 for BLAS (writing
    twice the weights' bytes and reading them back), and up to 8 ran the decode rows once per token:
    on an AMD EPYC Zen 4 a 1B model's F16 prefill of 16 tokens ran at 0.31 of llama.cpp's speed.
    Past 128 tokens the panels' BLAS is faster (`WeightMatrix.fewRows`). */
