@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The float row formats' codes (0: F32, 1: F16, 2: BF16), shared by FloatRows.c and FloatTiles.c. */
+/* Shared by the float row kernels (FloatRows.c, FloatTiles.c, BF16Rows.c); formats 0: F32, 1: F16, 2: BF16. */
 
 /* One value widened, the portable way (tails and CPUs without the vector kernels). */
 static inline float widen(int format, const void *w, size_t j) {
@@ -22,5 +22,9 @@ static inline float widen(int format, const void *w, size_t j) {
 }
 
 static inline size_t element_size(int format) { return format == 0 ? 4 : 2; }
+
+/* Whether the AVX-512 decode rows (FloatRows.c, BF16Rows.c) prefetch 2 KB ahead: on Intel CPUs, not
+   on AMD ones (FloatRows.c says why). */
+int coppice_rows_prefetch(void);
 
 #endif

@@ -106,14 +106,21 @@ TARGET512 __m512 load16_bf16(const void *w, int j) {
    model 207), 24.4 with it (7.8 -> 9.9 tokens/s). On an AMD EPYC Zen 4 the same prefetches slowed it:
    8.0-9.9 tokens/s with them, 11.0-12.3 without (five alternating `bench llm -p 1 -n 64` pairs), so
    AMD CPUs leave the rows to the hardware prefetcher, as llama.cpp does everywhere. */
-static int prefetch_rows = 1;
+int coppice_rows_prefetch(void) {
+    static int prefetch = -1;
+    if (prefetch < 0) {
+        __builtin_cpu_init();
+        prefetch = !__builtin_cpu_is("amd");
+    }
+    return prefetch;
+}
 
 #define ROW_DOT512(name, load, format)                                                                   \
     TARGET512 float name(const void *w, const float *x, int columns) {                                   \
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                      \
-        int j = 0;                                                                                       \
+        int j = 0, prefetch = coppice_rows_prefetch();                                                   \
         for (; j + 64 <= columns; j += 64) {                                                             \
-            for (int line = 0; prefetch_rows && line < (format == 0 ? 4 : 2); line++)                                     \
+            for (int line = 0; prefetch && line < (format == 0 ? 4 : 2); line++)                         \
                 _mm_prefetch((const char *)w + (size_t)j * (format == 0 ? 4 : 2) + 2048 + 64 * line, _MM_HINT_T0); \
             a0 = _mm512_fmadd_ps(load(w, j), _mm512_loadu_ps(x + j), a0);                                \
             a1 = _mm512_fmadd_ps(load(w, j + 16), _mm512_loadu_ps(x + j + 16), a1);                      \
@@ -136,9 +143,9 @@ ROW_DOT512(row_dot512_bf16, load16_bf16, 2)
     TARGET512 void name(const uint8_t *group, int columns, const float *x, float *y) {                  \
         __m512 a[8];                                                                                     \
         for (int r = 0; r < 8; r++) a[r] = _mm512_setzero_ps();                                          \
-        int j = 0;                                                                                       \
+        int j = 0, prefetch = coppice_rows_prefetch();                                                   \
         for (; j + 16 <= columns; j += 16, group += 128 * size) {                                        \
-            for (int line = 0; prefetch_rows && line < 2 * size; line++) _mm_prefetch((const char *)group + 2048 + 64 * line, _MM_HINT_T0); \
+            for (int line = 0; prefetch && line < 2 * size; line++) _mm_prefetch((const char *)group + 2048 + 64 * line, _MM_HINT_T0); \
             __m512 x0 = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + j));                                  \
             __m512 x1 = _mm512_broadcast_f32x8(_mm256_loadu_ps(x + j + 8));                              \
             for (int r = 0; r < 4; r++) {                                                                \
@@ -169,7 +176,6 @@ static int wide_rows(void) {
     static int available = -1;
     if (available < 0) {
         __builtin_cpu_init();
-        prefetch_rows = !__builtin_cpu_is("amd");
         available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
                     __builtin_cpu_supports("avx512dq");
     }

@@ -15,6 +15,8 @@ enum HugePages {
         #if canImport(Glibc)
         // Map one huge page more, then unmap the ends around the first aligned stretch.
         let length = rounded(byteCount), mapped = length + size
+        // A failed anonymous mapping is exhausted memory, not bad input: it stops the process as Swift's
+        // own allocator does (callers, BufferCache and the weights' copies, allocate without throwing).
         guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
             fatalError("out of memory: mapping \(mapped) bytes failed (errno \(errno))")
         }

@@ -23,12 +23,22 @@ public struct WeightBytes: @unchecked Sendable {
 
     /// A copy of `bytes` (a mapped file's, for `--no-mmap`).
     public init(copying bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= HugePages.size else {
-            (array, region, owner) = (Array(bytes), nil, nil)
+        self.init(count: bytes.count) { $0.copyMemory(from: bytes) }
+    }
+
+    /// `count` bytes of its own, every one written by `body` (a rearranged copy, written once).
+    public init(count: Int, writing body: (UnsafeMutableRawBufferPointer) -> Void) {
+        guard count >= HugePages.size else {
+            let array = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+                body(UnsafeMutableRawBufferPointer(out))
+                initialized = count
+            }
+            (self.array, region, owner) = (array, nil, nil)
             return
         }
-        let block = HugePageBlock(copying: bytes)
-        (array, region, owner) = ([], UnsafeRawBufferPointer(start: block.base, count: bytes.count), block)
+        let block = HugePageBlock(count: count)
+        body(UnsafeMutableRawBufferPointer(start: block.base, count: count))
+        (array, region, owner) = ([], UnsafeRawBufferPointer(start: block.base, count: count), block)
     }
 
     /// `region` must stay valid while `owner` lives.
@@ -55,15 +65,14 @@ public struct WeightBytes: @unchecked Sendable {
     }
 }
 
-/// Weights copied into memory of their own, 2 MiB aligned and marked for transparent huge pages.
+/// Weights' memory of their own, 2 MiB aligned and marked for transparent huge pages.
 final class HugePageBlock {
     let base: UnsafeMutableRawPointer
     let size: Int
 
-    init(copying bytes: UnsafeRawBufferPointer) {
-        size = bytes.count
+    init(count: Int) {
+        size = count
         base = HugePages.allocate(size)
-        base.copyMemory(from: bytes.baseAddress!, byteCount: size)
     }
 
     deinit { HugePages.deallocate(base, size) }

@@ -77,7 +77,9 @@ public struct WeightMatrix: @unchecked Sendable {
             bytes.withUnsafeMutableBytes { q.quantize(values, into: $0) }
         }
         interleaved = Self.interleaves(format, rows: rows, columns: columns)
-        storage = WeightBytes(interleaved ? Self.interleave(WeightBytes(bytes), format: format, rows: rows, columns: columns) : bytes)
+        storage =
+            interleaved
+            ? bytes.withUnsafeBytes { Self.interleave($0, format: format, rows: rows, columns: columns) } : WeightBytes(bytes)
         masked = nil
     }
 
@@ -96,7 +98,7 @@ public struct WeightMatrix: @unchecked Sendable {
         precondition(storage.count == expected, "\(storage.count) bytes for a \(rows)×\(columns) \(format) matrix of \(expected)")
         interleaved = Self.interleaves(format, rows: rows, columns: columns)
         if interleaved {
-            self.storage = WeightBytes(Self.interleave(storage, format: format, rows: rows, columns: columns))
+            self.storage = storage.withUnsafeBytes { Self.interleave($0, format: format, rows: rows, columns: columns) }
             storage.dropMappedPages()
         } else {
             self.storage = storage
@@ -116,18 +118,16 @@ public struct WeightMatrix: @unchecked Sendable {
             && (format.isBlockQuantized || (columns >= wideRow && columns % 8 == 0))
     }
 
-    static func interleave(_ bytes: WeightBytes, format: Format, rows: Int, columns: Int) -> [UInt8] {
+    /// `source` rearranged in groups of eight rows, written straight into the matrix's own memory.
+    static func interleave(_ source: UnsafeRawBufferPointer, format: Format, rows: Int, columns: Int) -> WeightBytes {
         // Every byte is written by the interleave: no zeroing pass first.
-        [UInt8](unsafeUninitializedCapacity: bytes.count) { out, count in
-            bytes.withUnsafeBytes { source in
-                if format.isBlockQuantized {
-                    coppice_interleave(
-                        format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, out.baseAddress)
-                } else {
-                    coppice_float_interleave(floatCode(format), Int32(rows), Int32(columns), source.baseAddress, out.baseAddress)
-                }
+        WeightBytes(count: source.count) { out in
+            if format.isBlockQuantized {
+                coppice_interleave(
+                    format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, out.baseAddress)
+            } else {
+                coppice_float_interleave(floatCode(format), Int32(rows), Int32(columns), source.baseAddress, out.baseAddress)
             }
-            count = bytes.count
         }
     }
 

@@ -188,8 +188,7 @@ public enum LlamaGGUF {
                 // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i), in a copy.
                 let (region, owner) = try file.mapped(name)
                 let rowBytes = region.count / rows, half = rows / heads / 2
-                var bytes = [UInt8](repeating: 0, count: region.count)
-                bytes.withUnsafeMutableBytes { out in
+                let bytes = WeightBytes(count: region.count) { out in
                     for h in 0..<heads {
                         for a in 0..<2 {
                             for i in 0..<half {
