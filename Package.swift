@@ -35,7 +35,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CCBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "CQuantizedDot"),
+        .target(name: "CQuantizedDot", dependencies: ["CCPUDispatch"]),
         .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CoppiceDistributed", dependencies: ["CMPI", "CoppiceNN"], exclude: ["README.md"]),
         .target(name: "CCPUDispatch", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),

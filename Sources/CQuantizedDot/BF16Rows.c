@@ -30,12 +30,8 @@ static float widen_bf16(uint16_t bits) {
 
 int coppice_bf16_rows_available(void) {
     static int has = -1;
-    if (has < 0) {
-        __builtin_cpu_init();
-        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bf16");
-    }
-    return has && !coppice_quantized_dot_avx2_preferred();
+    if (has < 0) has = coppice_cpu_detect().avx512bf16;
+    return has && coppice_rows_level() >= COPPICE_ISA_AVX512;
 }
 
 /* x as BF16 (nearest even, as `bfloat16Bits`): 32 values an instruction, the rest one by one. */

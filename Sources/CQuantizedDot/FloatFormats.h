@@ -1,6 +1,7 @@
 #ifndef C_FLOAT_FORMATS_H
 #define C_FLOAT_FORMATS_H
 
+#include "CCPUDispatch.h"
 #include <stddef.h>
 #include <stdint.h>
 

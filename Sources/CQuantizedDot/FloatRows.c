@@ -171,16 +171,8 @@ GROUP_DOT512(group_dot512_f32, load16_f32, 4)
 GROUP_DOT512(group_dot512_f16, load16_f16, 2)
 GROUP_DOT512(group_dot512_bf16, load16_bf16, 2)
 
-/* The AVX-512 rows where the CPU has them, unless the AVX2 ones are asked for (tests). */
-static int wide_rows(void) {
-    static int available = -1;
-    if (available < 0) {
-        __builtin_cpu_init();
-        available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-                    __builtin_cpu_supports("avx512dq");
-    }
-    return available && !coppice_quantized_dot_avx2_preferred();
-}
+/* The AVX-512 rows where the CPU has them, unless the AVX2 ones are asked for (COPPICE_ISA, tests). */
+static int wide_rows(void) { return coppice_rows_level() >= COPPICE_ISA_AVX512; }
 
 void coppice_float_dot_groups(int format, const void *groups, int count, int columns, const float *x, float *y) {
     if (format == 2 && coppice_bf16_rows_available()) return coppice_bf16_dot_groups(groups, count, columns, x, y);

@@ -315,16 +315,6 @@ AVX2 static void rows256_f32(const uint8_t *w, size_t s, int c, int k0, int k1, 
 AVX2 static void rows256_f16(const uint8_t *w, size_t s, int c, int k0, int k1, const float *x, size_t l, int t, float *y, size_t ly, int a) { rows256(1, w, s, c, k0, k1, x, l, t, y, ly, a); }
 AVX2 static void rows256_bf16(const uint8_t *w, size_t s, int c, int k0, int k1, const float *x, size_t l, int t, float *y, size_t ly, int a) { rows256(2, w, s, c, k0, k1, x, l, t, y, ly, a); }
 
-static int avx512_tiles(void) {
-    static int has = -1;
-    if (has < 0) {
-        __builtin_cpu_init();
-        has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-              __builtin_cpu_supports("avx512dq");
-    }
-    return has && !coppice_quantized_dot_avx2_preferred();
-}
-
 void coppice_float_multiply(int format, const void *rows, size_t stride, int interleaved, int count, int columns, const float *x,
                             const uint16_t *pairs, int tokens, float *y, size_t ldy) {
     const uint8_t *w = rows;
@@ -338,7 +328,7 @@ void coppice_float_multiply(int format, const void *rows, size_t stride, int int
         }
         return;
     }
-    int wide = avx512_tiles();
+    int wide = coppice_rows_level() >= COPPICE_ISA_AVX512;
     if (!coppice_quantized_dot_available() || (interleaved && !wide)) return per_token(format, w, stride, interleaved, count, columns, x, tokens, y, ldy);
     for (int k0 = 0; k0 < columns; k0 += block) {
         int k1 = k0 + block < columns ? k0 + block : columns, more = k0 > 0;

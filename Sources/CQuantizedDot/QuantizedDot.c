@@ -1,4 +1,5 @@
 #include "CQuantizedDot.h"
+#include "CCPUDispatch.h"
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -6,23 +7,17 @@
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni")))
 
-static int has_vnni(void) {
-    static int vnni = -1;
-    if (vnni < 0) {
-        __builtin_cpu_init();
-        vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-    }
-    return vnni;
+static int prefer_avx2 = 0;
+
+/* CCPUDispatch's level (CPUID, capped by COPPICE_ISA), lowered to AVX2 where the tests ask. */
+int coppice_rows_level(void) {
+    int level = coppice_isa();
+    return prefer_avx2 && level > COPPICE_ISA_AVX2 ? COPPICE_ISA_AVX2 : level;
 }
 
-int coppice_quantized_dot_available(void) {
-    static int available = -1;
-    if (available < 0) {
-        __builtin_cpu_init();
-        available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    }
-    return available;
-}
+static int has_vnni(void) { return coppice_rows_level() >= COPPICE_ISA_AVX512_VNNI; }
+
+int coppice_quantized_dot_available(void) { return coppice_isa() >= COPPICE_ISA_AVX2; }
 
 AVX2 static inline float half_sum(__m128 s) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -283,13 +278,9 @@ VNNI static void q4_pairs_vnni_4(int blocks, const uint8_t *rows, size_t stride,
     Q4_ROWS_LOOP(q4_pair_vnni)
 }
 
-static int prefer_avx2 = 0;
-
 void coppice_quantized_dot_prefer_avx2(int prefer) { prefer_avx2 = prefer; }
 
-int coppice_quantized_dot_avx2_preferred(void) { return prefer_avx2; }
-
-int coppice_quantized_dot_uses_vnni(void) { return has_vnni() && !prefer_avx2; }
+int coppice_quantized_dot_uses_vnni(void) { return has_vnni(); }
 
 void coppice_dot_rows(int kind, int blocks, const uint8_t *rows, size_t stride, int count, const float *scales,
                       const int8_t *values, const int32_t *sums, float *y) {
@@ -314,9 +305,9 @@ int coppice_quantized_dot_available(void) { return 0; }
 
 void coppice_quantized_dot_prefer_avx2(int prefer) { (void)prefer; }
 
-int coppice_quantized_dot_avx2_preferred(void) { return 0; }
-
 int coppice_quantized_dot_uses_vnni(void) { return 0; }
+
+int coppice_rows_level(void) { return COPPICE_ISA_GENERIC; }
 
 static float block_scale(const uint8_t *block) {
     _Float16 half;

@@ -55,12 +55,15 @@ public struct SystemReport: Sendable {
 
     /// The report as rows, with `ceilings` measured now unless given.
     public func rows(_ ceilings: Ceilings? = nil) -> [BenchmarkResult] {
-        let c = ceilings ?? measure()
+        let c = ceilings ?? measure(), rows = WeightMatrix.rowKernels
         return [
             .init(suite: "system", case: "CPU \(CPU.model)", metric: "threads", unit: "count", value: Double(threads)),
             .init(
                 suite: "system", case: "ISA \(CPU.isa) (supported \(CPU.supportedISA); \(CPU.features.joined(separator: " ")))",
                 metric: "level", unit: "", value: Double(CPU.isa.rawValue)),
+            .init(
+                suite: "system", case: "LLM rows \(rows.level)\(rows.bf16DotProducts ? " with BF16 dot products" : "")", metric: "level",
+                unit: "", value: Double(rows.level.rawValue)),
             .init(
                 suite: "system", case: "GEMM " + gemm, metric: "OpenBLAS fallback core", unit: "", value: GemmBackend.openBLASCoreIsFallback ? 1 : 0),
             .init(

@@ -222,6 +222,12 @@ public struct WeightMatrix: @unchecked Sendable {
     /// Whether this CPU runs the integer Q8_0 / Q4_0 kernels (x86-64 with AVX2, FMA and F16C).
     public static var integerKernelsAvailable: Bool { coppice_quantized_dot_available() != 0 }
 
+    /// The ISA level of the model rows' kernels (`CQuantizedDot`), capped by `COPPICE_ISA` as the
+    /// others, and whether BF16 rows use the CPU's BF16 dot products (`coppice doctor`).
+    public static var rowKernels: (level: CPU.ISALevel, bf16DotProducts: Bool) {
+        (CPU.ISALevel(rawValue: Int(coppice_rows_level())) ?? .generic, coppice_bf16_rows_available() != 0)
+    }
+
     private func multiplyVector(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         withUnsafeTemporaryAllocation(of: WeightMatrix.self, capacity: 1) { matrices in
             withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: 1) { outputs in

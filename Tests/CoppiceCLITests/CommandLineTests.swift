@@ -51,9 +51,11 @@ import Testing
         #expect(rows.first { $0.case.hasPrefix("peak FP32 FMA probe (1 thread)") }.map { $0.value > 0.1 } == true)
         let capped = try run(["doctor", "--format", "csv"], environment: ["COPPICE_ISA": "generic"])
         #expect(capped.output.contains("system,ISA generic"), "COPPICE_ISA caps the kernels' level: \(capped.output)")
+        #expect(capped.output.contains("system,LLM rows generic,"), "and the model rows' level: \(capped.output)")
         // The cap reaches oneDNN's generated kernels too (where oneDNN is installed, as scripts/setup.sh does).
         let oneDNN = try run(["doctor", "--format", "csv"], environment: ["COPPICE_ISA": "avx2", "COPPICE_GEMM": "onednn"])
         #expect(oneDNN.output.contains("GEMM onednn (avx2)") || !oneDNN.output.contains("GEMM onednn"), "\(oneDNN.output)")
+        #expect(oneDNN.output.contains("system,LLM rows avx2,") || !oneDNN.output.contains("system,ISA avx2 "), "\(oneDNN.output)")
     }
 
     @Test func badOptionsFailWithAMessage() throws {

@@ -19,8 +19,10 @@ int coppice_quantized_dot_available(void);
 /// present (not thread-safe; set it before use).
 void coppice_quantized_dot_prefer_avx2(int prefer);
 
-/// Whether `coppice_quantized_dot_prefer_avx2` asked for the AVX2 kernels.
-int coppice_quantized_dot_avx2_preferred(void);
+/// The ISA level (CCPUDispatch's `COPPICE_ISA_*`) the row kernels run at: `coppice_isa()` (CPUID,
+/// capped by the environment variable COPPICE_ISA), lowered to AVX2 by
+/// `coppice_quantized_dot_prefer_avx2`; generic off x86-64.
+int coppice_rows_level(void);
 
 /// y[r] = row r · x for `count` rows `stride` bytes apart starting at `rows`, each `blocks` blocks of
 /// `kind` 0: Q8_0 (34 bytes a block), 1: Q4_0 (18 bytes) or 2: Q4_1 (20 bytes).
