@@ -67,7 +67,7 @@ CHECKS = {
     "benchmarks/timing.py": "imported by the PyTorch benchmarks run here",
     "benchmarks/gmp_sweep.py": ("python3 benchmarks/gmp_sweep.py --dataset mnist --models mlp --sparsities 0.5 --epochs 1 --train-limit 512", None),
     "benchmarks/pytorch_compare.py": ("\"$TORCH\" benchmarks/pytorch_compare.py --threads 2 --budget 0.01 --rounds 2", "torch"),
-    "benchmarks/pytorch_conv.py": ("\"$TORCH\" benchmarks/pytorch_conv.py --threads 2 --budget 0.01 --sparsities 0.9", "torch"),
+    "benchmarks/pytorch_conv.py": ("\"$TORCH\" benchmarks/pytorch_conv.py --threads 2 --budget 0.01 --sparsities 0.9 --rounds 2", "torch"),
     "benchmarks/pytorch_dlrm.py": ("\"$TORCH\" benchmarks/pytorch_dlrm.py --threads 2 --budget 0.05 --rounds 2", "torch"),
     "benchmarks/pytorch_llm_prune.py": (
         "\"$TORCH\" benchmarks/pytorch_llm_prune.py --methods magnitude wanda --sparsities 2:4 --calibration-sequences 2 "

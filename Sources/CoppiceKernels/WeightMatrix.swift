@@ -10,7 +10,8 @@ import CQuantizedDot
 /// (`multiplyFewRows`). More rows (prefill) dequantize large panels into a per-task buffer and
 /// multiply them with BLAS, so the conversion is paid once per panel, not once per token; except
 /// interleaved Q8_0 / Q4_0 (`interleaved`), which multiply int8 activations directly in both cases,
-/// and BF16 on a CPU with AVX512-BF16, which multiplies BF16 pairs directly (`roundsActivationsToBF16`).
+/// BF16 on a CPU with AVX512-BF16, which multiplies BF16 pairs directly (`roundsActivationsToBF16`),
+/// and F16 on an AVX-512 CPU, which widens 64-row panels into its own kernel's layout (`multiplyF16`).
 /// Wide F32/F16/BF16 matrices are interleaved too, for decode (`coppice_float_dot_groups`); prefill
 /// widens them back to rows.
 /// A pruned matrix can be stored `masked` instead (`MaskedWeights`: its nonzeros only).
@@ -172,6 +173,8 @@ public struct WeightMatrix: @unchecked Sendable {
             multiplyFewRows(x, count: t, into: y, pool: pool)
         } else if roundsActivationsToBF16(count: t) {
             multiplyBF16(x, count: t, into: y, pool: pool)
+        } else if multipliesF16Panels {
+            multiplyF16(x, count: t, into: y, pool: pool)
         } else if format == .f32 && !interleaved {
             storage.withUnsafeBytes { raw in
                 Gemm.compute(

@@ -135,6 +135,36 @@ import Testing
         }
     }
 
+    /// F16 products (prefill panels on AVX-512) at every level against the plain C twin and the exact
+    /// sums, on row counts that leave a partial panel of 64 and a partial gather of 16, odd columns, token
+    /// counts that leave partial tiles, a first row past 0, and the interleaved layout.
+    @Test func f16ProductsAgreeAcrossLevels() {
+        for (rows, columns, tokens, interleaved) in [(1, 1, 1, false), (37, 53, 13, false), (130, 1031, 25, false), (136, 4104, 9, true)] {
+            let w = testValues(rows * columns, seed: UInt64(rows)).map { Float16($0).bitPattern }
+            let stored = interleaved ? interleave(w, rows: rows, columns: columns) : w
+            let x = testValues(tokens * columns, seed: 3)
+            // Rows from 64 on (a second panel, as the pool's pieces start) where there are that many.
+            let first = rows > 64 ? 64 : 0, count = rows - first
+            var generic = [Float](repeating: .nan, count: tokens * rows)
+            coppice_f16_multiply(0, stored, interleaved ? 1 : 0, columns, first, count, x, tokens, &generic, rows)
+            for t in [0, tokens - 1] {
+                for r in [first, rows - 1] {
+                    let exact = (0..<columns).reduce(0.0) {
+                        $0 + Double(Float(Float16(bitPattern: w[r * columns + $1]))) * Double(x[t * columns + $1])
+                    }
+                    #expect(abs(Double(generic[t * rows + r]) - exact) <= 1e-5 * Double(columns), "generic \(rows)×\(columns) [\(t), \(r)]")
+                }
+            }
+            for level in Self.levels {
+                var y = [Float](repeating: .nan, count: tokens * rows)
+                coppice_f16_multiply(Int32(level.rawValue), stored, interleaved ? 1 : 0, columns, first, count, x, tokens, &y, rows)
+                let worst = zip(y, generic).enumerated().filter { $0.offset % rows >= first }.map { abs($0.element.0 - $0.element.1) }.max()!
+                #expect(worst <= 4e-6 * Float(columns), "\(level) \(rows)×\(columns) × \(tokens) tokens: \(worst)")
+                #expect(y.enumerated().allSatisfy { $0.offset % rows >= first || $0.element.isNaN }, "rows before `first` untouched")
+            }
+        }
+    }
+
     /// `coppice_float_interleave`'s layout: eight rows' first 8 values, then their next 8, ….
     func interleave(_ w: [UInt16], rows: Int, columns: Int) -> [UInt16] {
         var out = w
