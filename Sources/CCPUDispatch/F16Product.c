@@ -3,7 +3,7 @@
 // activation row's value is broadcast against four such loads, and six tokens × 64 rows of sums stay
 // in 24 registers (the layout of BF16Product.c with FMA for VDPBF16PS). The panels' path before it
 // widened whole F16 row blocks for OpenBLAS's sgemm, which packs them again and packs x again per
-// panel: on an AMD EPYC Zen 4 a 1B model's F16 prefill of 512 tokens spent 12% of its time in that
+// panel: on an AMD EPYC Zen 4 a 1B model's F16 prefill of 512 tokens spent about 11% of its time in that
 // packing and widening and ran at 0.96 of llama.cpp's speed (benchmarks/llamacpp_bench.py).
 #include "CCPUDispatch.h"
 #include "Level.h"
