@@ -18,14 +18,21 @@ extension WeightMatrix {
         let rounded = BufferCache.shared.allocate(byteCount: bytes).bindMemory(to: UInt32.self, capacity: t * pairs)
         defer { BufferCache.shared.deallocate(UnsafeMutableRawPointer(rounded), byteCount: bytes) }
         coppice_bf16_round_activations(x, t, columns, rounded)
+        inPanelPieces(pool: pool) { weights, first, count in
+            coppice_bf16_multiply(coppice_isa(), weights, self.interleaved ? 1 : 0, self.columns, first, count, rounded, t, y, self.rows)
+        }
+    }
+
+    /// `body(weights, first row, row count)` over the 16-bit rows in panels of 64, in pieces across the
+    /// pool (four a thread, for a VM's uneven cores): the BF16 and F16 prefill kernels' split.
+    func inPanelPieces(pool: ThreadPool, _ body: @escaping (UnsafePointer<UInt16>, Int, Int) -> Void) {
         let panels = (rows + 63) / 64, pieces = min(panels, pool.threadCount * 4)
         storage.withUnsafeBytes { raw in
             let weights = raw.baseAddress!.assumingMemoryBound(to: UInt16.self)
             pool.parallelFor(pieces) { piece in
                 let range = ThreadPool.range(of: piece, in: pieces, count: panels)
-                let first = 64 * range.lowerBound, end = min(64 * range.upperBound, self.rows)
-                coppice_bf16_multiply(
-                    coppice_isa(), weights, self.interleaved ? 1 : 0, self.columns, first, end - first, rounded, t, y, self.rows)
+                let first = 64 * range.lowerBound
+                body(weights, first, min(64 * range.upperBound, self.rows) - first)
             }
         }
     }

@@ -8,14 +8,8 @@ extension WeightMatrix {
     /// y[t × rows] = x[t × columns] · Wᵀ for F16 weights on an AVX-512 CPU (`coppice_f16_multiply`):
     /// 64-row panels widened once into the kernel's layout, in pieces across the pool (four a thread).
     func multiplyF16(_ x: UnsafePointer<Float>, count t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        let panels = (rows + 63) / 64, pieces = min(panels, pool.threadCount * 4)
-        storage.withUnsafeBytes { raw in
-            let weights = raw.baseAddress!.assumingMemoryBound(to: UInt16.self)
-            pool.parallelFor(pieces) { piece in
-                let range = ThreadPool.range(of: piece, in: pieces, count: panels)
-                let first = 64 * range.lowerBound, end = min(64 * range.upperBound, self.rows)
-                coppice_f16_multiply(coppice_isa(), weights, self.interleaved ? 1 : 0, self.columns, first, end - first, x, t, y, self.rows)
-            }
+        inPanelPieces(pool: pool) { weights, first, count in
+            coppice_f16_multiply(coppice_isa(), weights, self.interleaved ? 1 : 0, self.columns, first, count, x, t, y, self.rows)
         }
     }
 }
