@@ -251,9 +251,9 @@ void coppice_bf16_multiply(int level, const uint16_t *weights, int interleaved, 
 int coppice_f16_product_available(void);
 
 /// y[t · ldy + r] = Σ_c w[r][c] · x[t · columns + c] for rows [first, first + count) of an F16 matrix of
-/// `columns` columns (row-major, or `interleaved` as `coppice_float_interleave` lays it out) and
-/// `tokens` F32 activation rows, at `level` (lowered to what the CPU supports; below AVX-512 the plain
-/// C twin runs).
+/// `columns` columns (row-major, or `interleaved` as `coppice_float_interleave` lays it out, `first` then
+/// a multiple of 8) and `tokens` F32 activation rows, at `level` (lowered to what the CPU supports;
+/// below AVX-512 the plain C twin runs).
 void coppice_f16_multiply(int level, const uint16_t *weights, int interleaved, long columns, long first, long count, const float *x,
                           long tokens, float *y, long ldy);
 
