@@ -19,6 +19,8 @@ public final class BufferCache: Sendable {
     private struct State {
         var free: [Int: [UInt]] = [:]
         var cachedBytes = 0
+        /// Large buffers in ordinary memory: huge pages could not be mapped for them.
+        var ordinary: Set<UInt> = []
     }
 
     private let state: Mutex<State>
@@ -41,15 +43,23 @@ public final class BufferCache: Sendable {
             }
             if let reused, let pointer = UnsafeMutableRawPointer(bitPattern: reused) { return pointer }
         }
-        return Self.systemAllocate(size)
+        return systemAllocate(size)
     }
 
-    static func systemAllocate(_ size: Int) -> UnsafeMutableRawPointer {
-        size >= HugePages.size ? HugePages.allocate(size) : UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    /// Large buffers in huge pages; in ordinary memory (noted, to be freed as such) where they cannot be mapped.
+    private func systemAllocate(_ size: Int) -> UnsafeMutableRawPointer {
+        if size >= HugePages.size {
+            if let mapped = HugePages.allocate(size) { return mapped }
+            let pointer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+            state.withLock { _ = $0.ordinary.insert(UInt(bitPattern: pointer)) }
+            return pointer
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
 
-    static func systemDeallocate(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
-        if size >= HugePages.size { HugePages.deallocate(pointer, size) } else { pointer.deallocate() }
+    private func systemDeallocate(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
+        let ordinary = size < HugePages.size || state.withLock { $0.ordinary.remove(UInt(bitPattern: pointer)) != nil }
+        if ordinary { pointer.deallocate() } else { HugePages.deallocate(pointer, size) }
     }
 
     /// Returns a buffer from `allocate(byteCount:)` with the same `byteCount`.
@@ -65,7 +75,7 @@ public final class BufferCache: Sendable {
             }
             if kept { return }
         }
-        Self.systemDeallocate(pointer, size)
+        systemDeallocate(pointer, size)
     }
 
     /// Frees every cached buffer.
@@ -75,7 +85,7 @@ public final class BufferCache: Sendable {
             return state.free.flatMap { size, addresses in addresses.map { ($0, size) } }
         }
         for (address, size) in buffers {
-            if let pointer = UnsafeMutableRawPointer(bitPattern: address) { Self.systemDeallocate(pointer, size) }
+            if let pointer = UnsafeMutableRawPointer(bitPattern: address) { systemDeallocate(pointer, size) }
         }
     }
 }

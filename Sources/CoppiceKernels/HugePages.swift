@@ -9,17 +9,14 @@ import Glibc
 enum HugePages {
     static let size = 2 << 20
 
-    /// `byteCount` (at least `size`) bytes, zero on Linux.
-    static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
+    /// `byteCount` (at least `size`) bytes, zero on Linux; nil where the system cannot map them (callers
+    /// throw a clear error, or fall back to ordinary memory).
+    static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer? {
         precondition(byteCount >= size)
         #if canImport(Glibc)
         // Map one huge page more, then unmap the ends around the first aligned stretch.
         let length = rounded(byteCount), mapped = length + size
-        // A failed anonymous mapping is exhausted memory, not bad input: it stops the process as Swift's
-        // own allocator does (callers, BufferCache and the weights' copies, allocate without throwing).
-        guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else {
-            fatalError("out of memory: mapping \(mapped) bytes failed (errno \(errno))")
-        }
+        guard let raw = mmap(nil, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), raw != MAP_FAILED else { return nil }
         let start = Int(bitPattern: raw), aligned = (start + size - 1) / size * size
         if aligned > start { munmap(raw, aligned - start) }
         if start + mapped > aligned + length { munmap(UnsafeMutableRawPointer(bitPattern: aligned + length), start + mapped - aligned - length) }

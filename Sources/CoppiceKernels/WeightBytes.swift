@@ -14,35 +14,49 @@ public struct WeightBytes: @unchecked Sendable {
     private let owner: AnyObject?
 
     public init(_ array: [UInt8]) {
-        guard array.count >= HugePages.size else {
-            (self.array, region, owner) = (array, nil, nil)
-            return
-        }
-        self = array.withUnsafeBytes { WeightBytes(copying: $0) }
+        // The array itself where it is small or huge pages cannot be mapped.
+        let copy = array.count >= HugePages.size ? array.withUnsafeBytes { try? WeightBytes(copying: $0) } : nil
+        self = copy ?? WeightBytes(array: array, region: nil, owner: nil)
     }
 
-    /// A copy of `bytes` (a mapped file's, for `--no-mmap`).
-    public init(copying bytes: UnsafeRawBufferPointer) {
-        self.init(count: bytes.count) { $0.copyMemory(from: bytes) }
+    private init(array: [UInt8], region: UnsafeRawBufferPointer?, owner: AnyObject?) {
+        (self.array, self.region, self.owner) = (array, region, owner)
     }
 
-    /// `count` bytes of its own, every one written by `body` (a rearranged copy, written once).
-    public init(count: Int, writing body: (UnsafeMutableRawBufferPointer) -> Void) {
+    /// A copy of `bytes` (a mapped file's, for `--no-mmap`); throws where the system has no memory for it.
+    public init(copying bytes: UnsafeRawBufferPointer) throws {
+        try self.init(count: bytes.count) { $0.copyMemory(from: bytes) }
+    }
+
+    /// `count` bytes of its own, every one written by `body` (a rearranged copy, written once), in huge
+    /// pages from 2 MiB; throws `WeightMemoryError` where the system cannot map them.
+    public init(count: Int, writing body: (UnsafeMutableRawBufferPointer) -> Void) throws {
         guard count >= HugePages.size else {
-            let array = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
-                body(UnsafeMutableRawBufferPointer(out))
-                initialized = count
-            }
-            (self.array, region, owner) = (array, nil, nil)
+            self.init(ordinary: count, writing: body)
             return
         }
-        let block = HugePageBlock(count: count)
+        guard let block = HugePageBlock(count: count) else { throw WeightMemoryError(bytes: count, code: errno) }
         body(UnsafeMutableRawBufferPointer(start: block.base, count: count))
-        (array, region, owner) = ([], UnsafeRawBufferPointer(start: block.base, count: count), block)
+        self.init(array: [], region: UnsafeRawBufferPointer(start: block.base, count: count), owner: block)
+    }
+
+    /// As `init(count:writing:)`, in an ordinary array where huge pages cannot be mapped (for callers that
+    /// do not throw; the array's allocation fails as any Swift allocation does).
+    init(preferringHugePages count: Int, writing body: (UnsafeMutableRawBufferPointer) -> Void) {
+        // `body` runs once: the throwing initializer throws before it writes anything.
+        if let bytes = try? WeightBytes(count: count, writing: body) { self = bytes } else { self.init(ordinary: count, writing: body) }
+    }
+
+    private init(ordinary count: Int, writing body: (UnsafeMutableRawBufferPointer) -> Void) {
+        let array = [UInt8](unsafeUninitializedCapacity: count) { out, initialized in
+            body(UnsafeMutableRawBufferPointer(out))
+            initialized = count
+        }
+        self.init(array: array, region: nil, owner: nil)
     }
 
     /// `region` must stay valid while `owner` lives.
-    public init(region: UnsafeRawBufferPointer, owner: AnyObject) { (array, self.region, self.owner) = ([], region, owner) }
+    public init(region: UnsafeRawBufferPointer, owner: AnyObject) { self.init(array: [], region: region, owner: owner) }
 
     /// The bytes are a mapped file's, not a copy.
     public var isMapped: Bool { region != nil && !(owner is HugePageBlock) }
@@ -70,10 +84,22 @@ final class HugePageBlock {
     let base: UnsafeMutableRawPointer
     let size: Int
 
-    init(count: Int) {
-        size = count
-        base = HugePages.allocate(size)
+    init?(count: Int) {
+        guard let base = HugePages.allocate(count) else { return nil }
+        (self.base, size) = (base, count)
     }
 
     deinit { HugePages.deallocate(base, size) }
+}
+
+/// The system had no memory for a weight matrix's own copy (a model too large for this machine's
+/// memory, e.g. with `--no-mmap`).
+public struct WeightMemoryError: Error, CustomStringConvertible {
+    public let bytes: Int
+    /// The failed `mmap`'s errno.
+    public let code: Int32
+    public var description: String {
+        "out of memory: \(bytes) bytes for a copy of a weight matrix could not be mapped (errno \(code)); "
+            + "load the model mapped from its file (without --no-mmap) or free memory"
+    }
 }

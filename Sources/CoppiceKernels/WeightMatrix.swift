@@ -122,7 +122,7 @@ public struct WeightMatrix: @unchecked Sendable {
     /// `source` rearranged in groups of eight rows, written straight into the matrix's own memory.
     static func interleave(_ source: UnsafeRawBufferPointer, format: Format, rows: Int, columns: Int) -> WeightBytes {
         // Every byte is written by the interleave: no zeroing pass first.
-        WeightBytes(count: source.count) { out in
+        WeightBytes(preferringHugePages: source.count) { out in
             if format.isBlockQuantized {
                 coppice_interleave(
                     format == .q4_0 ? 1 : 0, Int32(rows), Int32(columns / BlockQuantization.blockSize), source.baseAddress, out.baseAddress)

@@ -23,6 +23,20 @@ import Testing
         checkProducts(format)
     }
 
+    /// A weight copy the system cannot map is a thrown error naming the size, not a stopped process;
+    /// the copies that cannot throw (interleaved rows) fall back to ordinary memory.
+    @Test func weightCopiesWithoutMemoryThrow() throws {
+        let bytes = 1 << 60
+        #expect(throws: WeightMemoryError.self) { _ = try WeightBytes(count: bytes) { _ in Issue.record("written without memory") } }
+        do {
+            _ = try WeightBytes(count: bytes) { _ in }
+        } catch {
+            #expect("\(error)".contains("\(bytes) bytes") && "\(error)".contains("--no-mmap"), "\(error)")
+        }
+        let copy = try [UInt8](repeating: 7, count: 3 << 20).withUnsafeBytes { try WeightBytes(copying: $0) }
+        #expect(copy.count == 3 << 20 && copy.withUnsafeBytes { $0.allSatisfy { $0 == 7 } })
+    }
+
     /// Several matrices times one row in one dispatch (decode's q, k, v) equal each one alone, with
     /// the pieces crossing matrix borders (odd row counts, enough rows to split over threads; rows in
     /// eights: interleaved Q4_0).

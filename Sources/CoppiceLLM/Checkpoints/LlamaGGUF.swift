@@ -181,14 +181,14 @@ public enum LlamaGGUF {
                     let (bytes, owner) = try file.mapped(name)
                     let region = WeightBytes(region: bytes, owner: owner)
                     guard !mapped else { return WeightMatrix(storage: region, rows: rows, columns: columns, format: format) }
-                    let copy = WeightBytes(copying: bytes)
+                    let copy = try WeightBytes(copying: bytes)
                     region.dropMappedPages()
                     return WeightMatrix(storage: copy, rows: rows, columns: columns, format: format)
                 }
                 // Interleaved rows (h, i, a) back to rotate-half rows (h, a, i), in a copy.
                 let (region, owner) = try file.mapped(name)
                 let rowBytes = region.count / rows, half = rows / heads / 2
-                let bytes = WeightBytes(count: region.count) { out in
+                let bytes = try WeightBytes(count: region.count) { out in
                     for h in 0..<heads {
                         for a in 0..<2 {
                             for i in 0..<half {
